@@ -1,0 +1,108 @@
+"""The publisher protocol (DESIGN §7): what a network adapter is given and must answer.
+
+Publishers never touch the database. They get an :class:`OutgoingPost` (a frozen copy of the
+row), the account's :class:`Credentials`, and a ``checkpoint`` callback through which a
+multi-step flow (container created, upload started) records its progress so that a crash
+resumes instead of starting over. They answer :class:`Published` or raise one of the
+:mod:`scheduler.errors` ``PublishError`` subclasses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+from scheduler.content import Media
+
+Checkpoint = Callable[[Mapping[str, Any]], None]
+
+
+def _no_checkpoint(_: Mapping[str, Any]) -> None:
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingPost:
+    """The post as a publisher sees it: everything needed to send it, nothing to mutate."""
+
+    post_id: str
+    story: str
+    beat: str
+    network: str
+    market: str
+    account: str  # the account key: its id or handle from markets.yaml
+    account_name: str
+    due_utc: datetime  # aware UTC
+    text: str
+    title: str | None = None
+    link: str | None = None
+    media: tuple[Media, ...] = ()
+    first_comment: str | None = None
+    campaign: str = ""
+    content_dir: Path = Path("content")  # media files are relative to it
+    checkpoint: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def marker(self) -> str:
+        """A short, stable tag derived from the post id, for networks we can search later."""
+        import hashlib
+
+        return "sl-" + hashlib.sha256(self.post_id.encode()).hexdigest()[:12]
+
+
+class Credentials(Mapping[str, str]):
+    """An account's secret fields. Its repr and str never show a value (secrets stay secret)."""
+
+    __slots__ = ("_fields", "account", "network")
+
+    def __init__(self, network: str, account: str, fields: Mapping[str, str]) -> None:
+        self.network = network
+        self.account = account
+        self._fields = dict(fields)
+
+    def __getitem__(self, key: str) -> str:
+        return self._fields[key]
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._fields)
+
+    def __len__(self) -> int:
+        return len(self._fields)
+
+    def __repr__(self) -> str:
+        return f"Credentials({self.network}:{self.account}, fields={sorted(self._fields)})"
+
+    __str__ = __repr__
+
+    def secret_values(self) -> list[str]:
+        """Every value, so loggers and error messages can redact them."""
+        return [v for v in self._fields.values() if v]
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    remote_id: str
+    url: str | None = None
+
+
+@runtime_checkable
+class Publisher(Protocol):
+    """A network adapter. ``network`` names it; ``requires`` lists the secret fields it needs."""
+
+    network: ClassVar[str]
+    requires: ClassVar[tuple[str, ...]]
+
+    def publish(
+        self, post: OutgoingPost, credentials: Credentials, checkpoint: Checkpoint = _no_checkpoint
+    ) -> Published:
+        """Send the post once. Raise Transient/Permanent/NeedsAuth on failure."""
+        ...
+
+    def find(self, post: OutgoingPost, credentials: Credentials) -> Published | None:
+        """Look for an earlier attempt on the network: found, certainly absent (None), or
+        raise :class:`~scheduler.errors.CannotCheck`."""
+        ...
