@@ -1,0 +1,356 @@
+"""Each network's hard limits, and how each network counts a post's length.
+
+Networks disagree on what "a character" is: X weighs code points (CJK counts 2, a URL 23,
+an emoji sequence 2), Bluesky counts grapheme clusters *and* bytes, Mastodon counts a URL as 23
+and a remote mention by its user part only, YouTube counts the description in UTF-8 bytes.
+A post that fits by Python's ``len`` can still be refused, so every length here is measured
+the network's own way. The source of every number is in ``docs/networks.md``.
+
+Pure: no I/O, no clock. Findings carry the position the caller passes in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Final
+
+import regex
+from twitter_text import extract_urls_with_indices, parse_tweet
+
+from scheduler.diagnostics import Finding, Position
+
+
+class Counting(StrEnum):
+    """How a network turns a text into its length."""
+
+    TWITTER_TEXT = "twitter-text v3 weighted length"
+    GRAPHEMES = "grapheme clusters"
+    MASTODON = "grapheme clusters, URLs as 23, remote mentions as @user"
+    CODE_POINTS = "Unicode code points"
+    UTF8_BYTES = "UTF-8 bytes"
+    WEIBO = "Weibo units: CJK and other wide characters 1, ASCII 0.5, rounded up"
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkSpec:
+    """One network's hard limits: what makes the network itself refuse a post.
+
+    ``None`` means the network sets no such limit. ``text_field`` is the network's own word
+    for the post's text, used in messages so a reader recognises the API field.
+    """
+
+    name: str
+    display_name: str
+    text_limit: int
+    counting: Counting
+    text_field: str = "text"
+    byte_limit: int | None = None
+    title_limit: int | None = None
+    hashtag_max: int | None = None
+    mention_max: int | None = None
+    link_max: int | None = None
+    media_required: bool = False
+    forbidden_characters: frozenset[str] = frozenset()
+    url_weight: int | None = None
+    limit_configurable: bool = False
+
+
+def _spec(spec: NetworkSpec) -> tuple[str, NetworkSpec]:
+    return spec.name, spec
+
+
+NETWORKS: Final[Mapping[str, NetworkSpec]] = MappingProxyType(
+    dict(
+        [
+            _spec(
+                NetworkSpec(
+                    "facebook", "Facebook", 63_206, Counting.CODE_POINTS, text_field="message"
+                )
+            ),
+            _spec(
+                NetworkSpec(
+                    "instagram",
+                    "Instagram",
+                    2_200,
+                    Counting.CODE_POINTS,
+                    text_field="caption",
+                    hashtag_max=30,
+                    mention_max=20,
+                    media_required=True,
+                )
+            ),
+            _spec(NetworkSpec("x", "X", 280, Counting.TWITTER_TEXT, url_weight=23)),
+            _spec(
+                NetworkSpec(
+                    "linkedin", "LinkedIn", 3_000, Counting.CODE_POINTS, text_field="commentary"
+                )
+            ),
+            _spec(
+                NetworkSpec(
+                    "youtube",
+                    "YouTube",
+                    5_000,
+                    Counting.UTF8_BYTES,
+                    text_field="description",
+                    title_limit=100,
+                    media_required=True,
+                    forbidden_characters=frozenset("<>"),
+                )
+            ),
+            _spec(NetworkSpec("weibo", "Weibo", 2_000, Counting.WEIBO, text_field="status")),
+            _spec(
+                NetworkSpec(
+                    "mastodon",
+                    "Mastodon",
+                    500,
+                    Counting.MASTODON,
+                    text_field="status",
+                    url_weight=23,
+                    limit_configurable=True,
+                )
+            ),
+            _spec(NetworkSpec("bluesky", "Bluesky", 300, Counting.GRAPHEMES, byte_limit=3_000)),
+            _spec(
+                NetworkSpec(
+                    "threads",
+                    "Threads",
+                    500,
+                    Counting.CODE_POINTS,
+                    hashtag_max=1,
+                    link_max=5,
+                )
+            ),
+        ]
+    )
+)
+
+_GOOGLE_PLUS = (
+    "Google+ was shut down for consumers on 2 April 2019: there is nothing to publish to. "
+    "Remove it from the story's networks, the markets' accounts and editorial_lines/."
+)
+
+#: Names of networks the brand once used that no longer exist, with what to tell the user.
+RETIRED: Final[Mapping[str, str]] = MappingProxyType(
+    dict.fromkeys(("google+", "googleplus", "google_plus", "gplus", "google-plus"), _GOOGLE_PLUS)
+)
+
+
+class UnknownNetwork(ValueError):
+    """A network name that is neither supported nor a known retired one."""
+
+
+def spec(network: str) -> NetworkSpec:
+    """The spec of ``network``; a retired or unknown name raises with a message for humans."""
+    try:
+        return NETWORKS[network]
+    except KeyError:
+        if network.lower() in RETIRED:
+            raise UnknownNetwork(RETIRED[network.lower()]) from None
+        known = ", ".join(sorted(NETWORKS))
+        raise UnknownNetwork(f"unknown network {network!r} (known: {known})") from None
+
+
+_GRAPHEME = regex.compile(r"\X")
+_WIDE_FOR_WEIBO = regex.compile(r"[^\x00-\x7f]")
+
+
+def graphemes(text: str) -> int:
+    """Number of user-perceived characters (extended grapheme clusters, UAX #29)."""
+    return len(_GRAPHEME.findall(text))
+
+
+def utf8_bytes(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def _mastodon_countable(text: str) -> str:
+    """The text Mastodon counts: each URL as 23 characters, ``@user@domain`` as ``@user``."""
+    pieces: list[str] = []
+    last = 0
+    entities = sorted(
+        [(start, end, "x" * 23) for start, end, _ in _urls_with_protocol(text)]
+        + [(m.start(), m.end(), f"@{m.group('user')}") for m in _MASTODON_MENTION.finditer(text)]
+    )
+    for start, end, replacement in entities:
+        if start < last:  # overlapping entity: the first one wins, as Mastodon's extractor does
+            continue
+        pieces.append(text[last:start])
+        pieces.append(replacement)
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def _urls_with_protocol(text: str) -> list[tuple[int, int, str]]:
+    """URL spans as Mastodon's extractor finds them: only those with a scheme."""
+    return [
+        (int(e["indices"][0]), int(e["indices"][1]), str(e["url"]))
+        for e in extract_urls_with_indices(text, extract_urls_without_protocol=False)
+    ]
+
+
+_MASTODON_MENTION = regex.compile(
+    r"(?<![=/\w])@(?P<user>[a-z0-9_]+(?:[a-z0-9_.-]+[a-z0-9_]+)?)"
+    r"(?:@(?P<domain>[\w.-]+\w+))?",
+    regex.IGNORECASE,
+)
+
+
+def weibo_length(text: str) -> int:
+    """Weibo's count: a wide (non-ASCII) character is 1, an ASCII one half, rounded up."""
+    wide = len(_WIDE_FOR_WEIBO.findall(text))
+    narrow = len(text) - wide
+    return wide + (narrow + 1) // 2
+
+
+def measure(network: str, text: str) -> int:
+    """The length of ``text`` as ``network`` counts it against its ``text_limit``."""
+    counting = spec(network).counting
+    if counting is Counting.TWITTER_TEXT:
+        return int(parse_tweet(text).weightedLength)
+    if counting is Counting.GRAPHEMES:
+        return graphemes(text)
+    if counting is Counting.MASTODON:
+        return graphemes(_mastodon_countable(text))
+    if counting is Counting.UTF8_BYTES:
+        return utf8_bytes(text)
+    if counting is Counting.WEIBO:
+        return weibo_length(text)
+    return len(text)
+
+
+def limit(network: str, limit_override: int | None = None) -> int:
+    """The text limit that applies: the network's, or the server's own where it sets one."""
+    s = spec(network)
+    if limit_override is not None and s.limit_configurable:
+        return limit_override
+    return s.text_limit
+
+
+_HASHTAG = regex.compile(
+    r"(?<![\p{L}\p{M}\p{N}_&/])[#＃](?P<tag>[\p{L}\p{M}\p{N}_]*[\p{L}\p{M}_][\p{L}\p{M}\p{N}_]*)"
+)
+_MENTION = regex.compile(r"(?<![\p{L}\p{N}_@/.])@(?P<user>[\p{L}\p{N}_.]+)")
+
+
+def hashtags_in(text: str) -> list[str]:
+    """The hashtags written in ``text``, without their ``#``, in order."""
+    return [m.group("tag") for m in _HASHTAG.finditer(text)]
+
+
+def mentions_in(text: str) -> list[str]:
+    return [m.group("user") for m in _MENTION.finditer(text)]
+
+
+def links_in(text: str) -> list[str]:
+    """URLs in ``text`` as twitter-text recognises them (bare domains included)."""
+    return [str(e["url"]) for e in extract_urls_with_indices(text)]
+
+
+def _code(network: str, code: str) -> str:
+    return f"{network}-{code}"
+
+
+def check(
+    network: str,
+    *,
+    text: str,
+    title: str | None = None,
+    hashtags: Sequence[str] = (),
+    media: Collection[object] = (),
+    pos: Position,
+    limit_override: int | None = None,
+) -> list[Finding]:
+    """Every hard limit of ``network`` that this post breaks, as error findings.
+
+    ``hashtags`` are the post's tags whether or not the text spells them out; they are counted
+    together with the ``#tags`` written in the text, each distinct tag (case-insensitive) once.
+    ``limit_override`` is a server's own limit (Mastodon's ``max_characters``).
+    """
+    s = spec(network)
+    findings: list[Finding] = []
+    cap = limit(network, limit_override)
+    length = measure(network, text)
+    if length > cap:
+        findings.append(
+            Finding.error(
+                pos,
+                _code(network, "too-long"),
+                f"{s.display_name} {s.text_field} is {length:,} long, over its limit of {cap:,}"
+                f" ({s.counting})",
+            )
+        )
+    if s.byte_limit is not None and utf8_bytes(text) > s.byte_limit:
+        findings.append(
+            Finding.error(
+                pos,
+                _code(network, "too-many-bytes"),
+                f"{s.display_name} {s.text_field} is {utf8_bytes(text):,} UTF-8 bytes,"
+                f" over its limit of {s.byte_limit:,}",
+            )
+        )
+    if s.title_limit is not None and title is not None and len(title) > s.title_limit:
+        findings.append(
+            Finding.error(
+                pos,
+                _code(network, "title-too-long"),
+                f"{s.display_name} title is {len(title):,} characters,"
+                f" over its limit of {s.title_limit:,}",
+            )
+        )
+    if s.hashtag_max is not None:
+        tags = {t.lstrip("#＃").casefold() for t in (*hashtags, *hashtags_in(text))}
+        if len(tags) > s.hashtag_max:
+            findings.append(
+                Finding.error(
+                    pos,
+                    _code(network, "too-many-hashtags"),
+                    f"{s.display_name} allows at most {s.hashtag_max} hashtag(s) per post,"
+                    f" this one has {len(tags)}",
+                )
+            )
+    if s.mention_max is not None:
+        mentions = mentions_in(text)
+        if len(mentions) > s.mention_max:
+            findings.append(
+                Finding.error(
+                    pos,
+                    _code(network, "too-many-mentions"),
+                    f"{s.display_name} allows at most {s.mention_max} @mentions per post,"
+                    f" this one has {len(mentions)}",
+                )
+            )
+    if s.link_max is not None:
+        links = links_in(text)
+        if len(links) > s.link_max:
+            findings.append(
+                Finding.error(
+                    pos,
+                    _code(network, "too-many-links"),
+                    f"{s.display_name} allows at most {s.link_max} links per post,"
+                    f" this one has {len(links)}",
+                )
+            )
+    if s.media_required and not media:
+        findings.append(
+            Finding.error(
+                pos,
+                _code(network, "media-required"),
+                f"{s.display_name} cannot publish a post without media: add an image or a video",
+            )
+        )
+    for field, value in (("title", title), (s.text_field, text)):
+        bad = sorted({c for c in value or "" if c in s.forbidden_characters})
+        if bad:
+            shown = " ".join(repr(c) for c in bad)
+            findings.append(
+                Finding.error(
+                    pos,
+                    _code(network, "forbidden-character"),
+                    f"{s.display_name} does not accept {shown} in the {field}",
+                )
+            )
+    return findings
