@@ -28,10 +28,11 @@ class Counting(StrEnum):
 
     TWITTER_TEXT = "twitter-text v3 weighted length"
     GRAPHEMES = "grapheme clusters"
-    MASTODON = "grapheme clusters, URLs as 23, remote mentions as @user"
-    CODE_POINTS = "Unicode code points"
+    MASTODON = "grapheme clusters, each URL as 23, a remote mention as its @user part"
+    THREADS = "characters, each emoji as its UTF-8 byte length"
+    CODE_POINTS = "characters (Unicode code points)"
     UTF8_BYTES = "UTF-8 bytes"
-    WEIBO = "Weibo units: CJK and other wide characters 1, ASCII 0.5, rounded up"
+    WEIBO = "Weibo characters: a wide character 1, a narrow one 1/2, a URL 10, rounded up"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,8 @@ class NetworkSpec:
     forbidden_characters: frozenset[str] = frozenset()
     url_weight: int | None = None
     limit_configurable: bool = False
+    soft_limit: int | None = None
+    soft_limit_note: str = ""
 
 
 def _spec(spec: NetworkSpec) -> tuple[str, NetworkSpec]:
@@ -100,7 +103,20 @@ NETWORKS: Final[Mapping[str, NetworkSpec]] = MappingProxyType(
                     forbidden_characters=frozenset("<>"),
                 )
             ),
-            _spec(NetworkSpec("weibo", "Weibo", 2_000, Counting.WEIBO, text_field="status")),
+            _spec(
+                NetworkSpec(
+                    "weibo",
+                    "Weibo",
+                    2_000,
+                    Counting.WEIBO,
+                    text_field="status",
+                    soft_limit=140,
+                    soft_limit_note=(
+                        "Weibo's API takes over 140 characters only as a long Weibo"
+                        " (is_longtext), from accounts allowed to send them"
+                    ),
+                )
+            ),
             _spec(
                 NetworkSpec(
                     "mastodon",
@@ -118,7 +134,7 @@ NETWORKS: Final[Mapping[str, NetworkSpec]] = MappingProxyType(
                     "threads",
                     "Threads",
                     500,
-                    Counting.CODE_POINTS,
+                    Counting.THREADS,
                     hashtag_max=1,
                     link_max=5,
                 )
@@ -154,7 +170,9 @@ def spec(network: str) -> NetworkSpec:
 
 
 _GRAPHEME = regex.compile(r"\X")
-_WIDE_FOR_WEIBO = regex.compile(r"[^\x00-\x7f]")
+_EMOJI_BY_DEFAULT = regex.compile(r"\p{Emoji_Presentation}")
+_PICTOGRAPH = regex.compile(r"\p{Extended_Pictographic}")
+_EMOJI_MARKS = regex.compile(r"[\uFE0F\u200D\u20E3\p{Emoji_Modifier}]")
 
 
 def graphemes(text: str) -> int:
@@ -166,22 +184,33 @@ def utf8_bytes(text: str) -> int:
     return len(text.encode("utf-8"))
 
 
-def _mastodon_countable(text: str) -> str:
-    """The text Mastodon counts: each URL as 23 characters, ``@user@domain`` as ``@user``."""
-    pieces: list[str] = []
-    last = 0
-    entities = sorted(
-        [(start, end, "x" * 23) for start, end, _ in _urls_with_protocol(text)]
-        + [(m.start(), m.end(), f"@{m.group('user')}") for m in _MASTODON_MENTION.finditer(text)]
+def is_emoji(cluster: str) -> bool:
+    """Whether one grapheme cluster is an emoji, as Unicode's emoji data defines it.
+
+    An emoji is a cluster drawn as a picture: a code point shown as emoji by default
+    (``Emoji_Presentation``: 😀, flags), or any pictograph or keycap made an emoji by VS16,
+    a ZWJ sequence or a skin-tone modifier (``©️``, ``1️⃣``, ``👍🏽``). Plain ``©`` or ``☺``
+    without VS16 are text symbols, not emoji.
+    """
+    if _EMOJI_BY_DEFAULT.search(cluster):
+        return True
+    return bool(_EMOJI_MARKS.search(cluster)) and (
+        bool(_PICTOGRAPH.search(cluster)) or "\u20e3" in cluster
     )
-    for start, end, replacement in entities:
-        if start < last:  # overlapping entity: the first one wins, as Mastodon's extractor does
-            continue
-        pieces.append(text[last:start])
-        pieces.append(replacement)
-        last = end
-    pieces.append(text[last:])
-    return "".join(pieces)
+
+
+def emoji_clusters(text: str) -> list[str]:
+    """The emoji of ``text``, one per grapheme cluster: "👨‍👩‍👧‍👦" is one emoji, not seven."""
+    return [cluster for cluster in _GRAPHEME.findall(text) if is_emoji(cluster)]
+
+
+# Mastodon's own patterns (Account::MENTION_RE / USERNAME_RE): a remote mention counts only
+# as "@user", however long its domain.
+_MASTODON_MENTION = regex.compile(
+    r"(?<![=/\w])@(?P<user>[a-z0-9_]+(?:[a-z0-9_.-]+[a-z0-9_]+)?)(?:@[\w]+(?:[.-][\w]+)*)?",
+    regex.IGNORECASE,
+)
+MASTODON_URL_WEIGHT: Final = 23
 
 
 def _urls_with_protocol(text: str) -> list[tuple[int, int, str]]:
@@ -192,18 +221,56 @@ def _urls_with_protocol(text: str) -> list[tuple[int, int, str]]:
     ]
 
 
-_MASTODON_MENTION = regex.compile(
-    r"(?<![=/\w])@(?P<user>[a-z0-9_]+(?:[a-z0-9_.-]+[a-z0-9_]+)?)"
-    r"(?:@(?P<domain>[\w.-]+\w+))?",
-    regex.IGNORECASE,
+def _mastodon_countable(text: str) -> str:
+    """The text Mastodon counts: each URL as 23 characters, ``@user@domain`` as ``@user``.
+
+    Mirrors ``StatusLengthValidator#countable_text``: entities are extracted together and
+    where two overlap the earlier one wins.
+    """
+    entities = sorted(
+        [(start, end, "x" * MASTODON_URL_WEIGHT) for start, end, _ in _urls_with_protocol(text)]
+        + [(m.start(), m.end(), f"@{m.group('user')}") for m in _MASTODON_MENTION.finditer(text)]
+    )
+    pieces: list[str] = []
+    last = 0
+    for start, end, replacement in entities:
+        if start < last:
+            continue
+        pieces.append(text[last:start])
+        pieces.append(replacement)
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def threads_length(text: str) -> int:
+    """Threads' count: one per character, except that an emoji counts its UTF-8 bytes."""
+    total = 0
+    for cluster in _GRAPHEME.findall(text):
+        total += utf8_bytes(cluster) if is_emoji(cluster) else len(cluster)
+    return total
+
+
+# Weibo's composer counts in half characters: a character outside Latin-1 is 2 halves, any
+# other 1; a link costs 20 halves (10 characters) up to 140 long, and 1 per half beyond that.
+_WEIBO_URL = regex.compile(
+    r"https?://[a-zA-Z0-9]+(?:\.[a-zA-Z0-9]+)+(?:[-A-Z0-9a-z_$.+!*()/,:;@&=?~#%]*)*"
 )
+_WEIBO_WIDE = regex.compile(r"[^\x00-\xff]")
+
+
+def _weibo_halves(text: str) -> int:
+    return len(text) + len(_WEIBO_WIDE.findall(text))
 
 
 def weibo_length(text: str) -> int:
-    """Weibo's count: a wide (non-ASCII) character is 1, an ASCII one half, rounded up."""
-    wide = len(_WIDE_FOR_WEIBO.findall(text))
-    narrow = len(text) - wide
-    return wide + (narrow + 1) // 2
+    """Weibo's count: wide (CJK) characters 1, Latin-1 characters 1/2, a link 10, rounded up."""
+    halves = 0
+    for url in _WEIBO_URL.findall(text):
+        size = _weibo_halves(url)
+        halves += 20 if size <= 140 else size - 140 + 20
+    rest = _WEIBO_URL.sub("", text)
+    return -(-(halves + _weibo_halves(rest)) // 2)
 
 
 def measure(network: str, text: str) -> int:
@@ -215,6 +282,8 @@ def measure(network: str, text: str) -> int:
         return graphemes(text)
     if counting is Counting.MASTODON:
         return graphemes(_mastodon_countable(text))
+    if counting is Counting.THREADS:
+        return threads_length(text)
     if counting is Counting.UTF8_BYTES:
         return utf8_bytes(text)
     if counting is Counting.WEIBO:
@@ -283,6 +352,15 @@ def check(
                 f" ({s.counting})",
             )
         )
+    elif s.soft_limit is not None and length > s.soft_limit:
+        findings.append(
+            Finding.warning(
+                pos,
+                _code(network, "long-text"),
+                f"{s.display_name} {s.text_field} is {length:,} long, over {s.soft_limit:,}:"
+                f" {s.soft_limit_note}",
+            )
+        )
     if s.byte_limit is not None and utf8_bytes(text) > s.byte_limit:
         findings.append(
             Finding.error(
@@ -324,13 +402,13 @@ def check(
                 )
             )
     if s.link_max is not None:
-        links = links_in(text)
+        links = set(links_in(text))  # Threads counts each distinct URL once
         if len(links) > s.link_max:
             findings.append(
                 Finding.error(
                     pos,
                     _code(network, "too-many-links"),
-                    f"{s.display_name} allows at most {s.link_max} links per post,"
+                    f"{s.display_name} allows at most {s.link_max} distinct links per post,"
                     f" this one has {len(links)}",
                 )
             )
