@@ -1,0 +1,117 @@
+"""Campaign tracking on the brand's links, so analytics can tell which network brought a visit.
+
+Every link a post carries gets the four UTM parameters Google Analytics (and every tool that
+copied it) reads::
+
+    utm_source=<network>  utm_medium=social  utm_campaign=<campaign>  utm_content=<post id>
+
+Decisions, so the result is predictable:
+
+* The link's own query string is kept byte for byte and the UTM parameters are appended
+  after it; the fragment stays last, where browsers expect it.
+* A UTM parameter the link already carries is **kept, not overridden**: a content team that
+  wrote ``utm_campaign=partner-x`` by hand meant it. This also makes :func:`track`
+  idempotent: tracking a tracked link changes nothing.
+* Values are percent-encoded (a post id's ``/`` becomes ``%2F``), so a campaign with spaces
+  or accents cannot break the URL.
+* Only absolute ``http``/``https`` URLs can be tracked; anything else is a ``ValueError``
+  naming the URL, for the caller to turn into a finding.
+
+Pure: no I/O. Whether a line wants tracking at all is its ``utm`` rule (see ``voice``).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
+
+import regex
+from twitter_text import extract_urls_with_indices
+
+UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_content")
+
+
+class UntrackableURL(ValueError):
+    """A link that is not an absolute http(s) URL, so it cannot carry UTM parameters."""
+
+
+def _encode(value: str) -> str:
+    return quote(value, safe="")
+
+
+def track(url: str, *, network: str, campaign: str, post_id: str, medium: str = "social") -> str:
+    """``url`` with the UTM parameters of this post added; existing parameters are kept."""
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise UntrackableURL(f"cannot add tracking to {url!r}: not an absolute http(s) URL")
+    present = {key.lower() for key, _ in parse_qsl(parts.query, keep_blank_values=True)}
+    wanted = dict(zip(UTM_KEYS, (network, medium, campaign, post_id), strict=True))
+    added = "&".join(
+        f"{key}={_encode(value)}" for key, value in wanted.items() if key not in present
+    )
+    if not added:
+        return urlunsplit(parts)
+    query = f"{parts.query}&{added}" if parts.query else added
+    return urlunsplit(parts._replace(query=query))
+
+
+# A link with a scheme runs to the next space or quote; trailing sentence punctuation is not
+# part of it. twitter-text would be stricter (it wants a TLD it knows), which is right for
+# X's own counter but would miss ``https://brand.example/`` links that every network posts.
+_SCHEME_URL = regex.compile(r"""\bhttps?://[^\s<>"'\u00a0\u3000]+""", regex.IGNORECASE)
+_TRAILING = ".,;:!?'\"…。，、！？"
+_CLOSERS = {")": "(", "]": "[", "}": "{"}
+
+
+def _trim(url: str) -> str:
+    """Drop sentence punctuation after a link, and a closing bracket it did not open."""
+    while url:
+        last = url[-1]
+        unopened = last in _CLOSERS and url.count(_CLOSERS[last]) < url.count(last)
+        if last not in _TRAILING and not unopened:
+            break
+        url = url[:-1]
+    return url
+
+
+def url_spans(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, url)`` of every link in ``text``: scheme links, then bare domains.
+
+    Bare domains (``www.brand.com/suv``) come from twitter-text's extractor, which only
+    accepts real top-level domains, so "e.g." or "file.txt" are not taken for links.
+    """
+    spans = []
+    for match in _SCHEME_URL.finditer(text):
+        url = _trim(match.group(0))
+        if "://" in url and len(url) > url.index("://") + 3:
+            spans.append((match.start(), match.start() + len(url), url))
+    for entity in extract_urls_with_indices(text):
+        start, end = (int(i) for i in entity["indices"])
+        if not any(s <= start < e for s, e, _ in spans):
+            spans.append((start, end, str(entity["url"])))
+    return sorted(spans)
+
+
+def find_urls(text: str) -> list[str]:
+    """The links written in ``text``, in order (see :func:`url_spans`)."""
+    return [url for _, _, url in url_spans(text)]
+
+
+def track_urls_in(
+    text: str, *, network: str, campaign: str, post_id: str, medium: str = "social"
+) -> str:
+    """``text`` with every http(s) link in it tracked as :func:`track` does.
+
+    Bare domains (no scheme) are left alone: rewriting them would change what the reader sees.
+    """
+    pieces: list[str] = []
+    last = 0
+    for start, end, url in url_spans(text):
+        try:
+            tracked = track(url, network=network, campaign=campaign, post_id=post_id, medium=medium)
+        except UntrackableURL:
+            continue
+        pieces.append(text[last:start])
+        pieces.append(tracked)
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)
