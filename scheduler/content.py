@@ -43,7 +43,7 @@ class Account:
     id: str | None = None
     handle: str | None = None
     name: str | None = None
-    extra: Mapping[str, str] = EMPTY
+    extra: Mapping[str, str] = field(default_factory=lambda: EMPTY)
     pos: Position = NOWHERE
 
     @property
@@ -64,7 +64,7 @@ class Market:
     locale: str
     claim: str | None = None  # the brand signature as this market writes it (may be untranslated)
     claim_pro: str | None = None  # the signature for the pro audience, if the market has one
-    accounts: Mapping[str, Account] = EMPTY  # network -> account
+    accounts: Mapping[str, Account] = field(default_factory=lambda: EMPTY)  # network -> account
     pos: Position = NOWHERE
 
 
@@ -133,11 +133,11 @@ class Story:
     link: str | None = None
     hashtags: tuple[str, ...] = ()
     media: tuple[Media, ...] = ()
-    locales: Mapping[str, Mapping[str, Any]] = EMPTY
-    network_overrides: Mapping[str, Mapping[str, Any]] = EMPTY
-    market_overrides: Mapping[str, Mapping[str, Any]] = EMPTY
+    locales: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: EMPTY)
+    network_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: EMPTY)
+    market_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: EMPTY)
     positions: Mapping[tuple[str | int, ...], Position] = field(
-        default=MappingProxyType({}), repr=False
+        default_factory=lambda: MappingProxyType({}), repr=False
     )
 
     def pos(self, *path: str | int) -> Position:
