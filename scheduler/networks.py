@@ -18,9 +18,10 @@ from types import MappingProxyType
 from typing import Final
 
 import regex
-from twitter_text import extract_urls_with_indices, parse_tweet
+from twitter_text import parse_tweet
 
 from scheduler.diagnostics import Finding, Position
+from scheduler.links import find_urls, url_spans
 
 
 class Counting(StrEnum):
@@ -214,11 +215,8 @@ MASTODON_URL_WEIGHT: Final = 23
 
 
 def _urls_with_protocol(text: str) -> list[tuple[int, int, str]]:
-    """URL spans as Mastodon's extractor finds them: only those with a scheme."""
-    return [
-        (int(e["indices"][0]), int(e["indices"][1]), str(e["url"]))
-        for e in extract_urls_with_indices(text, extract_urls_without_protocol=False)
-    ]
+    """URL spans as Mastodon counts them: only links written with their scheme."""
+    return [span for span in url_spans(text) if "://" in span[2]]
 
 
 def _mastodon_countable(text: str) -> str:
@@ -315,8 +313,8 @@ def mentions_in(text: str) -> list[str]:
 
 
 def links_in(text: str) -> list[str]:
-    """URLs in ``text`` as twitter-text recognises them (bare domains included)."""
-    return [str(e["url"]) for e in extract_urls_with_indices(text)]
+    """The links in ``text``, with or without a scheme (see :func:`scheduler.links.url_spans`)."""
+    return find_urls(text)
 
 
 def _code(network: str, code: str) -> str:
