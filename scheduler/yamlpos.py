@@ -14,6 +14,7 @@ import difflib
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
@@ -371,8 +372,9 @@ class _Converter:
 class Text:
     """A text value. ``also`` lists non-text constants accepted too (an offset may be ``0``).
 
-    A ``pattern`` mismatch is reported with ``pattern_code`` and ``pattern_hint``; numbers
-    written where text is expected are accepted as their source text when ``numbers_ok``.
+    A ``pattern`` mismatch is reported with ``pattern_code`` and ``pattern_hint``. YAML reads
+    ``2027`` as a number and ``2026-12-01`` as a date: with ``numbers_ok`` / ``dates_ok`` such
+    values are accepted as the text written. ``yes``/``no`` are never taken as text.
     """
 
     doc: str = ""
@@ -381,7 +383,8 @@ class Text:
     pattern_code: str = "bad-value"
     pattern_hint: str = ""
     also: tuple[Any, ...] = ()
-    numbers_ok: bool = False
+    numbers_ok: bool = True
+    dates_ok: bool = False
     examples: tuple[Any, ...] = ()
 
 
@@ -436,6 +439,20 @@ class OneOf:
 
 
 Shape = Text | Integer | Boolean | Seq | Obj | OneOf
+
+
+def scalar_text(node: Node | None, *, dates: bool = False) -> str | None:
+    """A scalar as the text its shape accepts (numbers, optionally dates, as written)."""
+    if node is None or not node.is_scalar:
+        return None
+    v = node.value
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool) or v is None:
+        return None
+    if isinstance(v, int | float) or (dates and isinstance(v, date)):
+        return node.raw
+    return None
 
 
 def kind_name(node: Node) -> str:
@@ -504,6 +521,8 @@ def check_shape(node: Node, shape: Shape, what: str = "value") -> list[Finding]:
         if n.value in s.also and not isinstance(n.value, bool):
             return None
         if s.numbers_ok and isinstance(n.value, int | float) and not isinstance(n.value, bool):
+            return n.raw
+        if s.dates_ok and isinstance(n.value, date):
             return n.raw
         return None
 
