@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from scheduler import networks
-from scheduler.diagnostics import Position, Severity
+from scheduler.diagnostics import Finding, Position, Severity
 
 POS = Position("content/stories/suv.yaml", 14, 5)
 IMAGE = ("media/suv-front.jpg",)
@@ -13,7 +13,7 @@ FAMILY = "👨‍👩‍👧‍👦"  # 4 people joined by 3 ZWJ: 7 code points,
 LONG_URL = "https://brand.example/" + "a" * 200
 
 
-def codes(findings: list[networks.Finding]) -> list[str]:
+def codes(findings: list[Finding]) -> list[str]:
     return [f.code for f in findings]
 
 
