@@ -1,0 +1,373 @@
+"""X: API v2 ``POST /2/tweets`` with an OAuth 2.0 user token; long posts become a thread.
+
+Flow (docs.x.com: "Create Post", "Upload" media, "Chunked media upload", "Rate limits"):
+
+* text over 280 weighted characters (twitter-text v3, via :func:`scheduler.networks.measure`)
+  is split at sentence boundaries into a thread: the first post, then each next one as a reply
+  (``reply.in_reply_to_tweet_id``). Each post id is checkpointed, so a crash resumes the thread
+  where it stopped instead of starting it again;
+* images: one ``POST /2/media/upload`` each (multipart ``media`` + ``media_category``); videos:
+  the chunked ``INIT`` / ``APPEND`` / ``FINALIZE`` commands on the same endpoint, then
+  ``STATUS`` until processed. The ids go in ``media.media_ids`` of the first post;
+* ``x-rate-limit-*`` headers are recorded by the HTTP layer; a post is not even tried while
+  the last answer said the window is spent. 429 waits until ``x-rate-limit-reset``;
+* 403 "duplicate content" means the same text is already on the account: evidence, so it is
+  looked up (``find``) rather than failed.
+
+``find`` reads the account's posts since the due time (``GET /2/users/:id/tweets`` with
+``start_time``; the id from ``GET /2/users/me``) and compares texts with links neutralised (X
+rewrites them to t.co).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, timedelta
+from typing import Any, ClassVar
+
+import httpx
+
+from scheduler import networks
+from scheduler.config import Settings
+from scheduler.errors import CannotCheck, Permanent, PublishError, Transient
+from scheduler.publishers.base import (
+    Checkpoint,
+    Credentials,
+    OutgoingPost,
+    Published,
+    _no_checkpoint,
+)
+from scheduler.publishers.http import HttpClient, error_text
+from scheduler.publishers.media import MediaFile, media_file
+
+DEFAULT_BASE = "https://api.x.com"
+LIMIT = 280
+CHUNK = 4 * 1024 * 1024  # APPEND segments (the docs cap a segment at 5 MB)
+FIND_MARGIN = timedelta(minutes=5)
+FIND_PAGES = 5
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…。！？])(\s+)")
+_WORD_GAP = re.compile(r"(\s+)")
+_URL = re.compile(r"https?://\S+")
+_SPACES = re.compile(r"\s+")
+
+
+def weighted_length(text: str) -> int:
+    return networks.measure("x", text)
+
+
+def _pack(pieces: list[str], limit: int, finer: Callable[[str], list[str]] | None) -> list[str]:
+    """Greedy packing of ``[text, sep, text, sep, ...]`` into parts of at most ``limit``."""
+    parts: list[str] = []
+    current = ""
+    for i in range(0, len(pieces), 2):
+        piece = pieces[i]
+        sep = pieces[i + 1] if i + 1 < len(pieces) else ""
+        candidate = current + piece
+        if weighted_length(candidate.strip()) <= limit:
+            current = candidate + sep
+            continue
+        if current.strip():
+            parts.append(current.strip())
+        current = ""
+        if weighted_length(piece.strip()) <= limit or finer is None:
+            current = piece + sep
+        else:
+            smaller = finer(piece)
+            parts.extend(smaller[:-1])
+            current = smaller[-1] + sep
+    if current.strip():
+        parts.append(current.strip())
+    return parts
+
+
+def _hard_split(text: str, limit: int) -> list[str]:
+    parts: list[str] = []
+    current = ""
+    for char in text:
+        if weighted_length(current + char) > limit:
+            parts.append(current)
+            current = ""
+        current += char
+    return [*parts, current] if current else parts
+
+
+def split_thread(text: str, limit: int = LIMIT) -> list[str]:
+    """The posts of a thread: whole sentences while they fit, words when one does not."""
+    text = text.strip()
+    if weighted_length(text) <= limit:
+        return [text]
+
+    def by_words(sentence: str) -> list[str]:
+        return _pack(
+            _WORD_GAP.split(sentence), limit, lambda word: _hard_split(word.strip(), limit)
+        )
+
+    return _pack(_SENTENCE_END.split(text), limit, by_words)
+
+
+def _normalised(text: str) -> str:
+    """Comparable text: entities decoded, links neutralised (t.co), whitespace collapsed."""
+    return _SPACES.sub(" ", _URL.sub("<link>", html.unescape(text))).strip()
+
+
+def _fields(**fields: str) -> dict[str, tuple[None, str]]:
+    """Plain fields sent as multipart/form-data parts, as the chunked-upload docs show."""
+    return {name: (None, value) for name, value in fields.items()}
+
+
+class _Duplicate(Permanent):
+    """X refused the text as a duplicate of a post already on the account."""
+
+
+def _classify(response: httpx.Response) -> PublishError | None:
+    if response.status_code == 403 and "duplicate content" in response.text.lower():
+        return _Duplicate(
+            f"x answered HTTP 403: {error_text(response)}", http_status=response.status_code
+        )
+    return None
+
+
+class XPublisher:
+    """Posts and threads on X with an OAuth 2.0 user access token."""
+
+    network: ClassVar[str] = "x"
+    requires: ClassVar[tuple[str, ...]] = ("access_token",)
+
+    media_poll_interval: float = 1.0
+    media_wait: float = 120.0
+
+    def __init__(
+        self, settings: Settings, http: HttpClient, *, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
+        self.settings = settings
+        self.http = http
+        self._sleep = sleep
+        self._user_ids: dict[str, str] = {}
+
+    @property
+    def base(self) -> str:
+        return self.settings.api_base(self.network, DEFAULT_BASE)
+
+    def _rate_key(self, credentials: Credentials) -> str:
+        return f"{self.network}:{credentials.account}"
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        credentials: Credentials,
+        *,
+        rate_key: str | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        return self.http.request(
+            method,
+            f"{self.base}{path}",
+            network=self.network,
+            secrets=credentials.secret_values(),
+            classify=_classify,
+            rate_key=rate_key or f"{self._rate_key(credentials)}:{path.split('/')[2]}",
+            headers={"Authorization": f"Bearer {credentials.get('access_token', '')}"},
+            **kwargs,
+        )
+
+    def _check_budget(self, credentials: Credentials) -> None:
+        """Do not spend a request the last ``x-rate-limit-*`` headers said we do not have."""
+        limit = self.http.last_rate_limit.get(self._rate_key(credentials))
+        if limit is None or limit.remaining is None or limit.remaining > 0:
+            return
+        if limit.reset_at is not None and limit.reset_at > time.time():
+            raise Transient(
+                "x: the posting window is spent (x-rate-limit-remaining: 0)",
+                retry_after=limit.reset_at - time.time(),
+            )
+
+    # -- requests ------------------------------------------------------------------------
+
+    def tweet_body(
+        self, text: str, *, reply_to: str | None = None, media_ids: list[str] | None = None
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"text": text}
+        if reply_to:
+            body["reply"] = {"in_reply_to_tweet_id": reply_to}
+        if media_ids:
+            body["media"] = {"media_ids": media_ids}
+        return body
+
+    def describe(self, post: OutgoingPost) -> dict[str, Any]:
+        """The first post's request; the rest of a thread follows as replies."""
+        parts = split_thread(post.text)
+        return {
+            "method": "POST",
+            "url": f"{self.base}/2/tweets",
+            "json": self.tweet_body(parts[0]),
+            "thread": parts[1:],
+            "media": [{"file": m.file, "alt": m.alt} for m in post.media],
+        }
+
+    def _url(self, post: OutgoingPost, tweet_id: str) -> str:
+        return f"https://x.com/{post.account.lstrip('@')}/status/{tweet_id}"
+
+    # -- publish -------------------------------------------------------------------------
+
+    def publish(
+        self, post: OutgoingPost, credentials: Credentials, checkpoint: Checkpoint = _no_checkpoint
+    ) -> Published:
+        parts = split_thread(post.text)
+        thread: list[str] = [str(i) for i in post.checkpoint.get("thread", [])]
+        media_ids: list[str] = [str(i) for i in post.checkpoint.get("media_ids", [])]
+        if not thread and len(media_ids) < len(post.media):
+            for media in post.media[len(media_ids) :]:
+                media_ids.append(self._upload(media_file(post.content_dir, media), credentials))
+                checkpoint({"thread": [], "media_ids": list(media_ids)})
+        for index in range(len(thread), len(parts)):
+            self._check_budget(credentials)
+            body = self.tweet_body(
+                parts[index],
+                reply_to=thread[-1] if thread else None,
+                media_ids=media_ids if index == 0 else None,
+            )
+            try:
+                response = self._call(
+                    "POST",
+                    "/2/tweets",
+                    credentials,
+                    json=body,
+                    rate_key=self._rate_key(credentials),
+                )
+                tweet_id = str(response.json()["data"]["id"])
+            except _Duplicate as duplicate:
+                found = self._find_text(post, credentials, parts[index])
+                if found is None:
+                    raise Permanent(str(duplicate), http_status=duplicate.http_status) from None
+                tweet_id = found
+            thread.append(tweet_id)
+            checkpoint({"thread": list(thread), "media_ids": list(media_ids)})
+        return Published(remote_id=thread[0], url=self._url(post, thread[0]))
+
+    def _upload(self, found: MediaFile, credentials: Credentials) -> str:
+        if not found.is_video:
+            with found.open() as fh:
+                response = self._call(
+                    "POST",
+                    "/2/media/upload",
+                    credentials,
+                    files={"media": (found.name, fh, found.mime_type)},
+                    data={"media_category": "tweet_image", "media_type": found.mime_type},
+                )
+            return str(response.json()["data"]["id"])
+        init = self._call(
+            "POST",
+            "/2/media/upload",
+            credentials,
+            files=_fields(
+                command="INIT",
+                media_type=found.mime_type,
+                total_bytes=str(found.size),
+                media_category="tweet_video",
+            ),
+        )
+        media_id = str(init.json()["data"]["id"])
+        for index, chunk in enumerate(found.chunks(CHUNK)):
+            self._call(
+                "POST",
+                "/2/media/upload",
+                credentials,
+                data={"command": "APPEND", "media_id": media_id, "segment_index": str(index)},
+                files={"media": ("chunk", chunk, "application/octet-stream")},
+            )
+        final = self._call(
+            "POST",
+            "/2/media/upload",
+            credentials,
+            files=_fields(command="FINALIZE", media_id=media_id),
+        )
+        info = final.json().get("data", {}).get("processing_info")
+        waited = 0.0
+        while info and info.get("state") in ("pending", "in_progress"):
+            if waited >= self.media_wait:
+                raise Transient(f"x: media {media_id} is still being processed")
+            delay = float(info.get("check_after_secs", self.media_poll_interval))
+            delay = min(delay, self.media_poll_interval)
+            self._sleep(delay)
+            waited += max(delay, 0.001)
+            status = self._call(
+                "GET",
+                "/2/media/upload",
+                credentials,
+                params={"command": "STATUS", "media_id": media_id},
+            )
+            info = status.json().get("data", {}).get("processing_info")
+        if info and info.get("state") == "failed":
+            raise Permanent(f"x: media processing failed: {info.get('error', info)}")
+        return media_id
+
+    # -- find ----------------------------------------------------------------------------
+
+    def _user_id(self, credentials: Credentials) -> str:
+        if credentials.get("user_id"):
+            return credentials["user_id"]
+        if credentials.account not in self._user_ids:
+            me = self._call("GET", "/2/users/me", credentials)
+            self._user_ids[credentials.account] = str(me.json()["data"]["id"])
+        return self._user_ids[credentials.account]
+
+    def _timeline(
+        self, post: OutgoingPost, credentials: Credentials
+    ) -> tuple[list[Mapping[str, Any]], bool]:
+        """The account's posts since just before the due time, and whether that is all."""
+        user_id = self._user_id(credentials)
+        since = (post.due_utc - FIND_MARGIN).astimezone(UTC)
+        params: dict[str, str] = {
+            "start_time": since.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "max_results": "100",
+            "tweet.fields": "created_at,text",
+        }
+        tweets: list[Mapping[str, Any]] = []
+        for _ in range(FIND_PAGES):
+            body = self._call("GET", f"/2/users/{user_id}/tweets", credentials, params=params)
+            page = body.json()
+            tweets.extend(page.get("data") or [])
+            token = (page.get("meta") or {}).get("next_token")
+            if not token:
+                return tweets, True
+            params["pagination_token"] = str(token)
+        return tweets, False
+
+    def _find_text(self, post: OutgoingPost, credentials: Credentials, text: str) -> str | None:
+        tweets, _ = self._timeline(post, credentials)
+        wanted = _normalised(text)
+        for tweet in tweets:
+            if _normalised(str(tweet.get("text", ""))) == wanted:
+                return str(tweet["id"])
+        return None
+
+    def find(self, post: OutgoingPost, credentials: Credentials) -> Published | None:
+        """Every post of the thread found -> published; exactly the checkpointed ones found
+        -> absent (publishing resumes after them); anything else cannot be told safely."""
+        parts = split_thread(post.text)
+        try:
+            tweets, complete = self._timeline(post, credentials)
+        except PublishError as exc:
+            raise CannotCheck(f"x: cannot read the account's posts: {exc}") from None
+        by_text: dict[str, str] = {}
+        for tweet in reversed(tweets):  # oldest first: the earliest copy wins
+            by_text.setdefault(_normalised(str(tweet.get("text", ""))), str(tweet["id"]))
+        found = [by_text.get(_normalised(part)) for part in parts]
+        if all(found):
+            return Published(remote_id=str(found[0]), url=self._url(post, str(found[0])))
+        checkpointed = [str(i) for i in post.checkpoint.get("thread", [])]
+        prefix = found[: len(checkpointed)]
+        rest = found[len(checkpointed) :]
+        if prefix == checkpointed and not any(rest):
+            if complete:
+                return None
+            raise CannotCheck("x: too many posts since the due time to be sure")
+        raise CannotCheck(
+            f"x: the thread is partly on the account ({sum(1 for f in found if f)} of "
+            f"{len(parts)} posts found), not as recorded"
+        )
