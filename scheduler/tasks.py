@@ -1,18 +1,105 @@
-"""The Celery app, made in one place. Tasks stay thin: take an id, call the dispatcher."""
+"""The Celery app, made in one place, and its two thin tasks (the Celery habit).
+
+``tick`` runs on the beat schedule every ``STORYLINE_TICK_SECONDS``; ``publish(post_id, token)``
+runs once per claim. Both only build the process's :class:`~scheduler.dispatch.Dispatcher` and
+call it: every decision lives in :mod:`scheduler.dispatch`, where it is tested without a broker.
+The settings chosen here are explained in docs/operations.md.
+"""
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
+from typing import Any
+
 from celery import Celery
+from celery.signals import worker_process_init
 
 from scheduler.config import Settings
+from scheduler.db import dispose_all, engine_for
+from scheduler.dispatch import Dispatcher, Policy
+
+log = logging.getLogger(__name__)
+
+#: The Redis/SQS visibility timeout: far above the lease (60 s) and any task run time, so an
+#: unacknowledged message is never redelivered while its worker still runs it (celery#2599).
+VISIBILITY_TIMEOUT = 3600
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    """The app's configuration; a function so docs and tests can look at it."""
+    policy = Policy.from_settings(settings)
+    transport: dict[str, Any] = {"visibility_timeout": VISIBILITY_TIMEOUT}
+    if settings.broker_url.startswith("sqla+"):
+        transport["polling_interval"] = 0.2  # the SQL transport polls; 1 s would add lateness
+    queue = settings.environ.get("STORYLINE_QUEUE", "").strip() or "storyline"
+    tick = settings.tick_seconds
+    return {
+        "task_default_queue": queue,
+        "task_ignore_result": True,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "worker_cancel_long_running_tasks_on_connection_loss": True,
+        "broker_connection_retry_on_startup": True,
+        "broker_transport_options": transport,
+        "worker_hijack_root_logger": False,
+        "beat_scheduler": "celery.beat:Scheduler",  # in memory: one interval, nothing to persist
+        "beat_schedule": {
+            "storyline-tick": {
+                "task": "storyline.tick",
+                "schedule": timedelta(seconds=tick),
+                # A tick stuck behind a backlog is useless once the next one is out.
+                "options": {"expires": max(2 * tick, 5.0)},
+            }
+        },
+        "beat_max_loop_interval": max(tick, 0.1),
+        "storyline_lease_seconds": policy.lease.total_seconds(),
+    }
 
 
 def make_app(settings: Settings | None = None) -> Celery:
     settings = settings or Settings.from_env()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = Celery("storyline", broker=settings.broker_url)
-    app.conf.update(task_ignore_result=True, broker_connection_retry_on_startup=True)
+    app.conf.update(celery_config(settings))
     return app
 
 
-app = make_app()
+settings = Settings.from_env()
+app = make_app(settings)
+_dispatcher: Dispatcher | None = None
+
+
+def dispatcher() -> Dispatcher:
+    """This process's dispatcher: one engine pool, one HTTP client, secrets read once."""
+    global _dispatcher
+    if _dispatcher is None:
+        _dispatcher = Dispatcher(engine_for(settings.database_url), settings)
+    return _dispatcher
+
+
+@worker_process_init.connect  # type: ignore[untyped-decorator]
+def _after_fork(**_: Any) -> None:
+    """A forked pool child must not share its parent's database connections."""
+    global _dispatcher
+    _dispatcher = None
+    dispose_all()
+
+
+@app.task(name="storyline.tick", ignore_result=True)  # type: ignore[untyped-decorator]
+def tick() -> dict[str, int]:
+    report = dispatcher().tick(lambda post_id, token: publish.delay(post_id, token))
+    return {
+        "reconciling": report.reconciling,
+        "requeued": report.requeued,
+        "claimed": report.claimed,
+        "enqueue_failures": report.enqueue_failures,
+    }
+
+
+@app.task(name="storyline.publish", ignore_result=True, acks_late=True)  # type: ignore[untyped-decorator]
+def publish(post_id: str, token: str | None = None) -> str:
+    outcome = dispatcher().publish(post_id, token)
+    log.info("%s: %s", post_id, outcome)
+    return outcome

@@ -1,0 +1,837 @@
+"""The dispatcher: claims due posts, publishes each once, and recovers from every kind of death.
+
+The database, not the broker, is the record of what is due (DESIGN §6). Every claim writes an
+attempt token and a lease into the row; every later step is a conditional update guarded by that
+token, so any number of beats, dispatchers and workers may run at once:
+
+* ``tick`` (beat, every ``STORYLINE_TICK_SECONDS``) first hands posts left in ``publishing`` or
+  ``reconciling`` past their lease to reconciliation, then re-enqueues ``queued`` posts whose
+  message was lost (kombu's SQLAlchemy transport commits a message as taken at fetch), then claims
+  due ``planned`` and ``retry_wait`` posts in one atomic statement each;
+* ``publish(post_id, token)`` moves ``queued -> publishing`` only with the right token (a duplicate
+  delivery finds nothing to move), re-checks token and lease right before the network call (a
+  worker paused past its lease sends nothing), and records the outcome and an ``Attempt``.
+
+Nothing here reads the wall clock directly: a ``clock`` is injected, so tests drive time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import random
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
+from typing import Any
+
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.engine import Engine, RowMapping
+
+from scheduler.config import Settings
+from scheduler.content import Media
+from scheduler.db import from_db, utcnow
+from scheduler.errors import (
+    ConfigError,
+    InvalidTransition,
+    NeedsAuth,
+    NotFound,
+    PublishError,
+    Transient,
+)
+from scheduler.models import Attempt, Post, PostState
+from scheduler.publishers.base import OutgoingPost, Published
+from scheduler.publishers.registry import Registry, Route
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+Enqueue = Callable[[str, str], None]
+
+POST = Post.__table__  # type: ignore[attr-defined]
+ATTEMPT = Attempt.__table__  # type: ignore[attr-defined]
+
+S = PostState
+IN_FLIGHT = (S.QUEUED, S.PUBLISHING, S.RECONCILING)
+REAUTH_REASON = "account needs re-auth"
+
+#: How late a post may still go out, per network: a launch post hours late is worse than none.
+DEFAULT_MAX_LATENESS: Mapping[str, timedelta] = MappingProxyType(
+    {
+        "x": timedelta(hours=1),
+        "threads": timedelta(hours=1),
+        "mastodon": timedelta(hours=1),
+        "bluesky": timedelta(hours=1),
+        "weibo": timedelta(hours=2),
+        "facebook": timedelta(hours=6),
+        "instagram": timedelta(hours=6),
+        "linkedin": timedelta(hours=6),
+        "youtube": timedelta(hours=12),
+    }
+)
+FALLBACK_MAX_LATENESS = timedelta(hours=6)
+
+#: Minimum seconds between two posts of one account, per network, so a burst (a launch at 09:00
+#: in every market) stays inside the network's posting limits. Only networks actually reached
+#: (credentials present) are spaced: the outbox has no limit to respect.
+DEFAULT_MIN_SPACING: Mapping[str, float] = MappingProxyType(
+    {
+        "x": 5.0,
+        "threads": 5.0,
+        "instagram": 10.0,
+        "facebook": 2.0,
+        "linkedin": 2.0,
+        "youtube": 10.0,
+        "weibo": 5.0,
+        "mastodon": 1.0,
+        "bluesky": 1.0,
+    }
+)
+
+
+def _env_float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+    if value < 0 or math.isnan(value):
+        raise ConfigError(f"{name} must not be negative")
+    return value
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The dispatcher's knobs. Defaults are the production choices explained in
+    docs/operations.md; ``STORYLINE_LEASE_SECONDS`` and friends override them."""
+
+    lease: timedelta = timedelta(seconds=60)
+    max_attempts: int = 8
+    backoff_base: float = 30.0  # seconds before the 2nd attempt; doubles each time
+    backoff_cap: float = 1800.0
+    claim_batch: int = 2000
+    max_lateness: Mapping[str, timedelta] = field(default_factory=lambda: DEFAULT_MAX_LATENESS)
+    min_spacing: Mapping[str, float] = field(default_factory=lambda: DEFAULT_MIN_SPACING)
+
+    def lateness_limit(self, network: str) -> timedelta:
+        return self.max_lateness.get(network, FALLBACK_MAX_LATENESS)
+
+    def backoff(self, attempts: int, rng: random.Random, retry_after: float | None) -> float:
+        """Exponential backoff with "equal jitter" (half fixed, half random), never below the
+        network's own Retry-After: jitter spreads a burst of failures so they do not return as
+        one burst."""
+        ceiling = min(self.backoff_cap, self.backoff_base * 2 ** max(0, attempts - 1))
+        delay = ceiling / 2 + rng.uniform(0, ceiling / 2)
+        return float(max(delay, retry_after or 0.0))
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Policy:
+        env = settings.environ
+        lease = _env_float(env, "STORYLINE_LEASE_SECONDS", 60.0)
+        if lease < 1:
+            raise ConfigError("STORYLINE_LEASE_SECONDS must be at least 1")
+        lateness = dict(DEFAULT_MAX_LATENESS)
+        spacing = dict(DEFAULT_MIN_SPACING)
+        for name in env:
+            if name.startswith("STORYLINE_MAX_LATENESS_"):
+                net = name.removeprefix("STORYLINE_MAX_LATENESS_").lower()
+                lateness[net] = timedelta(seconds=_env_float(env, name, 0))
+            elif name.startswith("STORYLINE_MIN_SPACING_"):
+                net = name.removeprefix("STORYLINE_MIN_SPACING_").lower()
+                spacing[net] = _env_float(env, name, 0)
+        return cls(
+            lease=timedelta(seconds=lease),
+            max_attempts=int(_env_float(env, "STORYLINE_MAX_ATTEMPTS", 8)) or 1,
+            backoff_base=_env_float(env, "STORYLINE_BACKOFF_SECONDS", 30.0),
+            max_lateness=MappingProxyType(lateness),
+            min_spacing=MappingProxyType(spacing),
+        )
+
+
+@dataclass(frozen=True)
+class TickReport:
+    reconciling: int = 0
+    requeued: int = 0
+    claimed: int = 0
+    enqueue_failures: int = 0
+
+
+@dataclass
+class _Claim:
+    """What a worker holds between ``queued -> publishing`` and the outcome."""
+
+    row: RowMapping
+    token: str
+    attempt_id: int
+    started: float = field(default_factory=time.monotonic)
+
+
+def new_token() -> str:
+    return uuid.uuid4().hex
+
+
+def outgoing(row: RowMapping, settings: Settings) -> OutgoingPost:
+    """The frozen copy of a row a publisher gets (publishers never see the database)."""
+    media = tuple(
+        Media(file=str(m.get("file", "")), alt=str(m.get("alt", "")), kind=str(m.get("kind", "")))
+        for m in json.loads(row["media_json"] or "[]")
+    )
+    checkpoint = json.loads(row["checkpoint_json"]) if row["checkpoint_json"] else {}
+    due = from_db(row["due_utc"])
+    assert due is not None
+    return OutgoingPost(
+        post_id=row["post_id"],
+        story=row["story"],
+        beat=row["beat"],
+        network=row["network"],
+        market=row["market"],
+        account=row["account"],
+        account_name=row["account_name"],
+        due_utc=due,
+        text=row["text"],
+        title=row["title"],
+        link=row["link"],
+        media=media,
+        first_comment=row["first_comment"],
+        campaign=row["campaign"],
+        content_dir=settings.content_dir,
+        checkpoint=MappingProxyType(checkpoint),
+    )
+
+
+class Dispatcher:
+    """Claims, publishes, reconciles and applies operator commands for one calendar."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        *,
+        clock: Clock = utcnow,
+        policy: Policy | None = None,
+        registry: Registry | None = None,
+        rng: random.Random | None = None,
+        worker: str | None = None,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.clock = clock
+        self.policy = policy or Policy.from_settings(settings)
+        self.registry = registry or Registry(settings)
+        self.rng = rng or random.Random()  # jitter, not security
+        self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
+
+    # --- small helpers ----------------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        now = self.clock()
+        if now.tzinfo is None:
+            raise ValueError("the dispatcher's clock must return aware datetimes")
+        return now
+
+    def _read(self, post_id: str) -> RowMapping | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(POST).where(POST.c.post_id == post_id)).mappings().first()
+
+    def _update(self, where: Iterable[Any], **values: Any) -> int:
+        """One guarded update in its own short transaction; the row count says who won."""
+        with self.engine.begin() as conn:
+            return conn.execute(update(POST).where(*where).values(**values)).rowcount
+
+    def _finish_attempt(
+        self,
+        attempt_id: int,
+        outcome: str,
+        *,
+        error: str | None = None,
+        http_status: int | None = None,
+        started: float | None = None,
+    ) -> None:
+        latency = int((time.monotonic() - started) * 1000) if started is not None else None
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(ATTEMPT)
+                .where(ATTEMPT.c.id == attempt_id)
+                .values(
+                    finished_at=_utc(self._now()),
+                    outcome=outcome,
+                    error=error,
+                    http_status=http_status,
+                    latency_ms=latency,
+                )
+            )
+
+    # --- the tick -----------------------------------------------------------------------------
+
+    def tick(self, enqueue: Enqueue) -> TickReport:
+        """One dispatcher pass: reconcile, re-enqueue, claim; then hand the claims to workers."""
+        now = self._now()
+        lease_until = _utc(now + self.policy.lease)
+        db_now = _utc(now)
+        jobs: list[tuple[str, str]] = []
+
+        # 1. Reconciliation comes before anything else: a post a dead worker may have sent must
+        #    be looked for on the network before it could be claimed again.
+        token = new_token()
+        with self.engine.begin() as conn:
+            rows = conn.execute(
+                update(POST)
+                .where(
+                    POST.c.status.in_([S.PUBLISHING, S.RECONCILING]),
+                    POST.c.lease_until < db_now,
+                )
+                .values(
+                    status=S.RECONCILING,
+                    attempt_token=token,
+                    lease_until=lease_until,
+                    updated_at=db_now,
+                    status_reason="worker lost during publish: looking for the post",
+                )
+                .returning(POST.c.post_id)
+            ).all()
+        reconciling = [(r.post_id, token) for r in rows]
+        jobs += reconciling
+
+        # 2. Queued posts whose message never turned into a publish: enqueue them again. The
+        #    token stays: whichever copy of the message arrives first wins the guarded update.
+        with self.engine.begin() as conn:
+            rows = conn.execute(
+                update(POST)
+                .where(POST.c.status == S.QUEUED, POST.c.lease_until < db_now)
+                .values(lease_until=lease_until, updated_at=db_now)
+                .returning(POST.c.post_id, POST.c.attempt_token)
+            ).all()
+        requeued = [(r.post_id, r.attempt_token) for r in rows]
+        jobs += requeued
+
+        # 3. Claim what is due. Spaced networks (rate-limited accounts) are claimed separately.
+        spaced = {
+            net
+            for net, gap in self.policy.min_spacing.items()
+            if gap > 0 and self.registry.uses_network(net)
+        }
+        claimed = self._claim_due(now, spaced)
+        if spaced:
+            claimed += self._claim_spaced(now, spaced)
+        jobs += claimed
+
+        failures = 0
+        for post_id, tok in jobs:
+            try:
+                enqueue(post_id, tok)
+            except Exception:  # the broker is down: the lease brings the post back later
+                failures += 1
+                log.exception("could not enqueue %s; its lease will bring it back", post_id)
+        return TickReport(len(reconciling), len(requeued), len(claimed), failures)
+
+    def _claim_due(self, now: datetime, spaced: set[str]) -> list[tuple[str, str]]:
+        db_now = _utc(now)
+        out: list[tuple[str, str]] = []
+        for state, column in ((S.PLANNED, POST.c.due_utc), (S.RETRY_WAIT, POST.c.next_attempt_at)):
+            token = new_token()
+            candidates = (
+                select(POST.c.post_id)
+                .where(POST.c.status == state, column <= db_now)
+                .order_by(column)
+                .limit(self.policy.claim_batch)
+                .with_for_update(skip_locked=True)
+            )
+            if spaced:
+                candidates = candidates.where(POST.c.network.not_in(sorted(spaced)))
+            with self.engine.begin() as conn:
+                rows = conn.execute(
+                    update(POST)
+                    .where(POST.c.post_id.in_(candidates.scalar_subquery()), POST.c.status == state)
+                    .values(
+                        status=S.QUEUED,
+                        attempt_token=token,
+                        lease_until=_utc(now + self.policy.lease),
+                        updated_at=db_now,
+                        status_reason=None,
+                    )
+                    .returning(POST.c.post_id)
+                    .execution_options(synchronize_session=False)
+                ).all()
+            out += [(r.post_id, token) for r in rows]
+        return out
+
+    def _claim_spaced(self, now: datetime, spaced: set[str]) -> list[tuple[str, str]]:
+        """At most one post per account per spacing window, none while another is in flight."""
+        db_now = _utc(now)
+        due = (POST.c.status == S.PLANNED) & (POST.c.due_utc <= db_now) | (
+            POST.c.status == S.RETRY_WAIT
+        ) & (POST.c.next_attempt_at <= db_now)
+        with self.engine.connect() as conn:
+            candidates = conn.execute(
+                select(POST.c.post_id, POST.c.network, POST.c.account, POST.c.status)
+                .where(POST.c.network.in_(sorted(spaced)), due)
+                .order_by(POST.c.due_utc)
+                .limit(self.policy.claim_batch)
+            ).all()
+            if not candidates:
+                return []
+            accounts = sorted({(c.network, c.account) for c in candidates})
+            oldest_cutoff = _utc(now - timedelta(seconds=max(self.policy.min_spacing.values())))
+            busy_rows = conn.execute(
+                select(POST.c.network, POST.c.account, func.max(POST.c.published_at).label("last"))
+                .where(
+                    POST.c.network.in_(sorted(spaced)),
+                    POST.c.account.in_(sorted({a for _, a in accounts})),
+                    (POST.c.status.in_(IN_FLIGHT)) | (POST.c.published_at > oldest_cutoff),
+                )
+                .group_by(POST.c.network, POST.c.account)
+            ).all()
+        busy: set[tuple[str, str]] = set()
+        for r in busy_rows:
+            gap = timedelta(seconds=self.policy.min_spacing.get(r.network, 0))
+            last = from_db(r.last)
+            if last is None or last > now - gap:
+                busy.add((r.network, r.account))
+        out: list[tuple[str, str]] = []
+        for c in candidates:
+            key = (c.network, c.account)
+            if key in busy:
+                continue
+            busy.add(key)
+            token = new_token()
+            won = self._update(
+                [POST.c.post_id == c.post_id, POST.c.status == c.status],
+                status=S.QUEUED,
+                attempt_token=token,
+                lease_until=_utc(now + self.policy.lease),
+                updated_at=db_now,
+                status_reason=None,
+            )
+            if won:
+                out.append((c.post_id, token))
+        return out
+
+    # --- publishing ----------------------------------------------------------------------------
+
+    def publish(self, post_id: str, token: str | None = None) -> str:
+        """Publish one claimed post; returns what happened (for the worker log)."""
+        row = self._read(post_id)
+        if row is None:
+            return "missing"
+        token = token or row["attempt_token"]
+        if token is None:
+            return "not claimed"
+        if row["status"] == S.RECONCILING and row["attempt_token"] == token:
+            outcome = self.reconcile(post_id, token)
+            if outcome != S.QUEUED:
+                return outcome
+        claim = self.begin(post_id, token)
+        if claim is None:
+            return "duplicate"
+        return self.send(claim)
+
+    def begin(self, post_id: str, token: str) -> _Claim | None:
+        """The guarded ``queued -> publishing``: None means another delivery already has it."""
+        now = self._now()
+        won = self._update(
+            [POST.c.post_id == post_id, POST.c.status == S.QUEUED, POST.c.attempt_token == token],
+            status=S.PUBLISHING,
+            lease_until=_utc(now + self.policy.lease),
+            attempts=POST.c.attempts + 1,
+            updated_at=_utc(now),
+        )
+        if not won:
+            return None
+        with self.engine.begin() as conn:
+            attempt_id = conn.execute(
+                insert(ATTEMPT)
+                .values(
+                    post_id=post_id,
+                    attempt_token=token,
+                    started_at=_utc(now),
+                    outcome="sending",
+                    worker=self.worker[:200],
+                )
+                .returning(ATTEMPT.c.id)
+            ).scalar_one()
+        row = self._read(post_id)
+        assert row is not None
+        return _Claim(row=row, token=token, attempt_id=attempt_id)
+
+    def _mine(self, post_id: str, token: str, state: str = S.PUBLISHING) -> list[Any]:
+        return [
+            POST.c.post_id == post_id,
+            POST.c.status == state,
+            POST.c.attempt_token == token,
+        ]
+
+    def send(self, claim: _Claim) -> str:
+        """From ``publishing`` to an outcome; the network call happens at most once here."""
+        row, token = claim.row, claim.token
+        post_id = row["post_id"]
+        now = self._now()
+        due = from_db(row["due_utc"])
+        assert due is not None
+        limit = self.policy.lateness_limit(row["network"])
+        if now - due > limit:
+            late, net = _human(now - due), row["network"]
+            reason = f"too late: {late} past due, {net} allows {_human(limit)}"
+            return self._fail(claim, reason, outcome="too_late")
+        try:
+            route = self.registry.route(row["network"], row["account"])
+        except NeedsAuth as exc:
+            return self._hold_account(claim, str(exc))
+        except ConfigError as exc:
+            return self._fail(claim, str(exc), outcome="config")
+        post = outgoing(row, self.settings)
+
+        # The zombie check: extend the lease only if the token is still ours and the lease has
+        # not run out. A worker paused past its lease loses here and sends nothing.
+        now = self._now()
+        still_mine = self._update(
+            [*self._mine(post_id, token), POST.c.lease_until >= _utc(now)],
+            lease_until=_utc(now + self.policy.lease),
+        )
+        if not still_mine:
+            self._finish_attempt(
+                claim.attempt_id,
+                "superseded",
+                error="lease lost before sending: another worker owns the post now",
+                started=claim.started,
+            )
+            return "superseded"
+
+        def checkpoint(data: Mapping[str, Any]) -> None:
+            self._update(self._mine(post_id, token), checkpoint_json=json.dumps(dict(data)))
+
+        try:
+            published = route.publisher.publish(post, route.credentials, checkpoint)
+        except Transient as exc:
+            if exc.sent:
+                return self._reconcile_after_lost_response(claim, route, post, exc)
+            return self._retry_later(claim, exc)
+        except NeedsAuth as exc:
+            return self._hold_account(claim, str(exc), http_status=exc.http_status)
+        except PublishError as exc:  # Permanent, or a publisher misusing CannotCheck
+            return self._fail(claim, str(exc), outcome="permanent", http_status=exc.http_status)
+        except Exception as exc:
+            # A publisher bug after which the post may or may not be out: never guess.
+            log.exception("publisher %s crashed on %s", route.kind, post_id)
+            lost = Transient(f"{route.kind} publisher crashed: {exc!r}", sent=True)
+            return self._reconcile_after_lost_response(claim, route, post, lost)
+        return self._mark_published(claim, published, via=route.kind)
+
+    def _mark_published(
+        self, claim: _Claim, published: Published, *, via: str, state: str = S.PUBLISHING
+    ) -> str:
+        post_id = claim.row["post_id"]
+        now = self._now()
+        won = self._update(
+            self._mine(post_id, claim.token, state),
+            status=S.PUBLISHED,
+            remote_id=published.remote_id[:400],
+            url=published.url,
+            published_at=_utc(now),
+            updated_at=_utc(now),
+            lease_until=None,
+            status_reason=None if via != "reconciled" else "found on the network after a crash",
+            last_error=None,
+        )
+        self._finish_attempt(
+            claim.attempt_id,
+            "published" if won else "published_after_takeover",
+            error=None if won else f"sent as {published.remote_id} after the lease was taken over",
+            started=claim.started,
+        )
+        return "published" if won else "superseded"
+
+    def _fail(
+        self, claim: _Claim, reason: str, *, outcome: str, http_status: int | None = None
+    ) -> str:
+        now = self._now()
+        self._update(
+            self._mine(claim.row["post_id"], claim.token),
+            status=S.FAILED,
+            status_reason=reason,
+            last_error=reason,
+            lease_until=None,
+            updated_at=_utc(now),
+        )
+        self._finish_attempt(
+            claim.attempt_id, outcome, error=reason, http_status=http_status, started=claim.started
+        )
+        return "failed"
+
+    def _retry_later(self, claim: _Claim, exc: Transient) -> str:
+        row = claim.row
+        now = self._now()
+        attempts = int(row["attempts"])
+        if attempts >= self.policy.max_attempts:
+            return self._fail(
+                claim,
+                f"gave up after {attempts} attempts: {exc}",
+                outcome="transient",
+                http_status=exc.http_status,
+            )
+        delay = self.policy.backoff(attempts, self.rng, exc.retry_after)
+        next_at = now + timedelta(seconds=delay)
+        due = from_db(row["due_utc"])
+        assert due is not None
+        limit = self.policy.lateness_limit(row["network"])
+        if next_at - due > limit:
+            return self._fail(
+                claim,
+                f"too late to retry: the next attempt would be {_human(next_at - due)} past due, "
+                f"{row['network']} allows {_human(limit)} (last error: {exc})",
+                outcome="transient",
+                http_status=exc.http_status,
+            )
+        self._update(
+            self._mine(row["post_id"], claim.token),
+            status=S.RETRY_WAIT,
+            next_attempt_at=_utc(next_at),
+            lease_until=None,
+            last_error=str(exc),
+            status_reason=f"retrying in {delay:.0f}s: {exc}",
+            updated_at=_utc(now),
+        )
+        self._finish_attempt(
+            claim.attempt_id,
+            "transient",
+            error=str(exc),
+            http_status=exc.http_status,
+            started=claim.started,
+        )
+        return "retry_wait"
+
+    def _hold_account(self, claim: _Claim, message: str, *, http_status: int | None = None) -> str:
+        row = claim.row
+        now = self._now()
+        reason = f"{REAUTH_REASON}: {message}"
+        held = {
+            "status": S.HELD,
+            "status_reason": reason,
+            "lease_until": None,
+            "updated_at": _utc(now),
+        }
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(POST).where(*self._mine(row["post_id"], claim.token)).values(**held)
+            )
+            conn.execute(
+                update(POST)
+                .where(
+                    POST.c.network == row["network"],
+                    POST.c.account == row["account"],
+                    POST.c.status.in_([S.PLANNED, S.RETRY_WAIT, S.QUEUED]),
+                )
+                .values(**held)
+            )
+        self._finish_attempt(
+            claim.attempt_id,
+            "needs_auth",
+            error=message,
+            http_status=http_status,
+            started=claim.started,
+        )
+        return "held"
+
+    def _reconcile_after_lost_response(
+        self, claim: _Claim, route: Route, post: OutgoingPost, exc: Transient
+    ) -> str:
+        """The request may have reached the network: look before any resend (DESIGN §6)."""
+        try:
+            found = route.publisher.find(post, route.credentials)
+        except PublishError as check:
+            reason = f"sent but no answer ({exc}); cannot tell whether it is out: {check}"
+            now = self._now()
+            self._update(
+                self._mine(post.post_id, claim.token),
+                status=S.NEEDS_REVIEW,
+                status_reason=reason,
+                last_error=str(exc),
+                lease_until=None,
+                updated_at=_utc(now),
+            )
+            self._finish_attempt(
+                claim.attempt_id, "lost_response", error=reason, started=claim.started
+            )
+            return "needs_review"
+        if found is not None:
+            return self._mark_published(claim, found, via=route.kind)
+        return self._retry_later(claim, exc)
+
+    # --- reconciliation of posts a dead worker left behind -----------------------------------
+
+    def reconcile(self, post_id: str, token: str) -> str:
+        """For a post in ``reconciling`` (claimed by tick with ``token``): found -> published,
+        certainly absent -> queued (same token, so this worker goes on to publish it), cannot
+        tell -> needs_review."""
+        row = self._read(post_id)
+        if row is None or row["status"] != S.RECONCILING or row["attempt_token"] != token:
+            return "duplicate"
+        now = self._now()
+        with self.engine.begin() as conn:
+            attempt_id = conn.execute(
+                insert(ATTEMPT)
+                .values(
+                    post_id=post_id,
+                    attempt_token=token,
+                    started_at=_utc(now),
+                    outcome="reconciling",
+                    worker=self.worker[:200],
+                )
+                .returning(ATTEMPT.c.id)
+            ).scalar_one()
+        claim = _Claim(row=row, token=token, attempt_id=attempt_id)
+        post = outgoing(row, self.settings)
+        try:
+            route = self.registry.route(row["network"], row["account"])
+            found = route.publisher.find(post, route.credentials)
+        except (PublishError, ConfigError) as exc:
+            reason = f"a worker died while publishing and the network cannot tell: {exc}"
+            self._update(
+                self._mine(post_id, token, S.RECONCILING),
+                status=S.NEEDS_REVIEW,
+                status_reason=reason,
+                lease_until=None,
+                updated_at=_utc(self._now()),
+            )
+            self._finish_attempt(attempt_id, "cannot_check", error=reason, started=claim.started)
+            return "needs_review"
+        if found is not None:
+            self._mark_published(claim, found, via="reconciled", state=S.RECONCILING)
+            return "published"
+        now = self._now()
+        won = self._update(
+            self._mine(post_id, token, S.RECONCILING),
+            status=S.QUEUED,
+            lease_until=_utc(now + self.policy.lease),
+            status_reason="not found on the network after a crash: publishing again",
+            updated_at=_utc(now),
+        )
+        self._finish_attempt(attempt_id, "not_found", started=claim.started)
+        return S.QUEUED if won else "duplicate"
+
+    # --- operator commands (storyline retry / cancel / publish --now / release) -------------
+
+    def _require(self, post_id: str) -> RowMapping:
+        row = self._read(post_id)
+        if row is None:
+            raise NotFound(f"no post {post_id!r} in the calendar (run `storyline sync`?)")
+        return row
+
+    def _transition(
+        self, post_id: str, allowed: Iterable[str], verb: str, **values: Any
+    ) -> RowMapping:
+        allowed = list(allowed)
+        row = self._require(post_id)
+        if row["status"] not in allowed:
+            raise InvalidTransition(
+                f"cannot {verb} {post_id}: it is {row['status']}"
+                + (f" ({row['status_reason']})" if row["status_reason"] else "")
+                + f"; {verb} applies to {', '.join(allowed)} posts"
+            )
+        won = self._update(
+            [POST.c.post_id == post_id, POST.c.status == row["status"]],
+            updated_at=_utc(self._now()),
+            **values,
+        )
+        if not won:
+            raise InvalidTransition(f"cannot {verb} {post_id}: its state changed meanwhile")
+        result = self._read(post_id)
+        assert result is not None
+        return result
+
+    def retry(self, post_id: str) -> RowMapping:
+        """failed / needs_review -> planned, due now, with a fresh attempt budget. For
+        needs_review, run it only after checking the network: it may publish a second time."""
+        now = self._now()
+        return self._transition(
+            post_id,
+            [S.FAILED, S.NEEDS_REVIEW],
+            "retry",
+            status=S.PLANNED,
+            due_utc=_utc(now),
+            attempts=0,
+            attempt_token=None,
+            lease_until=None,
+            next_attempt_at=None,
+            status_reason="retried by an operator",
+        )
+
+    def cancel(self, post_id: str) -> RowMapping:
+        row = self._require(post_id)
+        if row["status"] == S.PUBLISHED:
+            raise InvalidTransition(
+                f"cannot cancel {post_id}: it was already published"
+                + (f" ({row['url']})" if row["url"] else "")
+                + "; delete it on the network if it must go"
+            )
+        return self._transition(
+            post_id,
+            [S.PLANNED, S.HELD, S.RETRY_WAIT, S.QUEUED, S.FAILED, S.NEEDS_REVIEW],
+            "cancel",
+            status=S.CANCELLED,
+            attempt_token=None,
+            lease_until=None,
+            status_reason="cancelled by an operator",
+        )
+
+    def publish_now(self, post_id: str) -> RowMapping:
+        """planned / held / retry_wait -> planned, due now: the next tick sends it."""
+        now = self._now()
+        return self._transition(
+            post_id,
+            [S.PLANNED, S.HELD, S.RETRY_WAIT],
+            "publish now",
+            status=S.PLANNED,
+            due_utc=_utc(now),
+            next_attempt_at=None,
+            status_reason="published now by an operator",
+        )
+
+    def release(self, post_id: str) -> RowMapping:
+        """held -> planned; a post whose time has passed is released to go out now."""
+        row = self._require(post_id)
+        now = self._now()
+        due = from_db(row["due_utc"])
+        values: dict[str, Any] = {"status": S.PLANNED, "status_reason": "released"}
+        if due is not None and due < now:
+            values["due_utc"] = _utc(now)
+            values["status_reason"] = f"released past due (was due {due:%Y-%m-%d %H:%M}Z)"
+        return self._transition(post_id, [S.HELD], "release", **values)
+
+    def release_account(self, network: str, account: str) -> int:
+        """Every post held because the account needed re-auth goes back to planned."""
+        now = self._now()
+        with self.engine.begin() as conn:
+            return conn.execute(
+                update(POST)
+                .where(
+                    and_(
+                        POST.c.network == network,
+                        POST.c.account == account,
+                        POST.c.status == S.HELD,
+                        POST.c.status_reason.like(f"{REAUTH_REASON}%"),
+                    )
+                )
+                .values(status=S.PLANNED, status_reason="account released", updated_at=_utc(now))
+            ).rowcount
+
+
+def _utc(dt: datetime) -> datetime:
+    """Bind form of an instant: aware UTC (the columns are ``DateTime(timezone=True)``)."""
+    return dt.astimezone(UTC)
+
+
+def _human(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    if seconds >= 60:
+        return f"{seconds // 60} min"
+    return f"{seconds} s"
