@@ -118,6 +118,8 @@ class FakeApi:
 class _Handler(BaseHTTPRequestHandler):
     api: FakeApi
     protocol_version = "HTTP/1.1"
+    wbufsize = 1 << 16  # one write per response (flushed by the base class) ...
+    disable_nagle_algorithm = True  # ... and no 40 ms Nagle/delayed-ACK stall per request
 
     def log_message(self, format: str, *args: Any) -> None:  # silence the default stderr log
         return None
