@@ -2,7 +2,8 @@
 
 Networks disagree on what "a character" is: X weighs code points (CJK counts 2, a URL 23,
 an emoji sequence 2), Bluesky counts grapheme clusters *and* bytes, Mastodon counts a URL as 23
-and a remote mention by its user part only, YouTube counts the description in UTF-8 bytes.
+and a remote mention by its user part only, Threads counts an emoji by its UTF-8 bytes,
+YouTube counts the description in UTF-8 bytes, Weibo counts in half characters.
 A post that fits by Python's ``len`` can still be refused, so every length here is measured
 the network's own way. The source of every number is in ``docs/networks.md``.
 
@@ -62,87 +63,64 @@ class NetworkSpec:
     soft_limit_note: str = ""
 
 
-def _spec(spec: NetworkSpec) -> tuple[str, NetworkSpec]:
-    return spec.name, spec
-
-
-NETWORKS: Final[Mapping[str, NetworkSpec]] = MappingProxyType(
-    dict(
-        [
-            _spec(
-                NetworkSpec(
-                    "facebook", "Facebook", 63_206, Counting.CODE_POINTS, text_field="message"
-                )
-            ),
-            _spec(
-                NetworkSpec(
-                    "instagram",
-                    "Instagram",
-                    2_200,
-                    Counting.CODE_POINTS,
-                    text_field="caption",
-                    hashtag_max=30,
-                    mention_max=20,
-                    media_required=True,
-                )
-            ),
-            _spec(NetworkSpec("x", "X", 280, Counting.TWITTER_TEXT, url_weight=23)),
-            _spec(
-                NetworkSpec(
-                    "linkedin", "LinkedIn", 3_000, Counting.CODE_POINTS, text_field="commentary"
-                )
-            ),
-            _spec(
-                NetworkSpec(
-                    "youtube",
-                    "YouTube",
-                    5_000,
-                    Counting.UTF8_BYTES,
-                    text_field="description",
-                    title_limit=100,
-                    media_required=True,
-                    forbidden_characters=frozenset("<>"),
-                )
-            ),
-            _spec(
-                NetworkSpec(
-                    "weibo",
-                    "Weibo",
-                    2_000,
-                    Counting.WEIBO,
-                    text_field="status",
-                    soft_limit=140,
-                    soft_limit_note=(
-                        "Weibo's API takes over 140 characters only as a long Weibo"
-                        " (is_longtext), from accounts allowed to send them"
-                    ),
-                )
-            ),
-            _spec(
-                NetworkSpec(
-                    "mastodon",
-                    "Mastodon",
-                    500,
-                    Counting.MASTODON,
-                    text_field="status",
-                    url_weight=23,
-                    limit_configurable=True,
-                )
-            ),
-            _spec(NetworkSpec("bluesky", "Bluesky", 300, Counting.GRAPHEMES, byte_limit=3_000)),
-            _spec(
-                NetworkSpec(
-                    "threads",
-                    "Threads",
-                    500,
-                    Counting.THREADS,
-                    hashtag_max=1,
-                    link_max=5,
-                )
-            ),
-        ]
-    )
+_SPECS: Final = (
+    NetworkSpec("facebook", "Facebook", 63_206, Counting.CODE_POINTS, text_field="message"),
+    NetworkSpec(
+        "instagram",
+        "Instagram",
+        2_200,
+        Counting.CODE_POINTS,
+        text_field="caption",
+        hashtag_max=30,
+        mention_max=20,
+        media_required=True,
+    ),
+    NetworkSpec("x", "X", 280, Counting.TWITTER_TEXT, url_weight=23),
+    NetworkSpec("linkedin", "LinkedIn", 3_000, Counting.CODE_POINTS, text_field="commentary"),
+    NetworkSpec(
+        "youtube",
+        "YouTube",
+        5_000,
+        Counting.UTF8_BYTES,
+        text_field="description",
+        title_limit=100,
+        media_required=True,
+        forbidden_characters=frozenset("<>"),
+    ),
+    NetworkSpec(
+        "weibo",
+        "Weibo",
+        2_000,
+        Counting.WEIBO,
+        text_field="status",
+        soft_limit=140,
+        soft_limit_note=(
+            "Weibo's API takes over 140 characters only as a long Weibo"
+            " (is_longtext), from accounts allowed to send them"
+        ),
+    ),
+    NetworkSpec(
+        "mastodon",
+        "Mastodon",
+        500,
+        Counting.MASTODON,
+        text_field="status",
+        url_weight=23,
+        limit_configurable=True,
+    ),
+    NetworkSpec("bluesky", "Bluesky", 300, Counting.GRAPHEMES, byte_limit=3_000),
+    NetworkSpec(
+        "threads",
+        "Threads",
+        500,
+        Counting.THREADS,
+        hashtag_max=1,
+        link_max=5,
+    ),
 )
+
+#: Every network Storyline publishes to, by the name stories and lines use.
+NETWORKS: Final[Mapping[str, NetworkSpec]] = MappingProxyType({n.name: n for n in _SPECS})
 
 _GOOGLE_PLUS = (
     "Google+ was shut down for consumers on 2 April 2019: there is nothing to publish to. "
