@@ -1,0 +1,1 @@
+"""Alembic migrations of the calendar database, shipped inside the package."""
