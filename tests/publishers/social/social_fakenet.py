@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from scheduler.config import Settings
 from scheduler.content import Media
@@ -49,6 +49,7 @@ class Recorded:
     query: dict[str, list[str]]
     headers: dict[str, str]  # lower-cased names
     body: bytes
+    raw_query: str = ""
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -155,10 +156,11 @@ class FakeNetwork:
                 split = urlsplit(self.path)
                 recorded = Recorded(
                     method=self.command,
-                    path=split.path,
+                    path=unquote(split.path),
                     query=parse_qs(split.query, keep_blank_values=True),
                     headers={k.lower(): v for k, v in self.headers.items()},
                     body=body,
+                    raw_query=split.query,
                 )
                 reply = fake._answer(recorded)
                 if reply.delay and fake._stop.wait(reply.delay):
