@@ -251,7 +251,7 @@ class Browser:
             )
         self.settle(0.1)
 
-    def screenshot(self, path: Path, full_page: bool = True) -> Path:
+    def screenshot(self, path: Path, full_page: bool = True, max_height: int = 6000) -> Path:
         params: dict[str, Any] = {"format": "png", "captureBeyondViewport": full_page}
         if full_page:
             height = int(self.evaluate("document.documentElement.scrollHeight"))
@@ -259,7 +259,7 @@ class Browser:
                 "x": 0,
                 "y": 0,
                 "width": self.width,
-                "height": min(height, 6000),
+                "height": min(height, max_height),
                 "scale": 1,
             }
         data = self.call("Page.captureScreenshot", session=True, **params)["data"]

@@ -1,0 +1,210 @@
+"""The pages in a real browser: Debian's headless Chromium, driven over the DevTools protocol.
+
+Each page must load with no console error and no request leaving the file, show the expected
+cards, and react to clicks; a screenshot of each is written to ``tests/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import preview_sample
+import pytest
+from conftest import GENERATED_AT, SCREENSHOTS
+from preview_cdp import Browser
+
+from scheduler.planning import PlannedPost
+from scheduler.preview import render_calendar_html, render_preview_html
+
+pytestmark = pytest.mark.browser
+
+
+def preview_file(tmp_path: Path, content_dir: Path, posts: list[PlannedPost] | None = None) -> Path:
+    html = render_preview_html(
+        preview_sample.planned_posts() if posts is None else posts,
+        title="The comfort SUV arrives",
+        generated_at=GENERATED_AT,
+        content_dir=content_dir,
+        market_names=preview_sample.MARKET_NAMES,
+    )
+    page = tmp_path / "preview.html"
+    page.write_text(html, encoding="utf-8")
+    return page
+
+
+def calendar_file(tmp_path: Path) -> Path:
+    html = render_calendar_html(
+        preview_sample.calendar_rows(),
+        title="Storyline calendar",
+        generated_at=GENERATED_AT,
+        market_names=preview_sample.MARKET_NAMES,
+    )
+    page = tmp_path / "calendar.html"
+    page.write_text(html, encoding="utf-8")
+    return page
+
+
+def offsite(requests: list[str]) -> list[str]:
+    return [u for u in requests if not u.startswith(("file:", "data:"))]
+
+
+def count(browser: Browser, selector: str) -> int:
+    return int(browser.evaluate(f"document.querySelectorAll({json.dumps(selector)}).length"))
+
+
+def visible(browser: Browser, selector: str) -> int:
+    return int(
+        browser.evaluate(
+            f"[...document.querySelectorAll({json.dumps(selector)})]"
+            ".filter(e => e.offsetParent !== null).length"
+        )
+    )
+
+
+# --- the preview page ----------------------------------------------------------------------
+
+
+def test_preview_loads_without_console_errors(
+    browser: Browser, tmp_path: Path, content_dir: Path
+) -> None:
+    browser.open(preview_file(tmp_path, content_dir).as_uri())
+    assert browser.console_errors == []
+
+
+def test_preview_makes_no_request_outside_the_file(
+    browser: Browser, tmp_path: Path, content_dir: Path
+) -> None:
+    browser.open(preview_file(tmp_path, content_dir).as_uri())
+    assert browser.requests, "the page itself should have been requested"
+    assert offsite(browser.requests) == []
+
+
+def test_preview_shows_one_card_per_post(
+    browser: Browser, tmp_path: Path, content_dir: Path
+) -> None:
+    posts = preview_sample.planned_posts()
+    browser.open(preview_file(tmp_path, content_dir).as_uri())
+    assert count(browser, "article.card") == len(posts)
+    assert count(browser, "article.card-instagram") == sum(p.network == "instagram" for p in posts)
+    assert count(browser, "section.beat") == 3
+
+
+def test_preview_cards_show_the_expected_text(
+    browser: Browser, tmp_path: Path, content_dir: Path
+) -> None:
+    browser.open(preview_file(tmp_path, content_dir).as_uri())
+    card = '[data-post-id="suv-comfort/reveal/x/gb"]'
+    text = browser.evaluate(f"document.querySelector({json.dumps(card)}).innerText")
+    assert "Meet the comfort SUV: quieter, roomier, calmer." in text
+    assert "Holdout GB" in text
+    assert "x-too-long" in text
+    hashtag = browser.evaluate(
+        f"document.querySelector({json.dumps(card + ' .hashtag')}).textContent"
+    )
+    assert hashtag == "#ComfortSUV"
+
+
+def test_preview_images_are_painted_from_the_embedded_data(
+    browser: Browser, tmp_path: Path, content_dir: Path
+) -> None:
+    browser.open(preview_file(tmp_path, content_dir).as_uri())
+    background = browser.evaluate(
+        "getComputedStyle(document.querySelector('.img-1')).backgroundImage"
+    )
+    assert background.startswith('url("data:image/png;base64,')
+
+
+def test_see_more_reveals_the_folded_text_on_click(
+    browser: Browser, tmp_path: Path, content_dir: Path
+) -> None:
+    browser.open(preview_file(tmp_path, content_dir).as_uri())
+    card = '[data-post-id="suv-comfort/reveal/linkedin/fr"]'
+    hidden = f"document.querySelector({json.dumps(card + ' .hidden-part')}).hidden"
+    assert browser.evaluate(hidden) is True
+    browser.click(f"{card} .see-more")
+    assert browser.evaluate(hidden) is False
+    assert visible(browser, f"{card} .see-more") == 0
+
+
+def test_hostile_text_is_shown_as_text_and_never_runs(
+    browser: Browser, tmp_path: Path, content_dir: Path
+) -> None:
+    page = preview_file(tmp_path, content_dir, [preview_sample.hostile_post()])
+    browser.open(page.as_uri())
+    assert browser.console_errors == []
+    assert offsite(browser.requests) == []
+    assert count(browser, "script") == 1  # the page's own
+    assert count(browser, "img") == 0
+    text = browser.evaluate("document.querySelector('.card .shown').textContent")
+    assert text.startswith('<script>alert("pwned")</script>')
+
+
+def test_preview_screenshot(browser: Browser, tmp_path: Path, content_dir: Path) -> None:
+    posts = [p for p in preview_sample.planned_posts() if p.beat == "reveal" and p.market == "fr"]
+    browser.open(preview_file(tmp_path, content_dir, posts).as_uri())
+    shot = browser.screenshot(SCREENSHOTS / "preview.png", max_height=1500)
+    assert shot.stat().st_size > 10_000
+
+
+# --- the calendar page ---------------------------------------------------------------------
+
+
+def test_calendar_loads_without_errors_or_requests(browser: Browser, tmp_path: Path) -> None:
+    browser.open(calendar_file(tmp_path).as_uri())
+    assert browser.console_errors == []
+    assert offsite(browser.requests) == []
+
+
+def test_calendar_shows_every_post(browser: Browser, tmp_path: Path) -> None:
+    rows = preview_sample.calendar_rows()
+    browser.open(calendar_file(tmp_path).as_uri())
+    assert count(browser, ".entry[data-post-id]") == len(rows)
+    assert visible(browser, ".entry[data-post-id]") == len(rows)
+    assert browser.evaluate("document.getElementById('shown-count').textContent") == str(len(rows))
+
+
+def test_unchecking_a_network_hides_its_posts(browser: Browser, tmp_path: Path) -> None:
+    rows = preview_sample.calendar_rows()
+    browser.open(calendar_file(tmp_path).as_uri())
+    browser.click("input[data-filter='network'][value='instagram']")
+    instagram = sum(r.network == "instagram" for r in rows)
+    assert visible(browser, ".entry[data-network='instagram']") == 0
+    assert visible(browser, ".entry[data-post-id]") == len(rows) - instagram
+    shown = browser.evaluate("document.getElementById('shown-count').textContent")
+    assert shown == str(len(rows) - instagram)
+    browser.click("input[data-filter='network'][value='instagram']")
+    assert visible(browser, ".entry[data-network='instagram']") == instagram
+
+
+def test_unchecking_a_market_hides_its_calendar(browser: Browser, tmp_path: Path) -> None:
+    browser.open(calendar_file(tmp_path).as_uri())
+    browser.click("input[data-filter='market'][value='de']")
+    assert visible(browser, "section.market-cal[data-market='de']") == 0
+    assert visible(browser, "section.market-cal[data-market='fr']") == 1
+    assert visible(browser, ".entry[data-market='de']") == 0
+
+
+def test_unchecking_a_state_hides_posts_in_that_state(browser: Browser, tmp_path: Path) -> None:
+    rows = preview_sample.calendar_rows()
+    browser.open(calendar_file(tmp_path).as_uri())
+    browser.click("input[data-filter='status'][value='planned']")
+    planned = sum(r.status == "planned" for r in rows)
+    assert visible(browser, ".entry[data-post-id]") == len(rows) - planned
+
+
+def test_the_week_view_hides_weeks_without_posts(browser: Browser, tmp_path: Path) -> None:
+    browser.open(calendar_file(tmp_path).as_uri())
+    all_weeks = visible(browser, "tr.week")
+    browser.click("input[name='view'][value='week']")
+    assert 0 < visible(browser, "tr.week") < all_weeks
+    assert visible(browser, "tr.week.no-posts") == 0
+
+
+def test_calendar_screenshot(browser: Browser, tmp_path: Path) -> None:
+    browser.open(calendar_file(tmp_path).as_uri())
+    for market in ("cn", "de", "gb"):
+        browser.click(f"input[data-filter='market'][value='{market}']")
+    browser.evaluate("window.scrollTo(0, 0)")
+    shot = browser.screenshot(SCREENSHOTS / "calendar.png", max_height=1500)
+    assert shot.stat().st_size > 10_000
