@@ -22,6 +22,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from scheduler.accounts import AccountStatus
 from scheduler.config import Settings
 from scheduler.errors import CannotCheck, Permanent, Transient
 from scheduler.publishers.base import Checkpoint, Credentials, OutgoingPost, Published
@@ -34,6 +35,7 @@ from scheduler.publishers.meta import (
     DuplicatePost,
     GraphApi,
     find_by_text,
+    token_status,
 )
 
 log = logging.getLogger(__name__)
@@ -190,6 +192,15 @@ class FacebookPublisher:
             return
         state["comment_id"] = _id(body, "id")
         checkpoint(dict(state))
+
+    # --- accounts check ------------------------------------------------------------------
+
+    def check(self, credentials: Credentials) -> AccountStatus:
+        """Token validity and expiry (``debug_token``) and that it reaches this account."""
+        api = GraphApi(self.http, self.base, self.network, credentials)
+        return token_status(
+            api, credentials, identity="me", fields="id,name", expected_id=credentials.account
+        )
 
     # --- reconciliation -------------------------------------------------------------------
 

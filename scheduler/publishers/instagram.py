@@ -28,6 +28,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from scheduler.accounts import AccountStatus
 from scheduler.config import Settings
 from scheduler.content import Media
 from scheduler.errors import CannotCheck, NeedsAuth, Permanent, PublishError, Transient
@@ -43,6 +44,7 @@ from scheduler.publishers.meta import (
     Sleep,
     check_quota,
     find_by_text,
+    token_status,
     wait_for_container,
 )
 
@@ -229,6 +231,19 @@ class InstagramPublisher:
             return None
         link = body.get("permalink")
         return str(link) if link else None
+
+    # --- accounts check ------------------------------------------------------------------
+
+    def check(self, credentials: Credentials) -> AccountStatus:
+        """Token validity and expiry (``debug_token``) and that it reaches this account."""
+        api = GraphApi(self.http, self.base, self.network, credentials)
+        return token_status(
+            api,
+            credentials,
+            identity=credentials.account,
+            fields="id,username",
+            expected_id=credentials.account,
+        )
 
     # --- reconciliation -------------------------------------------------------------------
 

@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -44,6 +44,9 @@ from scheduler.errors import (
     Transient,
 )
 from scheduler.publishers.base import Credentials, Published
+
+if TYPE_CHECKING:
+    from scheduler.accounts import AccountStatus
 from scheduler.publishers.http import Classifier, HttpClient, retry_after_seconds
 
 #: The Graph API version Storyline is written against (changelog: v26.0, July 29, 2026).
@@ -198,9 +201,9 @@ class GraphApi:
     def url(self, path: str) -> str:
         return f"{self.base}/{path.lstrip('/')}"
 
-    def get(self, path: str, **params: Any) -> dict[str, Any]:
+    def get(self, path: str, *, as_token: str | None = None, **params: Any) -> dict[str, Any]:
         query = {k: str(v) for k, v in params.items() if v is not None}
-        query["access_token"] = self.token
+        query["access_token"] = as_token or self.token
         response = self.http.request(
             "GET",
             self.url(path),
@@ -381,3 +384,51 @@ def check_quota(api: GraphApi, path: str, *, what: str) -> None:
             f"{duration / 3600:.0f} h); retrying later",
             retry_after=min(POLICY_BLOCK_WAIT, duration),
         )
+
+
+def token_status(
+    api: GraphApi,
+    credentials: Credentials,
+    *,
+    identity: str,
+    fields: str,
+    expected_id: str,
+) -> AccountStatus:
+    """Validity and expiry of an account's token, the Graph way.
+
+    ``GET /debug_token?input_token=<token>`` tells ``is_valid`` and ``expires_at`` (0: never);
+    it must be called with an app token or a token of the same app, so an ``app_token`` field
+    in the secrets is used when present, the token itself otherwise. Then the identity call
+    (``GET /me`` or ``GET /{ig-user-id}``) proves the token reaches *this* account.
+    """
+    from scheduler.accounts import AccountStatus
+
+    expires_at: datetime | None = None
+    notes: list[str] = []
+    try:
+        debug = api.get("debug_token", as_token=credentials.get("app_token"), input_token=api.token)
+    except (NeedsAuth, Transient):
+        raise
+    except Permanent as exc:
+        debug = {}
+        notes.append(f"expiry unknown ({exc})")
+    data = debug.get("data") or {}
+    if data.get("is_valid") is False:
+        reason = (data.get("error") or {}).get("message") or "the network says the token is invalid"
+        return AccountStatus(present=True, valid=False, detail=str(reason))
+    stamps = [int(v) for v in (data.get("expires_at"), data.get("data_access_expires_at")) if v]
+    if stamps:
+        expires_at = datetime.fromtimestamp(min(stamps), UTC)
+    elif data:
+        notes.append("never expires")
+    me = api.get(identity, fields=fields)
+    if str(me.get("id")) != expected_id:
+        return AccountStatus(
+            present=True,
+            valid=False,
+            expires_at=expires_at,
+            detail=f"the token reaches account {me.get('id')}, not {expected_id}",
+        )
+    who = me.get("name") or me.get("username")
+    detail = "; ".join([f"reaches {who}" if who else "reaches the account", *notes])
+    return AccountStatus(present=True, valid=True, expires_at=expires_at, detail=detail)

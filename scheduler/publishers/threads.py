@@ -25,6 +25,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from scheduler.accounts import AccountStatus
 from scheduler.config import Settings
 from scheduler.content import Media
 from scheduler.errors import CannotCheck, NeedsAuth, Permanent, PublishError, Transient
@@ -40,6 +41,7 @@ from scheduler.publishers.meta import (
     Sleep,
     check_quota,
     find_by_text,
+    token_status,
     wait_for_container,
 )
 
@@ -249,6 +251,15 @@ class ThreadsPublisher:
             return None
         link = body.get("permalink")
         return str(link) if link else None
+
+    # --- accounts check ------------------------------------------------------------------
+
+    def check(self, credentials: Credentials) -> AccountStatus:
+        """Token validity and expiry (``debug_token``) and that it reaches this account."""
+        api = GraphApi(self.http, self.base, self.network, credentials)
+        return token_status(
+            api, credentials, identity="me", fields="id,username", expected_id=credentials.account
+        )
 
     # --- reconciliation -------------------------------------------------------------------
 
