@@ -90,11 +90,455 @@ def cli(
 
 # [content commands: validate, preview, schema, new]
 
+
+def _content_now() -> Any:
+    """Now, for the content commands (only marks posts already due; never changes text)."""
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+@cli.command("validate")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Compiler-style lines, or the JSON of DESIGN §4.",
+)
+@pass_settings
+def validate_command(settings: Settings, fmt: str) -> None:
+    """Check the content and the editorial lines: exit 0 clean (warnings allowed), 1 errors."""
+    from scheduler.diagnostics import Severity, format_json, has_errors
+    from scheduler.pipeline import load_plan
+
+    result = load_plan(settings, _content_now())
+    findings = [f for f in result.findings if f.severity is not Severity.INFO]
+    if fmt == "json":
+        click.echo(format_json(findings))
+    else:
+        for f in findings:
+            colour = "red" if f.is_error else "yellow"
+            click.echo(click.style(f.format(), fg=colour))
+        click.echo(format_text(findings).rsplit("\n", 1)[-1] + f", {len(result.posts)} post(s)")
+    if has_errors(findings):
+        sys.exit(EXIT_FINDINGS)
+
+
+def _length_and_limit(post: Any, overrides: Any) -> tuple[int, int]:
+    """The post's length counted the network's way, and the limit that applies to it."""
+    from scheduler import networks
+
+    override = overrides.get(post.post_id)
+    return networks.measure(post.network, post.text), networks.limit(post.network, override)
+
+
+def _iso_utc(when: Any) -> str:
+    from datetime import UTC
+
+    return str(when.astimezone(UTC).isoformat().replace("+00:00", "Z"))
+
+
+def _preview_json(post: Any, overrides: Any) -> dict[str, Any]:
+    """One post in the shape DESIGN §4 fixes for ``preview --format json``."""
+    length, limit = _length_and_limit(post, overrides)
+    return {
+        "post_id": post.post_id,
+        "story": post.story,
+        "beat": post.beat,
+        "network": post.network,
+        "market": post.market,
+        "account": post.account_name,
+        "timezone": post.timezone,
+        "due_local": post.due_local.isoformat(),
+        "due_utc": _iso_utc(post.due_utc),
+        "text": post.text,
+        "title": post.title,
+        "link": post.link,
+        "media": [{"file": m.file, "alt": m.alt, "kind": m.kind} for m in post.media],
+        "length": length,
+        "limit": limit,
+        "findings": [f.as_dict() for f in post.findings],
+        # beyond the contract: what else a reviewer needs
+        "account_id": post.account,
+        "first_comment": post.first_comment,
+        "status": str(post.story_status),
+    }
+
+
+def _preview_text(post: Any, overrides: Any) -> str:
+    """One post as a community manager reads it: who, when (local and UTC), what, how long."""
+    from datetime import UTC
+
+    length, limit = _length_and_limit(post, overrides)
+    colour = "green" if length <= 0.9 * limit else "yellow" if length <= limit else "red"
+    local = post.due_local
+    head = f"── {post.post_id} "
+    out = [
+        click.style(head + "─" * max(3, 78 - len(head)), bold=True),
+        f"{post.account_name} on {post.network} · "
+        f"{local:%a %Y-%m-%d %H:%M} {local.tzname()} ({post.timezone}) · "
+        f"{post.due_utc.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+        + ("" if str(post.story_status) == "approved" else f" · {post.story_status}"),
+    ]
+    if post.title:
+        out.append(click.style(f"title: {post.title}", bold=True))
+    out += [f"  {ln}" if ln else "" for ln in post.text.splitlines()]
+    if post.first_comment:
+        out.append(f"first comment: {post.first_comment}")
+    if post.media:
+        out.append("media: " + ", ".join(m.file for m in post.media))
+    out.append(click.style(f"length {length}/{limit}", fg=colour))
+    for f in post.findings:
+        tint = "red" if f.is_error else "yellow" if f.severity == "warning" else "cyan"
+        out.append(click.style(f"{f.severity}[{f.code}]: {f.message}", fg=tint))
+    return "\n".join(out) + "\n"
+
+
+@cli.command("preview")
+@click.argument("story")
+@click.option("-n", "--network", "networks", multiple=True, help="Only this network (repeatable).")
+@click.option("-m", "--market", "markets", multiple=True, help="Only this market (repeatable).")
+@click.option("-b", "--beat", "beats", multiple=True, help="Only this beat (repeatable).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "html"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write to this file instead of the terminal.",
+)
+@pass_settings
+def preview_command(
+    settings: Settings,
+    story: str,
+    networks: tuple[str, ...],
+    markets: tuple[str, ...],
+    beats: tuple[str, ...],
+    fmt: str,
+    output: Path | None,
+) -> None:
+    """Show exactly what each market's account will post for STORY, and when."""
+    from scheduler.pipeline import load_plan
+    from scheduler.planning import Selection
+
+    selection = Selection(
+        stories=frozenset([story]),
+        networks=frozenset(networks) or None,
+        markets=frozenset(markets) or None,
+        beats=frozenset(beats) or None,
+    )
+    now = _content_now()
+    result = load_plan(settings, now, selection)
+    if fmt == "json":
+        import json
+
+        rendered = json.dumps(
+            [_preview_json(p, result.limit_overrides) for p in result.posts],
+            ensure_ascii=False,
+            indent=2,
+        )
+    elif fmt == "html":
+        from scheduler.preview import render_preview_html
+
+        rendered = render_preview_html(
+            result.posts,
+            title=f"Preview: {story}",
+            generated_at=now,
+            content_dir=settings.content_dir,
+            market_names=result.market_names,
+        )
+    else:
+        rendered = "\n".join(_preview_text(p, result.limit_overrides) for p in result.posts) or (
+            f"{story}: no posts (check the filters, and the markets' accounts)"
+        )
+    if output is not None:
+        output.write_text(click.unstyle(rendered) + "\n", encoding="utf-8")
+        click.echo(f"wrote {len(result.posts)} post(s) to {output}", err=True)
+    else:
+        click.echo(rendered)
+
+
 # [calendar commands: plan, sync, calendar, status, db]
+
+
+def clock_now(settings: Settings) -> Any:
+    """Now, aware UTC. ``STORYLINE_NOW`` (ISO 8601) pins the clock — for tests and demos only."""
+    from datetime import UTC, datetime
+
+    from scheduler.errors import ConfigError
+
+    pinned = settings.environ.get("STORYLINE_NOW", "").strip()
+    if not pinned:
+        return datetime.now(UTC)
+    try:
+        when = datetime.fromisoformat(pinned.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"STORYLINE_NOW must be an ISO 8601 instant, not {pinned!r}") from None
+    if when.tzinfo is None:
+        raise ConfigError(f"STORYLINE_NOW needs a UTC offset or Z: {pinned!r}")
+    return when.astimezone(UTC)
+
+
+def load_planned(settings: Settings, now: Any, doing: str) -> Any:
+    """The content's posts; refuses (ContentError, exit 1) when the content has errors."""
+    from scheduler.diagnostics import has_errors, sort_findings
+    from scheduler.pipeline import load_plan
+
+    result = load_plan(settings, now)
+    findings = sort_findings(result.findings)
+    if has_errors(findings):
+        raise ContentError(findings, f"the content has errors: nothing was {doing}")
+    if findings:
+        click.echo(format_text(findings), err=True)
+    return result.posts
+
+
+def _calendar_engine(settings: Settings) -> Any:
+    from scheduler.db import engine_for
+
+    return engine_for(settings.database_url)
+
+
+def _echo_json(value: Any) -> None:
+    import json
+
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+_TEXT_OR_JSON = click.Choice(["text", "json"])
+
+
+@cli.command("plan")
+@click.option("--format", "fmt", type=_TEXT_OR_JSON, default="text", show_default=True)
+@pass_settings
+def plan_command(settings: Settings, fmt: str) -> None:
+    """Show what `sync` would change in the calendar. Writes nothing."""
+    from scheduler import calendar_export, store
+
+    now = clock_now(settings)
+    planned = load_planned(settings, now, "planned")
+    d = store.plan(_calendar_engine(settings), planned, now)
+    if fmt == "json":
+        _echo_json(calendar_export.diff_json(d))
+    else:
+        click.echo(calendar_export.diff_text(d))
+
+
+#: Below this many writes a progress bar would only flicker.
+PROGRESS_MIN_ROWS = 2_000
+
+
+@cli.command("sync")
+@click.option("--format", "fmt", type=_TEXT_OR_JSON, default="text", show_default=True)
+@pass_settings
+def sync_command(settings: Settings, fmt: str) -> None:
+    """Make the calendar match the content in one transaction; refuses content with errors."""
+    from contextlib import ExitStack
+
+    from scheduler import calendar_export, store
+
+    now = clock_now(settings)
+    planned = load_planned(settings, now, "synced")
+    with ExitStack() as stack:
+
+        def on_diff(d: store.Diff) -> Callable[[int], None] | None:
+            if d.writes < PROGRESS_MIN_ROWS or not sys.stderr.isatty():
+                return None
+            bar = stack.enter_context(
+                click.progressbar(length=d.writes, label="syncing", file=sys.stderr)
+            )
+            return bar.update
+
+        result = store.sync(_calendar_engine(settings), planned, now, on_diff=on_diff)
+    if result.created_schema and fmt == "text":
+        click.echo("created the calendar database", err=True)
+    if result.skipped:
+        click.echo(
+            f"{result.skipped} post(s) were claimed by a dispatcher during the sync "
+            "and left as they are",
+            err=True,
+        )
+    if fmt == "json":
+        out = calendar_export.diff_json(result.diff, done=True)
+        out["skipped"] = result.skipped
+        _echo_json(out)
+    else:
+        click.echo(calendar_export.diff_text(result.diff, done=True))
+
+
+def _states() -> list[str]:
+    from scheduler.models import PostState
+
+    return [str(s) for s in PostState]
+
+
+@cli.command("calendar")
+@click.option("--from", "from_date", type=click.DateTime(["%Y-%m-%d"]), help="First local day.")
+@click.option("--to", "to_date", type=click.DateTime(["%Y-%m-%d"]), help="Last local day.")
+@click.option("-n", "--network", "networks", multiple=True, help="Only this network (repeat).")
+@click.option("-m", "--market", "markets", multiple=True, help="Only this market (repeat).")
+@click.option("--status", "statuses", multiple=True, type=click.Choice(_states()), help="Repeat.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "ics", "html"]),
+    default="table",
+    show_default=True,
+)
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write here.")
+@pass_settings
+def calendar_command(
+    settings: Settings,
+    from_date: Any,
+    to_date: Any,
+    networks: tuple[str, ...],
+    markets: tuple[str, ...],
+    statuses: tuple[str, ...],
+    fmt: str,
+    output: Path | None,
+) -> None:
+    """What goes out when. --from/--to are local dates, read in each post's market zone."""
+    import json
+
+    from sqlmodel import Session
+
+    from scheduler import calendar_export, store
+
+    engine = _calendar_engine(settings)
+    store.ensure_schema(engine)
+    with Session(engine) as session:
+        rows = store.calendar_rows(
+            session,
+            from_date=from_date.date() if from_date else None,
+            to_date=to_date.date() if to_date else None,
+            networks=networks,
+            markets=markets,
+            statuses=statuses,
+        )
+    now = clock_now(settings)
+    data: bytes
+    if fmt == "json":
+        rendered = json.dumps(calendar_export.calendar_json(rows), indent=2, ensure_ascii=False)
+        data = rendered.encode()
+    elif fmt == "ics":
+        data = calendar_export.calendar_ics(rows, now)
+    elif fmt == "html":
+        data = calendar_export.calendar_html(rows, now).encode()
+    else:
+        data = calendar_export.calendar_table(rows).encode()
+    if output is None:
+        click.echo(data.decode().rstrip("\r\n") if fmt != "ics" else data.decode(), nl=fmt != "ics")
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_bytes(data if data.endswith(b"\n") or fmt == "ics" else data + b"\n")
+    click.echo(f"wrote {output} ({len(rows)} post(s))", err=True)
+
+
+@cli.command("status")
+@click.argument("post_id", required=False)
+@click.option("--format", "fmt", type=_TEXT_OR_JSON, default="text", show_default=True)
+@pass_settings
+def status_command(settings: Settings, post_id: str | None, fmt: str) -> None:
+    """Posts per state; with POST_ID, that post in full with its attempts."""
+    from sqlmodel import Session
+
+    from scheduler import calendar_export, store
+
+    engine = _calendar_engine(settings)
+    store.ensure_schema(engine)
+    with Session(engine) as session:
+        if post_id is None:
+            counts = store.state_counts(session)
+            if fmt == "json":
+                _echo_json(counts)
+            else:
+                click.echo(calendar_export.status_text(counts))
+            return
+        row, attempts = store.post_detail(session, post_id)
+    if fmt == "json":
+        _echo_json(calendar_export.post_json(row, attempts))
+    else:
+        click.echo(calendar_export.post_text(row, attempts))
+
+
+@cli.group("db")
+def db_group() -> None:
+    """The calendar database's schema."""
+
+
+@db_group.command("upgrade")
+@pass_settings
+def db_upgrade_command(settings: Settings) -> None:
+    """Apply the migrations this version needs (safe to run any number of times)."""
+    from scheduler import store
+
+    engine = _calendar_engine(settings)
+    before, after = store.upgrade(engine)
+    where = engine.url.render_as_string(hide_password=True)
+    if before == after:
+        click.echo(f"the calendar database is up to date ({after}): {where}")
+    else:
+        click.echo(f"upgraded the calendar database {before or 'empty'} → {after}: {where}")
+
 
 # [publishing commands: run, retry, cancel, publish, release]
 
 # [accounts commands]
+
+
+@cli.group("accounts")
+def accounts_group() -> None:
+    """The brand's network accounts: credentials present, accepted, not about to expire."""
+
+
+@accounts_group.command("check")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option("--offline", is_flag=True, help="Only check that credentials are present.")
+@pass_settings
+def accounts_check(settings: Settings, fmt: str, offline: bool) -> None:
+    """Per account in markets.yaml: credentials present, valid on the network, expiry.
+
+    Exits 1 when an account needs attention (missing, invalid, expiring within 7 days).
+    Secrets are never printed.
+    """
+    import json
+
+    from scheduler import accounts
+    from scheduler.publishers.http import HttpClient
+    from scheduler.secrets import load_secrets
+
+    markets = accounts.load_markets(settings)
+    secrets = load_secrets(settings)
+    http = HttpClient()
+    try:
+        reports = accounts.check_accounts(
+            settings,
+            markets,
+            secrets=secrets,
+            http=http,
+            now=clock_now(settings),
+            online=not offline,
+        )
+    finally:
+        http.close()
+    problems = sum(r.problem for r in reports)
+    if fmt == "json":
+        body = {"ok": problems == 0, "accounts": [r.to_json() for r in reports]}
+        click.echo(json.dumps(body, indent=2, ensure_ascii=False))
+    else:
+        click.echo(accounts.format_text(reports))
+    if problems:
+        sys.exit(EXIT_FINDINGS)
+
 
 # [serve]
 

@@ -1,0 +1,46 @@
+"""The repository's sample brand, through the real pipeline: plan, sync, plan again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+from icalendar import Calendar
+
+from scheduler.cli import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def storyline(url: str, *args: str) -> str:
+    result = CliRunner().invoke(
+        cli,
+        [
+            "--content",
+            str(ROOT / "content"),
+            "--lines",
+            str(ROOT / "editorial_lines"),
+            "--database-url",
+            url,
+            *args,
+        ],
+        env={"STORYLINE_NOW": "2026-11-28T12:00:00Z"},
+    )
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_plan_sync_plan_on_the_sample_shows_no_change(database_url: str) -> None:
+    storyline(database_url, "db", "upgrade")
+    first = storyline(database_url, "plan")
+    assert " to add" in first
+    storyline(database_url, "sync")
+    assert storyline(database_url, "plan").splitlines()[-1].startswith("no change (")
+
+
+def test_the_sample_calendar_exports_one_event_per_post(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'sample.db'}"
+    storyline(url, "sync")
+    rows = storyline(url, "calendar", "--format", "json")
+    ics = Calendar.from_ical(storyline(url, "calendar", "--format", "ics"))
+    assert len(ics.walk("VEVENT")) == rows.count('"post_id"')

@@ -1,0 +1,129 @@
+"""Sync as a transaction: all or nothing, one at a time, and the schema it needs."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from scheduler import store
+from scheduler.db import make_engine
+from scheduler.errors import DatabaseBusy, SchemaBehind
+from scheduler.store import Action
+
+from .conftest import NOW, brand, rows
+
+
+def many(n_stories: int = 30) -> list:  # type: ignore[type-arg]
+    return brand(stories=tuple(f"story-{i:03d}" for i in range(n_stories)))
+
+
+def test_two_syncs_at_once_insert_each_post_once(engine: Engine) -> None:
+    posts = many()
+    results: list[store.SyncResult] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def run() -> None:
+        try:
+            start.wait()
+            results.append(store.sync(engine, posts, NOW))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(rows(engine)) == len(posts)
+    added = sorted(r.diff.counts[Action.ADD] for r in results)
+    assert added == [0, len(posts)]  # the second waited, then found everything in place
+
+
+def test_a_sync_that_fails_half_way_writes_nothing(engine: Engine) -> None:
+    posts = many(300)  # 2,400 posts: more than one write batch
+
+    def explode_after_first_batch(_d: store.Diff) -> Callable[[int], None]:
+        def progress(_n: int) -> None:
+            raise RuntimeError("power cut")
+
+        return progress
+
+    with pytest.raises(RuntimeError, match="power cut"):
+        store.sync(engine, posts, NOW, on_diff=explode_after_first_batch)
+    assert rows(engine) == {}
+
+
+def test_progress_counts_every_written_row(engine: Engine) -> None:
+    written: list[int] = []
+    store.sync(engine, many(), NOW, on_diff=lambda _d: written.append)
+    assert sum(written) == len(many())
+
+
+def test_a_locked_sqlite_calendar_is_reported_busy(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'calendar.db'}"
+    engine = make_engine(url)
+    store.upgrade(engine)
+    holder = make_engine(url)
+    try:
+        with holder.connect() as conn:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")  # another process is writing
+            with pytest.raises(DatabaseBusy, match="locked by another process"):
+                store.sync(engine, brand(), NOW, lock_timeout_s=0.2)
+            conn.exec_driver_sql("ROLLBACK")
+        assert store.sync(engine, brand(), NOW).diff.counts[Action.ADD] == 8
+    finally:
+        holder.dispose()
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_postgres_sync_waiting_too_long_for_another_is_reported_busy(pg_url: str) -> None:
+    engine = make_engine(pg_url)
+    store.upgrade(engine)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": store.SYNC_LOCK_KEY})
+            with pytest.raises(DatabaseBusy, match="locked by another process"):
+                store.sync(engine, brand(), NOW, lock_timeout_s=0.2)
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": store.SYNC_LOCK_KEY})
+            conn.commit()
+        assert rows(engine) == {}
+        assert store.sync(engine, brand(), NOW).diff.counts[Action.ADD] == 8
+    finally:
+        engine.dispose()
+
+
+def test_a_brand_new_sqlite_file_gets_its_schema_on_first_sync(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'fresh' / 'storyline.db'}")
+    try:
+        result = store.sync(engine, brand(), NOW)
+        assert result.created_schema
+        assert store.current_revision(engine) == store.head_revision()
+    finally:
+        engine.dispose()
+
+
+def test_plan_on_a_brand_new_sqlite_file_adds_everything(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'storyline.db'}")
+    try:
+        assert store.plan(engine, brand(), NOW).counts[Action.ADD] == 8
+        assert store.current_revision(engine) is None  # plan wrote nothing, not even a schema
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_an_empty_postgres_database_must_be_upgraded_explicitly(pg_url: str) -> None:
+    engine = make_engine(pg_url)
+    try:
+        with pytest.raises(SchemaBehind, match=r"no calendar yet: run `storyline db upgrade`"):
+            store.sync(engine, brand(), NOW)
+    finally:
+        engine.dispose()
