@@ -8,11 +8,28 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from types import MappingProxyType
 
-from scheduler.content import Media, StoryStatus
-from scheduler.diagnostics import Finding
+from scheduler.content import (
+    Account,
+    Beat,
+    Content,
+    Market,
+    Media,
+    Resolved,
+    Story,
+    StoryStatus,
+    resolve,
+)
+from scheduler.diagnostics import Finding, Severity, has_errors, sort_findings
+from scheduler.lines import Line, Lines, PostContext
+from scheduler.links import UntrackableURL, track
+from scheduler.networks import check as check_network
+from scheduler.timezones import apply_offset
+from scheduler.voice import LinkPolicy, check_voice
 
 
 def post_id(story: str, beat: str, network: str, market: str) -> str:
@@ -56,3 +73,281 @@ class PlannedPost:
         }
         raw = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
         return hashlib.sha256(raw).hexdigest()[:32]
+
+
+# --- planning ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Every post the content asks for, in due order, and everything wrong on the way.
+
+    ``posts`` are sorted by ``due_utc`` then ``post_id``. Posts whose render failed are
+    still listed (empty text, error findings) so a preview can show why; ``ok`` is False
+    then, and the CLI refuses to sync. ``findings`` holds the content's and the lines'
+    findings too when the plan comes from :func:`scheduler.pipeline.load_plan`.
+    """
+
+    posts: tuple[PlannedPost, ...]
+    findings: tuple[Finding, ...]
+    stories: tuple[str, ...] = ()  # every story id the content holds, drafts included
+    market_names: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: post id -> the server's own text limit, for accounts that set one (Mastodon).
+    limit_overrides: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.findings)
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """Which posts to plan; ``None`` means all. Preview plans one story, not the year."""
+
+    stories: frozenset[str] | None = None
+    networks: frozenset[str] | None = None
+    markets: frozenset[str] | None = None
+    beats: frozenset[str] | None = None
+
+    def wants(self, kind: str, value: str) -> bool:
+        chosen: frozenset[str] | None = getattr(self, kind)
+        return chosen is None or value in chosen
+
+
+ALL = Selection()
+#: Templates findings are grouped in ``Plan.findings``: one per template line, not per post.
+_TEMPLATE_CODE_PREFIX = "template-"
+#: Informational, on the post only: the store, not planning, decides what a late post means.
+PAST_DUE = "past-due"
+
+
+def plan(content: Content, lines: Lines, now: datetime, selection: Selection = ALL) -> Plan:
+    """Stories x beats x networks x markets -> planned posts, rendered and checked.
+
+    Drafts are planned too (``story_status`` says so): the store decides what a draft means.
+    A market takes part on a network only if it has an account there. ``now`` only marks
+    posts already due with an informational finding; the store decides what to do with them.
+    """
+    posts: list[PlannedPost] = []
+    findings: list[Finding] = []
+    for story in content.stories.values():
+        if not selection.wants("stories", story.id):
+            continue
+        posts.extend(_plan_story(story, content, lines, now, selection, findings))
+    posts.sort(key=lambda p: (p.due_utc, p.post_id))
+    for post in posts:
+        findings.extend(f for f in post.findings if _plan_level(f))
+    findings.extend(_grouped_template_findings(posts))
+    return Plan(
+        posts=tuple(posts),
+        findings=tuple(sort_findings(findings)),
+        stories=tuple(sorted(content.stories)),
+        market_names=MappingProxyType({c: m.name for c, m in content.markets.items()}),
+        limit_overrides=MappingProxyType(_limit_overrides(content, posts)),
+    )
+
+
+def _plan_story(
+    story: Story,
+    content: Content,
+    lines: Lines,
+    now: datetime,
+    selection: Selection,
+    findings: list[Finding],
+) -> list[PlannedPost]:
+    posts: list[PlannedPost] = []
+    resolved: dict[tuple[str, str], Resolved] = {}
+    for beat in story.beats:
+        if not selection.wants("beats", beat.name):
+            continue
+        beat_networks = beat.networks if beat.networks is not None else story.networks
+        beat_markets = beat.markets if beat.markets is not None else story.markets
+        for network in beat_networks:
+            if not selection.wants("networks", network):
+                continue
+            line = lines.lines.get(network)
+            if line is None:
+                findings.append(
+                    Finding.error(
+                        story.pos("networks"),
+                        "no-line",
+                        f"{story.id} is told on {network}, but editorial_lines/{network}/ "
+                        "does not exist",
+                    )
+                )
+                continue
+            for code in beat_markets:
+                market = content.markets.get(code)
+                if market is None or not selection.wants("markets", code):
+                    continue
+                account = market.accounts.get(network)
+                if account is None:
+                    continue
+                key = (network, code)
+                if key not in resolved:
+                    resolved[key] = resolve(story, network, market)
+                    findings.extend(resolved[key].findings)
+                posts.append(
+                    _plan_post(story, beat, line, market, account, resolved[key], lines, now)
+                )
+    return posts
+
+
+def _plan_post(
+    story: Story,
+    beat: Beat,
+    line: Line,
+    market: Market,
+    account: Account,
+    fields: Resolved,
+    lines: Lines,
+    now: datetime,
+) -> PlannedPost:
+    network = line.network
+    pid = post_id(story.id, beat.name, network, market.code)
+    here = story.pos("beats", beat.name)
+    findings: list[Finding] = []
+    when = apply_offset(story.launch, beat.offset, market.timezone)
+    if when.note is not None and when.message:
+        findings.append(
+            Finding.warning(
+                story.launch.pos,
+                f"time-{when.note}",
+                f"{story.id}/{beat.name} in {market.code}: {when.message}",
+            )
+        )
+    link = fields.link
+    if link and line.voice_rules.utm:
+        try:
+            link = track(link, network=network, campaign=story.campaign, post_id=pid)
+        except UntrackableURL as exc:
+            findings.append(Finding.error(story.pos("link"), "link-untrackable", f"{pid}: {exc}"))
+    ctx = PostContext(
+        story=story.id,
+        title=story.title,
+        campaign=story.campaign,
+        audience=str(story.audience),
+        beat=beat.name,
+        network=network,
+        market=market.code,
+        market_name=market.name,
+        locale=market.locale,
+        timezone=market.timezone,
+        account_name=account.display,
+        account_handle=account.handle.lstrip("@") if account.handle else None,
+        headline=fields.headline,
+        hook=fields.hook or "",
+        body=fields.body or "",
+        facts=tuple(str(f) for f in fields.facts),
+        hashtags=tuple(t.lstrip("#＃") for t in fields.hashtags),
+        link=link if line.link_policy is LinkPolicy.INLINE else None,
+        claim=fields.claim,
+        media=fields.media,
+        due_local=when.local,
+        phrases=line.phrases_for(market.locale),
+    )
+    draft = lines.render(ctx, tracked_link=link)
+    findings.extend(draft.findings)
+    if draft.ok:
+        where = story.pos("story")
+        checks = [
+            *check_network(
+                network,
+                text=draft.text,
+                title=draft.title,
+                media=draft.media,
+                pos=where,
+                limit_override=limit_override(account),
+            ),
+            *check_voice(
+                line.voice_rules,
+                text=draft.text,
+                locale=market.locale,
+                signature=fields.claim,
+                link=link if line.link_policy is LinkPolicy.INLINE else None,
+                pos=where,
+            ),
+        ]
+        draft_story = story.status is StoryStatus.DRAFT
+        findings.extend(
+            replace(
+                f,
+                severity=Severity.WARNING if draft_story and f.is_error else f.severity,
+                message=f"{pid}: {f.message} (template {draft.template})"
+                + (" [draft: an error once approved]" if draft_story and f.is_error else ""),
+            )
+            for f in checks
+        )
+    if when.utc <= now:
+        findings.append(
+            Finding.at(
+                here,
+                Severity.INFO,
+                PAST_DUE,
+                f"{pid} was due at {when.utc:%Y-%m-%d %H:%M} UTC, before now: sync holds it",
+            )
+        )
+    return PlannedPost(
+        post_id=pid,
+        story=story.id,
+        beat=beat.name,
+        network=network,
+        market=market.code,
+        account=account.key,
+        account_name=account.display,
+        timezone=market.timezone,
+        due_utc=when.utc,
+        due_local=when.local,
+        text=draft.text,
+        title=draft.title,
+        link=draft.link,
+        media=draft.media,
+        first_comment=draft.first_comment,
+        story_status=story.status,
+        campaign=story.campaign,
+        findings=tuple(findings),
+    )
+
+
+def _plan_level(finding: Finding) -> bool:
+    """Whether a post's finding also belongs in the plan's (template ones are grouped)."""
+    return finding.code != PAST_DUE and not finding.code.startswith(_TEMPLATE_CODE_PREFIX)
+
+
+def _limit_overrides(content: Content, posts: list[PlannedPost]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for post in posts:
+        account = content.markets[post.market].accounts[post.network]
+        override = limit_override(account)
+        if override is not None:
+            out[post.post_id] = override
+    return out
+
+
+def limit_override(account: Account) -> int | None:
+    """A server's own text limit, where the account names one (Mastodon's ``max_characters``)."""
+    raw = account.extra.get("max_characters")
+    try:
+        return int(raw) if raw is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _grouped_template_findings(posts: list[PlannedPost]) -> list[Finding]:
+    """A broken template breaks every post it renders: report it once, with a count."""
+    groups: dict[tuple[str, int, int, str, str], list[str]] = {}
+    firsts: dict[tuple[str, int, int, str, str], Finding] = {}
+    for post in posts:
+        for f in post.findings:
+            if not f.code.startswith(_TEMPLATE_CODE_PREFIX):
+                continue
+            core = f.message.split(" (rendering ", 1)[0]
+            key = (f.file, f.line, f.column, f.code, core)
+            groups.setdefault(key, []).append(post.post_id)
+            firsts.setdefault(key, f)
+    out = []
+    for key, ids in groups.items():
+        first = firsts[key]
+        more = f" and {len(ids) - 1} other post(s)" if len(ids) > 1 else ""
+        out.append(replace(first, message=f"{key[4]} (rendering {ids[0]}{more})"))
+    return out
