@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from twitter_text import parse_tweet
 
 from scheduler import networks
 from scheduler.diagnostics import Finding, Position, Severity
@@ -311,3 +314,36 @@ def test_facebook_message_limit_is_63206() -> None:
 def test_findings_carry_the_position_passed_in() -> None:
     [finding] = networks.check("linkedin", text="a" * 3001, pos=POS)
     assert (finding.file, finding.line, finding.column) == ("content/stories/suv.yaml", 14, 5)
+
+
+# --- X fast path: the same answers as twitter-text's parse_tweet -----------------------------
+
+_NO_EMOJI_CHARS = st.characters(
+    max_codepoint=0x203B, codec="utf-8", exclude_characters="\u00a9\u00ae"
+)
+_PIECES = st.one_of(
+    st.text(_NO_EMOJI_CHARS, max_size=30),
+    st.sampled_from(
+        [
+            " https://brand.com/suv?x=1 ",
+            "www.example.org/a",
+            " http://t.co/abcdef ",
+            "brand.example",
+            "\r\n",
+            "e\u0301",  # NFC composes it to é
+            "\u1100\u1161",  # Hangul jamo NFC composes to a syllable weighted 2
+            "#SUV @brand",
+        ]
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=12).map("".join))
+def test_x_length_without_emoji_equals_parse_tweet(text: str) -> None:
+    assert networks.x_weighted_length(text) == parse_tweet(text).weightedLength
+
+
+@pytest.mark.parametrize("text", ["©", "1\u20e3", "‼", "ok 👍🏽", "新车", "™ 2026"])
+def test_x_length_with_possible_emoji_is_parse_tweet(text: str) -> None:
+    assert networks.x_weighted_length(text) == parse_tweet(text).weightedLength
