@@ -73,17 +73,20 @@ def _trim(url: str) -> str:
     return url
 
 
-def url_spans(text: str) -> list[tuple[int, int, str]]:
-    """``(start, end, url)`` of every link in ``text``: scheme links, then bare domains.
+def url_spans(text: str, *, bare: bool = True) -> list[tuple[int, int, str]]:
+    """``(start, end, url)`` of every link in ``text``, in order.
 
-    Bare domains (``www.brand.com/suv``) come from twitter-text's extractor, which only
-    accepts real top-level domains, so "e.g." or "file.txt" are not taken for links.
+    Links written with their scheme first; then, unless ``bare`` is false, bare domains
+    (``www.brand.com/suv``) from twitter-text's extractor, which only accepts real top-level
+    domains, so "e.g." or "file.txt" are not taken for links.
     """
     spans = []
     for match in _SCHEME_URL.finditer(text):
         url = _trim(match.group(0))
         if "://" in url and len(url) > url.index("://") + 3:
             spans.append((match.start(), match.start() + len(url), url))
+    if not bare:
+        return spans
     for entity in extract_urls_with_indices(text):
         start, end = (int(i) for i in entity["indices"])
         if not any(s <= start < e for s, e, _ in spans):
@@ -105,7 +108,7 @@ def track_urls_in(
     """
     pieces: list[str] = []
     last = 0
-    for start, end, url in url_spans(text):
+    for start, end, url in url_spans(text, bare=False):
         try:
             tracked = track(url, network=network, campaign=campaign, post_id=post_id, medium=medium)
         except UntrackableURL:

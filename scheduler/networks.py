@@ -154,6 +154,8 @@ _GRAPHEME = regex.compile(r"\X")
 _EMOJI_BY_DEFAULT = regex.compile(r"\p{Emoji_Presentation}")
 _PICTOGRAPH = regex.compile(r"\p{Extended_Pictographic}")
 _EMOJI_MARKS = regex.compile(r"[\uFE0F\u200D\u20E3\p{Emoji_Modifier}]")
+# Anything an emoji cluster must contain; a text without any has no emoji.
+_EMOJI_CANDIDATE = regex.compile(r"[\p{Emoji_Presentation}\p{Extended_Pictographic}\u20E3]")
 
 
 def graphemes(text: str) -> int:
@@ -182,6 +184,8 @@ def is_emoji(cluster: str) -> bool:
 
 def emoji_clusters(text: str) -> list[str]:
     """The emoji of ``text``, one per grapheme cluster: "👨‍👩‍👧‍👦" is one emoji, not seven."""
+    if not _EMOJI_CANDIDATE.search(text):
+        return []
     return [cluster for cluster in _GRAPHEME.findall(text) if is_emoji(cluster)]
 
 
@@ -196,7 +200,7 @@ MASTODON_URL_WEIGHT: Final = 23
 
 def _urls_with_protocol(text: str) -> list[tuple[int, int, str]]:
     """URL spans as Mastodon counts them: only links written with their scheme."""
-    return [span for span in url_spans(text) if "://" in span[2]]
+    return url_spans(text, bare=False)
 
 
 def _mastodon_countable(text: str) -> str:
@@ -223,10 +227,8 @@ def _mastodon_countable(text: str) -> str:
 
 def threads_length(text: str) -> int:
     """Threads' count: one per character, except that an emoji counts its UTF-8 bytes."""
-    total = 0
-    for cluster in _GRAPHEME.findall(text):
-        total += utf8_bytes(cluster) if is_emoji(cluster) else len(cluster)
-    return total
+    emoji = emoji_clusters(text)
+    return len(text) - sum(len(e) for e in emoji) + sum(utf8_bytes(e) for e in emoji)
 
 
 # Weibo's composer counts in half characters: a character outside Latin-1 is 2 halves, any

@@ -30,6 +30,7 @@ Pure: no I/O. Positions come from the caller (``pos_of`` for the rules, ``pos`` 
 from __future__ import annotations
 
 import difflib
+import functools
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -214,18 +215,29 @@ def parse_rules(
     return VoiceRules(**{k: v for k, v in values.items() if v is not None}), parser.findings
 
 
+@functools.cache
+def _fold_char(char: str) -> str:
+    return "".join(
+        piece
+        for piece in unicodedata.normalize("NFKD", char.casefold())
+        if not unicodedata.combining(piece)
+    )
+
+
 def _fold(text: str) -> tuple[str, list[int]]:
     """``text`` case- and accent-folded, with the index in ``text`` of each folded character."""
+    if text.isascii():
+        return text.lower(), list(range(len(text)))
     folded: list[str] = []
     origin: list[int] = []
     for index, char in enumerate(text):
-        for piece in unicodedata.normalize("NFKD", char.casefold()):
-            if not unicodedata.combining(piece):
-                folded.append(piece)
-                origin.append(index)
+        for piece in _fold_char(char):
+            folded.append(piece)
+            origin.append(index)
     return "".join(folded), origin
 
 
+@functools.lru_cache(maxsize=4096)
 def _term_pattern(term: str) -> regex.Pattern[str]:
     prefix = term.endswith("*")
     core, _ = _fold(term.rstrip("*").strip())
@@ -332,8 +344,8 @@ def check_voice(
 
 
 def _check_link(policy: LinkPolicy, *, text: str, link: str | None, pos: Position) -> list[Finding]:
-    urls = [url for _, _, url in url_spans(text)]
     if policy is LinkPolicy.INLINE:
+        urls = [url for _, _, url in url_spans(text, bare=False)]
         if link and not any(_same_link(url, link) for url in urls):
             return [
                 Finding.error(
@@ -343,6 +355,7 @@ def _check_link(policy: LinkPolicy, *, text: str, link: str | None, pos: Positio
                 )
             ]
         return []
+    urls = [url for _, _, url in url_spans(text)]
     if urls:
         where = "goes in the first comment" if policy is LinkPolicy.FIRST_COMMENT else "is not used"
         return [
