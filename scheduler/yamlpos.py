@@ -490,7 +490,7 @@ def shape_name(shape: Shape) -> str:
 def did_you_mean(word: str, choices: Iterator[str] | tuple[str, ...] | list[str]) -> str:
     """`` (did you mean 'x'?)`` for the closest choice, or an empty string."""
     options = list(choices)
-    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.5)
     if not close:
         lowered = {o.lower(): o for o in options}
         if word.lower() in lowered:
