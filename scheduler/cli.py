@@ -91,6 +91,26 @@ def cli(
 # [content commands: validate, preview, schema, new]
 
 
+@cli.group("new")
+def new_group() -> None:
+    """Scaffold content files to start from."""
+
+
+@new_group.command("story")
+@click.argument("name")
+@pass_settings
+def new_story_command(settings: Settings, name: str) -> None:
+    """Write content/stories/NAME.yaml: a valid draft using the markets and lines that exist."""
+    from scheduler.scaffold import plan_scaffold, write_scaffold
+
+    scaffold = plan_scaffold(settings, name, clock_now(settings).date())
+    path = write_scaffold(scaffold)
+    click.echo(
+        f"wrote {path} (draft; {len(scaffold.markets)} markets, "
+        f"{len(scaffold.networks)} networks): edit it, then `storyline validate`"
+    )
+
+
 def _content_now() -> Any:
     """Now, for the content commands (only marks posts already due; never changes text)."""
     from datetime import UTC, datetime
@@ -541,6 +561,22 @@ def accounts_check(settings: Settings, fmt: str, offline: bool) -> None:
 
 
 # [serve]
+
+
+@cli.command("serve")
+@click.option("--port", type=click.IntRange(0, 65535), default=8321, show_default=True)
+@pass_settings
+def serve_command(settings: Settings, port: int) -> None:
+    """Live previews on http://127.0.0.1:PORT/, re-rendered when content or lines change."""
+    from scheduler import serve
+
+    try:
+        server = serve.make_server(settings, lambda: clock_now(settings), port)
+    except OSError as exc:
+        raise StorylineError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
+    click.echo(f"serving previews on {serve.url_of(server)} (Ctrl-C stops)", err=True)
+    serve.run(server)
+    click.echo("stopped", err=True)
 
 
 def main() -> None:
