@@ -277,9 +277,25 @@ def check_voice(
     ``signature`` is the market's claim (``None`` when the market has none); ``link`` is the
     story's link for this post, tracked or not (``None`` when the story has none).
     """
-    findings: list[Finding] = []
-    folded, origin = _fold(text)
-    for list_name, term in rules.banned_for(locale):
+    return [
+        *_check_banned(rules, text=text, locale=locale, pos=pos),
+        *_check_signature(rules, text=text, signature=signature, pos=pos),
+        *_check_counts(rules, text=text, pos=pos),
+        *_check_link(rules.link, text=text, link=link, pos=pos),
+    ]
+
+
+def _check_banned(rules: VoiceRules, *, text: str, locale: str, pos: Position) -> list[Finding]:
+    """Banned words, outside links: a tracked URL carries campaign names, not the voice."""
+    terms = rules.banned_for(locale)
+    if not terms:
+        return []
+    prose = list(text)
+    for start, end, _ in url_spans(text):
+        prose[start:end] = " " * (end - start)
+    folded, origin = _fold("".join(prose))
+    findings = []
+    for list_name, term in terms:
         match = _term_pattern(term).search(folded)
         if match:
             start, end = origin[match.start()], origin[match.end() - 1] + 1
@@ -291,78 +307,50 @@ def check_voice(
                     f" at {_where(text, start)}",
                 )
             )
-    if rules.require_signature:
-        if not signature:
-            findings.append(
-                Finding.error(
-                    pos,
-                    "missing-signature",
-                    "the line requires the market's claim, but this market has none",
-                )
-            )
-        else:
-            wanted = " ".join(_fold(signature)[0].split())
-            if wanted not in " ".join(folded.split()):
-                findings.append(
-                    Finding.error(
-                        pos, "missing-signature", f"the claim {signature!r} is not in the text"
-                    )
-                )
-    if rules.max_hashtags is not None:
-        tags = {tag.casefold() for tag in hashtags_in(text)}
-        if len(tags) > rules.max_hashtags:
-            findings.append(
-                Finding.error(
-                    pos,
-                    "too-many-hashtags",
-                    f"{len(tags)} hashtags, the line allows {rules.max_hashtags}",
-                )
-            )
-    if rules.max_emoji is not None:
-        emoji = emoji_clusters(text)
-        if len(emoji) > rules.max_emoji:
-            findings.append(
-                Finding.error(
-                    pos,
-                    "too-many-emoji",
-                    f"{len(emoji)} emoji ({' '.join(emoji[:5])}), the line allows"
-                    f" {rules.max_emoji}",
-                )
-            )
-    if rules.max_mentions is not None:
-        mentions = mentions_in(text)
-        if len(mentions) > rules.max_mentions:
-            findings.append(
-                Finding.error(
-                    pos,
-                    "too-many-mentions",
-                    f"{len(mentions)} @mentions, the line allows {rules.max_mentions}",
-                )
-            )
-    findings.extend(_check_link(rules.link, text=text, link=link, pos=pos))
     return findings
+
+
+def _check_signature(
+    rules: VoiceRules, *, text: str, signature: str | None, pos: Position
+) -> list[Finding]:
+    if not rules.require_signature:
+        return []
+    if not signature:
+        message = "the line requires the market's claim, but this market has none"
+        return [Finding.error(pos, "missing-signature", message)]
+    wanted = " ".join(_fold(signature)[0].split())
+    if wanted in " ".join(_fold(text)[0].split()):
+        return []
+    return [Finding.error(pos, "missing-signature", f"the claim {signature!r} is not in the text")]
+
+
+def _over(pos: Position, code: str, count: int, cap: int | None, what: str) -> list[Finding]:
+    if cap is None or count <= cap:
+        return []
+    return [Finding.error(pos, code, f"{count} {what}, the line allows {cap}")]
+
+
+def _check_counts(rules: VoiceRules, *, text: str, pos: Position) -> list[Finding]:
+    tags = {tag.casefold() for tag in hashtags_in(text)}
+    emoji = emoji_clusters(text) if rules.max_emoji is not None else []
+    shown = f"emoji ({' '.join(emoji[:5])})"
+    return [
+        *_over(pos, "too-many-hashtags", len(tags), rules.max_hashtags, "hashtags"),
+        *_over(pos, "too-many-emoji", len(emoji), rules.max_emoji, shown),
+        *_over(pos, "too-many-mentions", len(mentions_in(text)), rules.max_mentions, "@mentions"),
+    ]
 
 
 def _check_link(policy: LinkPolicy, *, text: str, link: str | None, pos: Position) -> list[Finding]:
     if policy is LinkPolicy.INLINE:
         urls = [url for _, _, url in url_spans(text, bare=False)]
         if link and not any(_same_link(url, link) for url in urls):
-            return [
-                Finding.error(
-                    pos,
-                    "link-missing",
-                    f"the line puts links inline, but {link} is not in the text",
-                )
-            ]
+            message = f"the line puts links inline, but {link} is not in the text"
+            return [Finding.error(pos, "link-missing", message)]
         return []
     urls = [url for _, _, url in url_spans(text)]
-    if urls:
-        where = "goes in the first comment" if policy is LinkPolicy.FIRST_COMMENT else "is not used"
-        return [
-            Finding.error(
-                pos,
-                "link-not-allowed",
-                f"{urls[0]} is in the text, but on this line the link {where} (link: {policy})",
-            )
-        ]
-    return []
+    if not urls:
+        return []
+    where = "goes in the first comment" if policy is LinkPolicy.FIRST_COMMENT else "is not used"
+    message = f"{urls[0]} is in the text, but on this line the link {where} (link: {policy})"
+    return [Finding.error(pos, "link-not-allowed", message)]

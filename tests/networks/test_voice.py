@@ -180,6 +180,11 @@ def test_the_all_list_applies_to_every_locale() -> None:
     assert codes(voice(BANNED, "便宜 cheap", locale="zh-CN")) == ["banned-word"]
 
 
+def test_a_banned_word_inside_a_link_is_not_the_voice() -> None:
+    text = "The new SUV https://brand.example/suv?utm_campaign=summer-deal"
+    assert voice(BANNED, text) == []
+
+
 # --- signature ------------------------------------------------------------------------------
 
 SIGNED = parse({"require_signature": True})[0]
