@@ -31,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
+import httpx
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.engine import Engine, RowMapping
 
@@ -47,6 +48,7 @@ from scheduler.errors import (
 )
 from scheduler.models import Attempt, Post, PostState
 from scheduler.publishers.base import OutgoingPost, Published
+from scheduler.publishers.http import DEFAULT_TIMEOUT, HttpClient
 from scheduler.publishers.registry import Registry, Route
 
 log = logging.getLogger(__name__)
@@ -174,6 +176,13 @@ class _Claim:
     started: float = field(default_factory=time.monotonic)
 
 
+def http_timeout(policy: Policy) -> httpx.Timeout:
+    """Network calls end well inside the lease (a third of it, at most the shared 20 s), so a
+    slow network never lets a second worker take over a post while the first still waits."""
+    read = min(DEFAULT_TIMEOUT.read or 20.0, policy.lease.total_seconds() / 3)
+    return httpx.Timeout(read, connect=min(DEFAULT_TIMEOUT.connect or 5.0, read))
+
+
 def new_token() -> str:
     return uuid.uuid4().hex
 
@@ -225,7 +234,9 @@ class Dispatcher:
         self.settings = settings
         self.clock = clock
         self.policy = policy or Policy.from_settings(settings)
-        self.registry = registry or Registry(settings)
+        self.registry = registry or Registry(
+            settings, http=HttpClient(timeout=http_timeout(self.policy))
+        )
         self.rng = rng or random.Random()  # jitter, not security
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
 
@@ -298,6 +309,17 @@ class Dispatcher:
                 .returning(POST.c.post_id)
             ).all()
         reconciling = [(r.post_id, token) for r in rows]
+        if reconciling:
+            # Close the dead worker's attempts: their outcome is unknown until reconciled.
+            with self.engine.begin() as conn:
+                conn.execute(
+                    update(ATTEMPT)
+                    .where(
+                        ATTEMPT.c.post_id.in_([p for p, _ in reconciling]),
+                        ATTEMPT.c.outcome.in_(["sending", "reconciling"]),
+                    )
+                    .values(outcome="worker_lost", finished_at=db_now)
+                )
         jobs += reconciling
 
         # 2. Queued posts whose message never turned into a publish: enqueue them again. The
@@ -540,9 +562,10 @@ class Dispatcher:
             status_reason=None if via != "reconciled" else "found on the network after a crash",
             last_error=None,
         )
+        outcome = "found" if via == "reconciled" else "published"
         self._finish_attempt(
             claim.attempt_id,
-            "published" if won else "published_after_takeover",
+            outcome if won else "published_after_takeover",
             error=None if won else f"sent as {published.remote_id} after the lease was taken over",
             started=claim.started,
         )

@@ -31,7 +31,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
     policy = Policy.from_settings(settings)
     transport: dict[str, Any] = {"visibility_timeout": VISIBILITY_TIMEOUT}
     if settings.broker_url.startswith("sqla+"):
-        transport["polling_interval"] = 0.2  # the SQL transport polls; 1 s would add lateness
+        # kombu's SQL transport hands its options to create_engine(): only engine arguments
+        # here. It has no visibility timeout (it commits a message as taken at fetch); a
+        # long SQLite busy timeout lets several worker processes share the file.
+        transport = {"connect_args": {"timeout": 30}}
     queue = settings.environ.get("STORYLINE_QUEUE", "").strip() or "storyline"
     tick = settings.tick_seconds
     return {

@@ -338,6 +338,7 @@ def test_reconciliation_finding_the_post_marks_it_published_without_sending(
     assert dispatcher.publish(*claim_one(dispatcher)) == "published"
     assert publisher.sent == []
     assert row(engine, post_id)["remote_id"] == "r-9"
+    assert [a["outcome"] for a in attempts(engine, post_id)] == ["worker_lost", "found"]
 
 
 def test_reconciliation_certain_of_absence_publishes_once(engine, dispatcher, publisher, clock):

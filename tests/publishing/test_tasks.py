@@ -21,7 +21,7 @@ def test_messages_are_acknowledged_after_the_task_and_one_at_a_time(tmp_path):
 
 
 def test_the_visibility_timeout_is_far_above_the_lease(tmp_path):
-    conf = config(tmp_path)
+    conf = config(tmp_path, STORYLINE_BROKER_URL="redis://127.0.0.1:6379/11")
     assert conf["broker_transport_options"]["visibility_timeout"] == VISIBILITY_TIMEOUT
     assert 10 * conf["storyline_lease_seconds"] <= VISIBILITY_TIMEOUT
 
