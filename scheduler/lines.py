@@ -21,7 +21,7 @@ import functools
 import string
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
@@ -415,15 +415,29 @@ class _PreloadedLoader(BaseLoader):
 
 @dataclass(frozen=True, slots=True)
 class Lines:
-    """Every editorial line of a folder, its one sandboxed environment, and what was wrong."""
+    """Every editorial line of a folder, its one sandboxed environment, and what was wrong.
+
+    Templates compile on first use (``storyline preview`` of one story compiles only what it
+    renders) or all at load time (``load_lines(eager=True)``: validation reports every
+    syntax error, used or not). Either way each compiles once per load.
+    """
 
     root: str
     lines: Mapping[str, Line]
     findings: tuple[Finding, ...]
     env: _LineEnvironment = field(repr=False, compare=False)
-    compiled: Mapping[str, Template] = field(repr=False, compare=False)
-    #: Templates that exist but do not compile, with the finding that says why.
-    broken: Mapping[str, Finding] = field(default_factory=lambda: MappingProxyType({}))
+    #: Template name (``x/teaser.j2``) -> its display path, for every template read.
+    sources: Mapping[str, str] = field(repr=False, compare=False)
+    _compiled: dict[str, Template | Finding] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    def template(self, name: str) -> Template | Finding:
+        """The compiled template, or the finding that says why it does not compile."""
+        found = self._compiled.get(name)
+        if found is None:
+            found = self._compiled[name] = _compile(self.env, name, self.sources[name])
+        return found
 
     def __contains__(self, network: object) -> bool:
         return network in self.lines
@@ -435,7 +449,7 @@ class Lines:
             f"{network}/{DEFAULT_TEMPLATE}{TEMPLATE_SUFFIX}",
             f"{SHARED_DIR}/{DEFAULT_TEMPLATE}{TEMPLATE_SUFFIX}",
         ):
-            if candidate in self.compiled or candidate in self.broken:
+            if candidate in self.sources:
                 return candidate
         return None
 
@@ -456,9 +470,9 @@ class Lines:
                 f"{ctx.network}/{ctx.beat}{TEMPLATE_SUFFIX} or {DEFAULT_TEMPLATE}{TEMPLATE_SUFFIX}",
             )
             return Draft(text="", findings=(finding,))
-        if name in self.broken:  # a broken beat template must not fall back silently
-            return Draft(text="", template=name, findings=(self.broken[name],))
-        template = self.compiled[name]
+        template = self.template(name)
+        if isinstance(template, Finding):  # a broken beat template must not fall back silently
+            return Draft(text="", template=self.sources[name], findings=(template,))
         filename = template.filename or name
         try:
             text, exported = _run(template, ctx.as_template_vars())
@@ -583,8 +597,11 @@ def _read_templates(
     return sources
 
 
-def load_lines(root: Path | str) -> Lines:
-    """Load every ``<network>/line.yaml`` and template under ``root``; compile them all.
+def load_lines(root: Path | str, *, eager: bool = True) -> Lines:
+    """Load every ``<network>/line.yaml`` and template under ``root``.
+
+    ``eager`` compiles every template now, so syntax errors in templates no story uses are
+    findings too; otherwise each compiles when first rendered.
 
     Problems (unreadable YAML, unknown keys, template syntax errors) are findings; a line
     with errors is still returned when it can be, so validation reports everything at once.
@@ -625,19 +642,18 @@ def load_lines(root: Path | str) -> Lines:
             findings.extend(line_findings)
             if line is not None:
                 lines[folder.name] = line
-    env = _LineEnvironment(_PreloadedLoader(sources))
-    compiled: dict[str, Template] = {}
-    broken: dict[str, Finding] = {}
-    for name, (_source, display) in sorted(sources.items()):
-        try:
-            compiled[name] = env.get_template(name)
-        except TemplateSyntaxError as exc:
-            pos = Position(exc.filename or display, exc.lineno or 0, 1 if exc.lineno else 0)
-            broken[name] = Finding.error(pos, "template-syntax", exc.message or str(exc))
-        except TemplateError as exc:
-            where = Position(display, 0, 0)
-            broken[name] = Finding.error(where, "template-error", str(exc))
-    findings.extend(broken.values())
+    result = Lines(
+        root=_display(root_path),
+        lines=MappingProxyType(lines),
+        findings=(),
+        env=_LineEnvironment(_PreloadedLoader(sources)),
+        sources=MappingProxyType({name: display for name, (_src, display) in sources.items()}),
+    )
+    if eager:
+        for name in sorted(sources):
+            compiled = result.template(name)
+            if isinstance(compiled, Finding):
+                findings.append(compiled)
     for network, line in lines.items():
         if line.templates and f"{network}/{DEFAULT_TEMPLATE}{TEMPLATE_SUFFIX}" not in sources:
             findings.append(
@@ -648,14 +664,17 @@ def load_lines(root: Path | str) -> Lines:
                     "own template cannot be rendered",
                 )
             )
-    return Lines(
-        root=_display(root_path),
-        lines=MappingProxyType(lines),
-        findings=tuple(findings),
-        env=env,
-        compiled=MappingProxyType(compiled),
-        broken=MappingProxyType(broken),
-    )
+    return replace(result, findings=tuple(findings), _compiled=result._compiled)
+
+
+def _compile(env: _LineEnvironment, name: str, display: str) -> Template | Finding:
+    try:
+        return env.get_template(name)
+    except TemplateSyntaxError as exc:
+        pos = Position(exc.filename or display, exc.lineno or 0, 1 if exc.lineno else 0)
+        return Finding.error(pos, "template-syntax", exc.message or str(exc))
+    except TemplateError as exc:
+        return Finding.error(Position(display, 0, 0), "template-error", str(exc))
 
 
 def load_line_file(

@@ -28,7 +28,9 @@ def load_plan(settings: Settings, now: datetime, selection: Selection = ALL) -> 
     but the content does not hold raises :class:`~scheduler.errors.NotFound`, with the
     closest ids, because that is a typo on the command line, not in the content.
     """
-    lines = load_lines(settings.lines_dir)
+    # Planning everything (validate, sync) compiles every template so none hides a syntax
+    # error; a preview of some stories compiles only the templates it renders.
+    lines = load_lines(settings.lines_dir, eager=selection.stories is None)
     content = load_content(settings.content_dir, networks=tuple(lines.lines))
     if selection.stories is not None:
         missing = sorted(selection.stories - set(content.stories))
