@@ -382,3 +382,67 @@ def test_find_with_an_expired_token_needs_auth(
     fake_api.on("GET", f"{V}/{PAGE}/published_posts", Reply(400, graph_error(190, "expired")))
     with pytest.raises(NeedsAuth):
         publisher.find(make_post("facebook", PAGE, content_dir), credentials("facebook", PAGE))
+
+
+def test_a_video_post_uploads_the_file_with_its_description(
+    fake_api: FakeApi, publisher: FacebookPublisher, content_dir: Path
+) -> None:
+    fake_api.on("POST", f"{V}/{PAGE}/videos", Reply(200, {"id": "31337"}))
+    post = make_post(
+        "facebook", PAGE, content_dir, media=(Media(file="media/teaser.mp4", alt="", kind="video"),)
+    )
+    assert publisher.publish(post, credentials("facebook", PAGE)).remote_id == "31337"
+    [req] = fake_api.requests
+    assert req.form == {
+        "description": f"{post.text}\n\nhttps://brand.example/suv",
+        "access_token": TOKEN,
+    }
+    assert req.files["source"] == ("teaser.mp4", b"\x00\x00\x00\x18ftypmp42", "video/mp4")
+
+
+def test_photos_and_a_video_together_are_refused_before_any_request(
+    fake_api: FakeApi, publisher: FacebookPublisher, content_dir: Path
+) -> None:
+    media = (
+        Media(file="media/suv-front.jpg", alt=""),
+        Media(file="media/teaser.mp4", alt="", kind="video"),
+    )
+    with pytest.raises(Permanent, match="photos or one video"):
+        publisher.publish(
+            make_post("facebook", PAGE, content_dir, media=media), credentials("facebook", PAGE)
+        )
+    assert fake_api.requests == []
+
+
+def test_a_media_path_leaving_the_content_folder_is_refused_before_any_request(
+    fake_api: FakeApi, publisher: FacebookPublisher, content_dir: Path
+) -> None:
+    post = make_post("facebook", PAGE, content_dir, media=(Media(file="../secrets.yaml", alt=""),))
+    with pytest.raises(Permanent, match="inside the content folder"):
+        publisher.publish(post, credentials("facebook", PAGE))
+    assert fake_api.requests == []
+
+
+def test_a_refused_first_comment_leaves_the_post_published(
+    fake_api: FakeApi, publisher: FacebookPublisher, content_dir: Path
+) -> None:
+    fake_api.on("POST", FEED, Reply(200, {"id": f"{PAGE}_555"}))
+    fake_api.on(
+        "POST", f"{V}/{PAGE}_555/comments", Reply(400, graph_error(100, "Invalid parameter"))
+    )
+    saved = Checkpoints()
+    post = make_post("facebook", PAGE, content_dir, first_comment="More")
+    assert publisher.publish(post, credentials("facebook", PAGE), saved).remote_id == f"{PAGE}_555"
+    assert saved.state["comment_id"] == "refused"
+
+
+def test_a_comment_hitting_a_rate_limit_is_retried_alone(
+    fake_api: FakeApi, publisher: FacebookPublisher, content_dir: Path
+) -> None:
+    fake_api.on("POST", FEED, Reply(200, {"id": f"{PAGE}_555"}))
+    fake_api.on("POST", f"{V}/{PAGE}_555/comments", Reply(400, graph_error(32, "Page limit")))
+    saved = Checkpoints()
+    post = make_post("facebook", PAGE, content_dir, first_comment="More")
+    with pytest.raises(Transient):
+        publisher.publish(post, credentials("facebook", PAGE), saved)
+    assert saved.state == {"post_id": f"{PAGE}_555"}

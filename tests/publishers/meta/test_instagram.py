@@ -413,3 +413,28 @@ def test_a_published_container_without_a_media_id_is_found_and_not_republished(
     )
     assert publisher.publish(post, credentials("instagram", IG)).remote_id == "M5"
     assert fake_api.calls("POST", PUBLISH) == []
+
+
+def test_first_comment_is_posted_under_the_new_media(
+    fake_api: FakeApi, publisher: InstagramPublisher, content_dir: Path
+) -> None:
+    fake_api.on("GET", LIMIT, quota())
+    fake_api.on("POST", MEDIA, Reply(200, {"id": "C1"}))
+    fake_api.on("GET", f"{V}/C1", status("FINISHED"))
+    fake_api.on("POST", PUBLISH, Reply(200, {"id": "M1"}))
+    fake_api.on("POST", f"{V}/M1/comments", Reply(200, {"id": "CM1"}))
+    fake_api.on("GET", f"{V}/M1", Reply(200, {}))
+    post = make_post("instagram", IG, content_dir, media=(FRONT,), first_comment="Link in bio")
+    publisher.publish(post, credentials("instagram", IG))
+    [comment] = fake_api.calls("POST", f"{V}/M1/comments")
+    assert comment.form == {"message": "Link in bio", "access_token": TOKEN}
+
+
+def test_a_published_media_id_in_the_checkpoint_is_not_published_again(
+    fake_api: FakeApi, publisher: InstagramPublisher, content_dir: Path
+) -> None:
+    fake_api.on("GET", f"{V}/M1", Reply(200, {"permalink": "https://www.instagram.com/p/m1/"}))
+    post = post_with(content_dir, FRONT, checkpoint={"container_id": "C1", "media_id": "M1"})
+    result = publisher.publish(post, credentials("instagram", IG))
+    assert result == Published("M1", "https://www.instagram.com/p/m1/")
+    assert [r.path for r in fake_api.requests] == [f"{V}/M1"]
