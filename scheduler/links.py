@@ -22,12 +22,24 @@ Pure: no I/O. Whether a line wants tracking at all is its ``utm`` rule (see ``vo
 
 from __future__ import annotations
 
+import functools
+import importlib
+from types import ModuleType
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 import regex
-from twitter_text import extract_urls_with_indices
 
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_content")
+
+
+@functools.cache
+def twitter_text() -> ModuleType:
+    """The twitter-text package, imported on first use.
+
+    Importing it builds its URL and emoji expressions (about 0.4 s): commands that never
+    count an X post nor look for a bare domain should not pay for it at start-up.
+    """
+    return importlib.import_module("twitter_text")
 
 
 class UntrackableURL(ValueError):
@@ -87,7 +99,7 @@ def url_spans(text: str, *, bare: bool = True) -> list[tuple[int, int, str]]:
             spans.append((match.start(), match.start() + len(url), url))
     if not bare:
         return spans
-    for entity in extract_urls_with_indices(text):
+    for entity in twitter_text().extract_urls_with_indices(text):
         start, end = (int(i) for i in entity["indices"])
         if not any(s <= start < e for s, e, _ in spans):
             spans.append((start, end, str(entity["url"])))

@@ -12,19 +12,19 @@ Pure: no I/O, no clock. Findings carry the position the caller passes in.
 
 from __future__ import annotations
 
+import functools
+import importlib
 import unicodedata
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Final
+from typing import Any, Final
 
 import regex
-from twitter_text import extract_urls_with_indices, parse_tweet
-from twitter_text.config import config as twitter_text_config
 
 from scheduler.diagnostics import Finding, Position
-from scheduler.links import find_urls, url_spans
+from scheduler.links import find_urls, twitter_text, url_spans
 
 
 class Counting(StrEnum):
@@ -253,20 +253,26 @@ def weibo_length(text: str) -> int:
     return -(-(halves + _weibo_halves(rest)) // 2)
 
 
-# twitter-text v3, as the maintained package configures it.
-_X: Final = twitter_text_config["defaults"]
-_X_RANGES: Final = tuple((r["start"], r["end"], r["weight"]) for r in _X["ranges"])
 # The only characters a twitter-text emoji can start with or need: ©, ®, the keycap mark
 # U+20E3, and code points from U+203C (‼) up. A text without any has no emoji to discount.
 _X_MAY_HOLD_EMOJI = regex.compile(r"[\u00a9\u00ae\u203c-\U0010ffff]")
 
 
+@functools.cache
+def _x_config() -> dict[str, Any]:
+    """twitter-text v3's configuration, as the maintained package ships it."""
+    defaults: dict[str, Any] = importlib.import_module("twitter_text.config").config["defaults"]
+    return defaults
+
+
+@functools.cache
 def _x_weight(char: str) -> int:
     code = ord(char)
-    for start, end, weight in _X_RANGES:
-        if start <= code <= end:
-            return int(weight)
-    return int(_X["default_weight"])
+    config = _x_config()
+    for weighted in config["ranges"]:
+        if weighted["start"] <= code <= weighted["end"]:
+            return int(weighted["weight"])
+    return int(config["default_weight"])
 
 
 def x_weighted_length(text: str) -> int:
@@ -280,15 +286,17 @@ def x_weighted_length(text: str) -> int:
     ``parse_tweet`` itself. A property test holds the two to the same answers.
     """
     if _X_MAY_HOLD_EMOJI.search(text):
-        return int(parse_tweet(text).weightedLength)
+        return int(twitter_text().parse_tweet(text).weightedLength)
     normalized = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
-    urls = {int(e["indices"][0]): len(e["url"]) for e in extract_urls_with_indices(normalized)}
-    scale = int(_X["scale"])
+    entities = twitter_text().extract_urls_with_indices(normalized)
+    urls = {int(e["indices"][0]): len(e["url"]) for e in entities}
+    config = _x_config()
+    scale = int(config["scale"])
     total = 0
     index = 0
     while index < len(normalized):
         if index in urls:
-            total += int(_X["transformed_url_length"]) * scale
+            total += int(config["transformed_url_length"]) * scale
             index += urls[index]
         else:
             total += _x_weight(normalized[index])
