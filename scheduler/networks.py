@@ -58,6 +58,7 @@ class NetworkSpec:
     mention_max: int | None = None
     link_max: int | None = None
     media_required: bool = False
+    media_kind: str = "an image or a video"
     forbidden_characters: frozenset[str] = frozenset()
     url_weight: int | None = None
     limit_configurable: bool = False
@@ -87,6 +88,7 @@ _SPECS: Final = (
         text_field="description",
         title_limit=100,
         media_required=True,
+        media_kind="a video",
         forbidden_characters=frozenset("<>"),
     ),
     NetworkSpec(
@@ -448,7 +450,7 @@ def check(
             Finding.error(
                 pos,
                 _code(network, "media-required"),
-                f"{s.display_name} cannot publish a post without media: add an image or a video",
+                f"{s.display_name} cannot publish a post without media: add {s.media_kind}",
             )
         )
     for field, value in (("title", title), (s.text_field, text)):

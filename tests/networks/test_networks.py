@@ -269,9 +269,9 @@ def test_youtube_description_is_counted_in_utf8_bytes() -> None:
 
 
 def test_youtube_needs_a_video() -> None:
-    assert codes(networks.check("youtube", text="ok", title="t", pos=POS)) == [
-        "youtube-media-required"
-    ]
+    [finding] = networks.check("youtube", text="ok", title="t", pos=POS)
+    assert finding.code == "youtube-media-required"
+    assert finding.message.endswith("add a video")
 
 
 # --- Weibo: half characters -----------------------------------------------------------------
