@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 
 import httpx
 
+from scheduler.accounts import AccountStatus
 from scheduler.config import Settings
 from scheduler.errors import CannotCheck, NeedsAuth, Permanent, PublishError, Transient
 from scheduler.publishers.base import (
@@ -344,6 +345,13 @@ class BlueskyPublisher:
                 return None
             raise
         return Published(remote_id=str(response.json()["uri"]), url=self._url(session, rkey))
+
+    def check(self, credentials: Credentials) -> AccountStatus:
+        """A new session proves the app password (app passwords do not expire)."""
+        session = self.session(credentials, renew=False)
+        return AccountStatus(
+            present=True, valid=True, detail=f"{session.get('handle') or '?'} ({session['did']})"
+        )
 
     def find(self, post: OutgoingPost, credentials: Credentials) -> Published | None:
         """Exact: ``getRecord`` at the post's own record key."""

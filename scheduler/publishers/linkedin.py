@@ -27,6 +27,7 @@ from urllib.parse import quote
 
 import httpx
 
+from scheduler.accounts import AccountStatus
 from scheduler.config import Settings
 from scheduler.errors import CannotCheck, NeedsAuth, Permanent, PublishError
 from scheduler.publishers.base import (
@@ -256,6 +257,21 @@ class LinkedInPublisher:
             done.append(str(value["image"]))
             checkpoint({"images": list(done)})
         return [(urn, media.alt) for urn, media in zip(done, post.media, strict=False)]
+
+    # -- accounts check --------------------------------------------------------------------
+
+    def check(self, credentials: Credentials) -> AccountStatus:
+        """Reading one of the page's posts proves the token and the page role."""
+        author = quote(author_urn(credentials.account), safe="")
+        self._call(
+            "GET",
+            f"{self.base}/rest/posts?q=author&author={author}&count=1",
+            credentials,
+            headers={"X-RestLi-Method": "FINDER"},
+        )
+        return AccountStatus(
+            present=True, valid=True, detail=f"reads {author_urn(credentials.account)}"
+        )
 
     # -- find ----------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 import httpx
 
 from scheduler import networks
+from scheduler.accounts import AccountStatus
 from scheduler.config import Settings
 from scheduler.errors import CannotCheck, Permanent, PublishError, Transient
 from scheduler.publishers.base import (
@@ -225,6 +226,14 @@ class MastodonPublisher:
                 raise Transient(f"mastodon: media {media_id} is still being processed")
             self._sleep(self.media_poll_interval)
             waited += max(self.media_poll_interval, 0.001)
+
+    # -- accounts check --------------------------------------------------------------------
+
+    def check(self, credentials: Credentials) -> AccountStatus:
+        """The token works if the instance says whose it is (Mastodon tokens do not expire)."""
+        base = self.base_url(credentials.account)
+        me = self._call("GET", f"{base}/api/v1/accounts/verify_credentials", credentials).json()
+        return AccountStatus(present=True, valid=True, detail=f"@{me.get('acct', '?')} on {base}")
 
     # -- find ----------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 
 import httpx
 
+from scheduler.accounts import AccountStatus
 from scheduler.config import Settings
 from scheduler.errors import CannotCheck, NeedsAuth, Permanent, PublishError, Transient
 from scheduler.publishers.base import (
@@ -199,6 +200,23 @@ class WeiboPublisher:
     def _published(status: Mapping[str, Any]) -> Published:
         status_id = str(status.get("idstr") or status["id"])
         return Published(remote_id=status_id, url=f"https://m.weibo.cn/status/{status_id}")
+
+    def check(self, credentials: Credentials) -> AccountStatus:
+        """``oauth2/get_token_info``: whose token it is and how long it has left."""
+        info = self._call(
+            "POST",
+            "/oauth2/get_token_info",
+            credentials,
+            data={"access_token": credentials.get("access_token", "")},
+        )
+        expires_at = None
+        if isinstance(info.get("expire_in"), int):
+            expires_at = datetime.now(UTC) + timedelta(seconds=info["expire_in"])
+        uid = str(info.get("uid", "?"))
+        detail = f"uid {uid}"
+        if uid != credentials.account:
+            detail += f" (markets.yaml says {credentials.account})"
+        return AccountStatus(present=True, valid=True, expires_at=expires_at, detail=detail)
 
     def find(self, post: OutgoingPost, credentials: Credentials) -> Published | None:
         """Our text among the statuses this app posted for the account since the due time."""

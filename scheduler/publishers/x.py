@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 import httpx
 
 from scheduler import networks
+from scheduler.accounts import AccountStatus
 from scheduler.config import Settings
 from scheduler.errors import CannotCheck, Permanent, PublishError, Transient
 from scheduler.publishers.base import (
@@ -305,6 +306,18 @@ class XPublisher:
         if info and info.get("state") == "failed":
             raise Permanent(f"x: media processing failed: {info.get('error', info)}")
         return media_id
+
+    # -- accounts check --------------------------------------------------------------------
+
+    def check(self, credentials: Credentials) -> AccountStatus:
+        """``GET /2/users/me`` answers for a live user token, and says whose it is."""
+        me = self._call("GET", "/2/users/me", credentials).json().get("data", {})
+        self._user_ids[credentials.account] = str(me.get("id", ""))
+        username = str(me.get("username", ""))
+        detail = f"@{username}"
+        if username and username.lower() != credentials.account.lstrip("@").lower():
+            detail += f" (markets.yaml says {credentials.account})"
+        return AccountStatus(present=True, valid=True, detail=detail)
 
     # -- find ----------------------------------------------------------------------------
 

@@ -28,8 +28,9 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from scheduler import networks
+from scheduler.accounts import AccountStatus
 from scheduler.config import Settings
-from scheduler.errors import CannotCheck, Permanent, PublishError, Transient
+from scheduler.errors import CannotCheck, NeedsAuth, Permanent, PublishError, Transient
 from scheduler.publishers.base import (
     Checkpoint,
     Credentials,
@@ -258,6 +259,34 @@ class YouTubePublisher:
         if received.startswith("bytes=") and "-" in received:
             return int(received.rsplit("-", 1)[1]) + 1
         return 0
+
+    # -- accounts check --------------------------------------------------------------------
+
+    def check(self, credentials: Credentials) -> AccountStatus:
+        """Google's ``tokeninfo`` gives the token's expiry; ``channels?mine=true`` whose it is."""
+        try:
+            info = self._call(
+                "GET",
+                f"{self.base}/oauth2/v3/tokeninfo",
+                credentials,
+                params={"access_token": credentials.get("access_token", "")},
+            ).json()
+        except Permanent as exc:  # 400 invalid_token: the token is dead
+            raise NeedsAuth(str(exc), http_status=exc.http_status) from None
+        expires_at = None
+        if str(info.get("exp", "")).isdigit():
+            expires_at = datetime.fromtimestamp(int(info["exp"]), UTC)
+        channels = self._call(
+            "GET",
+            f"{self.base}/youtube/v3/channels",
+            credentials,
+            params={"part": "id", "mine": "true"},
+        ).json()
+        ids = [str(item.get("id")) for item in channels.get("items", [])]
+        detail = f"channel {', '.join(ids) or 'none'}"
+        if ids and credentials.account not in ids:
+            detail += f" (markets.yaml says {credentials.account})"
+        return AccountStatus(present=True, valid=True, expires_at=expires_at, detail=detail)
 
     # -- find ----------------------------------------------------------------------------
 

@@ -331,3 +331,9 @@ def test_describe_is_the_create_record_call(publisher: BlueskyPublisher, fake: F
     assert described["url"] == f"{fake.url}/xrpc/com.atproto.repo.createRecord"
     assert described["json"]["rkey"] == RKEY
     assert described["json"]["record"]["facets"] == facets_of(make_post("bluesky", HANDLE).text)
+
+
+def test_accounts_check_opens_a_session(fake: FakeNetwork, publisher: BlueskyPublisher) -> None:
+    fake.route("POST", LOGIN, Reply(json=SESSION))
+    status = publisher.check(credentials())
+    assert status.valid is True and DID in status.detail

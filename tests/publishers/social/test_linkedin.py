@@ -307,3 +307,12 @@ def test_describe_is_the_posts_request(publisher: LinkedInPublisher, fake: FakeN
     assert described["method"] == "POST"
     assert described["url"] == f"{fake.url}/rest/posts"
     assert described["json"]["author"] == "urn:li:organization:9001"
+
+
+def test_accounts_check_reads_the_pages_posts(
+    fake: FakeNetwork, publisher: LinkedInPublisher
+) -> None:
+    fake.route("GET", "/rest/posts", Reply(json={"elements": []}))
+    status = publisher.check(credentials())
+    assert status.valid is True
+    assert fake.calls("GET", "/rest/posts")[0].header("linkedin-version") == DEFAULT_VERSION

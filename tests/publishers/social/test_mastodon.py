@@ -254,3 +254,25 @@ def test_describe_is_the_status_request(publisher: MastodonPublisher, fake: Fake
     assert described["method"] == "POST"
     assert described["url"] == f"{fake.url}/api/v1/statuses"
     assert described["json"] == {"status": "Hi", "visibility": "public"}
+
+
+def test_accounts_check_reads_whose_token_it_is(
+    fake: FakeNetwork, publisher: MastodonPublisher
+) -> None:
+    fake.route(
+        "GET", "/api/v1/accounts/verify_credentials", Reply(json={"id": "7", "acct": "brand"})
+    )
+    status = publisher.check(credentials())
+    assert status.valid is True and "@brand" in status.detail
+
+
+def test_accounts_check_of_a_revoked_token_needs_auth(
+    fake: FakeNetwork, publisher: MastodonPublisher
+) -> None:
+    fake.route(
+        "GET",
+        "/api/v1/accounts/verify_credentials",
+        Reply(401, json={"error": "The access token is invalid"}),
+    )
+    with pytest.raises(NeedsAuth):
+        publisher.check(credentials())

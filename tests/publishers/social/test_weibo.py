@@ -187,3 +187,35 @@ def test_describe_leaves_the_token_out(publisher: WeiboPublisher, fake: FakeNetw
     described = publisher.describe(make_post("weibo", UID, text=TEXT))
     assert described["url"] == f"{fake.url}/2/statuses/share.json"
     assert described["data"] == {"status": TEXT}
+
+
+def test_accounts_check_reads_the_tokens_remaining_life(
+    fake: FakeNetwork, publisher: WeiboPublisher
+) -> None:
+    fake.route(
+        "POST",
+        "/oauth2/get_token_info",
+        Reply(
+            json={
+                "uid": 5000000001,
+                "appkey": "123",
+                "scope": None,
+                "create_at": 1352267591,
+                "expire_in": 86400,
+            }
+        ),
+    )
+    status = publisher.check(credentials())
+    assert status.valid is True and status.detail == f"uid {UID}"
+    assert status.expires_at is not None
+    left = (status.expires_at - datetime.now(UTC)).total_seconds()
+    assert 86000 < left <= 86400
+    assert fake.calls("POST", "/oauth2/get_token_info")[0].form() == {"access_token": [TOKEN]}
+
+
+def test_accounts_check_of_an_expired_token_needs_auth(
+    fake: FakeNetwork, publisher: WeiboPublisher
+) -> None:
+    fake.route("POST", "/oauth2/get_token_info", error(21327, "expired_token", 401))
+    with pytest.raises(NeedsAuth):
+        publisher.check(credentials())

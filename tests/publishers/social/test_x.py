@@ -407,3 +407,17 @@ def test_describe_is_the_first_post_and_the_thread_that_follows(
     assert described["url"] == f"{fake.url}/2/tweets"
     assert described["json"] == {"text": split_thread(LONG)[0]}
     assert described["thread"] == split_thread(LONG)[1:]
+
+
+def test_accounts_check_asks_whose_token_it_is(fake: FakeNetwork, publisher: XPublisher) -> None:
+    fake.route("GET", "/2/users/me", Reply(json={"data": {"id": "42", "username": "HoldoutFR"}}))
+    status = publisher.check(credentials())
+    assert status.valid is True and status.detail == "@HoldoutFR"
+
+
+def test_accounts_check_of_an_expired_token_needs_auth(
+    fake: FakeNetwork, publisher: XPublisher
+) -> None:
+    fake.route("GET", "/2/users/me", Reply(401, json={"title": "Unauthorized", "status": 401}))
+    with pytest.raises(NeedsAuth):
+        publisher.check(credentials())

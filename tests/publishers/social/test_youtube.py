@@ -333,3 +333,28 @@ def test_describe_is_the_session_opening_request(
     )
     assert described["json"]["status"]["publishAt"] == "2026-12-01T08:00:00Z"
     assert described["media"] == [{"file": "suv.mp4"}]
+
+
+def test_accounts_check_reports_the_tokens_expiry_and_channel(
+    fake: FakeNetwork, publisher: YouTubePublisher
+) -> None:
+    fake.route(
+        "GET", "/oauth2/v3/tokeninfo", Reply(json={"exp": "1796112000", "expires_in": "3599"})
+    )
+    fake.route("GET", "/youtube/v3/channels", Reply(json={"items": [{"id": CHANNEL}]}))
+    status = publisher.check(credentials())
+    assert status.valid is True
+    assert status.expires_at == datetime.fromtimestamp(1796112000, UTC)
+    assert status.detail == f"channel {CHANNEL}"
+
+
+def test_accounts_check_of_a_dead_token_needs_auth(
+    fake: FakeNetwork, publisher: YouTubePublisher
+) -> None:
+    fake.route(
+        "GET",
+        "/oauth2/v3/tokeninfo",
+        Reply(400, json={"error": "invalid_token", "error_description": "Invalid Value"}),
+    )
+    with pytest.raises(NeedsAuth):
+        publisher.check(credentials())
