@@ -34,3 +34,17 @@ def browser() -> Iterator[preview_cdp.Browser]:
             yield b
     except preview_cdp.BrowserMissing as exc:
         pytest.fail(str(exc), pytrace=False)
+
+
+REPO = HERE.parent.parent
+
+
+@pytest.fixture
+def brand(tmp_path: Path) -> Path:
+    """A private copy of the sample brand (content + editorial lines) that a test may edit."""
+    import shutil
+
+    root = tmp_path / "brand"
+    shutil.copytree(REPO / "content", root / "content")
+    shutil.copytree(REPO / "editorial_lines", root / "editorial_lines")
+    return root

@@ -1,0 +1,172 @@
+"""``storyline serve``: a real server on a free port, re-rendering when a file changes."""
+
+from __future__ import annotations
+
+import os
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from scheduler.config import Settings
+from scheduler.serve import Previews, content_version, make_server, url_of
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def server(brand: Path) -> Iterator[ThreadingHTTPServer]:
+    settings = Settings(
+        content_dir=brand / "content",
+        lines_dir=brand / "editorial_lines",
+        data_dir=brand / ".storyline",
+    )
+    srv = make_server(settings, lambda: NOW, port=0)
+    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield srv
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        thread.join(timeout=5)
+
+
+def get(srv: ThreadingHTTPServer, path: str) -> tuple[int, str, str]:
+    try:
+        with urllib.request.urlopen(url_of(srv) + path.lstrip("/"), timeout=30) as response:
+            body = response.read().decode("utf-8")
+            return response.status, response.headers["Content-Type"], body
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, exc.headers["Content-Type"], exc.read().decode("utf-8")
+
+
+def previews(srv: ThreadingHTTPServer) -> Previews:
+    found: Previews = srv.previews  # type: ignore[attr-defined]
+    return found
+
+
+def touch_later(path: Path) -> None:
+    """Move the modification time on by a second: some file systems keep coarse mtimes."""
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+
+
+def test_the_server_listens_on_localhost_only(server: ThreadingHTTPServer) -> None:
+    assert server.server_address[0] == "127.0.0.1"
+    assert url_of(server).startswith("http://127.0.0.1:")
+
+
+def test_the_index_lists_every_story_with_a_link(server: ThreadingHTTPServer) -> None:
+    status, content_type, html = get(server, "/")
+    assert status == 200
+    assert content_type == "text/html; charset=utf-8"
+    assert '<a href="/story/aurora-launch">Aurora, the comfort SUV, arrives</a>' in html
+    assert 'data-story="fleet-economics"' in html
+
+
+def test_a_story_page_is_its_preview(server: ThreadingHTTPServer) -> None:
+    status, _, html = get(server, "/story/aurora-launch")
+    assert status == 200
+    assert "<title>Aurora, the comfort SUV, arrives</title>" in html
+    assert 'data-post-id="aurora-launch/reveal/x/fr"' in html
+    assert "data:image/jpeg;base64," in html  # the sample's real photo, embedded
+
+
+def test_served_pages_poll_the_version_to_reload(server: ThreadingHTTPServer) -> None:
+    _, _, html = get(server, "/story/aurora-launch")
+    _, content_type, version = get(server, "/version")
+    assert content_type == "text/plain; charset=utf-8"
+    assert f'storylineWatch("{version}");' in html
+    assert "connect-src &#39;self&#39;" in html
+
+
+def test_an_unknown_story_is_a_404_page(server: ThreadingHTTPServer) -> None:
+    status, _, html = get(server, "/story/<nope>")
+    assert status == 404
+    assert "Nothing at /story/&lt;nope&gt;." in html
+
+
+def test_the_planned_calendar_is_served(server: ThreadingHTTPServer) -> None:
+    status, _, html = get(server, "/calendar")
+    assert status == 200
+    assert 'data-post-id="aurora-launch/teaser/facebook/fr"' in html
+
+
+def test_pages_are_not_reloaded_when_nothing_changed(server: ThreadingHTTPServer) -> None:
+    get(server, "/story/aurora-launch")
+    loads = previews(server).loads
+    get(server, "/story/aurora-launch")
+    get(server, "/")
+    assert previews(server).loads == loads
+
+
+def test_a_changed_story_is_rendered_again(server: ThreadingHTTPServer, brand: Path) -> None:
+    _, _, before = get(server, "/story/aurora-launch")
+    version_before = get(server, "/version")[2]
+    story = brand / "content/stories/aurora-launch.yaml"
+    story.write_text(
+        story.read_text().replace("Meet Aurora, the comfort SUV", "Meet Aurora, now in blue"),
+        encoding="utf-8",
+    )
+    touch_later(story)
+    version_after = get(server, "/version")[2]
+    _, _, after = get(server, "/story/aurora-launch")
+    assert version_after != version_before
+    assert "now in blue" not in before
+    assert "now in blue" in after
+
+
+def test_a_changed_template_is_rendered_again(server: ThreadingHTTPServer, brand: Path) -> None:
+    get(server, "/story/aurora-launch")
+    loads = previews(server).loads
+    template = next((brand / "editorial_lines/x").glob("*.j2"))
+    touch_later(template)
+    get(server, "/story/aurora-launch")
+    assert previews(server).loads == loads + 1
+
+
+def test_content_version_changes_with_a_file_and_ignores_hidden_ones(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("a: 1")
+    first = content_version(tmp_path)
+    (tmp_path / ".swp").write_text("editor noise")
+    assert content_version(tmp_path) == first
+    (tmp_path / "b.yaml").write_text("b: 1")
+    assert content_version(tmp_path) != first
+
+
+def test_a_missing_folder_has_a_version_too(tmp_path: Path) -> None:
+    assert content_version(tmp_path / "missing") == content_version(tmp_path / "missing")
+
+
+def test_ctrl_c_stops_the_command_cleanly(brand: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    env = {**os.environ, "STORYLINE_NOW": "2026-11-28T12:00:00Z"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scheduler.cli", "serve", "--port", "0"],
+        cwd=brand,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    with process.stderr:
+        banner = process.stderr.readline()
+        assert banner.startswith("serving previews on http://127.0.0.1:")
+        url = banner.split()[3]
+        with urllib.request.urlopen(url + "version", timeout=30) as response:
+            assert response.status == 200
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+        rest = process.stderr.read()
+    assert "stopped" in rest
+    assert "Traceback" not in rest
