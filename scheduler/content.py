@@ -225,12 +225,19 @@ ACCOUNT_SHAPE = Obj(
         ),
     ),
     doc="One account of the market on a network; needs an id or a handle.",
+    any_of=("id", "handle"),
 )
 MARKET_SHAPE = Obj(
     _fields(
         name=Field(Text(), required=True, doc="the market's display name"),
         timezone=Field(
-            Text(examples=("Europe/Paris",)),
+            Text(
+                numbers_ok=False,
+                pattern=r"^[A-Za-z][A-Za-z0-9_+/-]*$",
+                pattern_code="bad-timezone",
+                pattern_hint="an IANA name like Europe/Paris",
+                examples=("Europe/Paris",),
+            ),
             required=True,
             doc="IANA time zone: the market's wall clock",
         ),
@@ -607,14 +614,7 @@ def _market(
             ident = scalar_text(anode.get("id"))
             handle = scalar_text(anode.get("handle"))
             if not ident and not handle:
-                problems.append(
-                    Finding.error(
-                        anode.pos,
-                        "missing-field",
-                        f"the {network} account of market {code} needs an id or a handle",
-                    )
-                )
-                continue
+                continue  # the shape check reported it
             extra: dict[str, str] = {}
             max_chars = anode.get("max_characters")
             if max_chars is not None and max_chars.is_scalar:

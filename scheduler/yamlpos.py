@@ -420,7 +420,10 @@ class Field:
 
 @dataclass(frozen=True, slots=True)
 class Obj:
-    """A mapping: known ``fields``, or free keys (``key_pattern``) each holding ``values``."""
+    """A mapping: known ``fields``, or free keys (``key_pattern``) each holding ``values``.
+
+    ``any_of`` names fields of which at least one is required (an account's id or handle).
+    """
 
     fields: Mapping[str, Field] = field(default_factory=lambda: MappingProxyType({}))
     values: Shape | None = None
@@ -428,6 +431,7 @@ class Obj:
     key_doc: str = ""
     doc: str = ""
     min_fields: int = 0
+    any_of: tuple[str, ...] = ()  # at least one of these fields must be set
 
 
 @dataclass(frozen=True, slots=True)
@@ -626,6 +630,13 @@ def check_shape(node: Node, shape: Shape, what: str = "value") -> list[Finding]:
                         f"known fields: {', '.join(known)}",
                     )
                 )
+        if s.any_of and not any(k in n.fields for k in s.any_of):
+            where = f" in {label}" if label != "value" else ""
+            out.append(
+                Finding.error(
+                    n.pos, "missing-field", f"set at least one of {', '.join(s.any_of)}{where}"
+                )
+            )
         for key, spec in s.fields.items():
             if spec.required and key not in n.fields:
                 where = f" in {label}" if label != "value" else ""
