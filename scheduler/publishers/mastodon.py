@@ -159,11 +159,17 @@ class MastodonPublisher:
             body["media_ids"] = media_ids
         return body
 
+    def _base_or_placeholder(self, account: str) -> str:
+        try:
+            return self.base_url(account)
+        except Permanent:  # a handle without instance: the real publisher refuses it
+            return self.settings.api_base(self.network, "https://<instance>")
+
     def describe(self, post: OutgoingPost) -> dict[str, Any]:
         """The status request this publisher would send (media ids come from the uploads)."""
         return {
             "method": "POST",
-            "url": f"{self.base_url(post.account)}/api/v1/statuses",
+            "url": f"{self._base_or_placeholder(post.account)}/api/v1/statuses",
             "headers": {"Idempotency-Key": idempotency_key(post.post_id)},
             "json": self.status_body(post, []),
             "media": [{"file": m.file, "description": m.alt} for m in post.media],

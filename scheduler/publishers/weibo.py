@@ -136,12 +136,18 @@ class WeiboPublisher:
             "and this post has none"
         )
 
+    def _status_or_text(self, post: OutgoingPost) -> str:
+        try:
+            return self.status_text(post)
+        except Permanent:
+            return post.text  # the real publisher refuses it; the outbox still shows the text
+
     def describe(self, post: OutgoingPost) -> dict[str, Any]:
         """The share request (``access_token`` left out: the outbox never holds secrets)."""
         return {
             "method": "POST",
             "url": f"{self.base}/2/statuses/share.json",
-            "data": {"status": self.status_text(post)},
+            "data": {"status": self._status_or_text(post)},
             "media": [{"file": m.file, "field": "pic"} for m in post.media[:1]],
         }
 

@@ -219,3 +219,8 @@ def test_accounts_check_of_an_expired_token_needs_auth(
     fake.route("POST", "/oauth2/get_token_info", error(21327, "expired_token", 401))
     with pytest.raises(NeedsAuth):
         publisher.check(credentials())
+
+
+def test_describe_of_a_post_without_link_still_shows_its_text(publisher: WeiboPublisher) -> None:
+    described = publisher.describe(make_post("weibo", UID, text="舒适SUV来了", link=None))
+    assert described["data"] == {"status": "舒适SUV来了"}
