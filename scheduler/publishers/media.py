@@ -17,7 +17,7 @@ Both raise ``Permanent``: a missing or unsafe file does not fix itself on retry.
 from __future__ import annotations
 
 import mimetypes
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
@@ -25,6 +25,7 @@ from urllib.parse import quote, urlsplit
 
 from scheduler.config import Settings
 from scheduler.content import Media
+from scheduler.diagnostics import Finding
 from scheduler.errors import Permanent
 
 MEDIA_BASE_URL_VARIABLE = "STORYLINE_MEDIA_BASE_URL"
@@ -147,3 +148,26 @@ def public_url(settings: Settings, media: Media) -> str:
         raise Permanent(f"{MEDIA_BASE_URL_VARIABLE} must be an http(s) URL, not {base!r}")
     path = "/".join(quote(part, safe="") for part in _relative_parts(media))
     return f"{base.rstrip('/')}/{path}"
+
+
+#: Networks whose servers download the media themselves from a public URL (no upload API).
+FETCHED_BY_URL = frozenset({"instagram", "threads"})
+
+
+def public_url_findings(settings: Settings, network: str, media: Iterable[Media]) -> list[Finding]:
+    """For ``storyline validate``: a warning on each media item a URL-fetching network will
+    need a public address for, when ``STORYLINE_MEDIA_BASE_URL`` is not set.
+
+    A warning, not an error: with no credentials the outbox publishes, and it needs no URL.
+    """
+    if network not in FETCHED_BY_URL or (settings.media_base_url or "").strip():
+        return []
+    return [
+        Finding.warning(
+            m.pos,
+            "media-url-missing",
+            f"{network} downloads {m.file!r} from a public URL: set {MEDIA_BASE_URL_VARIABLE} "
+            "to the public address of the content folder before publishing for real",
+        )
+        for m in media
+    ]

@@ -84,3 +84,26 @@ def test_public_url_refuses_a_base_that_is_not_http() -> None:
 def test_public_url_refuses_escaping_paths() -> None:
     with pytest.raises(Permanent, match="inside the content folder"):
         public_url(Settings(media_base_url="https://cdn"), Media(file="../x.jpg", alt=""))
+
+
+def test_validation_warns_when_instagram_media_have_no_public_base() -> None:
+    from scheduler.diagnostics import Position
+    from scheduler.publishers.media import public_url_findings
+
+    media = Media(file="media/a.jpg", alt="", pos=Position("content/stories/suv.yaml", 14, 5))
+    [finding] = public_url_findings(Settings(), "instagram", [media])
+    assert (finding.file, finding.line, finding.code) == (
+        "content/stories/suv.yaml",
+        14,
+        "media-url-missing",
+    )
+    assert "STORYLINE_MEDIA_BASE_URL" in finding.message
+    assert not finding.is_error
+
+
+def test_validation_is_silent_with_a_base_or_for_uploading_networks() -> None:
+    from scheduler.publishers.media import public_url_findings
+
+    media = [Media(file="media/a.jpg", alt="")]
+    assert public_url_findings(Settings(media_base_url="https://cdn"), "threads", media) == []
+    assert public_url_findings(Settings(), "facebook", media) == []
