@@ -29,7 +29,7 @@ import copy
 import json
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -245,7 +245,7 @@ class PageWalk:
         self.api, self.path, self.max_pages, self.params = api, path, max_pages, params
         self.exhausted = False
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[dict[str, Any]]:
         params = dict(self.params)
         for _ in range(self.max_pages):
             page = self.api.get(self.path, **params)
