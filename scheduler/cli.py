@@ -666,7 +666,12 @@ def run_command(settings: Settings, concurrency: int, demo: bool) -> None:
     with log_path.open("ab") as log:
         root = Path(__file__).resolve().parent.parent  # where worker.py lives
         proc = subprocess.Popen(  # noqa: S603 - our own interpreter running celery
-            args, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root
+            args,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=root,
+            start_new_session=True,  # Ctrl-C reaches us only; we stop the worker warmly
         )
         try:
             while proc.poll() is None:

@@ -25,11 +25,12 @@ import random
 import socket
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import and_, func, insert, select, update
@@ -50,6 +51,9 @@ from scheduler.models import Attempt, Post, PostState
 from scheduler.publishers.base import OutgoingPost, Published
 from scheduler.publishers.http import DEFAULT_TIMEOUT, HttpClient
 from scheduler.publishers.registry import Registry, Route
+
+if TYPE_CHECKING:
+    from scheduler.planning import PlannedPost
 
 log = logging.getLogger(__name__)
 
@@ -234,11 +238,21 @@ class Dispatcher:
         self.settings = settings
         self.clock = clock
         self.policy = policy or Policy.from_settings(settings)
-        self.registry = registry or Registry(
-            settings, http=HttpClient(timeout=http_timeout(self.policy))
-        )
+        self._registry = registry
         self.rng = rng or random.Random()  # jitter, not security
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
+
+    @property
+    def registry(self) -> Registry:
+        """Built on first use: operator commands never open an HTTP client or read secrets."""
+        if self._registry is None:
+            http = HttpClient(timeout=http_timeout(self.policy))
+            self._registry = Registry(self.settings, http=http)
+        return self._registry
+
+    def close(self) -> None:
+        if self._registry is not None:
+            self._registry.close()
 
     # --- small helpers ----------------------------------------------------------------------
 
@@ -858,3 +872,75 @@ def _human(delta: timedelta) -> str:
     if seconds >= 60:
         return f"{seconds // 60} min"
     return f"{seconds} s"
+
+
+# --- `storyline run`: the demo calendar and the live feed ----------------------------------------
+
+#: The first demo posts fall due this long after `storyline run --demo` starts...
+DEMO_LEAD = timedelta(seconds=10)
+#: ...and each later instant of the calendar follows the previous one by this much.
+DEMO_STEP = timedelta(seconds=3)
+
+
+def demo_shift(planned: Sequence[PlannedPost], now: datetime) -> list[PlannedPost]:
+    """The sample calendar re-timed to start now, for `storyline run --demo`.
+
+    The calendar's distinct due instants, in order, become ``now + DEMO_LEAD``, then one every
+    ``DEMO_STEP``: what went out together still goes out together (a launch at 09:00 in every
+    market), and teasers still come before reveals. Nothing on disk changes.
+    """
+    instants = sorted({p.due_utc for p in planned})
+    slot = {at: now + DEMO_LEAD + i * DEMO_STEP for i, at in enumerate(instants)}
+    out = []
+    for p in planned:
+        due = slot[p.due_utc].astimezone(UTC)
+        out.append(replace(p, due_utc=due, due_local=due.astimezone(ZoneInfo(p.timezone))))
+    return out
+
+
+@dataclass(frozen=True)
+class Event:
+    """A post that reached a state worth telling the operator about."""
+
+    post_id: str
+    status: str
+    network: str
+    market: str
+    due_utc: datetime
+    timezone: str
+    remote_id: str | None
+    url: str | None
+    reason: str | None
+    at: datetime
+
+
+WATCHED = (S.PUBLISHED, S.FAILED, S.NEEDS_REVIEW, S.HELD, S.RETRY_WAIT)
+
+
+def events_since(engine: Engine, since: datetime) -> list[Event]:
+    """Posts that changed to a watched state after ``since``, oldest change first."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(POST)
+            .where(POST.c.status.in_(WATCHED), POST.c.updated_at > _utc(since))
+            .order_by(POST.c.updated_at, POST.c.post_id)
+        ).mappings()
+        out = []
+        for r in rows:
+            due, at = from_db(r["due_utc"]), from_db(r["updated_at"])
+            assert due is not None and at is not None
+            out.append(
+                Event(
+                    post_id=r["post_id"],
+                    status=r["status"],
+                    network=r["network"],
+                    market=r["market"],
+                    due_utc=due,
+                    timezone=r["timezone"],
+                    remote_id=r["remote_id"],
+                    url=r["url"],
+                    reason=r["status_reason"],
+                    at=at,
+                )
+            )
+        return out

@@ -10,7 +10,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -93,10 +93,8 @@ class Cluster:
         for proc in self.workers:
             signal_group(proc, signal.SIGCONT)
             signal_group(proc, signal.SIGKILL)
-            try:
+            with suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
 
     def log_tail(self, lines: int = 40) -> str:
         out = []
@@ -107,10 +105,8 @@ class Cluster:
 
 
 def signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
-    try:
+    with suppress(ProcessLookupError):
         os.killpg(proc.pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 @contextmanager

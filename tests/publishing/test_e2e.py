@@ -25,7 +25,7 @@ from .cluster import (
     wait_all_published,
     wait_for,
 )
-from .conftest import Sink, create_schema
+from .conftest import create_schema
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
