@@ -145,6 +145,8 @@ class Previews:
         return HTTPStatus.NOT_FOUND, self._message(snap, "Not found", f"Nothing at {path}.")
 
     def _market_names(self, snap: Snapshot) -> Mapping[str, str]:
+        if snap.plan is not None and snap.plan.market_names:
+            return snap.plan.market_names
         return {c: m.name for c, m in snap.content.markets.items()} if snap.content else {}
 
     def _story(self, snap: Snapshot, story_id: str) -> str:
@@ -156,6 +158,7 @@ class Previews:
             generated_at=snap.loaded_at,
             content_dir=self.settings.content_dir,
             market_names=self._market_names(snap),
+            limit_overrides=snap.plan.limit_overrides if snap.plan else None,
             csp=SERVED_CSP,
             reload_version=snap.version,
         )

@@ -153,10 +153,18 @@ def finding_view(finding: Finding) -> FindingView:
     return FindingView(severity, finding.code, finding.message, where)
 
 
-def card(post: PlannedPost, *, content_dir: Path | None, measure: Measure | None) -> Card:
+def card(
+    post: PlannedPost,
+    *,
+    content_dir: Path | None,
+    measure: Measure | None,
+    limit_overrides: Mapping[str, int] | None = None,
+) -> Card:
     style = feed_style(post.network)
     cut = fold(post.text, style.fold)
     measured = measure(post.network, post.text) if measure is not None else None
+    if measured is not None and limit_overrides and post.post_id in limit_overrides:
+        measured = (measured[0], limit_overrides[post.post_id])  # a server's own limit
     return Card(
         post=post,
         style=style,
@@ -240,16 +248,22 @@ def render_preview_html(
     content_dir: Path | None = None,
     market_names: Mapping[str, str] | None = None,
     measure: Measure | None = network_measure,
+    limit_overrides: Mapping[str, int] | None = None,
     csp: str = OFFLINE_CSP,
     reload_version: str | None = None,
 ) -> str:
     """One self-contained HTML page showing ``posts`` as their feeds would.
 
     ``content_dir`` lets small media files be embedded; ``market_names`` turns market codes into
-    names; ``reload_version`` (used by ``storyline serve``) adds a poll that reloads the page
+    names; ``limit_overrides`` (post id -> limit, ``Plan.limit_overrides``) replaces the
+    network's limit where an account's server sets its own; ``reload_version`` (used by
+    ``storyline serve``) adds a poll that reloads the page
     when the server's version changes.
     """
-    cards = [card(p, content_dir=content_dir, measure=measure) for p in posts]
+    cards = [
+        card(p, content_dir=content_dir, measure=measure, limit_overrides=limit_overrides)
+        for p in posts
+    ]
     findings = [f for c in cards for f in c.findings]
     images = image_classes(cards)
     return render(

@@ -14,10 +14,13 @@ import pytest
 from conftest import GENERATED_AT, SCREENSHOTS
 from preview_cdp import Browser
 
-from scheduler.planning import PlannedPost
-from scheduler.preview import render_calendar_html, render_preview_html
+from scheduler.config import Settings
+from scheduler.pipeline import load_plan
+from scheduler.planning import Plan, PlannedPost
+from scheduler.preview import CalendarRow, render_calendar_html, render_preview_html
 
 pytestmark = pytest.mark.browser
+REPO = Path(__file__).resolve().parent.parent.parent
 
 
 def preview_file(tmp_path: Path, content_dir: Path, posts: list[PlannedPost] | None = None) -> Path:
@@ -143,7 +146,7 @@ def test_hostile_text_is_shown_as_text_and_never_runs(
 def test_preview_screenshot(browser: Browser, tmp_path: Path, content_dir: Path) -> None:
     posts = [p for p in preview_sample.planned_posts() if p.beat == "reveal" and p.market == "fr"]
     browser.open(preview_file(tmp_path, content_dir, posts).as_uri())
-    shot = browser.screenshot(SCREENSHOTS / "preview.png", max_height=1500)
+    shot = browser.screenshot(SCREENSHOTS / "preview-made-up-posts.png", max_height=1500)
     assert shot.stat().st_size > 10_000
 
 
@@ -206,5 +209,91 @@ def test_calendar_screenshot(browser: Browser, tmp_path: Path) -> None:
     for market in ("cn", "de", "gb"):
         browser.click(f"input[data-filter='market'][value='{market}']")
     browser.evaluate("window.scrollTo(0, 0)")
-    shot = browser.screenshot(SCREENSHOTS / "calendar.png", max_height=1500)
+    shot = browser.screenshot(SCREENSHOTS / "calendar-made-up-rows.png", max_height=1500)
     assert shot.stat().st_size > 10_000
+
+
+# --- the sample brand, through the real pipeline -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def brand_plan() -> Plan:
+    settings = Settings(content_dir=REPO / "content", lines_dir=REPO / "editorial_lines")
+    return load_plan(settings, GENERATED_AT)
+
+
+def brand_preview(tmp_path: Path, brand_plan: Plan, markets: set[str] | None = None) -> Path:
+    posts = [
+        p
+        for p in brand_plan.posts
+        if p.story == "aurora-launch" and (markets is None or p.market in markets)
+    ]
+    html = render_preview_html(
+        posts,
+        title="Aurora, the comfort SUV, arrives",
+        generated_at=GENERATED_AT,
+        content_dir=REPO / "content",
+        market_names=brand_plan.market_names,
+        limit_overrides=brand_plan.limit_overrides,
+    )
+    page = tmp_path / "aurora.html"
+    page.write_text(html, encoding="utf-8")
+    return page
+
+
+def brand_calendar(tmp_path: Path, brand_plan: Plan) -> Path:
+    rows = [
+        CalendarRow(
+            post_id=p.post_id,
+            story=p.story,
+            beat=p.beat,
+            network=p.network,
+            market=p.market,
+            account_name=p.account_name,
+            timezone=p.timezone,
+            due_utc=p.due_utc,
+            status="planned",
+            excerpt=p.text,
+            story_title=p.story.replace("-", " ").capitalize(),
+        )
+        for p in brand_plan.posts
+    ]
+    html = render_calendar_html(
+        rows, generated_at=GENERATED_AT, market_names=brand_plan.market_names
+    )
+    page = tmp_path / "brand-calendar.html"
+    page.write_text(html, encoding="utf-8")
+    return page
+
+
+def test_sample_brand_preview_loads_cleanly_and_offline(
+    browser: Browser, tmp_path: Path, brand_plan: Plan
+) -> None:
+    story_posts = [p for p in brand_plan.posts if p.story == "aurora-launch"]
+    browser.open(brand_preview(tmp_path, brand_plan).as_uri())
+    assert browser.console_errors == []
+    assert offsite(browser.requests) == []
+    assert count(browser, "article.card") == len(story_posts)
+
+
+def test_sample_brand_calendar_loads_cleanly_and_offline(
+    browser: Browser, tmp_path: Path, brand_plan: Plan
+) -> None:
+    browser.open(brand_calendar(tmp_path, brand_plan).as_uri())
+    assert browser.console_errors == []
+    assert offsite(browser.requests) == []
+    assert count(browser, ".entry[data-post-id]") == len(brand_plan.posts)
+
+
+def test_sample_brand_screenshots(browser: Browser, tmp_path: Path, brand_plan: Plan) -> None:
+    browser.open(brand_preview(tmp_path, brand_plan, {"fr"}).as_uri())
+    browser.evaluate("document.getElementById('beat-reveal').scrollIntoView()")
+    preview = browser.screenshot(SCREENSHOTS / "preview.png", max_height=1600)
+    browser.open(brand_calendar(tmp_path, brand_plan).as_uri())
+    for market in brand_plan.market_names:
+        if market != "fr":
+            browser.click(f"input[data-filter='market'][value='{market}']")
+    browser.evaluate("window.scrollTo(0, 0)")
+    calendar = browser.screenshot(SCREENSHOTS / "calendar.png", max_height=1600)
+    assert preview.stat().st_size > 10_000
+    assert calendar.stat().st_size > 10_000

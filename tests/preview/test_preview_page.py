@@ -247,3 +247,14 @@ def test_the_reload_script_is_only_added_when_served() -> None:
         [post("hi")], title="t", generated_at=GENERATED_AT, reload_version="abc"
     )
     assert 'storylineWatch("abc");' in served
+
+
+def test_a_servers_own_limit_replaces_the_networks_in_the_badge() -> None:
+    mastodon = post("a" * 600, network="mastodon")
+    html = render_preview_html(
+        [mastodon],
+        title="t",
+        generated_at=GENERATED_AT,
+        limit_overrides={mastodon.post_id: 1000},
+    )
+    assert re.search(r'class="badge badge-length"[^>]*>600 / 1,000</span>', html)
