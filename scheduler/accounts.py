@@ -18,6 +18,7 @@ Secrets never appear in the report: every detail is redacted with the account's 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from scheduler.publishers.base import Credentials
     from scheduler.publishers.http import HttpClient
     from scheduler.secrets import Secrets
+
+log = logging.getLogger(__name__)
 
 #: A token expiring sooner than this is reported as a problem: time to renew it.
 EXPIRY_WARNING = timedelta(days=7)
@@ -112,6 +115,15 @@ def check_account(
         status = AccountStatus(present=True, valid=False, detail=str(exc))
     except PublishError as exc:
         status = AccountStatus(present=True, valid=None, detail=f"could not check: {exc}")
+    except Exception as exc:  # a publisher's bug must not hide the other accounts' report
+        from scheduler.publishers.http import redact
+
+        # No traceback in the log: its message could quote a secret; the redacted repr says
+        # enough to find the bug.
+        why = redact(repr(exc), credentials.secret_values())
+        log.warning("%s: the check of %s crashed: %s", network, account, why)
+        detail = f"could not check: the {network} check failed ({type(exc).__name__})"
+        status = AccountStatus(present=True, valid=None, detail=detail)
     return _redacted(status, credentials.secret_values())
 
 
@@ -141,8 +153,12 @@ def check_accounts(
             account = market.accounts[network]
             key = account.key
             cls = load_class(network)
-            if cls is not None and network not in publishers:
-                publishers[network] = cls(settings, http)
+            if online and cls is not None and network not in publishers:
+                try:
+                    publishers[network] = cls(settings, http)
+                except StorylineError as exc:
+                    log.warning("%s: publisher unavailable for the check: %s", network, exc)
+                    publishers[network] = None
             publisher = publishers.get(network) if online else None
             status = check_account(
                 network,

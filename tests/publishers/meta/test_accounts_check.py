@@ -260,3 +260,34 @@ def test_bad_markets_file_is_a_clear_error_not_a_traceback(
     assert result.exit_code == 1
     assert "markets.yaml" in result.output
     assert "Traceback" not in result.output
+
+
+class _CrashingCheck:
+    def check(self, credentials: object) -> object:
+        raise KeyError(f"oops {TOKEN}")
+
+
+def test_a_crashing_check_is_reported_unknown_without_the_secret(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from scheduler.accounts import check_account
+    from scheduler.publishers.base import Credentials
+
+    creds = Credentials("x", "BrandFR", {"access_token": TOKEN})
+    status = check_account("x", "BrandFR", creds, _CrashingCheck(), ("access_token",))
+    assert status.present is True
+    assert status.valid is None
+    assert "KeyError" in status.detail
+    assert TOKEN not in caplog.text
+    assert "oops ***" in caplog.text
+
+
+def test_a_missing_required_field_is_reported_by_name() -> None:
+    from scheduler.accounts import check_account
+    from scheduler.publishers.base import Credentials
+
+    creds = Credentials("bluesky", "brand.bsky.social", {"identifier": "brand.bsky.social"})
+    status = check_account(
+        "bluesky", "brand.bsky.social", creds, None, ("identifier", "app_password")
+    )
+    assert (status.present, status.detail) == (False, "missing app_password")
