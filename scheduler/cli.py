@@ -110,13 +110,15 @@ def new_group() -> None:
 @pass_settings
 def new_story_command(settings: Settings, name: str) -> None:
     """Write content/stories/NAME.yaml: a valid draft using the markets and lines that exist."""
-    from scheduler.scaffold import plan_scaffold, write_scaffold
+    from scheduler.scaffold import plan_scaffold, write_scaffold, write_schema
 
     scaffold = plan_scaffold(settings, name, clock_now(settings).date())
     path = write_scaffold(scaffold)
+    schema = write_schema(settings.data_dir)
     click.echo(
         f"wrote {path} (draft; {len(scaffold.markets)} markets, "
-        f"{len(scaffold.networks)} networks): edit it, then `storyline validate`"
+        f"{len(scaffold.networks)} networks) and its schema {schema}: "
+        "edit it, then `storyline validate`"
     )
 
 

@@ -156,6 +156,17 @@ def plan_scaffold(settings: Settings, name: str, today: date) -> Scaffold:
     return Scaffold(path, text, markets, networks)
 
 
+def write_schema(data_dir: Path) -> Path:
+    """Write ``storyline schema story`` where the scaffold's modeline points, so editors
+    check the story at once; regenerated each time, since it follows the code."""
+    from scheduler.schema import schema_text
+
+    path = data_dir / SCHEMA_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(schema_text("story") + "\n", encoding="utf-8")
+    return path
+
+
 def write_scaffold(scaffold: Scaffold) -> Path:
     """Create the file; ``x`` mode so a file that appeared meanwhile is not overwritten."""
     scaffold.path.parent.mkdir(parents=True, exist_ok=True)

@@ -59,7 +59,7 @@ def test_the_scaffold_uses_the_markets_and_lines_that_exist(brand: Path) -> None
 def test_the_scaffold_launches_two_weeks_ahead_with_an_arc(brand: Path) -> None:
     run(brand, "new", "story", "winter-tyres")
     story = yaml.safe_load((brand / "content/stories/winter-tyres.yaml").read_text())
-    assert str(story["launch"]).startswith("2026-12-12")
+    assert story["launch"] == "2026-12-12 09:00"
     assert list(story["beats"]) == ["teaser", "reveal", "followup"]
 
 
@@ -126,3 +126,18 @@ def test_the_pre_commit_hook_runs_storyline_validate_on_content_changes() -> Non
     assert hook["language"] == "python"
     assert hook["files"] == "^(content|editorial_lines)/"
     assert hook["pass_filenames"] is False
+
+
+def test_new_story_writes_the_schema_its_modeline_points_at(brand: Path) -> None:
+    run(brand, "new", "story", "winter-tyres")
+    schema = json.loads((brand / ".storyline" / "story.schema.json").read_text())
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+
+
+def test_the_scaffold_is_valid_against_the_story_schema(brand: Path) -> None:
+    import jsonschema
+
+    run(brand, "new", "story", "winter-tyres")
+    schema = json.loads((brand / ".storyline" / "story.schema.json").read_text())
+    story = yaml.safe_load((brand / "content/stories/winter-tyres.yaml").read_text())
+    jsonschema.Draft202012Validator(schema).validate(story)
