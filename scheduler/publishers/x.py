@@ -6,7 +6,8 @@ Flow (docs.x.com: "Create Post", "Upload" media, "Chunked media upload", "Rate l
   is split at sentence boundaries into a thread: the first post, then each next one as a reply
   (``reply.in_reply_to_tweet_id``). Each post id is checkpointed, so a crash resumes the thread
   where it stopped instead of starting it again;
-* images: one ``POST /2/media/upload`` each (multipart ``media`` + ``media_category``); videos:
+* images: one ``POST /2/media/upload`` each (multipart ``media`` + ``media_category``), their
+  alt text through ``POST /2/media/metadata``; videos:
   the chunked ``INIT`` / ``APPEND`` / ``FINALIZE`` commands on the same endpoint, then
   ``STATUS`` until processed. The ids go in ``media.media_ids`` of the first post;
 * ``x-rate-limit-*`` headers are recorded by the HTTP layer; a post is not even tried while
@@ -46,6 +47,7 @@ from scheduler.publishers.media import MediaFile, media_file
 
 DEFAULT_BASE = "https://api.x.com"
 LIMIT = 280
+ALT_TEXT_MAX = 1000  # media metadata: alt text of at most 1,000 characters
 CHUNK = 4 * 1024 * 1024  # APPEND segments (the docs cap a segment at 5 MB)
 FIND_MARGIN = timedelta(minutes=5)
 FIND_PAGES = 5
@@ -260,7 +262,18 @@ class XPublisher:
                     files={"media": (found.name, fh, found.mime_type)},
                     data={"media_category": "tweet_image", "media_type": found.mime_type},
                 )
-            return str(response.json()["data"]["id"])
+            media_id = str(response.json()["data"]["id"])
+            if found.media.alt:
+                self._call(
+                    "POST",
+                    "/2/media/metadata",
+                    credentials,
+                    json={
+                        "id": media_id,
+                        "metadata": {"alt_text": {"text": found.media.alt[:ALT_TEXT_MAX]}},
+                    },
+                )
+            return media_id
         init = self._call(
             "POST",
             "/2/media/upload",

@@ -117,6 +117,7 @@ def test_an_image_is_uploaded_and_attached_to_the_first_post(
     content.mkdir()
     (content / "suv.jpg").write_bytes(b"\xff\xd8jpeg")
     fake.route("POST", "/2/media/upload", Reply(json={"data": {"id": "555", "media_key": "3_555"}}))
+    fake.route("POST", "/2/media/metadata", Reply(json={"data": {"id": "555"}}))
     fake.route("POST", "/2/tweets", numbered_tweets())
     post = make_post(
         "x", HANDLE, text="Hi", content_dir=content, media=(Media(file="suv.jpg", alt="SUV"),)
@@ -129,6 +130,8 @@ def test_an_image_is_uploaded_and_attached_to_the_first_post(
     parts = upload.parts()
     assert parts["media"].data == b"\xff\xd8jpeg"
     assert parts["media_category"].text == "tweet_image"
+    (alt,) = fake.calls("POST", "/2/media/metadata")
+    assert alt.json() == {"id": "555", "metadata": {"alt_text": {"text": "SUV"}}}
     assert fake.calls("POST", "/2/tweets")[0].json()["media"] == {"media_ids": ["555"]}
 
 
