@@ -194,26 +194,27 @@ def _mark_pos(file: str, mark: Any) -> Position:
     return Position(file, int(mark.line) + 1, int(mark.column) + 1)
 
 
-def _first_indent_tab(text: str) -> Position | None:
-    """The first tab in a line's leading whitespace (1-based line/column), if any."""
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.lstrip(" \t")
-        lead = line[: len(line) - len(stripped)]
-        if "\t" in lead:
-            return Position("", number, lead.index("\t") + 1)
-    return None
+def _indent_tab(text: str, line_number: int) -> Position | None:
+    """The tab in the leading whitespace of line ``line_number`` (1-based), if any."""
+    lines = text.splitlines()
+    if not 1 <= line_number <= len(lines):
+        return None
+    line = lines[line_number - 1]
+    lead = line[: len(line) - len(line.lstrip(" \t"))]
+    return Position("", line_number, lead.index("\t") + 1) if "\t" in lead else None
 
 
 def _syntax_finding(text: str, file: str, exc: yaml.MarkedYAMLError) -> Finding:
     """A parser error as a finding; tabs used for indentation get their own clear message."""
-    tab = _first_indent_tab(text)
+    mark = exc.problem_mark or exc.context_mark
+    # The parser stops on the offending line; only a tab *there* is the cause.
+    tab = _indent_tab(text, int(mark.line) + 1) if mark is not None else None
     if tab is not None:
         return Finding.error(
             Position(file, tab.line, tab.column),
             "yaml-tab",
             "tab character used for indentation; YAML only allows spaces here",
         )
-    mark = exc.problem_mark or exc.context_mark
     problem = exc.problem or exc.context or "invalid YAML"
     context = f" ({exc.context})" if exc.context and exc.problem else ""
     return Finding.error(_mark_pos(file, mark), "yaml-syntax", f"{problem}{context}")

@@ -199,3 +199,8 @@ def test_shape_enum_mismatch_suggests_a_value() -> None:
 
 def test_shape_missing_required_field() -> None:
     assert "'name'" in only(shape_findings("kind: image\n"), "missing-field").message
+
+
+def test_a_tab_inside_a_block_scalar_does_not_hide_a_later_syntax_error() -> None:
+    loaded = parse_yaml("body: |\n  line one\n  \tindented with a tab\nbad: [\n", "s.yaml")
+    assert only(loaded.findings, "yaml-syntax").line >= 4
