@@ -86,6 +86,8 @@ class FakeApi:
         self._sticky: dict[tuple[str, str], Responder] = {}
         self._lock = threading.Lock()
         self.base_url = ""
+        #: Answers requests no scripted route matches (a :class:`MetaSimulator`), if set.
+        self.fallback: Callable[[Recorded], Reply] | None = None
 
     def on(self, method: str, path: str, *replies: Responder, repeat: bool = False) -> None:
         """Queue answers for a route; with ``repeat`` the last one answers every later call."""
@@ -104,6 +106,8 @@ class FakeApi:
                 responder = queue.popleft()
             elif key in self._sticky:
                 responder = self._sticky[key]
+            elif self.fallback is not None:
+                responder = self.fallback
             else:
                 return Reply(
                     404,
@@ -217,3 +221,147 @@ class Checkpoints:
     def __call__(self, data: Any) -> None:
         self.calls.append(dict(data))
         self.state.update(data)
+
+
+# --- a stateful simulator of the three Meta APIs ---------------------------------------------
+
+
+class MetaSimulator:
+    """A stateful stand-in for graph.facebook.com and graph.threads.net at once.
+
+    Unlike :class:`FakeApi` (scripted answers), it *behaves*: posts appear in the lists ``find``
+    reads, containers move from ``IN_PROGRESS`` to ``FINISHED`` to ``PUBLISHED``, quotas count
+    what was published. End-to-end and chaos tests use it to count duplicates: every created
+    post is kept in :attr:`created`. Plug it in as a ``FakeApi`` fallback:
+    ``fake_api.fallback = simulator.answer``. The version prefix (``/v26.0``, ``/v1.0``) is
+    ignored, so one simulator serves all three bases.
+    """
+
+    def __init__(self, *, video_polls: int = 1, quota_total: int = 100) -> None:
+        self.created: list[dict[str, Any]] = []  # every post or media, in creation order
+        self.containers: dict[str, dict[str, Any]] = {}
+        self.video_polls = video_polls
+        self.quota_total = quota_total
+        self._next = 1000
+        self._lock = threading.Lock()
+
+    def _new_id(self) -> str:
+        self._next += 1
+        return str(self._next)
+
+    @staticmethod
+    def _now() -> str:
+        return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+    def _record(self, owner: str, text: str, *, kind: str, post_id: str | None = None) -> str:
+        post_id = post_id or self._new_id()
+        self.created.append(
+            {
+                "owner": owner,
+                "id": post_id,
+                "text": text,
+                "kind": kind,
+                "time": self._now(),
+                "permalink": f"https://social.example/{kind}/{post_id}",
+            }
+        )
+        return post_id
+
+    def count(self, text: str) -> int:
+        """How many times a post with this text was created (1 = exactly once)."""
+        return sum(1 for c in self.created if c["text"] == text)
+
+    def answer(self, rec: Recorded) -> Reply:
+        parts = [p for p in rec.path.split("/") if p]
+        if parts and parts[0].startswith("v") and parts[0][1:2].isdigit():
+            parts = parts[1:]
+        fields = {**rec.query, **rec.form}
+        with self._lock:
+            return self._route(rec.method, parts, fields)
+
+    def _route(self, method: str, parts: list[str], f: dict[str, str]) -> Reply:
+        if parts == ["debug_token"]:
+            return Reply(200, {"data": {"is_valid": True, "expires_at": 0}})
+        if len(parts) == 1 and method == "GET":
+            return self._get_object(parts[0])
+        if len(parts) != 2:
+            return Reply(400, {"error": {"message": "Unknown path", "code": 100}})
+        owner, edge = parts
+        if method == "POST" and edge == "feed":
+            return Reply(
+                200,
+                {
+                    "id": self._record(
+                        owner, f.get("message", ""), kind="fb", post_id=f"{owner}_{self._new_id()}"
+                    )
+                },
+            )
+        if method == "POST" and edge == "photos":
+            photo = self._new_id()
+            if f.get("published") == "false":
+                return Reply(200, {"id": photo})
+            post = self._record(owner, f.get("message", ""), kind="fb", post_id=f"{owner}_{photo}")
+            return Reply(200, {"id": photo, "post_id": post})
+        if method == "POST" and edge == "videos":
+            return Reply(200, {"id": self._record(owner, f.get("description", ""), kind="fb")})
+        if method == "POST" and edge == "comments":
+            return Reply(200, {"id": f"{owner}_{self._new_id()}"})
+        if method == "GET" and edge == "published_posts":
+            return self._list(
+                owner, "fb", text="message", time="created_time", link="permalink_url"
+            )
+        if method == "GET" and edge in ("content_publishing_limit", "threads_publishing_limit"):
+            used = sum(1 for c in self.created if c["owner"] == owner)
+            config = {"quota_total": self.quota_total, "quota_duration": 86400}
+            return Reply(200, {"data": [{"quota_usage": used, "config": config}]})
+        if method == "POST" and edge in ("media", "threads"):
+            cid = self._new_id()
+            video = "video_url" in f
+            self.containers[cid] = {
+                "owner": owner,
+                "text": f.get("caption", f.get("text", "")),
+                "polls": self.video_polls if video else 0,
+                "status": "IN_PROGRESS" if video and self.video_polls else "FINISHED",
+                "kind": "ig" if edge == "media" else "th",
+            }
+            return Reply(200, {"id": cid})
+        if method == "POST" and edge in ("media_publish", "threads_publish"):
+            box = self.containers.get(f.get("creation_id", ""))
+            if box is None or box["status"] != "FINISHED":
+                return Reply(400, {"error": {"message": "Media ID is not available", "code": 9007}})
+            box["status"] = "PUBLISHED"
+            return Reply(200, {"id": self._record(owner, box["text"], kind=box["kind"])})
+        if method == "GET" and edge == "media":
+            return self._list(owner, "ig", text="caption", time="timestamp", link="permalink")
+        if method == "GET" and edge == "threads":
+            return self._list(owner, "th", text="text", time="timestamp", link="permalink")
+        return Reply(400, {"error": {"message": f"Unsupported {method} {edge}", "code": 100}})
+
+    def _get_object(self, oid: str) -> Reply:
+        if oid == "me":
+            return Reply(200, {"id": "me", "name": "Simulated"})
+        box = self.containers.get(oid)
+        if box is not None:
+            if box["status"] == "IN_PROGRESS":
+                box["polls"] -= 1
+                if box["polls"] <= 0:
+                    box["status"] = "FINISHED"
+                return Reply(
+                    200, {"id": oid, "status_code": "IN_PROGRESS", "status": "IN_PROGRESS"}
+                )
+            return Reply(200, {"id": oid, "status_code": box["status"], "status": box["status"]})
+        for c in self.created:
+            if c["id"] == oid:
+                return Reply(200, {"id": oid, "permalink": c["permalink"]})
+        return Reply(
+            400,
+            {"error": {"message": "Object does not exist", "code": 100, "error_subcode": 33}},
+        )
+
+    def _list(self, owner: str, kind: str, *, text: str, time: str, link: str) -> Reply:
+        items = [
+            {"id": c["id"], text: c["text"], time: c["time"], link: c["permalink"]}
+            for c in reversed(self.created)
+            if c["owner"] == owner and c["kind"] == kind
+        ]
+        return Reply(200, {"data": items})
