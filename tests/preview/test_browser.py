@@ -297,3 +297,34 @@ def test_sample_brand_screenshots(browser: Browser, tmp_path: Path, brand_plan: 
     calendar = browser.screenshot(SCREENSHOTS / "calendar.png", max_height=1600)
     assert preview.stat().st_size > 10_000
     assert calendar.stat().st_size > 10_000
+
+
+# --- the commands themselves ---------------------------------------------------------------
+
+
+def test_the_html_the_commands_write_loads_cleanly(
+    browser: Browser, tmp_path: Path, brand: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from scheduler.cli import cli
+
+    env = {"STORYLINE_NOW": "2026-11-28T12:00:00Z", "STORYLINE_DATA_DIR": str(tmp_path / "d")}
+    base = ["--content", str(brand / "content"), "--lines", str(brand / "editorial_lines")]
+    preview, calendar = tmp_path / "preview.html", tmp_path / "calendar.html"
+    runner = CliRunner()
+    for args in (
+        ["preview", "aurora-launch", "--format", "html", "-o", str(preview)],
+        ["sync"],
+        ["calendar", "--format", "html", "-o", str(calendar)],
+    ):
+        result = runner.invoke(cli, [*base, *args], env=env)
+        assert result.exit_code == 0, result.output
+    browser.open(preview.as_uri())
+    assert browser.console_errors == []
+    assert offsite(browser.requests) == []
+    assert count(browser, "article.card[data-post-id^='aurora-launch/']") > 50
+    browser.open(calendar.as_uri())
+    assert browser.console_errors == []
+    assert offsite(browser.requests) == []
+    assert count(browser, ".entry[data-post-id]") > 100
