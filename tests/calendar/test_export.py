@@ -66,8 +66,7 @@ def test_the_summary_says_no_change_when_nothing_is_written() -> None:
         LAUNCH,
         "published: ...",
     )
-    same = replace(locked, action=Action.UNCHANGED, reason="")
-    d = Diff(now=NOW, changes=(locked, same, same))
+    d = Diff(now=NOW, changes=(locked,), unchanged=2)
     assert export.summary(d) == "no change (1 locked, 2 unchanged)"
 
 
