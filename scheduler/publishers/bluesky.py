@@ -348,7 +348,8 @@ class BlueskyPublisher:
 
     def check(self, credentials: Credentials) -> AccountStatus:
         """A new session proves the app password (app passwords do not expire)."""
-        session = self.session(credentials, renew=False)
+        self._sessions.pop(credentials.account, None)
+        session = self.session(credentials)
         return AccountStatus(
             present=True, valid=True, detail=f"{session.get('handle') or '?'} ({session['did']})"
         )
