@@ -7,7 +7,7 @@ Flow (docs.x.com: "Create Post", "Upload" media, "Chunked media upload", "Rate l
   (``reply.in_reply_to_tweet_id``). Each post id is checkpointed, so a crash resumes the thread
   where it stopped instead of starting it again;
 * images: one ``POST /2/media/upload`` each (multipart ``media`` + ``media_category``), their
-  alt text through ``POST /2/media/metadata``; videos:
+  alt text through ``POST /2/media/metadata``; videos and GIFs:
   the chunked ``INIT`` / ``APPEND`` / ``FINALIZE`` commands on the same endpoint, then
   ``STATUS`` until processed. The ids go in ``media.media_ids`` of the first post;
 * ``x-rate-limit-*`` headers are recorded by the HTTP layer; a post is not even tried while
@@ -253,7 +253,8 @@ class XPublisher:
         return Published(remote_id=thread[0], url=self._url(post, thread[0]))
 
     def _upload(self, found: MediaFile, credentials: Credentials) -> str:
-        if not found.is_video:
+        animated = found.mime_type == "image/gif"
+        if not found.is_video and not animated:
             with found.open() as fh:
                 response = self._call(
                     "POST",
@@ -282,7 +283,7 @@ class XPublisher:
                 command="INIT",
                 media_type=found.mime_type,
                 total_bytes=str(found.size),
-                media_category="tweet_video",
+                media_category="tweet_gif" if animated else "tweet_video",
             ),
         )
         media_id = str(init.json()["data"]["id"])

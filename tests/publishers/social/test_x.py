@@ -424,3 +424,26 @@ def test_accounts_check_of_an_expired_token_needs_auth(
     fake.route("GET", "/2/users/me", Reply(401, json={"title": "Unauthorized", "status": 401}))
     with pytest.raises(NeedsAuth):
         publisher.check(credentials())
+
+
+def test_a_gif_goes_through_the_chunked_upload_as_tweet_gif(
+    fake: FakeNetwork, publisher: XPublisher, tmp_path: Path
+) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "spin.gif").write_bytes(b"GIF89a")
+
+    def upload(request: Recorded) -> Reply:
+        return Reply(json={"data": {"id": "901"}})
+
+    fake.route("POST", "/2/media/upload", upload)
+    fake.route("POST", "/2/tweets", numbered_tweets())
+    post = make_post(
+        "x", HANDLE, text="Spin", content_dir=content, media=(Media(file="spin.gif", alt=""),)
+    )
+
+    publisher.publish(post, credentials())
+
+    init = fake.calls("POST", "/2/media/upload")[0].parts()
+    assert init["command"].text == "INIT"
+    assert init["media_category"].text == "tweet_gif"
