@@ -16,7 +16,8 @@ The documented flow is a *container*, then a publish:
 3. wait: ``GET /{container-id}?fields=status_code,status`` while ``IN_PROGRESS`` (bounded);
 4. publish: ``POST /{ig-user-id}/media_publish`` with ``creation_id`` -> the media id.
 
-Every step is checkpointed (``children``, ``container_id``, ``media_id``): a crash or a retry
+Every step is checkpointed (``children``, ``container_id``, ``media_id``, ``comment_id`` of
+the optional first comment ``POST /{media-id}/comments``): a crash or a retry
 resumes from the container already made instead of creating a second one. Meta downloads the
 media itself, so each file needs a public URL (``STORYLINE_MEDIA_BASE_URL``).
 """
@@ -135,8 +136,7 @@ class InstagramPublisher:
         api = GraphApi(self.http, self.base, self.network, credentials)
         state: dict[str, Any] = dict(post.checkpoint)
         if state.get("media_id"):
-            media_id = str(state["media_id"])
-            return Published(media_id, self._permalink(api, media_id))
+            return self._finish(api, post, state, checkpoint)
         self._check_media(post)
         for media in post.media:  # a missing media URL fails before anything is created
             self._url(media)
@@ -179,8 +179,15 @@ class InstagramPublisher:
             raise Transient("instagram: media_publish answered without an id", sent=True)
         state["media_id"] = media_id
         checkpoint(dict(state))
-        if post.first_comment:
-            self._comment(api, media_id, post.first_comment)
+        return self._finish(api, post, state, checkpoint)
+
+    def _finish(
+        self, api: GraphApi, post: OutgoingPost, state: dict[str, Any], checkpoint: Checkpoint
+    ) -> Published:
+        """After the media exists: the first comment (once), then the permalink."""
+        media_id = str(state["media_id"])
+        if post.first_comment and not state.get("comment_id"):
+            self._comment(api, media_id, post.first_comment, state, checkpoint)
         return Published(media_id, self._permalink(api, media_id))
 
     def _create_container(
@@ -215,12 +222,26 @@ class InstagramPublisher:
         )
         return _id(body)
 
-    def _comment(self, api: GraphApi, media_id: str, message: str) -> None:
-        """The first comment under the media; the post is out whatever happens to it."""
+    def _comment(
+        self,
+        api: GraphApi,
+        media_id: str,
+        message: str,
+        state: dict[str, Any],
+        checkpoint: Checkpoint,
+    ) -> None:
+        """The first comment under the media. A transient error retries the comment alone
+        (the media id is checkpointed); a refusal is logged and the post stays published."""
         try:
-            api.post(f"{media_id}/comments", {"message": message})
+            body = api.post(f"{media_id}/comments", {"message": message})
+        except (Transient, NeedsAuth):
+            raise
         except PublishError as exc:
-            log.warning("instagram: first comment on %s not posted: %s", media_id, exc)
+            log.warning("instagram: first comment on %s refused: %s", media_id, exc)
+            state["comment_id"] = "refused"
+        else:
+            state["comment_id"] = str(body.get("id") or "posted")
+        checkpoint(dict(state))
 
     def _permalink(self, api: GraphApi, media_id: str) -> str | None:
         try:

@@ -438,3 +438,37 @@ def test_a_published_media_id_in_the_checkpoint_is_not_published_again(
     result = publisher.publish(post, credentials("instagram", IG))
     assert result == Published("M1", "https://www.instagram.com/p/m1/")
     assert [r.path for r in fake_api.requests] == [f"{V}/M1"]
+
+
+def test_a_retry_after_the_media_went_out_only_adds_the_comment(
+    fake_api: FakeApi, publisher: InstagramPublisher, content_dir: Path
+) -> None:
+    fake_api.on("POST", f"{V}/M1/comments", Reply(200, {"id": "CM1"}))
+    fake_api.on("GET", f"{V}/M1", Reply(200, {}))
+    post = make_post(
+        "instagram",
+        IG,
+        content_dir,
+        media=(FRONT,),
+        first_comment="Link in bio",
+        checkpoint={"container_id": "C1", "media_id": "M1"},
+    )
+    saved = Checkpoints()
+    assert publisher.publish(post, credentials("instagram", IG), saved).remote_id == "M1"
+    assert [r.path for r in fake_api.requests] == [f"{V}/M1/comments", f"{V}/M1"]
+    assert saved.state["comment_id"] == "CM1"
+
+
+def test_a_first_comment_hitting_a_rate_limit_keeps_the_media_id(
+    fake_api: FakeApi, publisher: InstagramPublisher, content_dir: Path
+) -> None:
+    fake_api.on("GET", LIMIT, quota())
+    fake_api.on("POST", MEDIA, Reply(200, {"id": "C1"}))
+    fake_api.on("GET", f"{V}/C1", status("FINISHED"))
+    fake_api.on("POST", PUBLISH, Reply(200, {"id": "M1"}))
+    fake_api.on("POST", f"{V}/M1/comments", Reply(400, graph_error(4, "Application limit")))
+    saved = Checkpoints()
+    post = make_post("instagram", IG, content_dir, media=(FRONT,), first_comment="Link in bio")
+    with pytest.raises(Transient):
+        publisher.publish(post, credentials("instagram", IG), saved)
+    assert saved.state == {"container_id": "C1", "media_id": "M1"}
