@@ -136,7 +136,8 @@ def _classify(response: httpx.Response) -> PublishError | None:
         return NeedsAuth(msg, http_status=status)
     if status == 429:
         error = default_classify(response, "bluesky")
-        assert isinstance(error, Transient)
+        if not isinstance(error, Transient):
+            return error
         reset = response.headers.get("ratelimit-reset")
         if error.retry_after is None and reset and reset.isdigit():
             error.retry_after = max(0.0, float(reset) - time.time())

@@ -92,7 +92,8 @@ def _classify(response: httpx.Response) -> PublishError | None:
     if response.status_code != 429:
         return None
     error = default_classify(response, "mastodon")
-    assert isinstance(error, Transient)
+    if not isinstance(error, Transient):
+        return error
     reset = _parse_time(response.headers.get("x-ratelimit-reset", ""))
     if error.retry_after is None and reset is not None:
         error.retry_after = max(0.0, reset.timestamp() - time.time())
@@ -121,6 +122,7 @@ class MastodonPublisher:
     # -- helpers -------------------------------------------------------------------------
 
     def base_url(self, account: str) -> str:
+        """The override if set (the handle's instance is then not needed), else the instance."""
         override = self.settings.environ.get("STORYLINE_API_BASE_MASTODON", "").strip()
         if override:
             return override.rstrip("/")
