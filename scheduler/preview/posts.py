@@ -12,7 +12,7 @@ import mimetypes
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from markupsafe import Markup
@@ -269,7 +269,7 @@ def render_preview_html(
     return render(
         "preview.html.j2",
         title=title,
-        generated=generated_at.strftime("%Y-%m-%d %H:%M UTC"),
+        generated=generated_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         beats=group(cards, market_names),
         count=len(cards),
         errors=sum(f.severity == "error" for f in findings),

@@ -258,3 +258,9 @@ def test_a_servers_own_limit_replaces_the_networks_in_the_badge() -> None:
         limit_overrides={mastodon.post_id: 1000},
     )
     assert re.search(r'class="badge badge-length"[^>]*>600 / 1,000</span>', html)
+
+
+def test_the_generation_time_is_shown_in_utc() -> None:
+    paris = datetime(2026, 11, 28, 13, 0, tzinfo=ZoneInfo("Europe/Paris"))
+    html = render_preview_html([post("hi")], title="t", generated_at=paris)
+    assert "generated 2026-11-28 12:00 UTC" in html
