@@ -306,8 +306,7 @@ class XPublisher:
         while info and info.get("state") in ("pending", "in_progress"):
             if waited >= self.media_wait:
                 raise Transient(f"x: media {media_id} is still being processed")
-            delay = float(info.get("check_after_secs", self.media_poll_interval))
-            delay = min(delay, self.media_poll_interval)
+            delay = float(info.get("check_after_secs") or self.media_poll_interval)
             self._sleep(delay)
             waited += max(delay, 0.001)
             status = self._call(
