@@ -34,6 +34,7 @@ MAX_ALIASES = 1_000
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
+_STR_TAG = "tag:yaml.org,2002:str"
 _BOOL_WORDS = {"yes", "no", "on", "off", "true", "false", "y", "n"}
 
 # libyaml is much faster; its marks carry the same line and column.
@@ -277,6 +278,8 @@ class _Converter:
         )
 
     def scalar(self, node: yaml.ScalarNode) -> Node:
+        if node.tag == _STR_TAG:  # most values: skip the constructor machinery
+            return Node(Kind.SCALAR, self.pos(node), value=node.value, raw=node.value)
         try:
             value = self.loader.construct_object(node, deep=True)
         except yaml.MarkedYAMLError as exc:
