@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from scheduler import timezones
 from scheduler.diagnostics import Finding, Position, sort_findings
-from scheduler.networks import RETIRED
+from scheduler.networks import NETWORKS, RETIRED
 from scheduler.yamlpos import (
     Field,
     Integer,
@@ -606,6 +606,15 @@ def _market(
     if acc_node is not None and acc_node.is_map:
         for network, npos, anode in acc_node.entries():
             problem = _network_problem(network, npos, networks)
+            if problem is not None and network in NETWORKS:
+                # A real network the brand has no editorial line for (yet): nothing will be
+                # posted there, which is worth saying but not wrong.
+                problem = Finding.warning(
+                    npos,
+                    "unused-account",
+                    f"market {code} has a {network} account but there is no {network} "
+                    "editorial line: nothing is posted there",
+                )
             if problem is not None:
                 problems.append(problem)
                 continue

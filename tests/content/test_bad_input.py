@@ -308,3 +308,15 @@ def test_every_finding_of_a_broken_story_is_reported_at_once(content: ContentDir
     )
     codes = {f.code for f in content.load().findings}
     assert {"bad-date", "retired-network", "unknown-market"} <= codes
+
+
+def test_account_on_a_network_without_a_line_is_only_a_warning(content: ContentDir) -> None:
+    loaded = load_content(content.root, networks=("x",))
+    unused = [f for f in loaded.findings if f.code == "unused-account"]
+    assert [(f.severity, f.line, f.column) for f in unused] == [
+        ("warning", 10, 7),
+        ("warning", 17, 7),
+        ("warning", 25, 7),
+    ]
+    assert not any(f.is_error for f in loaded.findings)
+    assert "fr" in loaded.markets and "facebook" not in loaded.markets["fr"].accounts
