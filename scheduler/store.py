@@ -82,6 +82,8 @@ def alembic_config() -> Any:
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    # "v0002_what_changed.py": a module name mypy accepts (no leading digit).
+    cfg.set_main_option("file_template", "v%%(rev)s_%%(slug)s")
     return cfg
 
 
