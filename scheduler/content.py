@@ -767,7 +767,24 @@ class _StoryLoader:
         )
         for code in markets:
             self.findings.extend(translation_findings(story, self.markets[code]))
+        self._unused_overrides(net_over, networks, "network")
+        self._unused_overrides(mkt_over, markets, "market")
         return story
+
+    def _unused_overrides(
+        self, overrides: Mapping[str, Any], used: tuple[str, ...], kind: str
+    ) -> None:
+        """An override for a network or market the story does not publish on does nothing."""
+        for key in overrides:
+            if key not in used:
+                self.findings.append(
+                    Finding.warning(
+                        self.pos("overrides", kind, key),
+                        "unused-override",
+                        f"overrides.{kind}.{key} has no effect: {key} is not one of the "
+                        f"story's {kind}s ({', '.join(used)})",
+                    )
+                )
 
     # -- pieces ------------------------------------------------------------------------
 

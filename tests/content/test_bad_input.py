@@ -320,3 +320,9 @@ def test_account_on_a_network_without_a_line_is_only_a_warning(content: ContentD
     ]
     assert not any(f.is_error for f in loaded.findings)
     assert "fr" in loaded.markets and "facebook" not in loaded.markets["fr"].accounts
+
+
+def test_override_for_a_network_the_story_does_not_use_is_a_warning(content: ContentDir) -> None:
+    content.story("o", STORY + "overrides:\n  network:\n    linkedin: {hook: Hi}\n")
+    finding = only(content.load().findings, "unused-override")
+    assert finding.severity == "warning" and where(finding) == (8, 5)
