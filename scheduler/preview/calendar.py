@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar as stdcalendar
 import hashlib
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -54,6 +55,7 @@ class Entry:
     steps: int
     label: str  # network display name
     excerpt: str
+    story_title: str  # one title per story, whatever each row carried
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +132,23 @@ def _excerpt(text: str) -> str:
     return flat if len(flat) <= _EXCERPT else flat[: _EXCERPT - 1] + "…"
 
 
+def story_titles(rows: Sequence[CalendarRow]) -> dict[str, str]:
+    """One title per story: the one most of its rows carry, else the story id.
+
+    Rows may disagree (a store may fill ``story_title`` from a post's own title, such as a
+    YouTube video's); the story still needs one name in the legend and on its arc.
+    """
+    counts: dict[str, Counter[str]] = {}
+    for r in rows:
+        counts.setdefault(r.story, Counter())
+        if r.story_title:
+            counts[r.story][r.story_title] += 1
+    return {
+        story: (titles.most_common(1)[0][0] if titles else story)
+        for story, titles in counts.items()
+    }
+
+
 def _beat_steps(rows: Sequence[CalendarRow]) -> dict[tuple[str, str], tuple[int, int]]:
     """Each (story, beat) → its place in the story's arc, ordered by the beat's first post."""
     first: dict[tuple[str, str], datetime] = {}
@@ -192,7 +211,7 @@ def _arcs(entries: Sequence[Entry], start: date, end: date) -> tuple[Arc, ...]:
         )
         sample = next(iter(beats.values()))
         arcs.append(
-            Arc(story, sample.row.story_title or story, sample.story_color, points),
+            Arc(story, sample.story_title, sample.story_color, points),
         )
     return tuple(sorted(arcs, key=lambda a: a.points[0].local))
 
@@ -202,6 +221,7 @@ def market_calendars(
 ) -> tuple[MarketCalendar, ...]:
     names = market_names or {}
     steps = _beat_steps(rows)
+    titles = story_titles(rows)
     by_market: dict[str, list[Entry]] = {}
     for r in rows:
         style = feed_style(r.network)
@@ -217,6 +237,7 @@ def market_calendars(
                 steps=total,
                 label=style.label,
                 excerpt=_excerpt(r.excerpt),
+                story_title=titles[r.story],
             )
         )
     result = []
@@ -267,7 +288,7 @@ def render_calendar_html(
         count=len(rows),
         networks=[feed_style(n) for n in networks],
         states=[(s, STATE_COLORS.get(s, "#5b6573")) for s in states],
-        stories=sorted({(r.story, r.story_title or r.story) for r in rows}),
+        stories=sorted(story_titles(rows).items()),
         story_color=story_color,
         weekdays=["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
         csp=csp,

@@ -152,3 +152,16 @@ def test_an_unknown_zone_falls_back_to_utc_instead_of_failing() -> None:
     )
     assert entry[0].local.utcoffset() is not None
     assert entry[0].local.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
+
+
+def test_a_story_keeps_one_title_when_its_rows_disagree() -> None:
+    rows = [
+        row(post_id="s/reveal/x/fr", story_title="The story"),
+        row(post_id="s/reveal/facebook/fr", network="facebook", story_title="The story"),
+        row(post_id="s/reveal/youtube/fr", network="youtube", story_title="A video title"),
+    ]
+    html = render(rows)
+    legend = html.split('class="legend"')[1].split("</section>")[0]
+    assert legend.count('class="story-key"') == 1
+    assert "The story" in legend
+    assert "A video title" not in html
