@@ -28,7 +28,7 @@ from scheduler.diagnostics import Finding, Severity, has_errors, sort_findings
 from scheduler.lines import Line, Lines, PostContext
 from scheduler.links import UntrackableURL, track
 from scheduler.networks import check as check_network
-from scheduler.timezones import apply_offset
+from scheduler.timezones import Localized, apply_offset
 from scheduler.voice import LinkPolicy, check_voice
 
 
@@ -130,10 +130,11 @@ def plan(content: Content, lines: Lines, now: datetime, selection: Selection = A
     """
     posts: list[PlannedPost] = []
     findings: list[Finding] = []
+    phrases: dict[tuple[str, str], Mapping[str, str]] = {}  # (network, locale): merged once
     for story in content.stories.values():
         if not selection.wants("stories", story.id):
             continue
-        posts.extend(_plan_story(story, content, lines, now, selection, findings))
+        posts.extend(_plan_story(story, content, lines, now, selection, findings, phrases))
     posts.sort(key=lambda p: (p.due_utc, p.post_id))
     for post in posts:
         findings.extend(f for f in post.findings if _plan_level(f))
@@ -154,9 +155,13 @@ def _plan_story(
     now: datetime,
     selection: Selection,
     findings: list[Finding],
+    phrases: dict[tuple[str, str], Mapping[str, str]],
 ) -> list[PlannedPost]:
+    """One story's posts. What does not depend on the network (the due instant) or on the
+    beat (the resolved text) is computed once and shared, which is most of planning's work."""
     posts: list[PlannedPost] = []
     resolved: dict[tuple[str, str], Resolved] = {}
+    instants: dict[tuple[str, str], Localized] = {}
     for beat in story.beats:
         if not selection.wants("beats", beat.name):
             continue
@@ -187,10 +192,34 @@ def _plan_story(
                 if key not in resolved:
                     resolved[key] = resolve(story, network, market)
                     findings.extend(resolved[key].findings)
+                slot = (beat.name, code)
+                if slot not in instants:
+                    instants[slot] = apply_offset(story.launch, beat.offset, market.timezone)
+                voice = (network, market.locale)
+                if voice not in phrases:
+                    phrases[voice] = line.phrases_for(market.locale)
                 posts.append(
-                    _plan_post(story, beat, line, market, account, resolved[key], lines, now)
+                    _plan_post(
+                        story,
+                        beat,
+                        line,
+                        market,
+                        account,
+                        resolved[key],
+                        _Slot(instants[slot], phrases[voice]),
+                        lines,
+                        now,
+                    )
                 )
     return posts
+
+
+@dataclass(frozen=True, slots=True)
+class _Slot:
+    """What a post shares with the other networks of its beat and market."""
+
+    when: Localized
+    phrases: Mapping[str, str]
 
 
 def _plan_post(
@@ -200,6 +229,7 @@ def _plan_post(
     market: Market,
     account: Account,
     fields: Resolved,
+    slot: _Slot,
     lines: Lines,
     now: datetime,
 ) -> PlannedPost:
@@ -207,7 +237,7 @@ def _plan_post(
     pid = post_id(story.id, beat.name, network, market.code)
     here = story.pos("beats", beat.name)
     findings: list[Finding] = []
-    when = apply_offset(story.launch, beat.offset, market.timezone)
+    when = slot.when
     if when.note is not None and when.message:
         findings.append(
             Finding.warning(
@@ -244,7 +274,7 @@ def _plan_post(
         claim=fields.claim,
         media=fields.media,
         due_local=when.local,
-        phrases=line.phrases_for(market.locale),
+        phrases=slot.phrases,
     )
     draft = lines.render(ctx, tracked_link=link)
     findings.extend(draft.findings)

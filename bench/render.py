@@ -1,0 +1,277 @@
+"""Render + validate a year of content vs raw Jinja rendering of the same templates (DESIGN §8).
+
+A year is generated in a temporary folder: 300 stories (one launch a working day or so, each
+teased 7 days before its reveal, followed up on LinkedIn) for ~150 accounts in 19 markets, told
+by the sample brand's real editorial lines. Then, in the same run:
+
+* **pipeline**: ``load_plan`` — read every YAML file, resolve translations and overrides, track
+  links, render each post in the sandbox with its budget, check it against the network's
+  limits and the line's voice rules, compute its due instant — in a fresh subprocess, which
+  also reports its peak RSS (``resource.getrusage``);
+* **raw Jinja**: the same templates, compiled once by a plain ``jinja2.Environment``, rendered
+  with the very same context of every post, and nothing else;
+* **sandboxed render only**: our ``Lines.render`` on those contexts (the sandbox and budget's
+  own cost, without loading or checks), for the record.
+
+Target: pipeline throughput >= 25% of raw Jinja; pipeline peak RSS < 500 MB.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+LINES_DIR = ROOT / "editorial_lines"
+NETWORKS = ("facebook", "instagram", "x", "linkedin", "youtube", "threads", "bluesky", "mastodon")
+#: code -> (name, zone, locale); cn gets Weibo and LinkedIn only, the others 8 networks each.
+MARKETS = {
+    "fr": ("France", "Europe/Paris", "fr"),
+    "be": ("Belgique", "Europe/Brussels", "fr"),
+    "ch": ("Schweiz", "Europe/Zurich", "de"),
+    "de": ("Deutschland", "Europe/Berlin", "de"),
+    "at": ("Österreich", "Europe/Vienna", "de"),
+    "gb": ("United Kingdom", "Europe/London", "en"),
+    "ie": ("Ireland", "Europe/Dublin", "en"),
+    "it": ("Italia", "Europe/Rome", "it"),
+    "hu": ("Magyarország", "Europe/Budapest", "hu"),
+    "br": ("Brasil", "America/Sao_Paulo", "pt"),
+    "pt": ("Portugal", "Europe/Lisbon", "pt"),
+    "us": ("United States", "America/New_York", "en"),
+    "uw": ("US West", "America/Los_Angeles", "en"),
+    "ca": ("Canada", "America/Toronto", "en"),
+    "au": ("Australia", "Australia/Sydney", "en"),
+    "nz": ("New Zealand", "Pacific/Auckland", "en"),
+    "sg": ("Singapore", "Asia/Singapore", "en"),
+    "za": ("South Africa", "Africa/Johannesburg", "en"),
+    "cn": ("中国", "Asia/Shanghai", "zh"),
+}
+TRANSLATIONS = {
+    "fr": ("Voici {n}, pensé pour vous", "Sept places et un habitacle silencieux.", "Ce modèle"),
+    "de": ("Das ist {n}, für Sie gemacht", "Sieben Sitze und ein leiser Innenraum.", "Dieses"),
+    "it": ("Ecco {n}, pensato per te", "Sette posti e un abitacolo silenzioso.", "Questo"),
+    "hu": ("Itt a(z) {n}, neked tervezve", "Hét ülés és csendes utastér.", "Ez a modell"),
+    "pt": ("Conheça o {n}, feito para você", "Sete lugares e uma cabine silenciosa.", "Este"),
+    "zh": ("{n}，为你而来", "七座，静谧座舱。", "这款车"),
+}
+
+
+def _markets_yaml() -> str:
+    out = ["markets:"]
+    for i, (code, (name, zone, locale)) in enumerate(MARKETS.items()):
+        out += [
+            f"  {code}:",
+            f"    name: {name}",
+            f"    timezone: {zone}",
+            f"    locale: {locale}",
+            "    claim: Inspired By You",
+            "    accounts:",
+        ]
+        networks = ("weibo", "linkedin") if code == "cn" else NETWORKS
+        for j, network in enumerate(networks):
+            ident = f"{i:02d}{j:02d}"
+            handle = f"brand-{code}.bsky.social" if network == "bluesky" else f"brand_{code}"
+            if network == "mastodon":
+                handle = f"brand_{code}@social.example"
+            out.append(
+                f'      {network}: {{id: "{ident}", handle: "{handle}", name: Brand {code}}}'
+            )
+    return "\n".join(out) + "\n"
+
+
+def _story_yaml(n: int, launch: date) -> str:
+    name = f"Model {n:03d}"
+    locales = ["locales:"]
+    for locale, (headline, hook, body) in TRANSLATIONS.items():
+        locales += [
+            f"  {locale}:",
+            f'    headline: "{headline.format(n=name)}"',
+            f'    hook: "{hook}"',
+            f'    body: "{body} {name}."',
+        ]
+    return "\n".join(
+        [
+            f"title: {name}",
+            f"campaign: launch-{n:03d}",
+            "audience: public",
+            "status: approved",
+            f"launch: {launch.isoformat()} 09:00",
+            "beats:",
+            "  teaser: {offset: -7d}",
+            "  reveal: {offset: 0}",
+            "  followup: {offset: +3d, networks: [linkedin]}",
+            "story:",
+            f'  headline: "Meet {name}, built around you"',
+            '  hook: "Seven seats and one quiet cabin."',
+            f'  body: "{name} is the car we built around the people inside it."',
+            '  facts: ["7 seats", "600 km range", "32 dB at 100 km/h"]',
+            f"link: https://brand.example/models/{n:03d}",
+            f"hashtags: [Model{n:03d}, BrandCars]",
+            "media:",
+            f'  - {{file: media/film.mp4, alt: "{name} on a coastal road", kind: video}}',
+            f'  - {{file: media/photo.jpg, alt: "{name} from the front"}}',
+            *locales,
+        ]
+    )
+
+
+def generate(folder: Path, stories: int) -> Path:
+    """Write a year of content under ``folder/content``; returns that folder."""
+    content = folder / "content"
+    (content / "stories").mkdir(parents=True)
+    (content / "media").mkdir()
+    (content / "media" / "film.mp4").write_bytes(b"\0" * 64)
+    (content / "media" / "photo.jpg").write_bytes(b"\xff\xd8\xff" + b"\0" * 64)
+    (content / "markets.yaml").write_text(_markets_yaml(), encoding="utf-8")
+    start = date(2027, 1, 11)
+    for n in range(stories):
+        launch = start + timedelta(days=n * 365 // stories)
+        (content / "stories" / f"model-{n:03d}.yaml").write_text(
+            _story_yaml(n, launch), encoding="utf-8"
+        )
+    return content
+
+
+def _child(content: str) -> None:
+    """Subprocess: the whole pipeline once, timed; prints posts, seconds, peak RSS."""
+    from datetime import UTC, datetime
+
+    from scheduler.config import Settings
+    from scheduler.pipeline import load_plan
+
+    settings = Settings(content_dir=Path(content), lines_dir=LINES_DIR)
+    started = time.perf_counter()
+    result = load_plan(settings, datetime(2026, 11, 28, tzinfo=UTC))
+    seconds = time.perf_counter() - started
+    rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    errors = sum(f.is_error for f in result.findings)
+    codes = sorted({f.code for f in result.findings if f.is_error})
+    print(
+        json.dumps(
+            {
+                "posts": len(result.posts),
+                "seconds": seconds,
+                "rss_kb": rss_kb,
+                "errors": errors,
+                "codes": codes,
+            }
+        )
+    )
+
+
+def _contexts(content: Path) -> list[tuple[str, dict[str, Any], Any]]:
+    """Every post's (template name, template variables, PostContext), as the pipeline made them."""
+    from datetime import UTC, datetime
+
+    from scheduler.config import Settings
+    from scheduler.lines import Draft, Lines, PostContext
+    from scheduler.pipeline import load_plan
+
+    recorded: list[tuple[str, dict[str, Any], Any]] = []
+    original = Lines.render
+
+    def recording(self: Lines, ctx: PostContext, tracked_link: str | None = None) -> Draft:
+        name = self.template_name(ctx.network, ctx.beat) or ""
+        recorded.append((name, ctx.as_template_vars(), (ctx, tracked_link)))
+        return original(self, ctx, tracked_link)
+
+    Lines.render = recording  # type: ignore[method-assign]
+    try:
+        load_plan(
+            Settings(content_dir=content, lines_dir=LINES_DIR), datetime(2026, 11, 28, tzinfo=UTC)
+        )
+    finally:
+        Lines.render = original  # type: ignore[method-assign]
+    return recorded
+
+
+def _raw_jinja(recorded: list[tuple[str, dict[str, Any], Any]]) -> float:
+    """Seconds for a plain Environment to render every recorded context (templates precompiled)."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    env = Environment(
+        loader=FileSystemLoader(str(LINES_DIR)),
+        undefined=StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    templates = {name: env.get_template(name) for name in {n for n, _, _ in recorded}}
+    started = time.perf_counter()
+    for name, variables, _ in recorded:
+        templates[name].render(variables)
+    return time.perf_counter() - started
+
+
+def _sandboxed_render(recorded: list[tuple[str, dict[str, Any], Any]]) -> float:
+    from scheduler.lines import load_lines
+
+    lines = load_lines(LINES_DIR)
+    started = time.perf_counter()
+    for _, _, (ctx, link) in recorded:
+        lines.render(ctx, tracked_link=link)
+    return time.perf_counter() - started
+
+
+def run(quick: bool = False) -> str:
+    stories = 30 if quick else 300
+    with tempfile.TemporaryDirectory(prefix="storyline-bench-render-") as tmp:
+        content = generate(Path(tmp), stories)
+        child = subprocess.run(
+            [sys.executable, "-m", "bench.render", "--child", str(content)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        measured = json.loads(child.stdout.strip().splitlines()[-1])
+        recorded = _contexts(content)
+        raw = _raw_jinja(recorded)
+        sandboxed = _sandboxed_render(recorded)
+    posts = measured["posts"]
+    pipeline_rate = posts / measured["seconds"]
+    raw_rate = len(recorded) / raw
+    sandbox_rate = len(recorded) / sandboxed
+    ratio = pipeline_rate / raw_rate
+    rss_mb = measured["rss_kb"] / 1024
+    accounts = len(MARKETS) * len(NETWORKS) - len(NETWORKS) + 2
+
+    def mark(ok: bool) -> str:
+        return "pass" if ok else "**FAIL**"
+
+    return "\n".join(
+        [
+            "## Render + validate a year of content",
+            "",
+            f"`python -m bench render{' --quick' if quick else ''}`: {stories} stories x "
+            f"{accounts} accounts in {len(MARKETS)} markets = {posts:,} posts, the sample "
+            "brand's nine editorial lines. The pipeline (`load_plan`: YAML, resolution, UTM, "
+            "sandboxed render, network and voice checks, due instants) runs in a fresh "
+            "subprocess; raw Jinja renders the same templates with the same contexts.",
+            "",
+            "| measure | value | target | |",
+            "|---|---|---|---|",
+            f"| pipeline throughput | {pipeline_rate:,.0f} posts/s ({measured['seconds']:.1f} s)"
+            " | | |",
+            f"| raw Jinja throughput | {raw_rate:,.0f} posts/s ({raw:.2f} s) | | |",
+            f"| sandboxed render only | {sandbox_rate:,.0f} posts/s ({sandboxed:.2f} s) | | |",
+            f"| pipeline / raw Jinja | {ratio:.1%} | >= 25% | {mark(ratio >= 0.25)} |",
+            f"| pipeline peak RSS | {rss_mb:,.0f} MB | < 500 MB | {mark(rss_mb < 500)} |",
+            f"| errors found in the generated year | {measured['errors']} "
+            f"{', '.join(measured['codes'])} | 0 | {mark(measured['errors'] == 0)} |",
+        ]
+    )
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--child":
+        _child(sys.argv[2])
+    else:
+        print(run(quick="--quick" in sys.argv))
