@@ -98,7 +98,7 @@ def summary(d: Diff, *, done: bool = False) -> str:
     return ", ".join(parts)
 
 
-def _change_line(c: Change) -> str:
+def _change_line(c: Change, width: int = 0) -> str:
     what: str
     if c.action == "reschedule" or (c.action == "past_due" and c.due_before and c.exists):
         before = format_local(c.due_before, c.timezone) if c.due_before else "?"
@@ -114,7 +114,7 @@ def _change_line(c: Change) -> str:
         n for n in (c.reason, "new text" if c.text_changed and c.action != "update" else "") if n
     ]
     tail = f"  [{'; '.join(notes)}]" if notes else ""
-    return f"  {c.post_id}  {what}{tail}"
+    return f"  {c.post_id.ljust(width)}  {what}{tail}"
 
 
 def diff_text(d: Diff, *, done: bool = False) -> str:
@@ -125,7 +125,8 @@ def diff_text(d: Diff, *, done: bool = False) -> str:
         if not changes:
             continue
         out.append(f"{heading} ({len(changes)}):")
-        out.extend(_change_line(c) for c in changes)
+        width = min(max(len(c.post_id) for c in changes), 60)
+        out.extend(_change_line(c, width) for c in changes)
         out.append("")
     if d.drafts_skipped:
         out.append(f"{d.drafts_skipped} post(s) of draft stories are not planned")

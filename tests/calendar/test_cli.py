@@ -70,7 +70,7 @@ def test_plan_lists_each_post_with_its_local_time_and_zone(content: Content, url
     result = run(url, "plan")
     assert result.exit_code == 0, result.output
     assert "add (8):" in result.output
-    assert "  suv/reveal/x/fr  2026-12-01 09:00 CET (Europe/Paris)" in result.output
+    assert "  suv/reveal/x/fr         2026-12-01 09:00 CET (Europe/Paris)" in result.output
     assert result.output.rstrip().endswith("8 to add, 0 unchanged")
 
 
@@ -286,3 +286,15 @@ def test_an_unreachable_database_is_one_clear_line(content: Content) -> None:
     assert "cannot connect to postgresql+psycopg://cal:***@127.0.0.1:1/cal" in result.output
     assert "hunter2" not in result.output
     assert "Traceback" not in result.output
+
+
+def test_calendar_html_is_one_page_with_every_post(
+    content: Content, url: str, tmp_path: Path
+) -> None:
+    run(url, "sync")
+    page = tmp_path / "calendar.html"
+    result = run(url, "calendar", "--format", "html", "-o", str(page))
+    assert result.exit_code == 0, result.output
+    html = page.read_text(encoding="utf-8")
+    assert html.lstrip().lower().startswith("<!doctype html")
+    assert all(p.post_id in html for p in content.posts)
