@@ -60,25 +60,27 @@ def retry_after_seconds(response: httpx.Response, *, now: float | None = None) -
             if when.tzinfo is None:
                 when = when.replace(tzinfo=UTC)
             return max(0.0, when.timestamp() - now)
-    reset = response.headers.get("x-rate-limit-reset") or response.headers.get("x-ratelimit-reset")
-    if reset:
+    # X sends epoch seconds in x-rate-limit-reset; Bluesky (IETF draft) sends epoch seconds in
+    # ratelimit-reset; Mastodon sends an ISO 8601 timestamp in x-ratelimit-reset.
+    for name in ("x-rate-limit-reset", "ratelimit-reset", "x-ratelimit-reset"):
+        reset = response.headers.get(name)
+        if not reset:
+            continue
         try:
             reset_f = float(reset)
         except ValueError:
-            return None
-        # X sends epoch seconds; Mastodon sends an ISO 8601 timestamp (handled below).
+            try:
+                return max(
+                    0.0, datetime.fromisoformat(reset.replace("Z", "+00:00")).timestamp() - now
+                )
+            except ValueError:
+                continue
         return max(0.0, reset_f - now) if reset_f > 10**9 else reset_f
-    reset_iso = response.headers.get("x-ratelimit-reset")
-    if reset_iso:
-        try:
-            return max(0.0, datetime.fromisoformat(reset_iso).timestamp() - now)
-        except ValueError:
-            return None
     return None
 
 
 def rate_limit_of(response: httpx.Response) -> RateLimit | None:
-    """Read X's ``x-rate-limit-*`` or Mastodon's ``x-ratelimit-*`` headers, if present."""
+    """Read X's ``x-rate-limit-*``, Mastodon's ``x-ratelimit-*`` or Bluesky's ``ratelimit-*``."""
     h = response.headers
 
     def num(*names: str) -> int | None:
@@ -90,8 +92,8 @@ def rate_limit_of(response: httpx.Response) -> RateLimit | None:
                     return None
         return None
 
-    limit = num("x-rate-limit-limit", "x-ratelimit-limit")
-    remaining = num("x-rate-limit-remaining", "x-ratelimit-remaining")
+    limit = num("x-rate-limit-limit", "x-ratelimit-limit", "ratelimit-limit")
+    remaining = num("x-rate-limit-remaining", "x-ratelimit-remaining", "ratelimit-remaining")
     if limit is None and remaining is None:
         return None
     reset = retry_after_seconds(response)
