@@ -17,8 +17,12 @@ from markupsafe import Markup, escape
 
 # A URL runs to the next space or quote; trailing sentence punctuation is not part of it.
 _URL = r"https?://[^\s<>\"'`]+"
-# ``#tag`` not glued to a word or an entity (``&#39;``); ``＃`` is the full-width sign (Weibo).
-_HASHTAG = r"(?<![\w&/#＃])[#＃][^\W\d_][\w]*|(?<![\w&/#＃])[#＃]\d+[^\W\d][\w]*"
+# ``#tag`` not glued to a word or an entity (``&#39;``); ``＃`` is the full-width sign; Weibo
+# writes its topics between two signs, ``#话题#``.
+_HASHTAG = (
+    r"(?<![\w&/#＃])[#＃][^#＃\s&;]{1,63}[#＃]"
+    r"|(?<![\w&/#＃])[#＃][^\W\d_][\w]*|(?<![\w&/#＃])[#＃]\d+[^\W\d][\w]*"
+)
 # ``@user``, ``@handle.bsky.social``, ``@user@instance.example`` (Mastodon).
 _MENTION = r"(?<![\w@/.])@\w(?:[\w.-]*\w)?(?:@\w(?:[\w.-]*\w)?)?"
 _TOKEN = re.compile(f"(?P<url>{_URL})|(?P<tag>{_HASHTAG})|(?P<mention>{_MENTION})")
@@ -97,15 +101,17 @@ class Fold:
 
 
 def fold(text: str, at: int | None) -> Fold:
-    """Cut ``text`` after ``at`` characters, as a feed does before its "see more" link.
+    """Cut ``text`` after ``at`` shown characters, as a feed does before its "see more" link.
 
-    Feeds do not cut inside a word or a link: when the cut falls inside one, it moves back to
-    the space before it (unless that would hide most of the visible part). ``at`` of ``None``
+    Characters are counted as the feed shows them: a link counts as its shortened form. Feeds
+    do not cut inside a word or a link: when the cut falls inside one, it moves back to the
+    space before it (unless that would hide most of the visible part). ``at`` of ``None``
     means the network shows every post whole.
     """
-    if at is None or len(text) <= at:
+    cut = None if at is None else _raw_index(text, at)
+    if cut is None:
         return Fold(text, "")
-    cut = at
+    limit = cut
     for token_start, token_end in _entity_spans(text):
         if token_start < cut < token_end:
             cut = token_start
@@ -113,11 +119,27 @@ def fold(text: str, at: int | None) -> Fold:
     else:
         if not text[cut - 1].isspace() and not text[cut].isspace():
             space = max(text.rfind(" ", 0, cut), text.rfind("\n", 0, cut))
-            if space > at * 0.6:
+            if space > limit * 0.6:
                 cut = space
     if cut <= 0:
-        cut = at
+        cut = limit
     return Fold(text[:cut].rstrip(), text[cut:].lstrip(" "))
+
+
+def _raw_index(text: str, at: int) -> int | None:
+    """Where in ``text`` the ``at``-th shown character ends; None when the text fits."""
+    shown = 0
+    position = 0
+    for token in tokens(text):
+        width = len(shown_url(token.text)) if token.kind == "url" else len(token.text)
+        if shown + width > at:
+            inside = at - shown
+            if token.kind == "url":  # a link is cut whole: point inside it, moved back below
+                inside = min(max(inside, 1), len(token.text) - 1)
+            return position + inside
+        shown += width
+        position += len(token.text)
+    return None
 
 
 def _entity_spans(text: str) -> Iterator[tuple[int, int]]:

@@ -105,3 +105,18 @@ def test_initials_come_from_the_first_two_words() -> None:
     assert initials("holdout_fr") == "HF"
     assert initials("Brand") == "BR"
     assert initials("") == "?"
+
+
+def test_weibo_topics_between_two_signs_are_one_hashtag() -> None:
+    assert linkify("#好德极光#七座") == '<span class="hashtag">#好德极光#</span>七座'
+
+
+def test_two_plain_hashtags_are_not_read_as_one_weibo_topic() -> None:
+    html = linkify("#a #b")
+    assert html == '<span class="hashtag">#a</span> <span class="hashtag">#b</span>'
+
+
+def test_a_link_counts_as_its_shortened_form_for_the_fold() -> None:
+    url = "https://holdout.example/aurora?utm_source=weibo&utm_medium=social&utm_campaign=x"
+    text = "x" * 100 + " " + url + " done"
+    assert not fold(text, 140).is_folded  # 100 + 1 + 32 + 5 shown characters
