@@ -192,6 +192,7 @@ STORY_SUFFIXES = (".yaml", ".yml")
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 #: A story id: a file-name-safe word (the post id is ``<story>/<beat>/<network>/<market>``).
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+TIMEZONE_PATTERN = r"^[A-Za-z][A-Za-z0-9_+/-]*$"
 LOCALE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 OFFSET_PATTERN = r"^([+-]?0|[+-]?([0-9]+d([0-9]+h)?([0-9]+m)?|[0-9]+h([0-9]+m)?|[0-9]+m))$"
 LAUNCH_PATTERN = (
@@ -233,7 +234,7 @@ MARKET_SHAPE = Obj(
         timezone=Field(
             Text(
                 numbers_ok=False,
-                pattern=r"^[A-Za-z][A-Za-z0-9_+/-]*$",
+                pattern=TIMEZONE_PATTERN,
                 pattern_code="bad-timezone",
                 pattern_hint="an IANA name like Europe/Paris",
                 examples=("Europe/Paris",),
@@ -595,10 +596,13 @@ def _market(
     name = scalar_text(node.get("name"))
     zone = scalar_text(node.get("timezone"))
     locale = scalar_text(node.get("locale"))
-    if zone is not None:
-        zone_node = node.get("timezone")
-        assert zone_node is not None
-        problem = _zone_problem(zone, zone_node.pos)
+    zone_node = node.get("timezone")
+    if (
+        zone_node is not None
+        and isinstance(zone_node.value, str)
+        and re.fullmatch(TIMEZONE_PATTERN, zone_node.value)  # else the shape check said so
+    ):
+        problem = _zone_problem(zone_node.value, zone_node.pos)
         if problem is not None:
             problems.append(problem)
     accounts: dict[str, Account] = {}
@@ -801,6 +805,12 @@ class _StoryLoader:
             or PurePosixPath(story_id).is_absolute()
         )
         if escape:
+            # The shape check saw a malformed id; the real story is that it escapes.
+            self.findings = [
+                f
+                for f in self.findings
+                if not (f.code == "bad-id" and f.line == pos.line and f.column == pos.column)
+            ]
             self.error(
                 pos,
                 "path-escape",
@@ -969,10 +979,10 @@ class _StoryLoader:
             file = scalar_text(item.get("file"))
             alt = scalar_text(item.get("alt"))
             kind = scalar_text(item.get("kind")) or "image"
-            if not file or not alt or not alt.strip():
+            if not file or not self._media_file_ok(file, self.pos(*path, i, "file")):
                 continue
-            if not self._media_file_ok(file, self.pos(*path, i, "file")):
-                continue
+            if not alt or not alt.strip():
+                continue  # missing-alt, reported by the shape check
             out.append(Media(file, alt, kind, pos=self.pos(*path, i)))
         return tuple(out)
 

@@ -153,6 +153,7 @@ def test_story_id_leaving_its_folder(content: ContentDir) -> None:
     loaded = content.load()
     finding = only(loaded.findings, "path-escape")
     assert (finding.file, *where(finding)) == (content.file("escape"), 1, 5)
+    assert [f.code for f in loaded.findings] == ["path-escape"]
     assert loaded.stories == {}
 
 
@@ -326,3 +327,12 @@ def test_override_for_a_network_the_story_does_not_use_is_a_warning(content: Con
     content.story("o", STORY + "overrides:\n  network:\n    linkedin: {hook: Hi}\n")
     finding = only(content.load().findings, "unused-override")
     assert finding.severity == "warning" and where(finding) == (8, 5)
+
+
+def test_one_mistake_one_finding(content: ContentDir) -> None:
+    content.markets("markets:\n  fr: {name: France, timezone: Europe Paris, locale: fr}\n")
+    content.story("s", "id: ../x\n" + STORY + "media: [{file: /abs.jpg, alt: ''}]\n")
+    findings = content.load().findings
+    positions = [(f.file, f.line, f.column) for f in findings]
+    assert len(positions) == len(set(positions)), [f.format() for f in findings]
+    assert {f.code for f in findings} >= {"bad-timezone", "path-escape", "missing-alt"}
