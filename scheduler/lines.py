@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextvars
 import difflib
 import functools
+import hashlib
 import string
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -36,6 +37,7 @@ from jinja2 import (
     UndefinedError,
     nodes,
 )
+from jinja2.bccache import BytecodeCache, FileSystemBytecodeCache
 from jinja2.environment import Environment, Template
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -306,9 +308,10 @@ class _LineEnvironment(ImmutableSandboxedEnvironment):
 
     intercepted_binops = frozenset({"*", "**", "%", "+", "//"})
 
-    def __init__(self, loader: BaseLoader) -> None:
+    def __init__(self, loader: BaseLoader, bytecode_cache: BytecodeCache | None = None) -> None:
         super().__init__(
             loader=loader,
+            bytecode_cache=bytecode_cache,
             undefined=StrictUndefined,
             autoescape=False,
             keep_trailing_newline=False,
@@ -597,11 +600,28 @@ def _read_templates(
     return sources
 
 
-def load_lines(root: Path | str, *, eager: bool = True) -> Lines:
+def _bytecode_cache(folder: Path | None) -> BytecodeCache | None:
+    """Compiled templates kept between runs, so a preview does not recompile the lines.
+
+    The file names carry a hash of this module: compiled code embeds the sandbox's budget
+    rewriting, so a change here must never load code compiled by an older version.
+    """
+    if folder is None:
+        return None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None  # a read-only data dir only costs compile time
+    salt = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+    return FileSystemBytecodeCache(str(folder), f"storyline-{salt}-%s.cache")
+
+
+def load_lines(root: Path | str, *, eager: bool = True, cache_dir: Path | None = None) -> Lines:
     """Load every ``<network>/line.yaml`` and template under ``root``.
 
     ``eager`` compiles every template now, so syntax errors in templates no story uses are
-    findings too; otherwise each compiles when first rendered.
+    findings too; otherwise each compiles when first rendered. ``cache_dir`` keeps compiled
+    templates between runs (checked against each template's source).
 
     Problems (unreadable YAML, unknown keys, template syntax errors) are findings; a line
     with errors is still returned when it can be, so validation reports everything at once.
@@ -646,7 +666,7 @@ def load_lines(root: Path | str, *, eager: bool = True) -> Lines:
         root=_display(root_path),
         lines=MappingProxyType(lines),
         findings=(),
-        env=_LineEnvironment(_PreloadedLoader(sources)),
+        env=_LineEnvironment(_PreloadedLoader(sources), _bytecode_cache(cache_dir)),
         sources=MappingProxyType({name: display for name, (_src, display) in sources.items()}),
     )
     if eager:

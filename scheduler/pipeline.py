@@ -30,7 +30,11 @@ def load_plan(settings: Settings, now: datetime, selection: Selection = ALL) -> 
     """
     # Planning everything (validate, sync) compiles every template so none hides a syntax
     # error; a preview of some stories compiles only the templates it renders.
-    lines = load_lines(settings.lines_dir, eager=selection.stories is None)
+    lines = load_lines(
+        settings.lines_dir,
+        eager=selection.stories is None,
+        cache_dir=settings.data_dir / "cache" / "templates",
+    )
     content = load_content(settings.content_dir, networks=tuple(lines.lines))
     if selection.stories is not None:
         missing = sorted(selection.stories - set(content.stories))

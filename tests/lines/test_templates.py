@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
-from scheduler.lines import Lines, PostContext
+from scheduler.lines import Lines, PostContext, load_lines
 
 MakeLines = Callable[..., Lines]
 
@@ -119,3 +120,16 @@ def test_lazy_loading_compiles_only_on_first_render(
     lines = make_lines({"x/default.j2": "ok", "x/teaser.j2": "{% if %}"}, eager=False)
     assert not [f for f in lines.findings if f.code == "template-syntax"]
     assert lines.render(ctx).text == "ok"
+
+
+def test_compiled_templates_are_cached_and_a_changed_template_is_recompiled(
+    tmp_path: Path, ctx: PostContext
+) -> None:
+    root, cache = tmp_path / "lines", tmp_path / "cache"
+    (root / "x").mkdir(parents=True)
+    (root / "x" / "line.yaml").write_text("voice: v\n", encoding="utf-8")
+    (root / "x" / "default.j2").write_text("one {{ market }}", encoding="utf-8")
+    assert load_lines(root, cache_dir=cache).render(ctx).text == "one fr"
+    assert len(list(cache.glob("storyline-*.cache"))) == 1
+    (root / "x" / "default.j2").write_text("two {{ market }}", encoding="utf-8")
+    assert load_lines(root, cache_dir=cache).render(ctx).text == "two fr"
