@@ -123,16 +123,20 @@ def _is_empty(conn: Connection) -> bool:
 def upgrade(engine: Engine) -> tuple[str | None, str]:
     """Apply every missing migration; returns (revision before, revision after).
 
-    On PostgreSQL an advisory lock makes concurrent upgrades (several ``storyline run`` starting
-    at once) take turns; on SQLite the file lock does the same.
+    Concurrent upgrades (several ``storyline run`` starting at once) take turns: an advisory
+    lock on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite.
     """
     from alembic import command
 
     check_reachable(engine)
     cfg = alembic_config()
-    with engine.begin() as conn:
+    with _translate_busy(engine, SQLITE_BUSY_TIMEOUT_MS / 1000), engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATE_LOCK_KEY})
+        elif conn.dialect.name == "sqlite":
+            # SQLite's DDL is transactional: take the write lock first, so a second upgrade
+            # (two first syncs of a fresh file) waits, then finds the schema at head.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
         before = _revision_of(conn)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")

@@ -110,6 +110,30 @@ def test_a_brand_new_sqlite_file_gets_its_schema_on_first_sync(tmp_path: Path) -
         engine.dispose()
 
 
+def test_two_first_syncs_of_a_brand_new_sqlite_file_create_it_once(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'storyline.db'}")
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def run() -> None:
+        try:
+            start.wait()
+            store.sync(engine, brand(), NOW)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        assert len(rows(engine)) == 8
+    finally:
+        engine.dispose()
+
+
 def test_plan_on_a_brand_new_sqlite_file_adds_everything(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'storyline.db'}")
     try:
