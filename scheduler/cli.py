@@ -180,7 +180,7 @@ def _preview_json(post: Any, overrides: Any) -> dict[str, Any]:
         "beat": post.beat,
         "network": post.network,
         "market": post.market,
-        "account": post.account_name,
+        "account": post.account,
         "timezone": post.timezone,
         "due_local": post.due_local.isoformat(),
         "due_utc": _iso_utc(post.due_utc),
@@ -191,8 +191,8 @@ def _preview_json(post: Any, overrides: Any) -> dict[str, Any]:
         "length": length,
         "limit": limit,
         "findings": [f.as_dict() for f in post.findings],
-        # beyond the contract: what else a reviewer needs
-        "account_id": post.account,
+        # beyond the contract: what else a reviewer needs (as the calendar's JSON names it)
+        "account_name": post.account_name,
         "first_comment": post.first_comment,
         "status": str(post.story_status),
     }
