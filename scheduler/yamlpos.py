@@ -30,6 +30,9 @@ MAX_BYTES = 1024 * 1024
 MAX_NODES = 100_000
 #: Alias references a document may hold; real content uses a handful, bombs use thousands.
 MAX_ALIASES = 1_000
+#: Values all aliases together may expand to (a shared block of accounts merged into every
+#: market is a few hundred; a "billion laughs" is billions).
+MAX_EXPANSION = 10_000
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _MAP_TAG = "tag:yaml.org,2002:map"
@@ -230,27 +233,38 @@ class _Converter:
         self.max_nodes = max_nodes
         self.count = 0
         self.aliases = 0
+        self.expanded = 0
+        self.expanding = 0
+        self.positions: dict[int, Position] = {}
         self.seen: set[int] = set()
         self.active: set[int] = set()
         self.findings: list[Finding] = []
 
     def pos(self, node: yaml.Node) -> Position:
-        return _mark_pos(self.file, node.start_mark)
+        # Aliases revisit the same nodes: build each node's Position once.
+        found = self.positions.get(id(node))
+        if found is None:
+            found = self.positions[id(node)] = _mark_pos(self.file, node.start_mark)
+        return found
 
     def convert(self, node: yaml.Node) -> Node:
         self.count += 1
-        if id(node) in self.seen:
-            # The composer hands an alias back as the very node it names: each reuse is an
-            # expansion, so count it and refuse a document made mostly of them.
+        # The composer hands an alias back as the very node it names, so a node met twice is
+        # an alias. Count the aliases as written and every value they expand to: a document
+        # made mostly of expansions is an alias bomb, refused after bounded work.
+        reused = id(node) in self.seen
+        if reused and not self.expanding:
             self.aliases += 1
             if self.aliases > MAX_ALIASES:
                 raise _Refused(self._bomb(node, f"more than {MAX_ALIASES:,} alias references"))
+        if reused or self.expanding:
+            self.expanded += 1
+            if self.expanded > MAX_EXPANSION:
+                raise _Refused(
+                    self._bomb(node, f"aliases expand to more than {MAX_EXPANSION:,} values")
+                )
         self.seen.add(id(node))
         if self.count > self.max_nodes:
-            if self.aliases:
-                raise _Refused(
-                    self._bomb(node, f"aliases expand it to more than {self.max_nodes:,} values")
-                )
             raise _Refused(
                 Finding.error(
                     self.pos(node),
@@ -263,6 +277,7 @@ class _Converter:
         if id(node) in self.active:
             raise _Refused(self._bomb(node, "an alias refers to a value that contains it"))
         self.active.add(id(node))
+        self.expanding += reused
         try:
             if isinstance(node, yaml.MappingNode):
                 return self.mapping(node)
@@ -270,6 +285,7 @@ class _Converter:
                 return self.sequence(node)
         finally:
             self.active.discard(id(node))
+            self.expanding -= reused
         raise _Refused(Finding.error(self.pos(node), "yaml-syntax", "unsupported YAML node"))
 
     def _bomb(self, node: yaml.Node, why: str) -> Finding:

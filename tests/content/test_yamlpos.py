@@ -204,3 +204,13 @@ def test_shape_missing_required_field() -> None:
 def test_a_tab_inside_a_block_scalar_does_not_hide_a_later_syntax_error() -> None:
     loaded = parse_yaml("body: |\n  line one\n  \tindented with a tab\nbad: [\n", "s.yaml")
     assert only(loaded.findings, "yaml-syntax").line >= 4
+
+
+def test_a_shared_block_merged_into_many_markets_is_not_a_bomb() -> None:
+    accounts = ", ".join(f"n{i}: {{id: '{i}', name: Account {i}}}" for i in range(30))
+    markets = "\n".join(f"  m{i}:\n    <<: *shared\n    name: Market {i}" for i in range(80))
+    text = f"shared: &shared\n  accounts: {{{accounts}}}\nmarkets:\n{markets}\n"
+    loaded = parse_yaml(text, "markets.yaml")
+    assert loaded.findings == ()
+    assert loaded.root is not None
+    assert len(loaded.root.plain()["markets"]["m79"]["accounts"]) == 30
