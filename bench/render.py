@@ -170,6 +170,7 @@ def _contexts(content: Path) -> list[tuple[str, dict[str, Any], Any]]:
     """Every post's (template name, template variables, PostContext), as the pipeline made them."""
     from datetime import UTC, datetime
 
+    from scheduler import planning
     from scheduler.config import Settings
     from scheduler.lines import Draft, Lines, PostContext
     from scheduler.pipeline import load_plan
@@ -182,6 +183,9 @@ def _contexts(content: Path) -> list[tuple[str, dict[str, Any], Any]]:
         recorded.append((name, ctx.as_template_vars(), (ctx, tracked_link)))
         return original(self, ctx, tracked_link)
 
+    # Recording needs the contexts only: the checks are timed in the child, not here.
+    saved = planning.check_network, planning.check_voice
+    planning.check_network = planning.check_voice = lambda *a, **k: []  # type: ignore[assignment]
     Lines.render = recording  # type: ignore[method-assign]
     try:
         load_plan(
@@ -189,6 +193,7 @@ def _contexts(content: Path) -> list[tuple[str, dict[str, Any], Any]]:
         )
     finally:
         Lines.render = original  # type: ignore[method-assign]
+        planning.check_network, planning.check_voice = saved
     return recorded
 
 

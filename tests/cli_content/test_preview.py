@@ -112,3 +112,30 @@ def test_html_preview_is_a_self_contained_page(run: Run, tmp_path: Path) -> None
     page = target.read_text(encoding="utf-8")
     assert page.lstrip().lower().startswith("<!doctype html")
     assert "aurora-launch/reveal/instagram/fr" in page or "Holdout France" in page
+
+
+def test_an_unknown_network_filter_is_a_clear_error(run: Run) -> None:
+    result = run("preview", "aurora-launch", "-n", "google+")
+    assert result.exit_code == 1
+    assert "no network 'google+'" in result.output
+
+
+def test_a_misspelt_market_filter_suggests_the_right_one(run: Run) -> None:
+    result = run("preview", "aurora-launch", "-m", "fra")
+    assert result.exit_code == 1
+    assert "no market 'fra'; did you mean: fr" in result.output
+
+
+def test_a_story_that_fails_to_load_shows_its_findings_not_unknown(
+    run: Run, brand: Path
+) -> None:
+    story = brand / "content" / "stories" / "aurora-launch.yaml"
+    story.write_text(
+        story.read_text(encoding="utf-8").replace("audience: public", "audience: everyone"),
+        encoding="utf-8",
+    )
+    result = run("preview", "aurora-launch", root=brand)
+    assert result.exit_code == 1
+    assert "aurora-launch.yaml:" in result.output
+    assert "has errors" in result.output
+    assert "no story" not in result.output
