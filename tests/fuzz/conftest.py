@@ -1,0 +1,40 @@
+"""Hypothesis profiles for the fuzz tests, and the helpers next to this file on ``sys.path``.
+
+Two profiles, chosen with ``HYPOTHESIS_PROFILE`` (default: ``default``):
+
+* ``default`` — a few hundred generated cases across the fuzz tests, derandomized so CI runs
+  are reproducible, no example database (nothing written to ``.hypothesis/``), no deadline
+  (a loaded CI machine must not turn slowness into a failure: the time bounds that matter are
+  asserted by the security tests);
+* ``nightly`` — at least 10,000 generated cases per run across the fuzz tests, random seeds
+  (a new corner each night), still no database and no deadline.
+
+Hypothesis settings are process-wide: loading a profile here also applies to other areas'
+property tests that do not set their own ``max_examples`` (today none rely on the default).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from hypothesis import HealthCheck, settings
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # fuzz_strategies.py lives next to this file
+
+#: Examples per fuzz test in the default profile; ~6 tests -> a few hundred cases in total.
+DEFAULT_EXAMPLES = 50
+#: Examples per fuzz test at night; 6 tests x 2,000 >= 10,000 cases per run.
+NIGHTLY_EXAMPLES = 2_000
+
+_BASE = settings(
+    deadline=None,
+    database=None,
+    print_blob=True,
+    suppress_health_check=(HealthCheck.too_slow, HealthCheck.data_too_large),
+)
+settings.register_profile("default", _BASE, max_examples=DEFAULT_EXAMPLES, derandomize=True)
+settings.register_profile("nightly", _BASE, max_examples=NIGHTLY_EXAMPLES, derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
