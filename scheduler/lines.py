@@ -370,6 +370,12 @@ class _LineEnvironment(ImmutableSandboxedEnvironment):
                 args = (items, *args[1:])
         return _check_size(super().call(__context, __obj, *args, **kwargs))
 
+    def unsafe_undefined(self, obj: Any, attribute: str) -> Any:
+        """Refuse at once: an unsafe attribute kept as an undefined inside a list (``map``)
+        would print as ``Undefined`` in a post instead of failing validation."""
+        kind = type(obj).__name__
+        raise SecurityError(f"access to attribute {attribute!r} of {kind!r} object is unsafe")
+
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
         wrapped = super().wrap_str_format(value)
         if wrapped is None:
