@@ -23,6 +23,7 @@ Outcomes of a sync, per post (see ``docs/calendar.md`` for the why of each):
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -30,6 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from json.encoder import encode_basestring
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -285,12 +287,16 @@ class SyncResult:
 
 def load_existing(session: Session) -> dict[str, Existing]:
     """Every row's diff columns in one driver-level query (no per-row type processing)."""
-    conn = session.connection()
-    names = ", ".join(Existing._fields)
-    result = conn.exec_driver_sql(f"SELECT {names} FROM post")  # noqa: S608 (constant names)
+    raw: Any = session.connection().connection.dbapi_connection
+    cursor = raw.cursor()
+    try:
+        cursor.execute(f"SELECT {', '.join(Existing._fields)} FROM post")  # noqa: S608
+        fetched = cursor.fetchall()
+    finally:
+        cursor.close()
     due = Existing._fields.index("due_utc")
     out: dict[str, Existing] = {}
-    for r in result:
+    for r in fetched:
         values = list(r)
         when = values[due]
         if isinstance(when, str):  # SQLite keeps datetimes as text, in UTC
@@ -298,6 +304,46 @@ def load_existing(session: Session) -> dict[str, Existing]:
         values[due] = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
         out[values[0]] = Existing(*values)
     return out
+
+
+def _json_string(value: str | None) -> str:
+    return "null" if value is None else encode_basestring(value)
+
+
+def fast_content_hash(p: PlannedPost) -> str:
+    """``PlannedPost.content_hash``, without building a dict and running ``json.dumps``.
+
+    The same bytes as ``json.dumps(payload, sort_keys=True, ensure_ascii=False)``: keys in
+    sorted order, the default separators, strings through the json module's own C escaper.
+    Hashing is most of an unchanged re-sync's cost; :func:`_hasher` checks this against the
+    property on the plan's own posts and falls back to the property if they ever disagree.
+    """
+    media = ", ".join(
+        f"[{_json_string(m.file)}, {_json_string(m.alt)}, {_json_string(m.kind)}]" for m in p.media
+    )
+    raw = (
+        f'{{"account": {_json_string(p.account)}, '
+        f'"first_comment": {_json_string(p.first_comment)}, '
+        f'"link": {_json_string(p.link)}, "media": [{media}], '
+        f'"text": {_json_string(p.text)}, "title": {_json_string(p.title)}}}'
+    )
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def _slow_content_hash(p: PlannedPost) -> str:
+    return p.content_hash
+
+
+def _hasher(planned: Sequence[PlannedPost]) -> Callable[[PlannedPost], str]:
+    """The fast hash if it agrees with ``content_hash`` on a sample of this plan's posts."""
+    sample = [
+        *planned[:3],
+        *[p for p in planned if p.media][:2],
+        *[p for p in planned if p.first_comment is not None or p.title is not None][:2],
+    ]
+    if all(fast_content_hash(p) == p.content_hash for p in sample):
+        return fast_content_hash
+    return _slow_content_hash
 
 
 def _aware(dt: datetime) -> datetime:
@@ -455,11 +501,12 @@ def diff(
     changes: list[Change] = []
     seen: set[str] = set()
     drafts = unchanged = 0
+    hasher = _hasher(planned)
     for p in planned:
         if p.post_id in seen:
             raise DatabaseError(f"the plan lists post {p.post_id!r} twice")
         seen.add(p.post_id)
-        decided = _decide(rows.get(p.post_id), p, p.content_hash, now)
+        decided = _decide(rows.get(p.post_id), p, hasher(p), now)
         if decided is None:
             drafts += 1
         elif decided is Action.UNCHANGED:
@@ -467,10 +514,11 @@ def diff(
         else:
             assert isinstance(decided, Change)
             changes.append(decided)
-    shape = _Shape(planned)
+    shape: _Shape | None = None
     for post_id, row in rows.items():
         if post_id in seen:
             continue
+        shape = shape or _Shape(planned)
         status = row.status
         common: dict[str, Any] = {
             "post_id": post_id,
@@ -648,37 +696,79 @@ def apply(
             values.update(b_post_id=c.post_id, b_seen=str(c.status_before))
             content_updates.append(values)
 
-    skipped = 0
-    table = post_table
-    guarded = (table.c.post_id == bindparam("b_post_id")) & (table.c.status == bindparam("b_seen"))
-    content_stmt = (
-        update(table)
-        .where(guarded)
-        .values(
-            {
-                name: bindparam(name)
-                for name in (*_CONTENT_COLUMNS, "status", "status_reason", "updated_at")
-            }
-        )
-    )
-    state_stmt = (
-        update(table)
-        .where(guarded)
-        .values(
-            status=bindparam("status"),
-            status_reason=bindparam("status_reason"),
-            updated_at=bindparam("updated_at"),
-        )
-    )
-    sane = session.get_bind().dialect.supports_sane_multi_rowcount
     _bulk_insert(session, inserts, progress)
-    for stmt, rows in ((content_stmt, content_updates), (state_stmt, state_updates)):
+    content_columns = (*_CONTENT_COLUMNS, "status", "status_reason", "updated_at")
+    state_columns = ("status", "status_reason", "updated_at")
+    skipped = _bulk_update(session, content_updates, content_columns, progress)
+    skipped += _bulk_update(session, state_updates, state_columns, progress)
+    return skipped
+
+
+def _bulk_update(
+    session: Session,
+    rows: list[dict[str, Any]],
+    columns: tuple[str, ...],
+    progress: Callable[[int], None] | None,
+) -> int:
+    """Guarded updates (``WHERE post_id = :b_post_id AND status = :b_seen``), in bulk.
+
+    PostgreSQL: the rows are copied into a temporary table and applied by one
+    ``UPDATE ... FROM``; SQLite: the driver's ``executemany``. Returns how many rows the guard
+    skipped (their state changed since the diff).
+    """
+    if not rows:
+        return 0
+    conn = session.connection()
+    assignments = ", ".join(f"{c} = u.{c}" for c in columns)
+    if conn.dialect.name == "postgresql":
+        names = ("b_post_id", "b_seen", *columns)
+        raw: Any = conn.connection.driver_connection
+        getter = itemgetter(*names)
+        with raw.cursor() as cursor:
+            cursor.execute(
+                "CREATE TEMP TABLE sync_update ON COMMIT DROP AS "  # noqa: S608 (constant names)
+                f"SELECT post_id AS b_post_id, status AS b_seen, {', '.join(columns)} "
+                "FROM post WITH NO DATA"
+            )
+            with cursor.copy(f"COPY sync_update ({', '.join(names)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(getter(row))
+            cursor.execute(
+                f"UPDATE post SET {assignments} FROM sync_update u "  # noqa: S608 (constant names)
+                "WHERE post.post_id = u.b_post_id AND post.status = u.b_seen"
+            )
+            changed = int(cursor.rowcount)
+            cursor.execute("DROP TABLE sync_update")
+        if progress:
+            progress(len(rows))
+        return len(rows) - changed
+    if conn.dialect.name == "sqlite":
+        sets = ", ".join(f"{c} = ?" for c in columns)
+        sql = f"UPDATE post SET {sets} WHERE post_id = ? AND status = ?"  # noqa: S608
+        getter = itemgetter(*columns, "b_post_id", "b_seen")
+        skipped = 0
         for chunk in _chunks(rows):
-            result = session.connection().execute(stmt, chunk)
-            if sane and result.rowcount >= 0:
-                skipped += len(chunk) - result.rowcount
+            for r in chunk:
+                for name in ("due_utc", "updated_at"):
+                    if name in r:
+                        r[name] = _sqlite_datetime(r[name])
+            result = conn.exec_driver_sql(sql, [getter(r) for r in chunk])
+            skipped += len(chunk) - result.rowcount
             if progress:
                 progress(len(chunk))
+        return skipped
+    guarded = (post_table.c.post_id == bindparam("b_post_id")) & (
+        post_table.c.status == bindparam("b_seen")
+    )
+    stmt = update(post_table).where(guarded).values({c: bindparam(c) for c in columns})
+    sane = conn.dialect.supports_sane_multi_rowcount
+    skipped = 0
+    for chunk in _chunks(rows):
+        result = conn.execute(stmt, chunk)
+        if sane and result.rowcount >= 0:
+            skipped += len(chunk) - result.rowcount
+        if progress:
+            progress(len(chunk))
     return skipped
 
 

@@ -151,3 +151,22 @@ def test_an_empty_postgres_database_must_be_upgraded_explicitly(pg_url: str) -> 
             store.sync(engine, brand(), NOW)
     finally:
         engine.dispose()
+
+
+def test_a_template_change_rewrites_every_post_in_bulk(engine: Engine) -> None:
+    from dataclasses import replace
+
+    posts = many(300)  # 2,400 posts: more than one write batch
+    store.sync(engine, posts, NOW)
+    edited = [replace(p, text=p.text + " #new") for p in posts]
+    result = store.sync(engine, edited, NOW)
+    assert (result.diff.counts[Action.UPDATE], result.skipped) == (len(posts), 0)
+    assert all(str(r["text"]).endswith(" #new") for r in rows(engine).values())
+
+
+def test_removing_everything_cancels_every_planned_post_in_bulk(engine: Engine) -> None:
+    posts = many(300)
+    store.sync(engine, posts, NOW)
+    result = store.sync(engine, [], NOW)
+    assert result.diff.counts[Action.CANCEL] == len(posts)
+    assert {r["status"] for r in rows(engine).values()} == {"cancelled"}
