@@ -208,11 +208,12 @@ class Browser:
         self.settle()
 
     def settle(self, seconds: float = 0.2) -> None:
-        """Read the events that arrive in the next moments (late requests, errors)."""
+        """Read the events that arrive in the next ``seconds`` (late requests, errors)."""
         assert self._ws is not None
-        self._ws.settimeout(seconds)
+        deadline = time.monotonic() + seconds
         try:
-            while True:
+            while (left := deadline - time.monotonic()) > 0:
+                self._ws.settimeout(left)
                 self._record(json.loads(self._ws.recv()))
         except websocket.WebSocketTimeoutException:
             pass
