@@ -328,3 +328,44 @@ def test_the_html_the_commands_write_loads_cleanly(
     assert browser.console_errors == []
     assert offsite(browser.requests) == []
     assert count(browser, ".entry[data-post-id]") > 100
+
+
+def test_a_served_page_reloads_itself_when_its_story_changes(browser: Browser, brand: Path) -> None:
+    import os
+    import threading
+    import time
+    from datetime import UTC, datetime
+
+    from scheduler.serve import make_server, url_of
+
+    for story in (brand / "content/stories").glob("*.yaml"):
+        if story.stem != "aurora-launch":
+            story.unlink()
+    settings = Settings(content_dir=brand / "content", lines_dir=brand / "editorial_lines")
+    server = make_server(settings, lambda: datetime(2026, 11, 28, 12, tzinfo=UTC), port=0)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        browser.open(url_of(server) + "story/aurora-launch")
+        assert browser.console_errors == []
+        assert "now in blue" not in browser.evaluate("document.body.innerText")
+        path = brand / "content/stories/aurora-launch.yaml"
+        path.write_text(
+            path.read_text().replace("Seven seats, one quiet cabin", "Seven seats, now in blue")
+        )
+        stat = path.stat()
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            browser.settle(0.5)
+            if "now in blue" in browser.evaluate("document.body.innerText"):
+                break
+        assert "now in blue" in browser.evaluate("document.body.innerText")
+        assert browser.console_errors == []
+        here = url_of(server)
+        assert [u for u in browser.requests if not u.startswith((here, "data:"))] == []
+    finally:
+        browser.open("about:blank")  # stop the page's polling before the server goes
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
