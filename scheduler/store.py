@@ -49,7 +49,8 @@ from scheduler.planning import PlannedPost
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
-#: ``pg_advisory_xact_lock`` keys: one for syncs, one for migrations ("STORYLINE" / "MIGRATE").
+#: ``pg_advisory_xact_lock`` keys (ASCII "SYNCCAL" / "SYNCMIG"): one for syncs, one for
+#: migrations. Constants, so every Storyline process on the database agrees on them.
 SYNC_LOCK_KEY = 0x5359_4E43_4341_4C01
 MIGRATE_LOCK_KEY = 0x5359_4E43_4D49_4701
 #: How long a second sync waits for the first before giving up with DatabaseBusy.
@@ -140,11 +141,19 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
             # (two first syncs of a fresh file) waits, then finds the schema at head.
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         before = _revision_of(conn)
+        if before is None and not _is_empty(conn):
+            raise SchemaBehind(NO_HISTORY)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
         after = _revision_of(conn)
     assert after is not None
     return before, after
+
+
+NO_HISTORY = (
+    "the calendar database has tables but no migration history: it was not made by "
+    "`storyline db upgrade`; point STORYLINE_DATABASE_URL at a new database"
+)
 
 
 def ensure_schema(engine: Engine) -> None:
@@ -159,11 +168,7 @@ def ensure_schema(engine: Engine) -> None:
     if empty:
         raise SchemaBehind("no calendar yet: run `storyline db upgrade`")
     if current is None:
-        raise SchemaBehind(
-            "the calendar database has tables but no migration history: "
-            "it was not made by `storyline db upgrade`; "
-            "point STORYLINE_DATABASE_URL at a new database"
-        )
+        raise SchemaBehind(NO_HISTORY)
     if current not in known_revisions():
         raise DatabaseError(
             f"the calendar database schema is at {current}, newer than this code ({head}): "
@@ -280,7 +285,7 @@ class Diff:
 class SyncResult:
     diff: Diff
     #: Posts whose state changed between the diff and the write (a dispatcher claimed them):
-    #: left alone. Only counted where the driver reports executemany row counts.
+    #: left alone (SQLite and PostgreSQL report them; other databases may not).
     skipped: int = 0
     created_schema: bool = False
 

@@ -78,6 +78,12 @@ def test_tables_made_without_migrations_are_reported(empty: Engine) -> None:
         store.ensure_schema(empty)
 
 
+def test_upgrade_refuses_tables_made_without_migrations(empty: Engine) -> None:
+    SQLModel.metadata.create_all(empty)
+    with pytest.raises(SchemaBehind, match="no migration history"):
+        store.upgrade(empty)
+
+
 def test_an_unreachable_database_names_the_url_without_its_password() -> None:
     engine = make_engine("postgresql+psycopg://storyline:s3cret@127.0.0.1:1/calendar")
     try:
