@@ -264,3 +264,8 @@ def test_the_generation_time_is_shown_in_utc() -> None:
     paris = datetime(2026, 11, 28, 13, 0, tzinfo=ZoneInfo("Europe/Paris"))
     html = render_preview_html([post("hi")], title="t", generated_at=paris)
     assert "generated 2026-11-28 12:00 UTC" in html
+
+
+def test_a_post_without_text_says_so_on_its_card() -> None:
+    html = render([post("")])
+    assert '<em class="no-text">No text: the template produced nothing' in html
