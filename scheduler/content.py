@@ -483,6 +483,10 @@ def load_content(content_dir: Path, *, networks: Collection[str]) -> Content:
             if p.suffix in STORY_SUFFIXES and not p.name.startswith(".") and p.is_file()
         )
         for path in paths:
+            if not path.resolve().is_relative_to(content_dir.resolve()):  # a symlink out
+                why = f"{path.name} links to a file outside the content folder; refused"
+                findings.append(Finding.error(Position(str(path), 1, 1), "path-escape", why))
+                continue
             loader = _StoryLoader(path, content_dir, markets, codes, known)
             story = loader.load()
             if story is not None:
