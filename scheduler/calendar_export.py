@@ -110,9 +110,10 @@ def _change_line(c: Change, width: int = 0) -> str:
         what = format_local(c.due_before, c.timezone)
     else:
         what = ""
-    notes = [
-        n for n in (c.reason, "new text" if c.text_changed and c.action != "update" else "") if n
-    ]
+    # The heading already says why a post is held; other reasons are worth a note.
+    reason = "" if c.action in ("hold", "past_due") else c.reason
+    new_text = "new text" if c.text_changed and c.action != "update" else ""
+    notes = [n for n in (reason, new_text) if n]
     tail = f"  [{'; '.join(notes)}]" if notes else ""
     return f"  {c.post_id.ljust(width)}  {what}{tail}"
 
