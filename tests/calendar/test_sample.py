@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from icalendar import Calendar
 
@@ -44,3 +49,33 @@ def test_the_sample_calendar_exports_one_event_per_post(tmp_path: Path) -> None:
     rows = storyline(url, "calendar", "--format", "json")
     ics = Calendar.from_ical(storyline(url, "calendar", "--format", "ics"))
     assert len(ics.walk("VEVENT")) == rows.count('"post_id"')
+
+
+@pytest.mark.slow
+def test_two_sync_processes_at_once_add_each_post_once(database_url: str) -> None:
+    storyline(database_url, "db", "upgrade")
+    command = [
+        sys.executable,
+        "-m",
+        "scheduler.cli",
+        "--content",
+        str(ROOT / "content"),
+        "--lines",
+        str(ROOT / "editorial_lines"),
+        "--database-url",
+        database_url,
+        "sync",
+        "--format",
+        "json",
+    ]
+    env = {**os.environ, "STORYLINE_NOW": "2026-11-28T12:00:00Z"}
+    procs = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err for _, err in outputs]
+    added = sorted(json.loads(out)["counts"]["add"] for out, _ in outputs)
+    assert added[0] == 0 and added[1] > 0
+    calendar = json.loads(storyline(database_url, "calendar", "--format", "json"))
+    assert len(calendar) == added[1]
