@@ -533,6 +533,10 @@ def _load_markets(
     path: Path, networks: Collection[str], findings: list[Finding]
 ) -> tuple[dict[str, Market], list[str]]:
     """Markets by code (valid ones only) and every code written (valid or not)."""
+    if not path.resolve().is_relative_to(path.parent.resolve()):  # a symlink out
+        why = f"{path.name} links to a file outside the content folder; refused"
+        findings.append(Finding.error(Position(str(path), 1, 1), "path-escape", why))
+        return {}, []
     loaded = load_yaml(path)
     if loaded.root is None:
         if any(f.code == "missing-file" for f in loaded.findings):
