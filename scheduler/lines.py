@@ -44,6 +44,8 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from scheduler.content import Media
 from scheduler.diagnostics import Finding, Position
+from scheduler.networks import UnknownNetwork
+from scheduler.networks import spec as network_spec
 from scheduler.voice import LinkPolicy, VoiceRules, parse_rules
 from scheduler.yamlpos import Node, load_yaml
 
@@ -650,6 +652,15 @@ def load_lines(root: Path | str, *, eager: bool = True, cache_dir: Path | None =
             sources.update(_read_templates(root_path, shared, findings))
         for folder in sorted(p for p in root_path.iterdir() if p.is_dir()):
             if folder.name.startswith(("_", ".")):
+                continue
+            try:
+                network_spec(folder.name)
+            except UnknownNetwork as exc:  # Google+, or a typo: no post could be checked or sent
+                findings.append(
+                    Finding.error(
+                        Position(_display(folder), 0, 0), "line-unknown-network", str(exc)
+                    )
+                )
                 continue
             yaml_file = folder / LINE_FILE
             templates = _read_templates(root_path, folder, findings)

@@ -117,3 +117,17 @@ def test_a_missing_lines_folder_is_one_clear_error(tmp_path: Path) -> None:
 def test_a_huge_template_is_refused_before_it_is_compiled(make_lines: MakeLines) -> None:
     lines = make_lines({"x/default.j2": "x" * 200_000})
     assert "template-too-large" in [f.code for f in lines.findings]
+
+
+def test_a_line_for_google_plus_is_refused_with_the_reason(make_lines: MakeLines) -> None:
+    lines = make_lines({"googleplus/line.yaml": "voice: v\n", "googleplus/default.j2": "hi"})
+    (finding,) = [f for f in lines.findings if f.code == "line-unknown-network"]
+    assert finding.file.endswith("editorial_lines/googleplus")
+    assert "2019" in finding.message
+    assert "googleplus" not in lines.lines
+
+
+def test_a_line_for_an_unknown_network_is_refused(make_lines: MakeLines) -> None:
+    lines = make_lines({"myspace/line.yaml": "voice: v\n"})
+    assert "line-unknown-network" in [f.code for f in lines.findings]
+    assert "myspace" not in lines.lines
