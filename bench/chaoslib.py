@@ -946,13 +946,23 @@ def run_chaos(
         rng = random.Random(s.seed)
         pending_cont: list[tuple[float, Proc]] = []
         last_fault = max((t for t, _ in events), default=0.0)
+        stop_patience = next((t for t, w in events if w == "stop_worker"), 0.0) + 5.0
         deadline = run.t0 + max(s.lead + s.spread, last_fault) + s.settle
         settled_at: float | None = None
         states: dict[str, tuple[str, str | None]] = {}
         while True:
             now = _now()
             while events and events[0][0] <= now - run.t0:
-                _, what = events.pop(0)
+                at, what = events.pop(0)
+                if (
+                    what == "stop_worker"
+                    and at < stop_patience
+                    and not _someone_publishing(fleet, engine)
+                ):
+                    # Wait (a few seconds at most) for a worker caught mid-publish: stopping
+                    # one that holds a lease is the case the zombie check exists for.
+                    events.insert(0, (at + 0.25, what))
+                    break
                 _inject(what, run, fleet, proxy, redis, db_name, engine, rng, pending_cont)
             for item in list(pending_cont):
                 if item[0] <= now:
@@ -1085,6 +1095,14 @@ def _inject(
             fleet.kill(victim)
             new = fleet.start("beat")
             run.note(f"SIGKILL beat {victim.name}; started {new.name}")
+
+
+def _someone_publishing(fleet: Fleet, engine: Engine) -> bool:
+    try:
+        busy = in_flight_worker_pids(engine)
+    except SQLAlchemyError:
+        return False
+    return any(_group_of(pid) == p.pid for pid in busy for p in fleet.running("worker"))
 
 
 def _group_of(pid: int) -> int | None:
