@@ -442,6 +442,10 @@ def calendar_command(
 
     from scheduler import calendar_export, store
 
+    if from_date and to_date and to_date < from_date:
+        raise click.BadParameter(
+            f"--to {to_date:%Y-%m-%d} is before --from {from_date:%Y-%m-%d}", param_hint="--to"
+        )
     engine = _calendar_engine(settings)
     store.ensure_schema(engine)
     with Session(engine) as session:

@@ -911,7 +911,8 @@ def _opt(dt: datetime | None) -> datetime | None:
     return None if dt is None else _aware(dt)
 
 
-def _row_of(post: Post) -> CalendarRow:
+def _row_of(post: Any) -> CalendarRow:
+    """A CalendarRow from a ``post`` row (Core result row or ORM object: same attributes)."""
     return CalendarRow(
         post_id=post.post_id,
         story=post.story,
@@ -954,7 +955,8 @@ def calendar_rows(
     The database narrows by a UTC window one day wider on each side (zones run from UTC-12 to
     UTC+14); the exact local-date test is done here, per post, in its market's zone.
     """
-    stmt = select(Post).order_by(post_table.c.due_utc, post_table.c.post_id)
+    # Core rows, not ORM objects: no identity map to fill for a 50k-post export.
+    stmt = select(post_table).order_by(post_table.c.due_utc, post_table.c.post_id)
     if from_date is not None:
         start = datetime.combine(from_date - timedelta(days=1), datetime.min.time(), UTC)
         stmt = stmt.where(post_table.c.due_utc >= start)
@@ -967,7 +969,7 @@ def calendar_rows(
         stmt = stmt.where(post_table.c.market.in_(mkts))
     if sts := list(statuses):
         stmt = stmt.where(post_table.c.status.in_(sts))
-    rows = [_row_of(p) for p in session.scalars(stmt)]
+    rows = [_row_of(p) for p in session.execute(stmt)]
     if from_date is None and to_date is None:
         return rows
     lo, hi = from_date or date.min, to_date or date.max

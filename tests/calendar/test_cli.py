@@ -298,3 +298,9 @@ def test_calendar_html_is_one_page_with_every_post(
     html = page.read_text(encoding="utf-8")
     assert html.lstrip().lower().startswith("<!doctype html")
     assert all(p.post_id in html for p in content.posts)
+
+
+def test_calendar_refuses_an_end_date_before_the_start(content: Content, url: str) -> None:
+    result = run(url, "calendar", "--from", "2026-12-02", "--to", "2026-12-01")
+    assert result.exit_code == 2
+    assert "--to 2026-12-01 is before --from 2026-12-02" in result.output
