@@ -276,6 +276,9 @@ class _Converter:
             return self.scalar(node)
         if id(node) in self.active:
             raise _Refused(self._bomb(node, "an alias refers to a value that contains it"))
+        if len(self.active) >= 100:  # the nesting depth: real content nests a handful of levels
+            why = "values nested more than 100 levels deep; refused (Python's stack is finite)"
+            raise _Refused(Finding.error(self.pos(node), "yaml-too-deep", why))
         self.active.add(id(node))
         self.expanding += reused
         try:
