@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +111,7 @@ class Browser:
         session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
         self._session = session
         self.call("Page.enable", session=True)
+        self.call("Page.setLifecycleEventsEnabled", session=True, enabled=True)
         self.call("Runtime.enable", session=True)
         self.call("Network.enable", session=True)
         self.call("Log.enable", session=True)
@@ -183,16 +185,18 @@ class Browser:
         elif method == "Log.entryAdded" and params.get("entry", {}).get("level") == "error":
             self.console_errors.append(params["entry"].get("text", ""))
 
-    def _wait_for(self, method: str, timeout: float = 30) -> dict[str, Any]:
+    def _wait_for(
+        self, method: str, match: Callable[[dict[str, Any]], bool], timeout: float = 30
+    ) -> dict[str, Any]:
         assert self._ws is not None
         for event in self._events:
-            if event.get("method") == method:
+            if event.get("method") == method and match(event.get("params", {})):
                 return event
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             event = json.loads(self._ws.recv())
             self._record(event)
-            if event.get("method") == method:
+            if event.get("method") == method and match(event.get("params", {})):
                 return event
         raise TimeoutError(f"no {method} within {timeout} s")
 
@@ -203,8 +207,11 @@ class Browser:
         self._events.clear()
         self.requests.clear()
         self.console_errors.clear()
-        self.call("Page.navigate", session=True, url=url)
-        self._wait_for("Page.loadEventFired")
+        loader = self.call("Page.navigate", session=True, url=url)["loaderId"]
+        # The load of *this* navigation: a late event of the previous page must not count.
+        self._wait_for(
+            "Page.lifecycleEvent", lambda p: p.get("name") == "load" and p.get("loaderId") == loader
+        )
         self.settle()
 
     def settle(self, seconds: float = 0.2) -> None:

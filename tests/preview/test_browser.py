@@ -355,12 +355,14 @@ def test_a_served_page_reloads_itself_when_its_story_changes(browser: Browser, b
         )
         stat = path.stat()
         os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+        text = "document.body ? document.body.innerText : ''"  # null while reloading
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             browser.settle(0.5)
-            if "now in blue" in browser.evaluate("document.body.innerText"):
+            if "now in blue" in browser.evaluate(text):
                 break
-        assert "now in blue" in browser.evaluate("document.body.innerText")
+        browser.settle(0.5)
+        assert "now in blue" in browser.evaluate(text)
         assert browser.console_errors == []
         here = url_of(server)
         assert [u for u in browser.requests if not u.startswith((here, "data:"))] == []
