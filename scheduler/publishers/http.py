@@ -17,6 +17,7 @@ Secrets are redacted from every message this layer produces.
 from __future__ import annotations
 
 import email.utils
+import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -33,6 +34,10 @@ DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 USER_AGENT = "storyline/0.1 (+https://github.com/storyline)"
 
 Classifier = Callable[[httpx.Response], PublishError | None]
+
+#: httpx logs every request's full URL at INFO, query included, and Graph API reads carry
+#: ``access_token`` there: a worker at ``--loglevel=INFO`` would write tokens to its log.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True, slots=True)
