@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from bench.chaoslib import Faults, Scenario, run_chaos
@@ -36,11 +37,14 @@ QUICK = Scenario(posts=200, spread=50.0, kill_every=7.0, outage=12.0, settle=60.
 
 
 def scenario_for(
-    posts: int, minutes: float, backend: str, outage: float | None, seed: int
+    posts: int,
+    minutes: float,
+    backend: str,
+    outage: float | None,
+    seed: int,
+    slow_accept: float = 0.0,
 ) -> Scenario:
     """The long scenario resized: faults keep their place relative to the due times."""
-    from dataclasses import replace
-
     spread = minutes * 60
     return replace(
         LONG,
@@ -49,6 +53,7 @@ def scenario_for(
         backend=backend,
         outage=LONG.outage if outage is None else outage,
         seed=seed,
+        faults=replace(LONG.faults, p_slow_accept=slow_accept),
     )
 
 
@@ -67,12 +72,20 @@ def main(argv: list[str] | None = None) -> int:
         "--outage", type=float, default=None, help="seconds PostgreSQL is unreachable (60)"
     )
     parser.add_argument("--seed", type=int, default=LONG.seed)
+    parser.add_argument(
+        "--slow-accept",
+        type=float,
+        default=0.0,
+        help="share of POSTs recorded only after the client timed out (open finding 1; 0)",
+    )
     parser.add_argument("--keep", type=Path, default=None, help="keep logs in this folder")
     parser.add_argument("-o", "--output", type=Path, default=None, help="also write the report")
     args = parser.parse_args(argv)
     if args.posts < 1 or args.minutes <= 0:
         parser.error("--posts and --minutes must be positive")
-    scenario = scenario_for(args.posts, args.minutes, args.backend, args.outage, args.seed)
+    scenario = scenario_for(
+        args.posts, args.minutes, args.backend, args.outage, args.seed, args.slow_accept
+    )
     if args.keep is not None:
         args.keep.mkdir(parents=True, exist_ok=True)
     result = run_chaos(scenario, workdir=args.keep)

@@ -104,6 +104,9 @@ class Faults:
     p_429: float = 0.03
     p_drop: float = 0.03  # accepted and recorded, then the connection is reset: no answer
     p_lookup_5xx: float = 0.02  # the lookup itself fails: the dispatcher cannot tell
+    #: The answer is held past the client's timeout and the post is recorded *afterwards* (a
+    #: receiver that commits slowly). Off by default: see docs/reliability.md, Open findings.
+    p_slow_accept: float = 0.0
     timeout_sleep: float = 3.0  # must exceed the publisher's HTTP read timeout
     retry_after: int = 1
 
@@ -162,7 +165,12 @@ class Receiver:
         f = self.faults
         with self.lock:
             x = self.rng.random()
-        for name, p in (("5xx", f.p_5xx), ("timeout", f.p_timeout), ("429", f.p_429)):
+        for name, p in (
+            ("5xx", f.p_5xx),
+            ("timeout", f.p_timeout),
+            ("429", f.p_429),
+            ("slow_accept", f.p_slow_accept),
+        ):
             if x < p:
                 return name
             x -= p
@@ -201,12 +209,15 @@ class Receiver:
             h.close_connection = True
             _rst_close(h.connection)
             return
+        if fault == "slow_accept":
+            self._count("slow_accept")
+            self.stopping.wait(self.faults.timeout_sleep)  # the client gave up meanwhile
         with self.lock:
             first = next((a for a in self.accepted if a.post_id == post_id), None)
             self.accepted.append(Accepted(post_id, key, _now()))
         self._count("repeat" if first is not None else "accepted")
-        if fault == "drop":
-            self._count("dropped_response")
+        if fault in ("drop", "slow_accept"):
+            self._count("dropped_response" if fault == "drop" else "slow_accept_recorded")
             h.close_connection = True
             _rst_close(h.connection)
             return
@@ -574,6 +585,8 @@ class ChaosResult:
     workdir: Path
     proxy_refused: int = 0
     logs: str = ""
+    #: The machine's 1/5/15-minute load averages at the end: lateness means little without it.
+    loadavg: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
     @property
     def states(self) -> Counter[str]:
@@ -644,7 +657,10 @@ class ChaosResult:
                 if self.settled_in is not None
                 else "**did not settle before the deadline**"
             ),
-            f"- started {datetime.fromtimestamp(self.started, UTC):%Y-%m-%d %H:%M:%S} UTC",
+            f"- started {datetime.fromtimestamp(self.started, UTC):%Y-%m-%d %H:%M:%S} UTC on "
+            f"{os.cpu_count()} cores; load average at the end "
+            + "/".join(f"{x:.1f}" for x in self.loadavg)
+            + " (1/5/15 min)",
             "",
             "| final state | posts |",
             "|---|---:|",
@@ -1019,6 +1035,7 @@ def run_chaos(
             workdir=workdir,
             proxy_refused=proxy.refused if proxy else 0,
             logs=fleet.tails(),
+            loadavg=os.getloadavg(),
         )
     finally:
         if fleet is not None:
