@@ -70,8 +70,13 @@ MAX_VALUE_LEN = 50_000
 MAX_INT_ARG = 10_000
 #: Most items ``range()`` may produce.
 MAX_RANGE = 1_000
-#: Loop iterations plus calls allowed in one render.
-MAX_STEPS = 100_000
+#: Work allowed in one render, in units: a loop iteration costs ``ITERATION_COST``, a call or
+#: filter ``CALL_COST``, and every operation also pays one unit per item or character of the
+#: values it takes and makes — so quadratic tricks (growing a list in a loop, sorting a big
+#: list again and again) run out as surely as deep loops do. Real templates use a few thousand.
+MAX_WORK = 2_000_000
+ITERATION_COST = 2
+CALL_COST = 20
 #: Largest template file accepted (bytes).
 MAX_TEMPLATE_BYTES = 64 * 1024
 #: Largest ``line.yaml`` accepted (bytes).
@@ -195,16 +200,17 @@ class BudgetExceeded(SecurityError):
 
 
 class _Budget:
-    __slots__ = ("steps",)
+    __slots__ = ("left",)
 
-    def __init__(self, steps: int) -> None:
-        self.steps = steps
+    def __init__(self, units: int) -> None:
+        self.left = units
 
-    def spend(self, n: int = 1) -> None:
-        self.steps -= n
-        if self.steps < 0:
+    def spend(self, n: int) -> None:
+        self.left -= n
+        if self.left < 0:
             raise BudgetExceeded(
-                f"the template runs more than {MAX_STEPS} loop iterations and calls"
+                f"the template does more work than a post can need (over {MAX_WORK:,} units "
+                "of loop iterations, calls and the sizes of the values they handle)"
             )
 
 
@@ -213,18 +219,26 @@ _BUDGET: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar(
 )
 
 
-def _spend(n: int = 1) -> None:
+def _spend(n: int) -> None:
     budget = _BUDGET.get()
     if budget is not None:
         budget.spend(n)
 
 
+_SIZED = (str, list, tuple, dict, set, frozenset)
+
+
+def _weight(values: Iterable[Any]) -> int:
+    """Items and characters of the sized values among ``values``: what handling them costs."""
+    return sum(len(v) for v in values if isinstance(v, _SIZED))
+
+
 def _check_size(value: Any) -> Any:
-    if (
-        isinstance(value, str | list | tuple | dict | set | frozenset)
-        and len(value) > MAX_VALUE_LEN
-    ):
-        raise BudgetExceeded(f"the template builds a value longer than {MAX_VALUE_LEN}")
+    """Refuse a post-sized limit breach, and pay for what was built."""
+    if isinstance(value, _SIZED):
+        if len(value) > MAX_VALUE_LEN:
+            raise BudgetExceeded(f"the template builds a value longer than {MAX_VALUE_LEN}")
+        _spend(len(value))
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 4096:
         raise BudgetExceeded("the template builds an integer too large for a post")
     return value
@@ -274,9 +288,9 @@ def _safe_range(*args: int) -> range:
 
 
 def _budget_iter(value: Any) -> Iterator[Any]:
-    """Wraps every ``{% for %}`` iterable: each iteration spends one step."""
+    """Wraps every ``{% for %}`` iterable: each iteration spends its share of the budget."""
     for item in value:
-        _spend()
+        _spend(ITERATION_COST)
         yield item
 
 
@@ -288,7 +302,7 @@ def _cap(value: Any) -> Any:
 def _guard_filter(func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)  # keeps jinja_pass_arg, so context-taking filters still get it
     def guarded(*args: Any, **kwargs: Any) -> Any:
-        _spend()
+        _spend(CALL_COST + _weight(args) + _weight(kwargs.values()))
         _check_int_args(args[1:])
         _check_int_args(kwargs.values())
         return _check_size(func(*args, **kwargs))
@@ -327,7 +341,7 @@ class _LineEnvironment(ImmutableSandboxedEnvironment):
         for name, func in list(self.filters.items()):
             self.filters[name] = _guard_filter(func)
         self.filters["format"] = _guard_format_filter(self.filters["format"])
-        self.filters["_sl_iter"] = _budget_iter
+        self.filters["_sl_iter"] = _budget_iter  # not guarded: they are the guards
         self.filters["_sl_cap"] = _cap
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
@@ -351,10 +365,11 @@ class _LineEnvironment(ImmutableSandboxedEnvironment):
                 raise BudgetExceeded("exponents above 64 are not allowed in templates")
         elif operator == "%" and isinstance(left, str):
             _check_printf(left)
+        _spend(1 + _weight((left, right)))
         return _check_size(super().call_binop(context, operator, left, right))
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
-        _spend()
+        _spend(CALL_COST + _weight(args) + _weight(kwargs.values()))
         _check_int_args(args)
         _check_int_args(kwargs.values())
         owner = getattr(__obj, "__self__", None)
@@ -515,7 +530,7 @@ def _clean(value: Any) -> str:
 
 def _run(template: Template, variables: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """Render with a fresh budget, stopping as soon as the output outgrows any post."""
-    token = _BUDGET.set(_Budget(MAX_STEPS))
+    token = _BUDGET.set(_Budget(MAX_WORK))
     try:
         context = template.new_context(variables)
         parts: list[str] = []

@@ -121,6 +121,17 @@ BOMBS = {
         "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(60) }}"
     ),
     "endless output": "{% for i in range(1000) %}{{ 'x' * 5000 }}{% endfor %}",
+    "quadratic list growth": (
+        "{% set ns = namespace(l=[]) %}{% for i in range(1000) %}{% for j in range(100) %}"
+        "{% set ns.l = ns.l + [1] %}{% endfor %}{% endfor %}"
+    ),
+    "sorting a big list again and again": (
+        "{% set l = range(1000)|list %}{% for i in range(1000) %}{{ (l * 40)|sort|length }}"
+        "{% endfor %}"
+    ),
+    "slow filters on big text in a loop": (
+        "{% for i in range(1000) %}{{ ('a ' * 20000)|wordwrap(1)|length }}{% endfor %}"
+    ),
 }
 
 
@@ -131,7 +142,7 @@ def test_resource_bombs_are_stopped_quickly_as_findings(
     lines = make_lines({"x/default.j2": source})
     started = time.perf_counter()
     draft = lines.render(ctx)
-    assert time.perf_counter() - started < 3
+    assert time.perf_counter() - started < 5
     assert draft.text == ""
     assert draft.findings[0].code == "template-budget", draft.findings
 
