@@ -275,6 +275,13 @@ def render_preview_html(
         errors=sum(f.severity == "error" for f in findings),
         warnings=sum(f.severity == "warning" for f in findings),
         networks=sorted({c.post.network for c in cards}, key=_network_order),
+        network_styles=[
+            feed_style(n) for n in sorted({c.post.network for c in cards}, key=_network_order)
+        ],
+        market_labels=[
+            (m, (market_names or {}).get(m, m.upper()))
+            for m in sorted({c.post.market for c in cards})
+        ],
         markets=sorted({c.post.market for c in cards}),
         stories=sorted({c.post.story for c in cards}),
         images=images,

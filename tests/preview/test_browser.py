@@ -130,6 +130,32 @@ def test_see_more_reveals_the_folded_text_on_click(
     assert visible(browser, f"{card} .see-more") == 0
 
 
+def test_preview_filters_hide_cards_by_network_and_market(
+    browser: Browser, tmp_path: Path, content_dir: Path
+) -> None:
+    posts = preview_sample.planned_posts()
+    browser.open(preview_file(tmp_path, content_dir).as_uri())
+    browser.click("input[data-filter='network'][value='linkedin']")
+    linkedin = sum(p.network == "linkedin" for p in posts)
+    assert visible(browser, "article.card") == len(posts) - linkedin
+    assert visible(browser, "section.beat[data-beat='followup']") == 0  # LinkedIn only
+    browser.click("input[data-filter='market'][value='cn']")
+    cn = sum(p.market == "cn" and p.network != "linkedin" for p in posts)
+    assert visible(browser, "article.card") == len(posts) - linkedin - cn
+    shown = browser.evaluate("document.getElementById('shown-count').textContent")
+    assert shown == str(len(posts) - linkedin - cn)
+
+
+def test_preview_can_show_only_posts_with_findings(
+    browser: Browser, tmp_path: Path, content_dir: Path
+) -> None:
+    posts = preview_sample.planned_posts()
+    browser.open(preview_file(tmp_path, content_dir).as_uri())
+    browser.click("#only-findings")
+    assert visible(browser, "article.card") == sum(bool(p.findings) for p in posts)
+    assert visible(browser, "article.card.worst-ok") == 0
+
+
 def test_hostile_text_is_shown_as_text_and_never_runs(
     browser: Browser, tmp_path: Path, content_dir: Path
 ) -> None:
