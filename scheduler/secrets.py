@@ -37,7 +37,9 @@ def env_key(part: str) -> str:
 class Secrets:
     """Every account's secret fields, from the file and the environment."""
 
-    file_fields: Mapping[str, Mapping[str, Mapping[str, str]]] = field(default_factory=dict)
+    file_fields: Mapping[str, Mapping[str, Mapping[str, str]]] = field(
+        default_factory=dict, repr=False
+    )
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
     source: Path | None = None
 
