@@ -345,7 +345,9 @@ class _LineEnvironment(ImmutableSandboxedEnvironment):
         self.filters["_sl_cap"] = _cap
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
-        """Rewrite the tree so every loop spends budget and every ``~`` is size-checked."""
+        """Rewrite the tree so every loop spends budget and every built string is checked:
+        ``~`` concatenations, and ``{% set x %}...{% endset %}`` blocks (which could
+        otherwise double a value each iteration without any operator seeing it)."""
         tree = super()._parse(source, name, filename)
         for loop in tree.find_all(nodes.For):
             loop.iter = nodes.Filter(
@@ -353,6 +355,11 @@ class _LineEnvironment(ImmutableSandboxedEnvironment):
             )
         for concat in list(tree.find_all(nodes.Concat)):
             _wrap_concat(tree, concat)
+        for block in tree.find_all(nodes.AssignBlock):
+            if block.filter is None:  # a filtered block is checked by its (guarded) filter
+                block.filter = nodes.Filter(
+                    None, "_sl_cap", [], [], None, None, lineno=block.lineno
+                )
         return tree
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:

@@ -121,6 +121,14 @@ BOMBS = {
         "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(60) }}"
     ),
     "endless output": "{% for i in range(1000) %}{{ 'x' * 5000 }}{% endfor %}",
+    "doubling set block": (
+        "{% set ns = namespace(s='ab') %}{% for i in range(64) %}"
+        "{% set ns.s %}{{ ns.s }}{{ ns.s }}{% endset %}{% endfor %}{{ ns.s|length }}"
+    ),
+    "doubling filtered set block": (
+        "{% set ns = namespace(s='ab') %}{% for i in range(64) %}"
+        "{% set ns.s | trim %}{{ ns.s }}{{ ns.s }}{% endset %}{% endfor %}{{ ns.s|length }}"
+    ),
     "quadratic list growth": (
         "{% set ns = namespace(l=[]) %}{% for i in range(1000) %}{% for j in range(100) %}"
         "{% set ns.l = ns.l + [1] %}{% endfor %}{% endfor %}"
