@@ -244,6 +244,7 @@ class Change:
     text_changed: bool = False
     planned: PlannedPost | None = field(default=None, compare=False, repr=False)
     content_hash: str = field(default="", compare=False, repr=False)  # computed once, reused
+    stored_reason: str | None = field(default=None, compare=False, repr=False)  # what apply writes
 
     @property
     def exists(self) -> bool:
@@ -410,6 +411,7 @@ def _decide(row: Existing | None, p: PlannedPost, h: str, now: datetime) -> Chan
     """
     draft = p.story_status == "draft"
     due = _aware(p.due_utc)
+    operator_slot = False
 
     def change(
         action: Action, after: str | None, reason: str = "", text_changed: bool = False
@@ -429,6 +431,10 @@ def _decide(row: Existing | None, p: PlannedPost, h: str, now: datetime) -> Chan
             text_changed=text_changed,
             planned=p,
             content_hash=h,
+            # Only a held post keeps sync's reason; an operator's planned post keeps theirs.
+            stored_reason=reason
+            if after == PostState.HELD
+            else (row.status_reason if row and operator_slot else None),
         )
 
     revived = (
@@ -444,11 +450,19 @@ def _decide(row: Existing | None, p: PlannedPost, h: str, now: datetime) -> Chan
         return change(Action.ADD, PostState.PLANNED, "back in the content" if revived else "")
 
     content_changed = _meta_changed(row, p, h)
-    due_changed = _aware(row.due_utc) != due
     status = row.status
+    # Operators move the slot on purpose: `release`, `publish --now` and `retry` set the row's
+    # due time to "now" and leave a reason on a planned post (sync's own planned posts carry
+    # none). Until that post goes out, its due time is the operator's, not the content's.
+    operator_slot = status == PostState.PLANNED and row.status_reason is not None
+    if operator_slot:
+        due = _aware(row.due_utc)
+    due_changed = _aware(row.due_utc) != due
 
     if status not in SYNC_MUTABLE:
-        if content_changed or due_changed or (draft and status in IN_FLIGHT):
+        # A published or in-flight post's slot is history (an operator may have moved it):
+        # only a change of what it says is worth a warning.
+        if content_changed or (draft and status in IN_FLIGHT):
             return change(Action.LOCKED, status, _locked_reason(status, draft=draft))
         return Action.UNCHANGED
 
@@ -691,9 +705,12 @@ def apply(
             continue
         assert c.planned is not None
         values = _content_values(c.planned, c.content_hash)
-        # Only a held post keeps a reason; for the others ``reason`` is what the report says.
-        kept = c.reason if c.status_after == PostState.HELD else None
-        values.update(status=str(c.status_after), status_reason=kept, updated_at=now)
+        values.update(
+            due_utc=c.due_after,  # the content's slot, or the operator's (see _decide)
+            status=str(c.status_after),
+            status_reason=c.stored_reason,
+            updated_at=now,
+        )
         if not c.exists:
             values.update(post_id=c.post_id, created_at=now, attempts=0)
             inserts.append(values)

@@ -182,6 +182,45 @@ def test_a_locked_post_alone_is_no_change(engine: Engine) -> None:
     assert not sync(engine, [planned(text="Too late")]).has_changes
 
 
+def test_a_published_post_whose_slot_moved_is_not_reported(engine: Engine) -> None:
+    """Its time is history; `storyline release` or `publish --now` may have moved it anyway."""
+    sync(engine, [planned()])
+    set_state(engine, "suv/reveal/x/fr", "published")
+    assert not sync(engine, [planned(due=LAUNCH + timedelta(days=1))]).changes
+
+
+@pytest.mark.parametrize(
+    "reason",
+    ["released past due (was due 2026-12-01 08:00Z)", "published now by an operator"],
+)
+def test_a_slot_moved_by_an_operator_is_kept_until_the_post_goes_out(
+    engine: Engine, reason: str
+) -> None:
+    from sqlalchemy import update
+
+    from scheduler.models import Post
+
+    sync(engine, [planned(due=NOW - timedelta(hours=1))])  # held, past due
+    with engine.begin() as conn:  # what `storyline release` does
+        conn.execute(
+            update(Post.__table__)  # type: ignore[attr-defined]
+            .where(Post.__table__.c.post_id == "suv/reveal/x/fr")  # type: ignore[attr-defined]
+            .values(status="planned", status_reason=reason, due_utc=NOW)
+        )
+    d = sync(engine, [planned(due=NOW - timedelta(hours=1))], now=NOW + timedelta(seconds=1))
+    assert (d.changes, d.unchanged) == ((), 1)
+    row = rows(engine)["suv/reveal/x/fr"]
+    assert (row["status"], row["due_utc"]) == ("planned", NOW)
+
+
+def test_new_text_still_reaches_a_post_an_operator_released(engine: Engine) -> None:
+    sync(engine, [planned()])
+    set_state(engine, "suv/reveal/x/fr", "planned", "released")
+    only(sync(engine, [planned(text="Edited", due=LAUNCH + timedelta(1))]), Action.UPDATE)
+    row = rows(engine)["suv/reveal/x/fr"]
+    assert (row["text"], row["due_utc"], row["status_reason"]) == ("Edited", LAUNCH, "released")
+
+
 @pytest.mark.parametrize("state", ["queued", "publishing", "retry_wait", "reconciling"])
 def test_an_edit_to_a_post_in_flight_is_locked_and_not_applied(engine: Engine, state: str) -> None:
     sync(engine, [planned()])
