@@ -18,6 +18,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from scheduler import networks
+from scheduler.content import Media
 from scheduler.diagnostics import Finding, Severity
 from scheduler.planning import PlannedPost
 from scheduler.preview.feeds import FEEDS, FeedStyle, feed_style
@@ -159,6 +160,7 @@ def card(
     content_dir: Path | None,
     measure: Measure | None,
     limit_overrides: Mapping[str, int] | None = None,
+    media_of: Callable[[Media], MediaView] | None = None,
 ) -> Card:
     style = feed_style(post.network)
     cut = fold(post.text, style.fold)
@@ -178,7 +180,10 @@ def card(
         title=post.title,
         link=post.link if post.link and post.link.startswith(("http://", "https://")) else None,
         link_in_text=bool(post.link) and (post.link or "") in post.text,
-        media=tuple(media_view(m.file, m.alt, m.kind, content_dir) for m in post.media),
+        media=tuple(
+            media_of(m) if media_of else media_view(m.file, m.alt, m.kind, content_dir)
+            for m in post.media
+        ),
         first_comment=linkify(post.first_comment) if post.first_comment else None,
         findings=tuple(finding_view(f) for f in post.findings),
         length=measured[0] if measured else None,
@@ -260,8 +265,23 @@ def render_preview_html(
     ``storyline serve``) adds a poll that reloads the page
     when the server's version changes.
     """
+    seen: dict[tuple[str, str, str], MediaView] = {}
+
+    def media_of(m: Media) -> MediaView:
+        """Each file is read and encoded once per page, however many cards show it."""
+        key = (m.file, m.alt, m.kind)
+        if key not in seen:
+            seen[key] = media_view(m.file, m.alt, m.kind, content_dir)
+        return seen[key]
+
     cards = [
-        card(p, content_dir=content_dir, measure=measure, limit_overrides=limit_overrides)
+        card(
+            p,
+            content_dir=content_dir,
+            measure=measure,
+            limit_overrides=limit_overrides,
+            media_of=media_of,
+        )
         for p in posts
     ]
     findings = [f for c in cards for f in c.findings]
