@@ -304,3 +304,19 @@ def test_calendar_refuses_an_end_date_before_the_start(content: Content, url: st
     result = run(url, "calendar", "--from", "2026-12-02", "--to", "2026-12-01")
     assert result.exit_code == 2
     assert "--to 2026-12-01 is before --from 2026-12-02" in result.output
+
+
+def test_the_cli_lists_every_post_state() -> None:
+    from scheduler.cli import POST_STATES
+    from scheduler.models import PostState
+
+    assert tuple(str(s) for s in PostState) == POST_STATES
+
+
+def test_importing_the_cli_does_not_import_the_database_layer() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, scheduler.cli; print('sqlalchemy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
