@@ -162,6 +162,7 @@ def card(
     limit_overrides: Mapping[str, int] | None = None,
     media_of: Callable[[Media], MediaView] | None = None,
 ) -> Card:
+    """Decide everything the card shows; the template only lays it out."""
     style = feed_style(post.network)
     cut = fold(post.text, style.fold)
     measured = measure(post.network, post.text) if measure is not None else None
@@ -174,7 +175,7 @@ def card(
         handle=_handle(post),
         when=format_local(post.due_local),
         when_iso=post.due_local.isoformat(),
-        utc=post.due_utc.strftime("%Y-%m-%d %H:%M UTC"),
+        utc=post.due_utc.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         shown=linkify(cut.shown),
         hidden=linkify(cut.hidden),
         title=post.title,
