@@ -110,6 +110,10 @@ class Request:
         return value[len("Bearer ") :] if value.startswith("Bearer ") else ""
 
 
+#: A reply status meaning "close the connection without answering" (a lost response).
+LOST = 0
+
+
 @dataclass
 class Reply:
     status: int = 200
@@ -166,6 +170,10 @@ class FakeNetwork(ABC):
         self.requests: list[Request] = []
         self.created: list[Created] = []
         self.violations: list[str] = []
+        #: When set, the answer to the first request that creates a post is never sent (the
+        #: network acted, the connection drops): the worker must find the post, not resend it.
+        self.lose_first_answer = False
+        self.lost: list[Created] = []
         self.lock = threading.Lock()
         self._ids = itertools.count(1_000_001)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -210,11 +218,16 @@ class FakeNetwork(ABC):
     def answer(self, req: Request) -> Reply:
         with self.lock:
             self.requests.append(req)
+            before = len(self.created)
             try:
-                return self.route(req)
+                reply = self.route(req)
             except Refused as refused:
                 self.violations.append(f"{req.method} {req.path}: {refused}")
                 return refused.reply
+            if self.lose_first_answer and not self.lost and len(self.created) > before:
+                self.lost.append(self.created[-1])
+                return Reply(LOST)
+            return reply
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -238,6 +251,9 @@ class FakeNetwork(ABC):
                     body=body,
                 )
                 reply = fake.answer(req)
+                if reply.status == LOST:
+                    self.close_connection = True  # no status line, no body: a lost answer
+                    return
                 payload = b"" if reply.json is None else json.dumps(reply.json).encode()
                 self.send_response(reply.status)
                 if reply.json is not None:

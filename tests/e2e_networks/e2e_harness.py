@@ -4,7 +4,9 @@ Steps, as an operator would take them: copy the sample brand (a few stories), wr
 file for every account, ``storyline db upgrade`` and ``storyline sync`` on the embedded default
 (SQLite calendar, ``sqla+sqlite`` broker in the data dir), make every post due now (the
 operator's ``storyline publish POST_ID --now``), start ``celery -A worker worker --beat`` and
-wait until every post is published. The worker is killed in ``finally`` whatever happens.
+wait until every post is published. Each network drops its answer to the first post it
+creates (the post exists, the worker hears nothing): the worker must find it with the
+publisher's ``find``, never send it twice. The worker is killed in ``finally`` whatever happens.
 """
 
 from __future__ import annotations
@@ -162,6 +164,7 @@ def worker_env(
         STORYLINE_SECRETS_FILE=str(secrets_file),
         STORYLINE_MEDIA_BASE_URL=media.url,
         STORYLINE_TICK_SECONDS="0.5",
+        STORYLINE_BACKOFF_SECONDS="2",  # a retry, if any, comes back within the run
         STORYLINE_QUEUE=f"sl-e2e-networks-{uuid.uuid4().hex[:8]}",
         PYTHONUNBUFFERED="1",
     )
@@ -260,6 +263,7 @@ def publish_the_sample(home: Path) -> Iterator[Run]:
             fakes[network] = (
                 make(tokens, media.url) if network in ("instagram", "threads") else make(tokens)
             )
+            fakes[network].lose_first_answer = True
         run = Run(
             home=home,
             content=content,
