@@ -141,7 +141,7 @@ def deep(depth: int, leaf: Any = "x") -> Any:
     return out
 
 
-nested = st.integers(min_value=1, max_value=60).map(deep)
+nested = st.integers(min_value=1, max_value=150).map(deep)  # past the 100-level limit
 
 # --- well-formed pieces, each of which may be swapped for junk ------------------------------
 
