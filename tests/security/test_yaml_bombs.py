@@ -209,3 +209,17 @@ def test_a_yaml_bomb_is_refused_in_bounded_memory(tmp_path: Path, name: str) -> 
     result = json.loads(run.stdout.strip().splitlines()[-1])
     assert code in result["codes"]
     assert result["kib"] / 1024 < MAX_RSS_GROWTH_MB, f"peak RSS grew {result['kib'] // 1024} MB"
+
+
+def test_storyline_validate_reports_deep_nesting_instead_of_crashing(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from scheduler.cli import cli
+
+    root = _content(tmp_path, "- " * 900 + "x\n")
+    result = CliRunner().invoke(
+        cli,
+        ["--content", str(root), "--lines", str(ROOT / "editorial_lines"), "validate"],
+    )
+    assert result.exit_code == 1, result.output
+    assert "bomb.yaml:1:" in result.output and "yaml-too-deep" in result.output
