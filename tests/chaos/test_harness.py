@@ -25,6 +25,7 @@ from bench.chaoslib import (
     TcpProxy,
     Verdict,
     percentile,
+    run_chaos,
 )
 from scheduler.config import Settings
 from scheduler.errors import CannotCheck, Transient
@@ -299,3 +300,9 @@ def test_the_report_names_counts_lateness_and_verdict() -> None:
 def test_percentiles_are_nearest_rank() -> None:
     values = [float(i) for i in range(1, 101)]
     assert [percentile(values, q) for q in (50, 90, 99, 100)] == [50.0, 90.0, 99.0, 100.0]
+
+
+def test_a_timeout_fault_that_would_not_outlast_the_publishers_timeout_is_refused() -> None:
+    too_short = Scenario(lease=6.0, faults=Faults(timeout_sleep=1.0))  # HTTP timeout is 2 s
+    with pytest.raises(ValueError, match="must exceed the publisher's HTTP timeout"):
+        run_chaos(too_short)
