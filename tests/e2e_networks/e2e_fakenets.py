@@ -211,6 +211,10 @@ class FakeNetwork(ABC):
         """Secrets the network itself handed out (session tokens), to scan for as well."""
         return []
 
+    def orphans(self) -> list[str]:
+        """Uploads and containers no post ended up using: the trace of a step done twice."""
+        return []
+
     @abstractmethod
     def route(self, req: Request) -> Reply:
         """The network's answer to one request (raise :class:`Refused` to refuse it)."""
@@ -410,6 +414,9 @@ class FacebookFake(GraphFake):
     name = "facebook"
     prefix = "/v26.0"
 
+    def orphans(self) -> list[str]:
+        return _unattached_photos(self)
+
     def _post(self, page: str, message: str, **extra: Any) -> str:
         post_id = f"{page}_{self.new_id()}"
         permalink = f"https://www.facebook.com/{post_id}"
@@ -469,6 +476,14 @@ class FacebookFake(GraphFake):
         return super().edge(method, owner, edge, fields, req)
 
 
+def _unattached_photos(fake: GraphFake) -> list[str]:
+    return [
+        oid
+        for oid, (_, kind, data) in fake.objects.items()
+        if kind == "photo" and data["published"] == "false" and not data.get("attached")
+    ]
+
+
 class ContainerFake(GraphFake):
     """Instagram and Threads: a quota read, media containers, a publish of the container."""
 
@@ -491,6 +506,16 @@ class ContainerFake(GraphFake):
         if status == 200 and ctype == "image/jpeg" and data[:2] == b"\xff\xd8":
             return "FINISHED"
         return "ERROR"
+
+    def orphans(self) -> list[str]:
+        boxes = {oid: d for oid, (_, kind, d) in self.objects.items() if kind == "container"}
+        in_carousel = {c for d in boxes.values() for c in d.get("children", [])}
+        return [
+            oid
+            for oid, d in boxes.items()
+            if (d.get("child") and oid not in in_carousel)
+            or (not d.get("child") and d[self.status_field] != "PUBLISHED")
+        ]
 
     @abstractmethod
     def container(self, owner: str, fields: dict[str, str]) -> Reply:
@@ -746,6 +771,10 @@ class XFake(FakeNetwork):
             headers,
         )
 
+    def orphans(self) -> list[str]:
+        used = {m for c in self.created for m in c.extra["media_ids"]}
+        return sorted(set(self.media) - used)
+
     def thread_of(self, root: str) -> list[str]:
         """The texts of a thread, root first, following the reply chain."""
         texts = [self.tweets[root][1]]
@@ -832,6 +861,10 @@ class LinkedInFake(FakeNetwork):
             return Reply(200, {"elements": elements, "paging": {"start": 0, "count": 50}})
         raise Refused(404, _restli_error(404, f"no route {req.method} {req.path}"))
 
+    def orphans(self) -> list[str]:
+        used = {str(i.get("id")) for c in self.created for i in c.extra["images"]}
+        return sorted(set(self.images) - used)
+
     def _post(self, urn: str, org: str, body: Any) -> Reply:
         need(body.get("author") == urn, 403, _restli_error(403, f"author must be {urn}"))
         distribution = body.get("distribution") or {}
@@ -900,6 +933,9 @@ class YouTubeFake(FakeNetwork):
         if req.method == "PUT":
             return self._put(channel, req)
         raise Refused(405, _google_error(405, "methodNotAllowed", req.method))
+
+    def orphans(self) -> list[str]:
+        return sorted(uid for uid, session in self.sessions.items() if session["video"] is None)
 
     def _open(self, channel: str, req: Request) -> Reply:
         need(
@@ -1085,6 +1121,10 @@ class MastodonFake(FakeNetwork):
         if req.method == "GET" and req.path == f"/api/v1/accounts/a-{handle}/statuses":
             return Reply(200, [s for (h, _), s in reversed(self.by_key.items()) if h == handle])
         raise Refused(404, {"error": "Record not found"})
+
+    def orphans(self) -> list[str]:
+        used = {m for c in self.created for m in c.extra["media_ids"]}
+        return sorted(set(self.media) - used)
 
     def _status(self, handle: str, req: Request) -> Reply:
         key = req.header("idempotency-key")

@@ -100,6 +100,11 @@ def test_the_network_shows_each_post_exactly_once_under_its_recorded_id(
 
 
 @pytest.mark.parametrize("network", NETWORKS)
+def test_the_network_holds_no_upload_or_container_that_no_post_uses(run: Run, network: str) -> None:
+    assert run.fakes[network].orphans() == []
+
+
+@pytest.mark.parametrize("network", NETWORKS)
 def test_the_network_shows_each_post_s_own_text(run: Run, network: str) -> None:
     """The text as written, give or take the link a media post carries in its text."""
     wrong = {}
