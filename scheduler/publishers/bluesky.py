@@ -303,7 +303,10 @@ class BlueskyPublisher:
         self, post: OutgoingPost, credentials: Credentials, checkpoint: Checkpoint = _no_checkpoint
     ) -> Published:
         session = self.session(credentials)
-        rkey = record_key(post.post_id, post.due_utc)
+        rkey = self._rkey(post)
+        # The key is kept before the record is sent: a retry after `publish --now` moved the
+        # due time must look for (and refuse to duplicate) the record under the same key.
+        checkpoint({**post.checkpoint, "rkey": rkey})
         images = self._upload_images(post, credentials)
         body = {
             "repo": session["did"],
@@ -331,9 +334,15 @@ class BlueskyPublisher:
     def _url(self, session: dict[str, str], rkey: str) -> str:
         return f"https://bsky.app/profile/{session.get('handle') or session['did']}/post/{rkey}"
 
+    @staticmethod
+    def _rkey(post: OutgoingPost) -> str:
+        """The record key of an earlier attempt, else the one derived from id and due time."""
+        kept = post.checkpoint.get("rkey")
+        return str(kept) if kept else record_key(post.post_id, post.due_utc)
+
     def _get_record(self, post: OutgoingPost, credentials: Credentials) -> Published | None:
         session = self.session(credentials)
-        rkey = record_key(post.post_id, post.due_utc)
+        rkey = self._rkey(post)
         try:
             response = self._xrpc(
                 "GET",

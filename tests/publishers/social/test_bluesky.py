@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -337,3 +338,26 @@ def test_accounts_check_opens_a_session(fake: FakeNetwork, publisher: BlueskyPub
     fake.route("POST", LOGIN, Reply(json=SESSION))
     status = publisher.check(credentials())
     assert status.valid is True and DID in status.detail
+
+
+def test_the_record_key_is_checkpointed_before_the_record_is_sent(
+    fake: FakeNetwork, publisher: BlueskyPublisher
+) -> None:
+    fake.route("POST", LOGIN, Reply(json=SESSION))
+    fake.route("POST", CREATE, created(RKEY))
+    saved: list[dict[str, object]] = []
+    publisher.publish(make_post("bluesky", HANDLE), credentials(), lambda c: saved.append(dict(c)))
+    assert saved == [{"rkey": RKEY}]
+
+
+def test_a_retry_after_the_due_time_moved_keeps_the_first_attempts_key(
+    fake: FakeNetwork, publisher: BlueskyPublisher
+) -> None:
+    fake.route("POST", LOGIN, Reply(json=SESSION))
+    fake.route(
+        "GET", GET, Reply(json={"uri": f"at://{DID}/app.bsky.feed.post/{RKEY}", "value": {}})
+    )
+    first = make_post("bluesky", HANDLE, checkpoint={"rkey": RKEY})
+    moved = dataclasses.replace(first, due_utc=datetime(2031, 1, 1, tzinfo=UTC))
+    found = publisher.find(moved, credentials())
+    assert found is not None and found.remote_id.endswith(RKEY)
