@@ -17,24 +17,27 @@ Nothing here reads the wall clock directly: a ``clock`` is injected, so tests dr
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
 import os
 import random
 import socket
+import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import and_, func, insert, select, update
-from sqlalchemy.engine import Engine, RowMapping
+from sqlalchemy.engine import Connection, Engine, RowMapping
 
 from scheduler.config import Settings
 from scheduler.content import Media
@@ -220,6 +223,20 @@ def outgoing(row: RowMapping, settings: Settings) -> OutgoingPost:
     )
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _one_transaction(method: F) -> F:
+    """Run a Dispatcher method's writes in one transaction (see ``Dispatcher._txn``)."""
+
+    @functools.wraps(method)
+    def wrapper(self: Dispatcher, *args: Any, **kwargs: Any) -> Any:
+        with self._txn():
+            return method(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
 class Dispatcher:
     """Claims, publishes, reconciles and applies operator commands for one calendar."""
 
@@ -239,6 +256,7 @@ class Dispatcher:
         self.clock = clock
         self.policy = policy or Policy.from_settings(settings)
         self._registry = registry
+        self._local = threading.local()
         self.rng = rng or random.Random()  # jitter, not security
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
 
@@ -266,9 +284,24 @@ class Dispatcher:
         with self.engine.connect() as conn:
             return conn.execute(select(POST).where(POST.c.post_id == post_id)).mappings().first()
 
+    @contextmanager
+    def _txn(self) -> Iterator[Connection]:
+        """A transaction; nested calls join the outer one, so an outcome and its ``Attempt``
+        are written together (one commit per step: the publish path is commit-bound)."""
+        conn: Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            yield conn
+            return
+        with self.engine.begin() as conn:
+            self._local.conn = conn
+            try:
+                yield conn
+            finally:
+                self._local.conn = None
+
     def _update(self, where: Iterable[Any], **values: Any) -> int:
         """One guarded update in its own short transaction; the row count says who won."""
-        with self.engine.begin() as conn:
+        with self._txn() as conn:
             return conn.execute(update(POST).where(*where).values(**values)).rowcount
 
     def _finish_attempt(
@@ -281,7 +314,7 @@ class Dispatcher:
         started: float | None = None,
     ) -> None:
         latency = int((time.monotonic() - started) * 1000) if started is not None else None
-        with self.engine.begin() as conn:
+        with self._txn() as conn:
             conn.execute(
                 update(ATTEMPT)
                 .where(ATTEMPT.c.id == attempt_id)
@@ -472,16 +505,28 @@ class Dispatcher:
     def begin(self, post_id: str, token: str) -> _Claim | None:
         """The guarded ``queued -> publishing``: None means another delivery already has it."""
         now = self._now()
-        won = self._update(
-            [POST.c.post_id == post_id, POST.c.status == S.QUEUED, POST.c.attempt_token == token],
-            status=S.PUBLISHING,
-            lease_until=_utc(now + self.policy.lease),
-            attempts=POST.c.attempts + 1,
-            updated_at=_utc(now),
-        )
-        if not won:
-            return None
-        with self.engine.begin() as conn:
+        with self._txn() as conn:
+            row = (
+                conn.execute(
+                    update(POST)
+                    .where(
+                        POST.c.post_id == post_id,
+                        POST.c.status == S.QUEUED,
+                        POST.c.attempt_token == token,
+                    )
+                    .values(
+                        status=S.PUBLISHING,
+                        lease_until=_utc(now + self.policy.lease),
+                        attempts=POST.c.attempts + 1,
+                        updated_at=_utc(now),
+                    )
+                    .returning(*POST.c)
+                )
+                .mappings()
+                .first()
+            )
+            if row is None:
+                return None
             attempt_id = conn.execute(
                 insert(ATTEMPT)
                 .values(
@@ -493,8 +538,6 @@ class Dispatcher:
                 )
                 .returning(ATTEMPT.c.id)
             ).scalar_one()
-        row = self._read(post_id)
-        assert row is not None
         return _Claim(row=row, token=token, attempt_id=attempt_id)
 
     def _mine(self, post_id: str, token: str, state: str = S.PUBLISHING) -> list[Any]:
@@ -560,6 +603,7 @@ class Dispatcher:
             return self._reconcile_after_lost_response(claim, route, post, lost)
         return self._mark_published(claim, published, via=route.kind)
 
+    @_one_transaction
     def _mark_published(
         self, claim: _Claim, published: Published, *, via: str, state: str = S.PUBLISHING
     ) -> str:
@@ -585,6 +629,7 @@ class Dispatcher:
         )
         return "published" if won else "superseded"
 
+    @_one_transaction
     def _fail(
         self, claim: _Claim, reason: str, *, outcome: str, http_status: int | None = None
     ) -> str:
@@ -602,6 +647,7 @@ class Dispatcher:
         )
         return "failed"
 
+    @_one_transaction
     def _retry_later(self, claim: _Claim, exc: Transient) -> str:
         row = claim.row
         now = self._now()
@@ -644,6 +690,7 @@ class Dispatcher:
         )
         return "retry_wait"
 
+    @_one_transaction
     def _hold_account(self, claim: _Claim, message: str, *, http_status: int | None = None) -> str:
         row = claim.row
         now = self._now()
@@ -654,7 +701,7 @@ class Dispatcher:
             "lease_until": None,
             "updated_at": _utc(now),
         }
-        with self.engine.begin() as conn:
+        with self._txn() as conn:
             conn.execute(
                 update(POST).where(*self._mine(row["post_id"], claim.token)).values(**held)
             )
@@ -685,21 +732,25 @@ class Dispatcher:
         except PublishError as check:
             reason = f"sent but no answer ({exc}); cannot tell whether it is out: {check}"
             now = self._now()
-            self._update(
-                self._mine(post.post_id, claim.token),
-                status=S.NEEDS_REVIEW,
-                status_reason=reason,
-                last_error=str(exc),
-                lease_until=None,
-                updated_at=_utc(now),
-            )
-            self._finish_attempt(
-                claim.attempt_id, "lost_response", error=reason, started=claim.started
-            )
+            with self._txn():
+                self._lost_response_review(claim, post, exc, reason, now)
             return "needs_review"
         if found is not None:
             return self._mark_published(claim, found, via=route.kind)
         return self._retry_later(claim, exc)
+
+    def _lost_response_review(
+        self, claim: _Claim, post: OutgoingPost, exc: Transient, reason: str, now: datetime
+    ) -> None:
+        self._update(
+            self._mine(post.post_id, claim.token),
+            status=S.NEEDS_REVIEW,
+            status_reason=reason,
+            last_error=str(exc),
+            lease_until=None,
+            updated_at=_utc(now),
+        )
+        self._finish_attempt(claim.attempt_id, "lost_response", error=reason, started=claim.started)
 
     # --- reconciliation of posts a dead worker left behind -----------------------------------
 
@@ -730,27 +781,31 @@ class Dispatcher:
             found = route.publisher.find(post, route.credentials)
         except (PublishError, ConfigError) as exc:
             reason = f"a worker died while publishing and the network cannot tell: {exc}"
-            self._update(
-                self._mine(post_id, token, S.RECONCILING),
-                status=S.NEEDS_REVIEW,
-                status_reason=reason,
-                lease_until=None,
-                updated_at=_utc(self._now()),
-            )
-            self._finish_attempt(attempt_id, "cannot_check", error=reason, started=claim.started)
+            with self._txn():
+                self._update(
+                    self._mine(post_id, token, S.RECONCILING),
+                    status=S.NEEDS_REVIEW,
+                    status_reason=reason,
+                    lease_until=None,
+                    updated_at=_utc(self._now()),
+                )
+                self._finish_attempt(
+                    attempt_id, "cannot_check", error=reason, started=claim.started
+                )
             return "needs_review"
         if found is not None:
             self._mark_published(claim, found, via="reconciled", state=S.RECONCILING)
             return "published"
         now = self._now()
-        won = self._update(
-            self._mine(post_id, token, S.RECONCILING),
-            status=S.QUEUED,
-            lease_until=_utc(now + self.policy.lease),
-            status_reason="not found on the network after a crash: publishing again",
-            updated_at=_utc(now),
-        )
-        self._finish_attempt(attempt_id, "not_found", started=claim.started)
+        with self._txn():
+            won = self._update(
+                self._mine(post_id, token, S.RECONCILING),
+                status=S.QUEUED,
+                lease_until=_utc(now + self.policy.lease),
+                status_reason="not found on the network after a crash: publishing again",
+                updated_at=_utc(now),
+            )
+            self._finish_attempt(attempt_id, "not_found", started=claim.started)
         return S.QUEUED if won else "duplicate"
 
     # --- operator commands (storyline retry / cancel / publish --now / release) -------------

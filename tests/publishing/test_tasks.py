@@ -42,7 +42,27 @@ def test_beat_ticks_every_storyline_tick_seconds_and_drops_stale_ticks(tmp_path)
 
 def test_the_embedded_broker_is_sqlite_in_the_data_dir(tmp_path):
     app = make_app(Settings.from_env({"STORYLINE_DATA_DIR": str(tmp_path)}))
-    assert app.conf.broker_url == f"sqla+sqlite:///{(tmp_path / 'broker.db').resolve()}"
+    assert app.conf.broker_url == f"sqlite:///{(tmp_path / 'broker.db').resolve()}"
+    assert app.conf.broker_transport == "scheduler.tasks:EmbeddedBroker"
+
+
+def test_the_embedded_broker_polls_often_enough_for_one_worker_to_keep_up(tmp_path):
+    app = make_app(Settings.from_env({"STORYLINE_DATA_DIR": str(tmp_path)}))
+    with app.connection_for_write() as conn:
+        assert conn.transport.polling_interval <= 0.1
+
+
+def test_redis_and_amqp_urls_are_passed_through(tmp_path):
+    app = make_app(
+        Settings.from_env(
+            {
+                "STORYLINE_DATA_DIR": str(tmp_path),
+                "STORYLINE_BROKER_URL": "redis://127.0.0.1:6379/11",
+            }
+        )
+    )
+    assert app.conf.broker_url == "redis://127.0.0.1:6379/11"
+    assert app.conf.broker_transport is None
 
 
 def test_the_queue_name_can_be_chosen(tmp_path):

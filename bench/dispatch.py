@@ -1,0 +1,346 @@
+"""Publishing 1,000 posts due in the same second, and the cost of a tick as history grows.
+
+Targets (DESIGN §8), each measured against its baseline in the same run:
+
+* Redis broker, PostgreSQL calendar, 2 workers: p99 lateness (published - due) <= 2 s, and
+  publish throughput >= 50% of bare Celery no-op tasks on the same broker and concurrency;
+* the embedded default (SQLite calendar, SQLite broker): p99 lateness <= 5 s;
+* a dispatch tick with 1M posts in history costs <= 2x a tick with 1k.
+
+Workers are real ``celery -A worker worker`` processes publishing to the outbox
+(``STORYLINE_PUBLISHER=outbox``, an fsync'd file per post), so the figure covers the whole path:
+beat -> tick -> claim -> broker -> guarded publish -> outbox -> recorded outcome.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.engine import Engine
+
+from scheduler import store
+from scheduler.config import Settings
+from scheduler.db import make_engine
+from scheduler.dispatch import Dispatcher, Policy
+from scheduler.models import Post
+
+ROOT = Path(__file__).resolve().parent.parent
+POST = Post.__table__  # type: ignore[attr-defined]
+PG_ADMIN_URL = os.environ.get(
+    "STORYLINE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+REDIS_URL = "redis://127.0.0.1:6379/12"  # the bench's own Redis database, flushed after
+#: Networks that accept a text-only post (Instagram and YouTube need media, and would refuse).
+NETWORKS = ("facebook", "x", "linkedin", "weibo", "mastodon", "bluesky", "threads", "webhook")
+REDIS_P99_S, SQLITE_P99_S, RATIO_TARGET, TICK_RATIO_TARGET = 2.0, 5.0, 0.5, 2.0
+
+
+@contextmanager
+def pg_database() -> Iterator[str]:
+    name = f"sl_bench_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(PG_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        from scheduler.db import dispose_all
+
+        dispose_all()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def rows(n: int, due: datetime, *, status: str = "planned", prefix: str = "b") -> list[dict]:
+    now = datetime.now(UTC)
+    out = []
+    for i in range(n):
+        network, market = NETWORKS[i % len(NETWORKS)], f"m{i % 50:02d}"
+        story, beat = f"{prefix}{i // 400:05d}", f"beat{i % 400 // 8}"
+        out.append(
+            {
+                "post_id": f"{story}/{beat}/{network}/{market}",
+                "story": story,
+                "beat": beat,
+                "network": network,
+                "market": market,
+                "account": f"acct-{market}",
+                "account_name": "Brand",
+                "campaign": "bench",
+                "text": f"Post {i}: the comfort SUV arrives. https://brand.example/suv",
+                "media_json": "[]",
+                "content_hash": "0" * 64,
+                "due_utc": due,
+                "timezone": "Europe/Paris",
+                "status": status,
+                "attempts": 0,
+                "created_at": now,
+                "updated_at": now,
+                "published_at": due if status == "published" else None,
+            }
+        )
+    return out
+
+
+def insert_rows(engine: Engine, data: list[dict], chunk: int = 5000) -> None:
+    with engine.begin() as conn:
+        for i in range(0, len(data), chunk):
+            conn.execute(insert(POST), data[i : i + chunk])
+
+
+# --- 1,000 posts due in the same second ------------------------------------------------------
+
+
+def worker_env(data_dir: Path, database_url: str, broker_url: str, queue: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STORYLINE_")}
+    env.update(
+        STORYLINE_DATA_DIR=str(data_dir),
+        STORYLINE_DATABASE_URL=database_url,
+        STORYLINE_BROKER_URL=broker_url,
+        STORYLINE_PUBLISHER="outbox",
+        STORYLINE_TICK_SECONDS="0.25",
+        STORYLINE_QUEUE=queue,
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def start_workers(
+    app: str, env: dict[str, str], n: int, log_dir: Path, *, beat: bool, concurrency: int = 1
+) -> list[subprocess.Popen[bytes]]:
+    procs = []
+    for i in range(n):
+        args = [sys.executable, "-m", "celery", "-A", app, "worker", "--loglevel=WARNING"]
+        args += [f"--concurrency={concurrency}", f"--hostname=bench{i}-{uuid.uuid4().hex[:6]}@%h"]
+        args += ["--without-mingle", "--without-gossip"]
+        if beat and i == 0:
+            args.append("--beat")
+        with (log_dir / f"{app.replace('.', '_')}-{i}.log").open("wb") as log:
+            procs.append(
+                subprocess.Popen(
+                    args,
+                    cwd=ROOT,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
+    return procs
+
+
+def stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    for p in procs:
+        with suppress(ProcessLookupError):
+            os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def publish_burst(
+    database_url: str,
+    broker_url: str,
+    n: int,
+    workers: int,
+    data_dir: Path,
+    concurrency: int = 1,
+) -> dict[str, float]:
+    """Start the workers, put ``n`` posts due in one second, wait until all are published."""
+    engine = make_engine(database_url)
+    store.upgrade(engine)
+    queue = f"bench-{uuid.uuid4().hex[:8]}"
+    env = worker_env(data_dir, database_url, broker_url, queue)
+    procs = start_workers("worker", env, workers, data_dir, beat=True, concurrency=concurrency)
+    try:
+        time.sleep(6)  # workers up and the first ticks done: measure the burst, not start-up
+        due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
+        insert_rows(engine, rows(n, due))
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            with engine.connect() as conn:
+                done = conn.execute(
+                    select(func.count()).select_from(POST).where(POST.c.status == "published")
+                ).scalar_one()
+            if done >= n:
+                break
+            time.sleep(0.2)
+        with engine.connect() as conn:
+            published = [r.published_at for r in conn.execute(select(POST.c.published_at))]
+            states = dict(
+                conn.execute(select(POST.c.status, func.count()).group_by(POST.c.status)).all()
+            )
+    finally:
+        stop(procs)
+        engine.dispose()
+    done_at = [p.replace(tzinfo=UTC) if p.tzinfo is None else p for p in published if p]
+    if len(done_at) < n:
+        raise RuntimeError(f"only {len(done_at)} of {n} posts were published: {states}")
+    lateness = [(p - due).total_seconds() for p in done_at]
+    return {
+        "p50": percentile(lateness, 0.50),
+        "p99": percentile(lateness, 0.99),
+        "throughput": n / max(lateness),
+    }
+
+
+def noop_burst(broker_url: str, n: int, workers: int, data_dir: Path) -> float:
+    """Bare Celery: ``n`` no-op tasks through the same broker, same settings and concurrency."""
+    import redis
+
+    queue = f"bench-noop-{uuid.uuid4().hex[:8]}"
+    env = worker_env(data_dir, "sqlite://", broker_url, queue)
+    env["BENCH_COUNTER"] = f"bench-noop-done-{uuid.uuid4().hex[:8]}"
+    client = redis.Redis.from_url(REDIS_URL)
+    procs = start_workers("bench.noop_app", env, workers, data_dir, beat=False)
+    try:
+        time.sleep(6)
+        from bench import noop_app
+
+        app = noop_app.make(broker_url, queue, env["BENCH_COUNTER"])
+        started = time.monotonic()
+        with app.producer_or_acquire() as producer:
+            for _ in range(n):
+                app.tasks["bench.noop"].apply_async(producer=producer)
+        while int(client.get(env["BENCH_COUNTER"]) or 0) < n:
+            if time.monotonic() - started > 120:
+                raise RuntimeError("the no-op tasks did not finish")
+            time.sleep(0.01)
+        return n / (time.monotonic() - started)
+    finally:
+        stop(procs)
+        client.delete(env["BENCH_COUNTER"])
+        client.close()
+
+
+# --- the tick as history grows ---------------------------------------------------------------
+
+
+def tick_cost(database_url: str, history: int, due_now: int = 100, repeat: int = 15) -> float:
+    """Median seconds of one tick claiming ``due_now`` posts over ``history`` published ones."""
+    engine = make_engine(database_url)
+    store.upgrade(engine)
+    past = datetime(2025, 1, 1, tzinfo=UTC)
+    for start in range(0, history, 50_000):
+        insert_rows(
+            engine,
+            rows(
+                min(50_000, history - start),
+                past,
+                status="published",
+                prefix=f"h{start // 50_000:03d}-",
+            ),
+        )
+    now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    ids = [r["post_id"] for r in rows(due_now, now - timedelta(seconds=1), prefix="due")]
+    insert_rows(engine, rows(due_now, now - timedelta(seconds=1), prefix="due"))
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+    settings = Settings(data_dir=Path(tempfile.gettempdir()), publisher_override="outbox")
+    dispatcher = Dispatcher(engine, settings, clock=lambda: now, policy=Policy())
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        report = dispatcher.tick(lambda _p, _t: None)
+        times.append(time.perf_counter() - t0)
+        assert report.claimed == due_now
+        with engine.begin() as conn:
+            conn.execute(update(POST).where(POST.c.post_id.in_(ids)).values(status="planned"))
+    dispatcher.close()
+    engine.dispose()
+    return statistics.median(times)
+
+
+def mark(ok: bool) -> str:
+    return "✅" if ok else "❌"
+
+
+def run(quick: bool = False) -> str:
+    n = 200 if quick else 1000
+    big = 100_000 if quick else 1_000_000
+    lines: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="sl-bench-") as tmp:
+        tmpdir = Path(tmp)
+        import redis
+
+        try:
+            with pg_database() as pg:
+                d = tmpdir / "redis"
+                d.mkdir()
+                red = publish_burst(pg, REDIS_URL, n, 2, d)
+            d = tmpdir / "noop"
+            d.mkdir()
+            noop = noop_burst(REDIS_URL, n, 2, d)
+        finally:
+            client = redis.Redis.from_url(REDIS_URL)
+            client.flushdb()
+            client.close()
+        d = tmpdir / "sqlite"
+        d.mkdir()
+        sq = publish_burst(
+            f"sqlite:///{d / 'calendar.db'}", f"sqla+sqlite:///{d / 'broker.db'}", n, 1, d
+        )
+        ticks: dict[str, tuple[float, float]] = {}
+        for label in ("SQLite", "PostgreSQL"):
+            costs = []
+            for history in (1_000, big):
+                if label == "SQLite":
+                    f = tmpdir / f"tick-{history}.db"
+                    costs.append(tick_cost(f"sqlite:///{f}", history))
+                else:
+                    with pg_database() as pg:
+                        costs.append(tick_cost(pg, history))
+            ticks[label] = (costs[0], costs[1])
+    ratio = red["throughput"] / noop
+    lines += [
+        "## Dispatch: posts due in the same second",
+        "",
+        f"`python -m bench dispatch{' --quick' if quick else ''}` — {n} posts due in one second,"
+        " published to the outbox by real `celery -A worker worker` processes"
+        " (tick 0.25 s, concurrency 1 each).",
+        "",
+        "| setup | p50 lateness | p99 lateness | throughput | target | |",
+        "|---|---|---|---|---|---|",
+        f"| Redis + PostgreSQL, 2 workers | {red['p50']:.2f} s | {red['p99']:.2f} s "
+        f"| {red['throughput']:.0f} posts/s | p99 ≤ {REDIS_P99_S:.0f} s "
+        f"| {mark(red['p99'] <= REDIS_P99_S)} |",
+        f"| bare Celery no-op, Redis, 2 workers | | | {noop:.0f} tasks/s | | |",
+        f"| publish / no-op throughput | | | {ratio:.0%} | ≥ {RATIO_TARGET:.0%} "
+        f"| {mark(ratio >= RATIO_TARGET)} |",
+        f"| embedded: SQLite + SQLite broker, 1 worker | {sq['p50']:.2f} s | {sq['p99']:.2f} s "
+        f"| {sq['throughput']:.0f} posts/s | p99 ≤ {SQLITE_P99_S:.0f} s "
+        f"| {mark(sq['p99'] <= SQLITE_P99_S)} |",
+        "",
+        f"Tick cost (median of 15 ticks, each claiming 100 due posts) with {big:,} posts in"
+        " history vs 1,000:",
+        "",
+        "| database | 1k history | " + f"{big:,} history | ratio | target | |",
+        "|---|---|---|---|---|---|",
+    ]
+    for label, (small, large) in ticks.items():
+        r = large / small
+        lines.append(
+            f"| {label} | {small * 1000:.1f} ms | {large * 1000:.1f} ms | {r:.2f}× "
+            f"| ≤ {TICK_RATIO_TARGET:.0f}× | {mark(r <= TICK_RATIO_TARGET)} |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(run(quick="--quick" in sys.argv))

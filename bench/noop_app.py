@@ -1,0 +1,37 @@
+"""The baseline for bench/dispatch.py: bare Celery no-op tasks with Storyline's worker settings.
+
+Each task only increments a Redis counter (so the bench knows when all are done): the cost of
+the broker round trip with ``acks_late`` and prefetch 1, and nothing of Storyline's.
+"""
+
+from __future__ import annotations
+
+import os
+
+import redis
+from celery import Celery
+
+from scheduler.config import Settings
+from scheduler.tasks import celery_config
+
+
+def make(broker_url: str, queue: str, counter: str) -> Celery:
+    settings = Settings.from_env({"STORYLINE_BROKER_URL": broker_url, "STORYLINE_QUEUE": queue})
+    conf = celery_config(settings)
+    conf.pop("beat_schedule")
+    app = Celery("bench-noop", broker=broker_url)
+    app.conf.update(conf)
+    client = redis.Redis.from_url(broker_url)
+
+    @app.task(name="bench.noop", ignore_result=True)
+    def noop() -> None:
+        client.incr(counter)
+
+    return app
+
+
+app = make(
+    os.environ.get("STORYLINE_BROKER_URL", "redis://127.0.0.1:6379/12"),
+    os.environ.get("STORYLINE_QUEUE", "bench-noop"),
+    os.environ.get("BENCH_COUNTER", "bench-noop-done"),
+)
