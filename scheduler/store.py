@@ -23,6 +23,7 @@ Outcomes of a sync, per post (see ``docs/calendar.md`` for the why of each):
 from __future__ import annotations
 
 import difflib
+import gc
 import hashlib
 import json
 from collections import Counter
@@ -834,13 +835,29 @@ def lock_calendar(session: Session, timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) -
             conn.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a diff allocates its ~100k small objects.
+
+    None of them form cycles, yet each allocation burst triggers collections that rescan the
+    whole plan; pausing them is a measurable share of an unchanged 50k-post re-sync.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def plan(engine: Engine, planned: Sequence[PlannedPost], now: datetime) -> Diff:
     """What sync would do; reads only. A brand-new SQLite calendar is compared as empty."""
     if is_new_sqlite(engine):
-        with Session(engine) as session:
+        with Session(engine) as session, _gc_paused():
             return diff(session, planned, now, existing={})
     ensure_schema(engine)
-    with Session(engine) as session:
+    with Session(engine) as session, _gc_paused():
         return diff(session, planned, now)
 
 
@@ -863,7 +880,7 @@ def sync(
         upgrade(engine)
         created = True
     ensure_schema(engine)
-    with _translate_busy(engine, lock_timeout_s), Session(engine) as session:
+    with _translate_busy(engine, lock_timeout_s), Session(engine) as session, _gc_paused():
         try:
             lock_calendar(session, lock_timeout_s)
             d = diff(session, planned, now)
