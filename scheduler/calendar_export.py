@@ -50,6 +50,7 @@ _HEADINGS = {
 }
 ICS_PRODID = "-//Storyline//publishing calendar//EN"
 ICS_EVENT_MINUTES = 15
+ICS_REFRESH = timedelta(minutes=15)
 SHORT_TEXT = 60
 
 
@@ -263,6 +264,9 @@ def calendar_ics(rows: Sequence[CalendarRow], now: datetime) -> bytes:
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
     cal.add("x-wr-calname", "Storyline publishing calendar")
+    # How often a subscribed client should fetch it again (RFC 7986; Outlook's own name).
+    cal.add("refresh-interval", ICS_REFRESH, parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", "PT15M")
     for r in rows:
         event = Event()
         event.add("uid", f"{r.post_id}@storyline")

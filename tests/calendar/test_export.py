@@ -120,3 +120,8 @@ def test_json_rows_carry_utc_and_local_times() -> None:
         "2026-12-01T08:00:00Z",
         "2026-12-01T09:00:00+01:00",
     )
+
+
+def test_the_ics_tells_subscribers_to_refresh_every_quarter_hour() -> None:
+    cal = Calendar.from_ical(export.calendar_ics([row()], NOW))
+    assert cal.decoded("REFRESH-INTERVAL") == timedelta(minutes=15)
