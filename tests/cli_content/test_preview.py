@@ -126,9 +126,7 @@ def test_a_misspelt_market_filter_suggests_the_right_one(run: Run) -> None:
     assert "no market 'fra'; did you mean: fr" in result.output
 
 
-def test_a_story_that_fails_to_load_shows_its_findings_not_unknown(
-    run: Run, brand: Path
-) -> None:
+def test_a_story_that_fails_to_load_shows_its_findings_not_unknown(run: Run, brand: Path) -> None:
     story = brand / "content" / "stories" / "aurora-launch.yaml"
     story.write_text(
         story.read_text(encoding="utf-8").replace("audience: public", "audience: everyone"),
