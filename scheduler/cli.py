@@ -289,6 +289,14 @@ def preview_command(
         rendered = "\n".join(_preview_text(p, result.limit_overrides) for p in result.posts) or (
             f"{story}: no posts (check the filters, and the markets' accounts)"
         )
+        if result.posts:
+            found = [f for p in result.posts for f in p.findings]
+            errors = sum(f.is_error for f in found)
+            warnings = sum(f.severity == "warning" for f in found)
+            rendered += click.style(
+                f"\n{story}: {len(result.posts)} post(s), {errors} error(s), {warnings} warning(s)",
+                fg="red" if errors else "yellow" if warnings else "green",
+            )
     if output is not None:
         output.write_text(click.unstyle(rendered) + "\n", encoding="utf-8")
         click.echo(f"wrote {len(result.posts)} post(s) to {output}", err=True)

@@ -137,3 +137,9 @@ def test_a_story_that_fails_to_load_shows_its_findings_not_unknown(run: Run, bra
     assert "aurora-launch.yaml:" in result.output
     assert "has errors" in result.output
     assert "no story" not in result.output
+
+
+def test_text_ends_with_a_summary_of_posts_and_findings(run: Run) -> None:
+    result = run("preview", "aurora-launch", "-n", "linkedin")
+    last = result.output.rstrip().splitlines()[-1]
+    assert re.fullmatch(r"aurora-launch: \d+ post\(s\), 0 error\(s\), \d+ warning\(s\)", last)
