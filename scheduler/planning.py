@@ -25,7 +25,7 @@ from scheduler.content import (
     resolve,
 )
 from scheduler.diagnostics import Finding, Severity, has_errors, sort_findings
-from scheduler.lines import Line, Lines, PostContext
+from scheduler.lines import TEMPLATE_SUFFIX, Line, Lines, PostContext
 from scheduler.links import UntrackableURL, track
 from scheduler.networks import check as check_network
 from scheduler.timezones import Localized, apply_offset
@@ -130,15 +130,17 @@ def plan(content: Content, lines: Lines, now: datetime, selection: Selection = A
     """
     posts: list[PlannedPost] = []
     findings: list[Finding] = []
-    phrases: dict[tuple[str, str], Mapping[str, str]] = {}  # (network, locale): merged once
+    memo = _Memo()
     for story in content.stories.values():
         if not selection.wants("stories", story.id):
             continue
-        posts.extend(_plan_story(story, content, lines, now, selection, findings, phrases))
+        posts.extend(_plan_story(story, content, lines, now, selection, findings, memo))
     posts.sort(key=lambda p: (p.due_utc, p.post_id))
     for post in posts:
         findings.extend(f for f in post.findings if _plan_level(f))
     findings.extend(_grouped_template_findings(posts))
+    if selection == ALL:
+        findings.extend(_unused_template_findings(lines, memo))
     return Plan(
         posts=tuple(posts),
         findings=tuple(sort_findings(findings)),
@@ -155,7 +157,7 @@ def _plan_story(
     now: datetime,
     selection: Selection,
     findings: list[Finding],
-    phrases: dict[tuple[str, str], Mapping[str, str]],
+    memo: _Memo,
 ) -> list[PlannedPost]:
     """One story's posts. What does not depend on the network (the due instant) or on the
     beat (the resolved text) is computed once and shared, which is most of planning's work."""
@@ -196,8 +198,8 @@ def _plan_story(
                 if slot not in instants:
                     instants[slot] = apply_offset(story.launch, beat.offset, market.timezone)
                 voice = (network, market.locale)
-                if voice not in phrases:
-                    phrases[voice] = line.phrases_for(market.locale)
+                if voice not in memo.phrases:
+                    memo.phrases[voice] = line.phrases_for(market.locale)
                 posts.append(
                     _plan_post(
                         story,
@@ -206,12 +208,50 @@ def _plan_story(
                         market,
                         account,
                         resolved[key],
-                        _Slot(instants[slot], phrases[voice]),
+                        _Slot(instants[slot], memo.phrases[voice]),
                         lines,
                         now,
+                        memo,
                     )
                 )
     return posts
+
+
+@dataclass(slots=True)
+class _Memo:
+    """What planning learns once and reuses: merged phrases, and which templates it rendered
+    (with one real context per network, to try the templates no story uses yet)."""
+
+    phrases: dict[tuple[str, str], Mapping[str, str]] = field(default_factory=dict)
+    rendered: set[str] = field(default_factory=set)
+    specimens: dict[str, tuple[PostContext, str | None]] = field(default_factory=dict)
+
+
+def _unused_template_findings(lines: Lines, memo: _Memo) -> list[Finding]:
+    """Render every template no post used with a real context of its network, so a mistake in
+    it shows now, not the day a story first needs it. Its findings are warnings: no post is
+    broken yet."""
+    out: list[Finding] = []
+    for name, display in sorted(lines.sources.items()):
+        network, _, file = name.partition("/")
+        if display in memo.rendered or network not in memo.specimens:
+            continue
+        ctx, link = memo.specimens[network]
+        beat = file.removesuffix(TEMPLATE_SUFFIX)
+        if lines.template_name(network, beat) != name:
+            continue
+        draft = lines.render(replace(ctx, beat=beat), tracked_link=link)
+        out.extend(
+            replace(
+                f,
+                severity=Severity.WARNING,
+                message=f"{f.message.split(' (rendering ', 1)[0]} (no story uses this "
+                f"template yet; tried with the context of {ctx.story}/{ctx.beat}/"
+                f"{ctx.network}/{ctx.market} as beat {beat!r})",
+            )
+            for f in draft.findings
+        )
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +272,7 @@ def _plan_post(
     slot: _Slot,
     lines: Lines,
     now: datetime,
+    memo: _Memo,
 ) -> PlannedPost:
     network = line.network
     pid = post_id(story.id, beat.name, network, market.code)
@@ -277,6 +318,8 @@ def _plan_post(
         phrases=slot.phrases,
     )
     draft = lines.render(ctx, tracked_link=link)
+    memo.rendered.add(draft.template)
+    memo.specimens.setdefault(network, (ctx, link))
     findings.extend(draft.findings)
     if draft.ok:
         where = story.pos("story")

@@ -228,3 +228,15 @@ def test_a_network_without_an_editorial_line_is_an_error(
     s = story(networks=("x", "bluesky"))
     result = plan(content(s), lines, NOW)
     assert "no-line" in {f.code for f in result.findings}
+
+
+def test_a_template_no_story_uses_yet_is_tried_and_its_mistakes_are_warnings(
+    content: MakeContent, make_lines: Callable[..., Lines]
+) -> None:
+    lines = make_lines({"x/countdown.j2": "{{ headline }}\n{{ countdown_text }}"})
+    result = plan(content(), lines, NOW)
+    (finding,) = [f for f in result.findings if f.code == "template-undefined"]
+    assert finding.severity == "warning"
+    assert finding.file.endswith("x/countdown.j2") and finding.line == 2
+    assert "no story uses this template yet" in finding.message
+    assert result.ok
