@@ -100,17 +100,8 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def to_db(dt: datetime | None) -> datetime | None:
-    """Aware -> naive UTC, the form stored in every datetime column."""
-    if dt is None:
-        return None
-    if dt.tzinfo is None:
-        raise ValueError("naive datetime given where an aware one is required")
-    return dt.astimezone(UTC).replace(tzinfo=None)
-
-
 def from_db(dt: datetime | None) -> datetime | None:
-    """Naive UTC (as stored) -> aware UTC."""
+    """A stored datetime -> aware UTC (SQLite may hand back a naive UTC value)."""
     if dt is None:
         return None
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)

@@ -1,7 +1,8 @@
 """The calendar's tables: one ``Post`` row per post id, one ``Attempt`` row per try.
 
-Datetimes are stored as naive UTC (SQLite keeps no zone); :mod:`scheduler.store` converts to
-aware UTC at its boundary, so nothing else ever sees a naive datetime.
+Datetime columns are ``timestamp with time zone`` (SQLModel's default): PostgreSQL keeps the
+instant, SQLite keeps the text with its offset. Every value written is aware UTC, and
+:func:`scheduler.db.from_db` normalises what comes back, so no naive datetime escapes.
 """
 
 from __future__ import annotations
