@@ -17,8 +17,12 @@ NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
-def sample() -> Plan:
-    settings = Settings(content_dir=ROOT / "content", lines_dir=ROOT / "editorial_lines")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Plan:
+    settings = Settings(
+        content_dir=ROOT / "content",
+        lines_dir=ROOT / "editorial_lines",
+        data_dir=tmp_path_factory.mktemp("data"),
+    )
     return load_plan(settings, NOW)
 
 
@@ -53,13 +57,17 @@ def test_youtube_posts_have_a_title(sample: Plan) -> None:
     assert youtube and all(p.title and len(p.title) <= 100 for p in youtube)
 
 
-def test_an_unknown_story_is_not_found_with_close_matches() -> None:
-    settings = Settings(content_dir=ROOT / "content", lines_dir=ROOT / "editorial_lines")
+def test_an_unknown_story_is_not_found_with_close_matches(tmp_path: Path) -> None:
+    settings = Settings(
+        content_dir=ROOT / "content", lines_dir=ROOT / "editorial_lines", data_dir=tmp_path
+    )
     with pytest.raises(NotFound, match="did you mean: aurora-launch"):
         load_plan(settings, NOW, Selection(stories=frozenset({"aurora-lanch"})))
 
 
-def test_the_pipeline_keeps_the_database_broker_and_http_out_of_its_imports() -> None:
+def test_the_pipeline_keeps_the_database_broker_and_http_out_of_its_imports(
+    tmp_path: Path,
+) -> None:
     import subprocess
     import sys
 
@@ -70,7 +78,8 @@ def test_the_pipeline_keeps_the_database_broker_and_http_out_of_its_imports() ->
         "from scheduler.config import Settings\n"
         "from scheduler.pipeline import load_plan\n"
         f"load_plan(Settings(content_dir=Path({str(ROOT / 'content')!r}), "
-        f"lines_dir=Path({str(ROOT / 'editorial_lines')!r})), datetime.now(UTC))\n"
+        f"lines_dir=Path({str(ROOT / 'editorial_lines')!r}), data_dir=Path({str(tmp_path)!r})),"
+        " datetime.now(UTC))\n"
         "heavy = {'sqlalchemy', 'sqlmodel', 'celery', 'kombu', 'httpx'} & set(sys.modules)\n"
         "print(sorted(heavy))\n"
     )
