@@ -643,6 +643,7 @@ def _event_line(event: Any) -> str:
 def run_command(settings: Settings, concurrency: int, demo: bool) -> None:
     """Upgrade the database, sync the content, then run a worker with its dispatcher,
     printing each post as it goes out. Ctrl-C stops it cleanly."""
+    import contextlib
     import os
     import signal
     import subprocess
@@ -697,6 +698,11 @@ def run_command(settings: Settings, concurrency: int, demo: bool) -> None:
             cwd=root,
             start_new_session=True,  # Ctrl-C reaches us only; we stop the worker warmly
         )
+
+        def stop_on_term(_signum: int, _frame: Any) -> None:
+            raise KeyboardInterrupt  # `kill <pid>` stops as cleanly as Ctrl-C
+
+        signal.signal(signal.SIGTERM, stop_on_term)
         try:
             while proc.poll() is None:
                 for event in events_since(engine, since):
@@ -706,16 +712,14 @@ def run_command(settings: Settings, concurrency: int, demo: bool) -> None:
             fail(f"the worker stopped (exit {proc.returncode}); see {log_path}")
         except KeyboardInterrupt:
             click.echo("\nstopping: finishing the posts in flight…", err=True)
-            proc.send_signal(signal.SIGTERM)
-            try:
+            proc.send_signal(signal.SIGTERM)  # Celery's warm shutdown
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
             click.echo("stopped", err=True)
         finally:
-            if proc.poll() is None:
-                proc.kill()
+            if proc.poll() is None:  # whatever happened to us, leave no worker behind
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
 
 
