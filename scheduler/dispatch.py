@@ -85,6 +85,8 @@ DEFAULT_MAX_LATENESS: Mapping[str, timedelta] = MappingProxyType(
     }
 )
 FALLBACK_MAX_LATENESS = timedelta(hours=6)
+#: A claim this young needs no second check before the network call: ``begin`` just made it.
+FRESH_CLAIM = timedelta(milliseconds=500)
 
 #: Minimum seconds between two posts of one account, per network, so a burst (a launch at 09:00
 #: in every market) stays inside the network's posting limits. Only networks actually reached
@@ -180,6 +182,7 @@ class _Claim:
     row: RowMapping
     token: str
     attempt_id: int
+    began: datetime  # the dispatcher clock at the guarded update
     started: float = field(default_factory=time.monotonic)
 
 
@@ -486,20 +489,28 @@ class Dispatcher:
     # --- publishing ----------------------------------------------------------------------------
 
     def publish(self, post_id: str, token: str | None = None) -> str:
-        """Publish one claimed post; returns what happened (for the worker log)."""
-        row = self._read(post_id)
-        if row is None:
-            return "missing"
-        token = token or row["attempt_token"]
-        if token is None:
-            return "not claimed"
-        if row["status"] == S.RECONCILING and row["attempt_token"] == token:
+        """Publish one claimed post; returns what happened (for the worker log).
+
+        The common path tries the guarded ``queued -> publishing`` first and reads nothing
+        else: a publish costs one transaction to start and one to record the outcome."""
+        if token is None:  # a hand-sent task: whatever claim the row holds now
+            row = self._read(post_id)
+            token = row["attempt_token"] if row is not None else None
+            if token is None:
+                return "not claimed"
+        claim = self.begin(post_id, token)
+        if claim is None:
+            row = self._read(post_id)
+            if row is None:
+                return "missing"
+            if row["status"] != S.RECONCILING or row["attempt_token"] != token:
+                return "duplicate"
             outcome = self.reconcile(post_id, token)
             if outcome != S.QUEUED:
                 return outcome
-        claim = self.begin(post_id, token)
-        if claim is None:
-            return "duplicate"
+            claim = self.begin(post_id, token)
+            if claim is None:
+                return "duplicate"
         return self.send(claim)
 
     def begin(self, post_id: str, token: str) -> _Claim | None:
@@ -538,7 +549,7 @@ class Dispatcher:
                 )
                 .returning(ATTEMPT.c.id)
             ).scalar_one()
-        return _Claim(row=row, token=token, attempt_id=attempt_id)
+        return _Claim(row=row, token=token, attempt_id=attempt_id, began=now)
 
     def _mine(self, post_id: str, token: str, state: str = S.PUBLISHING) -> list[Any]:
         return [
@@ -567,10 +578,12 @@ class Dispatcher:
             return self._fail(claim, str(exc), outcome="config")
         post = outgoing(row, self.settings)
 
-        # The zombie check: extend the lease only if the token is still ours and the lease has
-        # not run out. A worker paused past its lease loses here and sends nothing.
+        # The zombie check. The guarded update of ``begin`` was the conditional update right
+        # before the call; if time passed since (a slow route, a paused process), check again:
+        # extend the lease only if the token is still ours and the lease has not run out. A
+        # worker paused past its lease loses here and sends nothing.
         now = self._now()
-        still_mine = self._update(
+        still_mine = now - claim.began < FRESH_CLAIM or self._update(
             [*self._mine(post_id, token), POST.c.lease_until >= _utc(now)],
             lease_until=_utc(now + self.policy.lease),
         )
@@ -774,7 +787,7 @@ class Dispatcher:
                 )
                 .returning(ATTEMPT.c.id)
             ).scalar_one()
-        claim = _Claim(row=row, token=token, attempt_id=attempt_id)
+        claim = _Claim(row=row, token=token, attempt_id=attempt_id, began=now)
         post = outgoing(row, self.settings)
         try:
             route = self.registry.route(row["network"], row["account"])
