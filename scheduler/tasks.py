@@ -9,7 +9,8 @@ The settings chosen here are explained in docs/operations.md.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+import time
+from datetime import datetime, timedelta
 from typing import Any
 
 from celery import Celery
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 #: The Redis/SQS visibility timeout: far above the lease (60 s) and any task run time, so an
 #: unacknowledged message is never redelivered while its worker still runs it (celery#2599).
 VISIBILITY_TIMEOUT = 3600
+#: How often a worker of the embedded broker deletes messages delivered over an hour ago.
+SWEEP_EVERY_S = 300.0
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
@@ -71,11 +74,33 @@ class EmbeddedBrokerChannel(SQLChannel):
     ``synchronous=NORMAL`` (a commit without an fsync: 30 ms -> 0.1 ms per message) and a busy
     timeout, so worker processes sharing the file wait for each other instead of failing."""
 
+    _last_sweep = 0.0
+
     def _engine_from_config(self) -> Engine:
         engine: Engine = super()._engine_from_config()  # type: ignore[no-untyped-call]
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", sqlite_pragmas)
         return engine
+
+    def _get(self, queue: str, timeout: Any = None) -> Any:
+        if time.monotonic() - self._last_sweep > SWEEP_EVERY_S:
+            self._last_sweep = time.monotonic()
+            self.sweep()
+        return super()._get(queue)  # type: ignore[no-untyped-call]
+
+    def sweep(self, older_than: timedelta = timedelta(hours=1)) -> int:
+        """Delete delivered messages. kombu keeps every message it hands out (``visible`` set
+        to false, ``timestamp`` to the local time of delivery) and never deletes it: at one
+        tick a second the embedded broker would grow by 86,400 rows a day."""
+        cls = self.message_cls
+        cutoff = datetime.now() - older_than  # kombu stores naive local time
+        deleted: int = (
+            self.session.query(cls)
+            .filter(cls.visible.is_(False), cls.sent_at < cutoff)
+            .delete(synchronize_session=False)
+        )
+        self.session.commit()
+        return deleted
 
 
 class EmbeddedBroker(SQLTransport):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
+
+import pytest
 
 from scheduler.config import Settings
 from scheduler.tasks import VISIBILITY_TIMEOUT, celery_config, make_app
@@ -75,3 +78,19 @@ def test_the_worker_module_exposes_the_one_app():
 
     assert worker.app is tasks.app
     assert {"storyline.tick", "storyline.publish"} <= set(worker.app.tasks)
+
+
+# kombu's own SQLAlchemy models use `noload`, deprecated by SQLAlchemy 2.1 (not our code).
+@pytest.mark.filterwarnings("ignore:The ``noload`` loader strategy is deprecated")
+def test_the_embedded_broker_forgets_messages_delivered_long_ago(tmp_path):
+    app = make_app(Settings.from_env({"STORYLINE_DATA_DIR": str(tmp_path)}))
+    with app.connection_for_write() as conn:
+        queue = conn.SimpleQueue("sweep-test")
+        queue.put({"n": 1})
+        queue.put({"n": 2})
+        queue.get(timeout=5).ack()
+        channel = conn.default_channel
+        assert channel.sweep(older_than=timedelta(hours=1)) == 0  # delivered just now: kept
+        assert channel.sweep(older_than=timedelta(seconds=-1)) == 1  # only the delivered one
+        assert queue.qsize() == 1
+        queue.close()
