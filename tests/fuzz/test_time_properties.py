@@ -14,6 +14,7 @@ jumped at midnight), Dublin (negative DST in the tz source), Kathmandu (+5:45).
 from __future__ import annotations
 
 import functools
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -25,7 +26,9 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scheduler.content import Launch, Offset
+from scheduler.content import Launch, Offset, load_content
+from scheduler.lines import Lines, load_lines
+from scheduler.planning import plan
 from scheduler.timezones import apply_offset, in_zone, localize
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -226,3 +229,67 @@ def test_any_wall_time_maps_to_the_instant_the_policy_names(zone: str, naive: da
     got = localize(naive, zone)
     assert got.utc == expected
     assert got.note == (None if kind == "normal" else kind)
+
+
+# --- the same policy through the whole pipeline: content -> lines -> planning -----------------
+
+
+@pytest.fixture(scope="module")
+def lines() -> Lines:
+    return load_lines(ROOT / "editorial_lines", eager=False)
+
+
+def _markets_yaml() -> str:
+    entries = [
+        f"  m{i}: {{name: M{i}, timezone: {zone}, locale: en, accounts: {{x: {{handle: B{i}}}}}}}"
+        for i, zone in enumerate(ZONES)
+    ]
+    return "markets:\n" + "\n".join(entries) + "\n"
+
+
+def _odd_reveals() -> list[datetime]:
+    """Reveals on a gap or overlap, and 7 days after one (so that the teaser is on it)."""
+    odd = {
+        naive + timedelta(days=days)
+        for zone in ZONES
+        for naive, kind, _ in cases(zone, 2027)
+        if kind != "normal"
+        for days in (0, 7)
+    }
+    return sorted(d for d in odd if d.year == 2027 and d >= datetime(2027, 1, 8))
+
+
+@given(
+    reveal=st.one_of(
+        st.datetimes(min_value=datetime(2027, 1, 8), max_value=datetime(2027, 12, 31)).map(
+            lambda d: d.replace(second=0, microsecond=0)
+        ),
+        st.deferred(lambda: st.sampled_from(_odd_reveals())),
+    )
+)
+def test_a_planned_teaser_is_seven_calendar_days_before_the_reveal_in_every_market(
+    reveal: datetime, lines: Lines
+) -> None:
+    with tempfile.TemporaryDirectory(prefix="sl-dst-") as name:
+        root = Path(name)
+        (root / "stories").mkdir()
+        (root / "markets.yaml").write_text(_markets_yaml(), encoding="utf-8")
+        (root / "stories" / "arc.yaml").write_text(
+            f"status: approved\nlaunch: {reveal:%Y-%m-%d %H:%M}\nnetworks: [x]\n"
+            "beats: {teaser: -7d, reveal: 0}\nstory: {headline: Soon}\n",
+            encoding="utf-8",
+        )
+        content = load_content(root, networks=tuple(lines.lines))
+        assert not [f for f in content.findings if f.is_error], content.findings
+        planned = plan(content, lines, datetime(2026, 1, 1, tzinfo=UTC))
+    due = {(p.beat, p.timezone): p for p in planned.posts}
+    assert len(due) == 2 * len(ZONES)
+    for zone in ZONES:
+        for beat, wall in (("reveal", reveal), ("teaser", reveal - timedelta(days=7))):
+            post = due[(beat, zone)]
+            kind, expected = classify(wall, zone)
+            assert post.due_utc == expected, (beat, zone)
+            if kind != "nonexistent":
+                assert post.due_local.replace(tzinfo=None) == wall, (beat, zone)
+            codes = {f.code for f in post.findings}
+            assert (f"time-{kind}" in codes) is (kind != "normal"), (beat, zone, codes)
