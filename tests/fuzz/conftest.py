@@ -25,9 +25,9 @@ from hypothesis import HealthCheck, settings
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # fuzz_strategies.py lives next to this file
 
-#: Examples per fuzz test in the default profile: 3 x 50 + 5 -> a few hundred cases in total.
+#: Examples per Hypothesis test in the default profile: 4 x 50 + 5 -> a few hundred in total.
 DEFAULT_EXAMPLES = 50
-#: Examples per fuzz test at night: 3 x 3,500 + 350 (the CLI test runs a tenth) >= 10,000.
+#: Examples per Hypothesis test at night: 4 x 3,500 + 350 (the CLI test runs a tenth) >= 10,000.
 NIGHTLY_EXAMPLES = 3_500
 
 _BASE = settings(
