@@ -1,0 +1,97 @@
+"""The shortcuts taken for speed give exactly the answers of the slow, obvious computation.
+
+X lengths skip twitter-text's emoji expression where no emoji can start and its URL extractor
+where no top-level domain can start; link spans skip the extractor the same way; banned words
+are screened by one alternation before the per-term search. Each is held here to the
+reference computation on generated texts.
+"""
+
+from __future__ import annotations
+
+import pytest
+import regex
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from twitter_text import extract_urls_with_indices, parse_tweet
+
+from scheduler import links, networks
+
+_PIECES = st.one_of(
+    st.text(st.characters(codec="utf-8"), max_size=12),
+    st.sampled_from(
+        [
+            "👀",
+            "👍🏽",
+            "👨‍👩‍👧‍👦",
+            "#️⃣",
+            "1\u20e3",
+            "©",
+            "©\ufe0f",
+            "🇫🇷",
+            "\u200d",
+            "\ufe0f",
+            "新车",
+            " https://brand.example/suv?x=1 ",
+            "www.example.org/a",
+            "brand.com",
+            ".中国",
+            "e.g. ",
+            "\r\n",
+            "e\u0301",
+            "#SUV @brand",
+        ]
+    ),
+)
+_TEXTS = st.lists(_PIECES, max_size=14).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TEXTS)
+def test_x_length_equals_parse_tweet_with_or_without_emoji(text: str) -> None:
+    assert networks.x_weighted_length(text) == parse_tweet(text).weightedLength
+
+
+def _reference_spans(text: str) -> list[tuple[int, int, str]]:
+    """url_spans as first written: scheme links, then every entity of the extractor."""
+    spans = list(links.url_spans(text, bare=False))
+    for entity in extract_urls_with_indices(text):
+        start, end = entity["indices"]
+        if not any(s <= start < e for s, e, _ in spans):
+            spans.append((start, end, entity["url"]))
+    return sorted(spans)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TEXTS)
+def test_link_spans_equal_the_extractor_everywhere(text: str) -> None:
+    assert links.url_spans(text) == _reference_spans(text)
+
+
+def test_a_text_without_a_dot_before_a_letter_has_no_bare_domain() -> None:
+    assert links.url_spans("Sept places. Voir https://brand.example/suv.") == [
+        (18, 43, "https://brand.example/suv")
+    ]
+
+
+_GRAPHEME = regex.compile(r"\X")
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TEXTS)
+def test_grapheme_count_equals_segmenting_the_text(text: str) -> None:
+    assert networks.graphemes(text) == len(_GRAPHEME.findall(text))
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TEXTS)
+def test_emoji_are_the_emoji_clusters_of_the_segmented_text(text: str) -> None:
+    expected = [cluster for cluster in _GRAPHEME.findall(text) if networks.is_emoji(cluster)]
+    assert networks.emoji_clusters(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [("a\r\nb", 3), ("e\u0301", 1), ("🇫🇷🇩🇪", 2), ("👍🏽", 1), ("\u1100\u1161", 1), ("é👀新", 3)],
+)
+def test_clusters_that_join_characters_are_counted_once(text: str, count: int) -> None:
+    assert networks.graphemes(text) == count
