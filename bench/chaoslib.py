@@ -51,8 +51,8 @@ from sqlalchemy import create_engine, func, insert, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from scheduler.db import make_engine
-from scheduler.models import Post
+from scheduler.db import from_db, make_engine
+from scheduler.models import Attempt, Post
 from scheduler.publishers.webhook import SIGNATURE_HEADER, verify
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,6 +61,7 @@ PG_ADMIN_URL = os.environ.get(
     "STORYLINE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 POST = Post.__table__  # type: ignore[attr-defined]
+ATTEMPT = Attempt.__table__  # type: ignore[attr-defined]
 
 #: States a post does not leave without an operator; anything else at the end is stuck.
 SETTLED = ("published", "failed", "needs_review", "cancelled")
@@ -587,6 +588,8 @@ class ChaosResult:
     logs: str = ""
     #: The machine's 1/5/15-minute load averages at the end: lateness means little without it.
     loadavg: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    #: Seconds each post left in flight by a dead or paused worker stayed stuck (sorted).
+    recoveries: list[float] = field(default_factory=list)
 
     @property
     def states(self) -> Counter[str]:
@@ -690,6 +693,14 @@ class ChaosResult:
                 "| seconds | "
                 + " | ".join(f"{percentile(lat, q):.2f}" for q in (50, 90, 99, 100))
                 + " |",
+            ]
+        rec = self.recoveries
+        if rec:
+            lines += [
+                "",
+                f"Posts left in flight by a killed or paused worker: {len(rec)}; settled by "
+                f"reconciliation after p50 {percentile(rec, 50):.1f} s, max {rec[-1]:.1f} s "
+                "(from the lost attempt's start; DESIGN §8 target: within 60 s).",
             ]
         ro = self.receiver_outcomes
         lines += [
@@ -818,6 +829,29 @@ def read_states(engine: Engine) -> dict[str, tuple[str, str | None]]:
     with engine.connect() as conn:
         rows = conn.execute(select(POST.c.post_id, POST.c.status, POST.c.status_reason)).all()
     return {r.post_id: (r.status, r.status_reason) for r in rows}
+
+
+def recovery_times(engine: Engine) -> list[float]:
+    """Seconds from the start of each attempt a worker never finished (SIGKILL, SIGSTOP past the
+    lease: the tick marks it ``worker_lost``) to the end of the reconciliation that settled it
+    (found, not found, cannot check): how long a post stays stuck (DESIGN §8: within 60 s)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                ATTEMPT.c.post_id, ATTEMPT.c.outcome, ATTEMPT.c.started_at, ATTEMPT.c.finished_at
+            ).order_by(ATTEMPT.c.post_id, ATTEMPT.c.id)
+        ).all()
+    out: list[float] = []
+    lost_since: dict[str, datetime] = {}
+    for r in rows:
+        started, finished = from_db(r.started_at), from_db(r.finished_at)
+        if r.outcome == "worker_lost" and started is not None:
+            lost_since.setdefault(r.post_id, started)
+        elif r.outcome in ("found", "not_found", "cannot_check") and finished is not None:
+            since = lost_since.pop(r.post_id, None)
+            if since is not None:
+                out.append((finished - since).total_seconds())
+    return sorted(out)
 
 
 def in_flight_worker_pids(engine: Engine) -> set[int]:
@@ -1016,6 +1050,7 @@ def run_chaos(
             time.sleep(0.5)
         time.sleep(1.0)  # late stragglers (a zombie waking up) would arrive now
         states = read_states(engine)
+        recoveries = recovery_times(engine)
         fleet.kill_all()
         time.sleep(0.2)
         accepted: dict[str, list[float]] = {}
@@ -1050,6 +1085,7 @@ def run_chaos(
             proxy_refused=proxy.refused if proxy else 0,
             logs=fleet.tails(),
             loadavg=os.getloadavg(),
+            recoveries=recoveries,
         )
     finally:
         if fleet is not None:

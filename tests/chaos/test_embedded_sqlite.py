@@ -36,3 +36,8 @@ def test_workers_were_killed_while_posts_were_due(sqlite_chaos: ChaosResult) -> 
     kills = [i.t for i in sqlite_chaos.injected if i.what.startswith("SIGKILL worker")]
     inside = [t for t in kills if s.lead <= t <= s.lead + s.spread]
     assert len(inside) >= 3, kills
+
+
+def test_a_post_stuck_by_a_dead_worker_is_recovered_within_60_s(sqlite_chaos: ChaosResult) -> None:
+    assert sqlite_chaos.recoveries, "no worker died mid-publish: the run proved nothing here"
+    assert sqlite_chaos.recoveries[-1] <= 60, sqlite_chaos.explain()

@@ -78,3 +78,11 @@ def test_the_receivers_misbehaved_in_every_way(postgres_chaos: ChaosResult) -> N
     for what in ("5xx", "429", "timeout", "dropped_response", "lookup_found", "lookup_absent"):
         assert seen[what] > 0, f"no {what}: {dict(seen)}"
     assert seen["bad_signature"] == 0 and seen["lookup_bad_signature"] == 0
+
+
+def test_a_post_stuck_by_a_dead_worker_is_recovered_within_60_s(
+    postgres_chaos: ChaosResult,
+) -> None:
+    """DESIGN §8: published, queued again or needs_review within 60 s of the lost attempt."""
+    assert postgres_chaos.recoveries, "no worker died mid-publish: the run proved nothing here"
+    assert postgres_chaos.recoveries[-1] <= 60, postgres_chaos.explain()
