@@ -48,7 +48,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from sqlalchemy import create_engine, func, insert, select, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from scheduler.db import from_db, make_engine
@@ -947,10 +947,14 @@ def run_chaos(
             stack.callback(r.close)
         if s.backend == "postgres":
             db_name, direct_url = stack.enter_context(pg_database())
-            proxy = TcpProxy(("127.0.0.1", 5432))
+            server = make_url(direct_url)
+            proxy = TcpProxy((server.host or "127.0.0.1", server.port or 5432))
             proxy.start()
             stack.callback(proxy.close)
-            worker_db_url = direct_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
+            # The workers (only they) reach the server through the proxy the outage pauses.
+            worker_db_url = server.set(host="127.0.0.1", port=proxy.port).render_as_string(
+                hide_password=False
+            )
             redis = PrivateRedis(data_dir)
             redis.start()
             stack.callback(redis.kill)

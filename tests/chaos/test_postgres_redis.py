@@ -73,6 +73,13 @@ def test_every_process_and_database_fault_was_injected(postgres_chaos: ChaosResu
     assert kills >= 5
 
 
+def test_the_workers_reached_the_database_only_through_the_proxy_that_failed(
+    postgres_chaos: ChaosResult,
+) -> None:
+    """The outage is real only if the workers tried, and were refused, while it lasted."""
+    assert postgres_chaos.proxy_refused > 0
+
+
 def test_the_receivers_misbehaved_in_every_way(postgres_chaos: ChaosResult) -> None:
     seen = postgres_chaos.receiver_outcomes
     for what in ("5xx", "429", "timeout", "dropped_response", "lookup_found", "lookup_absent"):
