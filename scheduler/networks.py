@@ -13,6 +13,7 @@ Pure: no I/O, no clock. Findings carry the position the caller passes in.
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib
 import unicodedata
 from collections.abc import Collection, Mapping, Sequence
@@ -354,8 +355,45 @@ def _x_emoji(text: str) -> dict[int, int]:
     return found
 
 
+#: X lengths known without counting: text key -> weighted length. Seeded by the I/O edge
+#: from a cache kept between runs (see ``scheduler.pipeline``), so a repeat preview of
+#: unchanged posts never imports twitter-text; every length counted here is added.
+_X_KNOWN: dict[str, int] = {}
+#: The keys of ``_X_KNOWN`` counted by this process (what the cache does not hold yet).
+_X_COUNTED: list[str] = []
+
+
+def x_text_key(text: str) -> str:
+    """The key of a text among known X lengths: its SHA-256, never the text itself."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def remember_x_lengths(known: Mapping[str, int]) -> None:
+    """Take ``known`` (text key -> weighted length) as already counted."""
+    _X_KNOWN.update(known)
+
+
+def counted_x_lengths() -> dict[str, int]:
+    """The X lengths this process counted itself, by text key, oldest first."""
+    return {key: _X_KNOWN[key] for key in _X_COUNTED if key in _X_KNOWN}
+
+
 def x_weighted_length(text: str) -> int:
     """X's weighted length, exactly ``twitter_text.parse_tweet(text).weightedLength``.
+
+    A text whose length is known (counted before, or seeded by :func:`remember_x_lengths`)
+    is not counted again.
+    """
+    key = x_text_key(text)
+    known = _X_KNOWN.get(key)
+    if known is None:
+        known = _X_KNOWN[key] = _count_x_weighted_length(text)
+        _X_COUNTED.append(key)
+    return known
+
+
+def _count_x_weighted_length(text: str) -> int:
+    """X's weighted length, counted.
 
     ``parse_tweet`` runs twitter-text's emoji expression at every position of every text,
     which costs milliseconds a post in Python; validating a year of content measures tens of

@@ -9,10 +9,16 @@ no broker, no HTTP client): ``storyline preview`` must start fast.
 from __future__ import annotations
 
 import difflib
+import functools
+import hashlib
+import importlib.util
+import json
+import os
 from dataclasses import replace
 from datetime import datetime
-from pathlib import PurePath
+from pathlib import Path, PurePath
 
+from scheduler import networks
 from scheduler.config import Settings
 from scheduler.content import Content, load_content
 from scheduler.diagnostics import sort_findings
@@ -40,9 +46,76 @@ def load_plan(settings: Settings, now: datetime, selection: Selection = ALL) -> 
     )
     content = load_content(settings.content_dir, networks=tuple(lines.lines))
     _check_selection(selection, content, lines)
+    x_cache = settings.data_dir / "cache" / X_LENGTHS_FILE
+    networks.remember_x_lengths(_read_x_lengths(x_cache))
     planned = plan(content, lines, now, selection)
+    _write_x_lengths(x_cache)
     findings = sort_findings((*lines.findings, *content.findings, *planned.findings))
     return replace(planned, findings=tuple(findings))
+
+
+#: X weighted lengths kept between runs, under ``<data dir>/cache/``.
+X_LENGTHS_FILE = "x-lengths.json"
+#: Most lengths kept: a year of content's X posts, a few hundred kilobytes.
+X_LENGTHS_MAX = 20_000
+
+
+@functools.cache
+def _x_cache_version() -> str:
+    """What a cached X length depends on: the installed twitter-text and our counting code.
+
+    Found without importing twitter-text (sparing that import is the cache's whole point):
+    the release named by its ``dist-info`` folder, and the name, size and modification time
+    of each of its files, so an upgrade or a local change empties the cache.
+    """
+    spec = importlib.util.find_spec("twitter_text")
+    if spec is None or not spec.submodule_search_locations:
+        return "twitter-text missing"
+    package = Path(next(iter(spec.submodule_search_locations)))
+    releases = sorted(p.name for p in package.parent.glob("twitter_text_parser-*.dist-info"))
+    files = hashlib.sha256()
+    for file in sorted(package.rglob("*")):
+        if file.is_file() and "__pycache__" not in file.parts:
+            stat = file.stat()
+            files.update(f"{file.relative_to(package)}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+    code = hashlib.sha256(Path(networks.__file__).read_bytes()).hexdigest()[:16]
+    return f"{','.join(releases)} files {files.hexdigest()[:16]}; networks.py {code}"
+
+
+def _read_x_lengths(path: Path) -> dict[str, int]:
+    """The cached X lengths, or none when the cache is missing, unreadable or stale."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("version") != _x_cache_version():
+        return {}
+    lengths = data.get("lengths")
+    if not isinstance(lengths, dict):
+        return {}
+    return {
+        key: value
+        for key, value in lengths.items()
+        if isinstance(key, str) and isinstance(value, int) and not isinstance(value, bool)
+    }
+
+
+def _write_x_lengths(path: Path) -> None:
+    """Add the X lengths counted by this run to the cache (newest kept); best effort only:
+    a read-only data dir costs the next run its counting, nothing else."""
+    counted = networks.counted_x_lengths()
+    if not counted:
+        return
+    merged = {**_read_x_lengths(path), **counted}
+    kept = dict(list(merged.items())[-X_LENGTHS_MAX:])
+    payload = json.dumps({"version": _x_cache_version(), "lengths": kept}, separators=(",", ":"))
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(payload, encoding="utf-8")
+        temporary.replace(path)
+    except OSError:
+        temporary.unlink(missing_ok=True)
 
 
 def _check_selection(selection: Selection, content: Content, lines: Lines) -> None:
