@@ -739,7 +739,14 @@ class Dispatcher:
     def _reconcile_after_lost_response(
         self, claim: _Claim, route: Route, post: OutgoingPost, exc: Transient
     ) -> str:
-        """The request may have reached the network: look before any resend (DESIGN §6)."""
+        """The request may have reached the network: look before any resend (DESIGN §6).
+
+        ``find`` gets the post as it is *now* in the calendar: the publisher may have
+        checkpointed an upload session or a container id during the call that lost its answer.
+        """
+        row = self._read(post.post_id)
+        if row is not None:
+            post = outgoing(row, self.settings)
         try:
             found = route.publisher.find(post, route.credentials)
         except PublishError as check:
