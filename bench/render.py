@@ -7,7 +7,9 @@ by the sample brand's real editorial lines. Then, in the same run:
 * **pipeline**: ``load_plan`` — read every YAML file, resolve translations and overrides, track
   links, render each post in the sandbox with its budget, check it against the network's
   limits and the line's voice rules, compute its due instant — in a fresh subprocess, which
-  also reports its peak RSS (``resource.getrusage``);
+  also reports its peak RSS (``resource.getrusage``), with an empty data dir: no compiled
+  template and no X length cached by an earlier run (every X post is counted with
+  twitter-text, whose import is part of the time);
 * **raw Jinja**: the same templates, compiled once by a plain ``jinja2.Environment``, rendered
   with the very same context of every post, and nothing else;
 * **sandboxed render only**: our ``Lines.render`` on those contexts (the sandbox and budget's
@@ -147,7 +149,9 @@ def _child(content: str) -> None:
     from scheduler.config import Settings
     from scheduler.pipeline import load_plan
 
-    settings = Settings(content_dir=Path(content), lines_dir=LINES_DIR)
+    # A data dir of its own, empty: no compiled template nor X length from an earlier run.
+    data_dir = Path(content).parent / "data"
+    settings = Settings(content_dir=Path(content), lines_dir=LINES_DIR, data_dir=data_dir)
     started = time.perf_counter()
     result = load_plan(settings, datetime(2026, 11, 28, tzinfo=UTC))
     seconds = time.perf_counter() - started
@@ -193,16 +197,20 @@ def _contexts(content: Path) -> list[tuple[str, dict[str, Any], Any]]:
         return original(self, ctx, tracked_link)
 
     # Recording needs the contexts only: the checks are timed in the child, not here.
-    saved = planning.check_network, planning.check_voice
-    planning.check_network = planning.check_voice = lambda *a, **k: []  # type: ignore[assignment]
+    checks = ("check_network", "check_voice")
+    saved = {name: getattr(planning, name) for name in checks}
+    for name in checks:
+        setattr(planning, name, lambda *a, **k: [])
     Lines.render = recording  # type: ignore[method-assign]
     try:
         load_plan(
-            Settings(content_dir=content, lines_dir=LINES_DIR), datetime(2026, 11, 28, tzinfo=UTC)
+            Settings(content_dir=content, lines_dir=LINES_DIR, data_dir=content.parent / "data"),
+            datetime(2026, 11, 28, tzinfo=UTC),
         )
     finally:
         Lines.render = original  # type: ignore[method-assign]
-        planning.check_network, planning.check_voice = saved
+        for name, check in saved.items():
+            setattr(planning, name, check)
     return recorded
 
 

@@ -46,24 +46,33 @@ class UntrackableURL(ValueError):
     """A link that is not an absolute http(s) URL, so it cannot carry UTM parameters."""
 
 
+@functools.lru_cache(maxsize=4096)
 def _encode(value: str) -> str:
     return quote(value, safe="")
 
 
 def track(url: str, *, network: str, campaign: str, post_id: str, medium: str = "social") -> str:
     """``url`` with the UTM parameters of this post added; existing parameters are kept."""
+    base, query, fragment, present, untouched = _split_for_tracking(url)
+    wanted = zip(UTM_KEYS, (network, medium, campaign, post_id), strict=True)
+    added = "&".join(f"{key}={_encode(value)}" for key, value in wanted if key not in present)
+    if not added:
+        return untouched
+    query = f"{query}&{added}" if query else added
+    return f"{base}?{query}#{fragment}" if fragment else f"{base}?{query}"
+
+
+@functools.lru_cache(maxsize=1024)
+def _split_for_tracking(url: str) -> tuple[str, str, str, frozenset[str], str]:
+    """What :func:`track` needs of a link, worked out once per link (a story's link is
+    tracked for every post): ``urlunsplit`` without query and fragment, the query, the
+    fragment, the parameter names present, and the link as ``urlunsplit`` writes it."""
     parts = urlsplit(url.strip())
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         raise UntrackableURL(f"cannot add tracking to {url!r}: not an absolute http(s) URL")
-    present = {key.lower() for key, _ in parse_qsl(parts.query, keep_blank_values=True)}
-    wanted = dict(zip(UTM_KEYS, (network, medium, campaign, post_id), strict=True))
-    added = "&".join(
-        f"{key}={_encode(value)}" for key, value in wanted.items() if key not in present
-    )
-    if not added:
-        return urlunsplit(parts)
-    query = f"{parts.query}&{added}" if parts.query else added
-    return urlunsplit(parts._replace(query=query))
+    present = frozenset(key.lower() for key, _ in parse_qsl(parts.query, keep_blank_values=True))
+    base = urlunsplit(parts._replace(query="", fragment=""))
+    return base, parts.query, parts.fragment, present, urlunsplit(parts)
 
 
 # A link with a scheme runs to the next space or quote; trailing sentence punctuation is not
@@ -105,7 +114,7 @@ def url_spans(text: str, *, bare: bool = True) -> list[tuple[int, int, str]]:
 def _url_spans(text: str, bare: bool) -> tuple[tuple[int, int, str], ...]:
     """:func:`url_spans`, remembered: a post's text is searched by several checks."""
     spans = []
-    for match in _SCHEME_URL.finditer(text):
+    for match in _SCHEME_URL.finditer(text) if "://" in text else ():
         url = _trim(match.group(0))
         if "://" in url and len(url) > url.index("://") + 3:
             spans.append((match.start(), match.start() + len(url), url))
@@ -125,6 +134,8 @@ def _may_hold_bare_domain(text: str, spans: list[tuple[int, int, str]]) -> bool:
     dropped) and cannot run into one (a host holds no "://"), so its top-level domain's dot
     is outside them too: without such a dot there is nothing to extract.
     """
+    if "." not in text:
+        return False
     return any(not any(s <= m.start() < e for s, e, _ in spans) for m in _DOT_WORD.finditer(text))
 
 

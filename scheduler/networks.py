@@ -463,10 +463,20 @@ _MENTION = regex.compile(r"(?<![\p{L}\p{N}_@/.])@(?P<user>[\p{L}\p{N}_.]+)")
 
 def hashtags_in(text: str) -> list[str]:
     """The hashtags written in ``text``, without their ``#``, in order."""
-    return [m.group("tag") for m in _HASHTAG.finditer(text)]
+    return list(_hashtags_in(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _hashtags_in(text: str) -> tuple[str, ...]:
+    """:func:`hashtags_in`, remembered: voice and the network both count a post's tags."""
+    if "#" not in text and "＃" not in text:
+        return ()
+    return tuple(m.group("tag") for m in _HASHTAG.finditer(text))
 
 
 def mentions_in(text: str) -> list[str]:
+    if "@" not in text:
+        return []
     return [m.group("user") for m in _MENTION.finditer(text)]
 
 

@@ -237,10 +237,21 @@ _FOLD_TABLE: Final = _FoldTable()
 
 
 def _folded(text: str) -> str:
-    """``text`` case- and accent-folded, character by character (see :func:`_fold`)."""
+    """``text`` case- and accent-folded, character by character (see :func:`_fold`).
+
+    Folding is per character, so a text folds line by line; posts share most of their
+    lines (headline, hook, phrases) across markets and networks, so each line folds once.
+    """
     if text.isascii():
         return text.lower()
-    return text.translate(_FOLD_TABLE)
+    return "\n".join(_folded_line(line) for line in text.split("\n"))
+
+
+@functools.lru_cache(maxsize=8192)
+def _folded_line(line: str) -> str:
+    if line.isascii():
+        return line.lower()
+    return line.translate(_FOLD_TABLE)
 
 
 def _fold(text: str) -> tuple[str, list[int]]:
@@ -365,6 +376,8 @@ def _check_signature(
     if not signature:
         message = "the line requires the market's claim, but this market has none"
         return [Finding.error(pos, "missing-signature", message)]
+    if signature in text:  # folding is per character: then the folded claim is in there too
+        return []
     wanted = " ".join(_folded(signature).split())
     if wanted in " ".join(_folded(text).split()):
         return []
@@ -391,7 +404,7 @@ def _check_counts(rules: VoiceRules, *, text: str, pos: Position) -> list[Findin
 def _check_link(policy: LinkPolicy, *, text: str, link: str | None, pos: Position) -> list[Finding]:
     if policy is LinkPolicy.INLINE:
         urls = [url for _, _, url in url_spans(text, bare=False)]
-        if link and not any(_same_link(url, link) for url in urls):
+        if link and not any(url == link or _same_link(url, link) for url in urls):
             message = f"the line puts links inline, but {link} is not in the text"
             return [Finding.error(pos, "link-missing", message)]
         return []

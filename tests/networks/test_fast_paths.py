@@ -8,6 +8,8 @@ reference computation on generated texts.
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
+
 import pytest
 import regex
 from hypothesis import given, settings
@@ -95,3 +97,37 @@ def test_emoji_are_the_emoji_clusters_of_the_segmented_text(text: str) -> None:
 )
 def test_clusters_that_join_characters_are_counted_once(text: str, count: int) -> None:
     assert networks.graphemes(text) == count
+
+
+def _reference_track(url: str, network: str, campaign: str, post_id: str) -> str:
+    """links.track as first written: split, add what is missing, unsplit."""
+    parts = urlsplit(url.strip())
+    present = {key.lower() for key, _ in parse_qsl(parts.query, keep_blank_values=True)}
+    wanted = dict(zip(links.UTM_KEYS, (network, "social", campaign, post_id), strict=True))
+    added = "&".join(
+        f"{key}={quote(value, safe='')}" for key, value in wanted.items() if key not in present
+    )
+    if not added:
+        return urlunsplit(parts)
+    query = f"{parts.query}&{added}" if parts.query else added
+    return urlunsplit(parts._replace(query=query))
+
+
+_URLS = st.builds(
+    lambda scheme, host, path, query, fragment: f"{scheme}://{host}{path}{query}{fragment}",
+    st.sampled_from(["http", "https", "HTTPS"]),
+    st.sampled_from(["brand.example", "Brand.COM:8080", "a.b.c"]),
+    st.sampled_from(["", "/", "/suv", "/a/b/"]),
+    st.sampled_from(["", "?", "?x=1", "?utm_source=mail", "?UTM_Campaign=p&y=", "?a=%20"]),
+    st.sampled_from(["", "#", "#top", "#a?b"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_URLS, st.text(max_size=8), st.text(max_size=8), st.text(max_size=12))
+def test_tracking_equals_splitting_and_unsplitting(
+    url: str, network: str, campaign: str, post_id: str
+) -> None:
+    assert links.track(
+        url, network=network, campaign=campaign, post_id=post_id
+    ) == _reference_track(url, network, campaign, post_id)
