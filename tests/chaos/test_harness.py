@@ -20,7 +20,9 @@ import pytest
 from bench.chaoslib import (
     ChaosResult,
     Faults,
+    Injected,
     Receiver,
+    Recovery,
     Scenario,
     TcpProxy,
     Verdict,
@@ -306,3 +308,14 @@ def test_a_timeout_fault_that_would_not_outlast_the_publishers_timeout_is_refuse
     too_short = Scenario(lease=6.0, faults=Faults(timeout_sleep=1.0))  # HTTP timeout is 2 s
     with pytest.raises(ValueError, match="must exceed the publisher's HTTP timeout"):
         run_chaos(too_short)
+
+
+def test_a_recovery_that_waited_for_the_database_is_told_apart() -> None:
+    result = result_of(v("published", 1))
+    result.injected = [
+        Injected(100.0, 1100.0, "PostgreSQL unreachable for 60 s"),
+        Injected(160.0, 1160.0, "PostgreSQL reachable again"),
+    ]
+    result.recoveries = [Recovery(1010.0, 6.0), Recovery(1170.0, 7.0), Recovery(1095.0, 70.0)]
+    assert [r.seconds for r in result.recoveries_outside_outage()] == [6.0, 7.0]
+    assert "1 of them were stuck across the database outage" in result.markdown()
