@@ -38,8 +38,9 @@ from jinja2 import (
     nodes,
 )
 from jinja2.bccache import BytecodeCache, FileSystemBytecodeCache
-from jinja2.environment import Environment, Template
+from jinja2.environment import Environment, Template, TemplateModule
 from jinja2.exceptions import SecurityError
+from jinja2.runtime import LoopContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from scheduler.content import Media
@@ -319,6 +320,11 @@ def _guard_format_filter(func: Callable[..., Any]) -> Callable[..., Any]:
     return guarded
 
 
+#: Objects whose public attributes the sandbox always allows (see ``_LineEnvironment.getattr``).
+_PLAIN_NAMESPACES = frozenset({LoopContext, TemplateModule})
+_MAPPING_PROXY_NAMES = frozenset(dir(MappingProxyType))
+
+
 class _LineEnvironment(ImmutableSandboxedEnvironment):
     """The sandbox with a budget: no internals, no mutation, no unbounded work or output."""
 
@@ -393,6 +399,29 @@ class _LineEnvironment(ImmutableSandboxedEnvironment):
                     raise BudgetExceeded("str.join would build a huge value")
                 args = (items, *args[1:])
         return _check_size(super().call(__context, __obj, *args, **kwargs))
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """The sandbox's ``getattr``, without its generic safety walk where the answer is
+        known: every template reads loop variables, macros and phrases on every post.
+
+        A public name of a loop or of an imported macro module is always safe (neither type
+        is internal nor a known mutable); a phrase is an item of a read-only mapping whose
+        name is not one of the mapping's own attributes. Anything else, the sandbox decides.
+        """
+        kind = type(obj)
+        if kind in _PLAIN_NAMESPACES and not attribute.startswith("_"):
+            try:
+                value = getattr(obj, attribute)
+            except AttributeError:
+                return super().getattr(obj, attribute)
+            wrapped = self.wrap_str_format(value)
+            return value if wrapped is None else wrapped
+        if kind is MappingProxyType and attribute not in _MAPPING_PROXY_NAMES:
+            try:
+                return obj[attribute]
+            except (TypeError, LookupError):
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
 
     def unsafe_undefined(self, obj: Any, attribute: str) -> Any:
         """Refuse at once: an unsafe attribute kept as an undefined inside a list (``map``)
