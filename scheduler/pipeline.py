@@ -24,7 +24,7 @@ from scheduler.content import Content, load_content
 from scheduler.diagnostics import sort_findings
 from scheduler.errors import ContentError, NotFound
 from scheduler.lines import Lines, load_lines
-from scheduler.planning import ALL, Plan, Selection, plan
+from scheduler.planning import ALL, Plan, Selection, paused_gc, plan
 
 
 def load_plan(settings: Settings, now: datetime, selection: Selection = ALL) -> Plan:
@@ -37,6 +37,11 @@ def load_plan(settings: Settings, now: datetime, selection: Selection = ALL) -> 
     not in the content), and a selected story that fails to load raises
     :class:`~scheduler.errors.ContentError` with its findings.
     """
+    with paused_gc():  # loading a year of YAML allocates as planning does
+        return _load_plan(settings, now, selection)
+
+
+def _load_plan(settings: Settings, now: datetime, selection: Selection) -> Plan:
     # Planning everything (validate, sync) compiles every template so none hides a syntax
     # error; a preview of some stories compiles only the templates it renders.
     lines = load_lines(

@@ -6,9 +6,11 @@ touches the database. The store compares these values with the calendar (``story
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
@@ -121,13 +123,38 @@ _TEMPLATE_CODE_PREFIX = "template-"
 PAST_DUE = "past-due"
 
 
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """Python's cyclic garbage collector off for the duration, as it was after.
+
+    Planning a year allocates hundreds of thousands of objects that live until the plan is
+    done (contexts, drafts, findings, posts), and makes almost no reference cycles (a few
+    hundred objects in 93,000 renders). With the collector on, every few thousand
+    allocations it walks the whole growing heap again: that costs the pipeline about 40% of
+    its time. Reference counting still frees everything else as it goes.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def plan(content: Content, lines: Lines, now: datetime, selection: Selection = ALL) -> Plan:
     """Stories x beats x networks x markets -> planned posts, rendered and checked.
 
     Drafts are planned too (``story_status`` says so): the store decides what a draft means.
     A market takes part on a network only if it has an account there. ``now`` only marks
     posts already due with an informational finding; the store decides what to do with them.
+    The cyclic garbage collector is paused meanwhile (see :func:`paused_gc`).
     """
+    with paused_gc():
+        return _plan(content, lines, now, selection)
+
+
+def _plan(content: Content, lines: Lines, now: datetime, selection: Selection) -> Plan:
     posts: list[PlannedPost] = []
     findings: list[Finding] = []
     memo = _Memo()
