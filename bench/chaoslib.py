@@ -744,6 +744,7 @@ class ChaosResult:
             lines.append(
                 f"| {kills[0].t:.1f}–{kills[-1].t:.1f} | {_utc(kills[0].at)}–{_utc(kills[-1].at)}"
                 f" | SIGKILL a worker (whole process group) and start a new one, ×{len(kills)}"
+                f" ({sum('mid-publish' in i.what for i in kills)} caught mid-publish)"
                 f" (t = {when}) |"
             )
         problems = self.problems()
@@ -756,7 +757,9 @@ def _reason_kind(reason: str | None) -> str:
     """The gist of a status reason, for grouping: its words before the first colon."""
     if not reason:
         return "(no reason)"
-    gist = re.sub(r"\s*\([^)]*\)", "", reason)
+    gist, previous = reason, ""
+    while gist != previous:  # nested parentheses, innermost first
+        previous, gist = gist, re.sub(r"\s*\([^()]*\)", "", gist)
     return gist.split(":", 1)[0].strip()[:70]
 
 
@@ -1150,11 +1153,15 @@ def _inject(
     s = run.s
     if what == "kill_worker":
         candidates = [p for p in fleet.running("worker") if not p.stopped]
+        # Prefer a worker with a publish in flight: a death mid-send is the case that matters.
+        mid = [p for p in candidates if p.pid in _publishing_groups(engine)]
         if candidates:
-            victim = rng.choice(candidates)
+            victim = rng.choice(mid or candidates)
             fleet.kill(victim)
             new = fleet.start("worker")
-            run.note(f"SIGKILL worker {victim.name}; started {new.name}")
+            run.note(
+                f"SIGKILL worker {victim.name}{' (mid-publish)' if mid else ''}; started {new.name}"
+            )
     elif what == "stop_worker":
         candidates = [p for p in fleet.running("worker") if not p.stopped]
         busy: set[int] = set()
@@ -1200,12 +1207,18 @@ def _inject(
             run.note(f"SIGKILL beat {victim.name}; started {new.name}")
 
 
-def _someone_publishing(fleet: Fleet, engine: Engine) -> bool:
+def _publishing_groups(engine: Engine) -> set[int]:
+    """Process groups (= worker main pids) with a publish in flight right now."""
     try:
         busy = in_flight_worker_pids(engine)
     except SQLAlchemyError:
-        return False
-    return any(_group_of(pid) == p.pid for pid in busy for p in fleet.running("worker"))
+        return set()
+    return {g for g in (_group_of(pid) for pid in busy) if g is not None}
+
+
+def _someone_publishing(fleet: Fleet, engine: Engine) -> bool:
+    groups = _publishing_groups(engine)
+    return any(p.pid in groups for p in fleet.running("worker"))
 
 
 def _group_of(pid: int) -> int | None:

@@ -319,3 +319,9 @@ def test_a_recovery_that_waited_for_the_database_is_told_apart() -> None:
     result.recoveries = [Recovery(1010.0, 6.0), Recovery(1170.0, 7.0), Recovery(1095.0, 70.0)]
     assert [r.seconds for r in result.recoveries_outside_outage()] == [6.0, 7.0]
     assert "1 of them were stuck across the database outage" in result.markdown()
+
+
+def test_reasons_are_grouped_by_their_gist_without_nested_details() -> None:
+    reason = "sent but no answer (webhook: no answer (ReadTimeout('x'))); cannot tell: 503"
+    text = result_of(v("needs_review", 0, reason)).markdown()
+    assert "sent but no answer; cannot tell ×1" in text
