@@ -325,6 +325,12 @@ _PLAIN_NAMESPACES = frozenset({LoopContext, TemplateModule})
 _MAPPING_PROXY_NAMES = frozenset(dir(MappingProxyType))
 
 
+class _StrictUndefined(StrictUndefined):
+    """Printing a list or dict uses ``repr``: an undefined inside one must fail there too."""
+
+    __repr__ = StrictUndefined._fail_with_undefined_error
+
+
 class _LineEnvironment(ImmutableSandboxedEnvironment):
     """The sandbox with a budget: no internals, no mutation, no unbounded work or output."""
 
@@ -334,7 +340,7 @@ class _LineEnvironment(ImmutableSandboxedEnvironment):
         super().__init__(
             loader=loader,
             bytecode_cache=bytecode_cache,
-            undefined=StrictUndefined,
+            undefined=_StrictUndefined,
             autoescape=False,
             keep_trailing_newline=False,
             trim_blocks=True,
