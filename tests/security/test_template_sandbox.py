@@ -129,9 +129,9 @@ def test_an_unsafe_attribute_collected_in_a_list_is_refused_not_printed_as_undef
 def test_an_undefined_value_inside_a_list_is_refused_not_printed_as_undefined(
     render_template: RenderTemplate,
 ) -> None:
-    """Open finding S2 (docs/security.md): StrictUndefined raises when printed, but its
-    ``repr`` (used when a list or dict is printed) does not, so a typo inside a list literal
-    or a missing attribute collected by ``map`` reaches the post as ``[Undefined]``."""
+    """StrictUndefined raises when printed, but Jinja's does not in ``repr`` (used when a list
+    or dict is printed): a typo inside a list literal, or a missing attribute collected by
+    ``map``, would reach the post as ``[Undefined]``."""
     rendered = render_template("{{ [headlin] }} {{ [headline]|map(attribute='nope')|list }}")
     assert "Undefined" not in rendered.draft.text
     assert [f.code for f in rendered.draft.findings] == ["template-undefined"]

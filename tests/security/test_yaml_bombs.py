@@ -84,13 +84,13 @@ BOMBS: dict[str, tuple[Callable[[], str], str]] = {
     "10,000 levels of {": (lambda: "{a: " * 10_000 + "1" + "}" * 10_000 + "\n", "yaml-syntax"),
     "50 MB file": (lambda: "title: " + "x" * (50 * 1024 * 1024) + "\n", "file-too-large"),
     "a million keys": (_million_keys, "file-too-large"),
-    # Open finding S4: refused, but only after libyaml composed every value (5-10 s).
+    # Open finding S2 (docs/security.md): refused only after libyaml composed it all (5-10 s).
     "half a million values under 1 MiB": (_many_values_under_the_size_limit, "file-too-large"),
     "a 100,000-digit integer": (lambda: "title: " + "9" * 100_000 + "\n", "yaml-tag"),
 }
 
 #: Nesting deep enough to exhaust Python's recursion in the converter, shallow enough for
-#: libyaml to accept (open finding S1: RecursionError escapes load_content).
+#: libyaml to accept (RecursionError escaped load_content before the 100-level limit).
 DEEP_BUT_ACCEPTED: dict[str, str] = {
     "900 nested block lists on one line": "- " * 900 + "x\n",
     "500 levels of [": "[" * 500 + "]" * 500 + "\n",
