@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import re
 from types import ModuleType
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
@@ -97,7 +98,9 @@ def _trim(url: str) -> str:
 # twitter-text finds a bare domain only by a "." and the first letter of its top-level
 # domain: a text with neither outside its scheme links has none, and is not handed to the
 # extractor (whose import alone costs a preview a third of a second).
-_DOT_WORD = regex.compile(r"\.\w")
+# (``re``, not ``regex``: a plain scan is several times faster, and "." followed by anything
+# but a space or another "." is a superset of "." followed by a letter.)
+_DOT_WORD = re.compile(r"\.[^\s.]")
 
 
 def url_spans(text: str, *, bare: bool = True) -> list[tuple[int, int, str]]:
