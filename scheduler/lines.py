@@ -300,12 +300,39 @@ def _cap(value: Any) -> Any:
     return _check_size(value)
 
 
-def _guard_filter(func: Callable[..., Any]) -> Callable[..., Any]:
+def _pieces(name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> tuple[int, int]:
+    """How many copies of which string argument a multiplying filter is about to insert."""
+    value = args[0] if args else None
+    strings = [a for a in (*args[1:], *kwargs.values()) if isinstance(a, str)]
+    if name == "join":
+        return _length(value), max(map(len, strings), default=0)
+    if name == "replace" and isinstance(value, str) and len(args) >= 3:
+        old, new = str(args[1]), str(args[2])
+        return (len(value) + 1 if old == "" else value.count(old)), len(new)
+    if name == "indent" and isinstance(value, str):
+        width = args[1] if len(args) > 1 else kwargs.get("width", 4)
+        return value.count("\n") + 1, len(width) if isinstance(width, str) else int(width or 0)
+    return 0, 0
+
+
+#: Filters whose output is (copies x a string argument): bounded *before* they run, since a
+#: check of the result would come after the memory was already spent.
+_MULTIPLYING_FILTERS = frozenset({"join", "replace", "indent"})
+
+
+def _guard_filter(func: Callable[..., Any], name: str = "") -> Callable[..., Any]:
+    multiplying = name in _MULTIPLYING_FILTERS
+    passes_context = getattr(func, "jinja_pass_arg", None) is not None  # eval ctx comes first
+
     @functools.wraps(func)  # keeps jinja_pass_arg, so context-taking filters still get it
     def guarded(*args: Any, **kwargs: Any) -> Any:
         _spend(CALL_COST + _weight(args) + _weight(kwargs.values()))
         _check_int_args(args[1:])
         _check_int_args(kwargs.values())
+        if multiplying:
+            copies, size = _pieces(name, args[1:] if passes_context else args, kwargs)
+            if copies * size > MAX_VALUE_LEN:
+                raise BudgetExceeded(f"the {name} filter would build a huge value")
         return _check_size(func(*args, **kwargs))
 
     return guarded
@@ -351,7 +378,7 @@ class _LineEnvironment(ImmutableSandboxedEnvironment):
         self.globals["range"] = _safe_range
         self.globals.pop("lipsum", None)
         for name, func in list(self.filters.items()):
-            self.filters[name] = _guard_filter(func)
+            self.filters[name] = _guard_filter(func, name)
         self.filters["format"] = _guard_format_filter(self.filters["format"])
         self.filters["_sl_iter"] = _budget_iter  # not guarded: they are the guards
         self.filters["_sl_cap"] = _cap
