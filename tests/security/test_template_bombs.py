@@ -49,8 +49,8 @@ BOMBS: dict[str, str] = {
     "output over the post limit": "{% for i in range(999) %}{{ 'x' * 999 }}{% endfor %}",
     "batch into a huge list": "{{ ('ab' * 20000)|batch(9999)|list }}",
 }
-#: Filters that multiply their input by a string argument: refused, but only after the huge
-#: value was built (open finding S1 in docs/security.md: ~380 MB and 1-2.5 s each).
+#: Filters that multiply their input by a string argument: refused before the huge value is
+#: built (finding S1 in docs/security.md: it used to cost ~380 MB and 1-2.5 s each).
 AMPLIFIERS: dict[str, str] = {
     "join filter with a huge separator": "{{ ('x' * 40000)|list|join('y' * 9999) }}",
     "replace filter into every gap": "{{ ('y' * 40000)|replace('', 'x' * 9999) }}",
