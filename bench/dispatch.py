@@ -9,7 +9,9 @@ Targets (DESIGN §8), each measured against its baseline in the same run:
 
 Workers are real ``celery -A worker worker`` processes publishing to the outbox
 (``STORYLINE_PUBLISHER=outbox``, an fsync'd file per post), so the figure covers the whole path:
-beat -> tick -> claim -> broker -> guarded publish -> outbox -> recorded outcome.
+beat -> tick -> claim -> broker -> guarded publish -> outbox -> recorded outcome. They run with
+the production pool and concurrency of ``scheduler.tasks`` (``BENCH_POOL`` and
+``BENCH_CONCURRENCY`` override both the publishing workers and the no-op baseline).
 """
 
 from __future__ import annotations
@@ -64,7 +66,9 @@ def pg_database() -> Iterator[str]:
         admin.dispose()
 
 
-def rows(n: int, due: datetime, *, status: str = "planned", prefix: str = "b") -> list[dict]:
+def rows(
+    n: int, due: datetime, *, status: str = "planned", prefix: str = "b"
+) -> list[dict[str, object]]:
     now = datetime.now(UTC)
     out = []
     for i in range(n):
@@ -95,7 +99,7 @@ def rows(n: int, due: datetime, *, status: str = "planned", prefix: str = "b") -
     return out
 
 
-def insert_rows(engine: Engine, data: list[dict], chunk: int = 5000) -> None:
+def insert_rows(engine: Engine, data: list[dict[str, object]], chunk: int = 5000) -> None:
     with engine.begin() as conn:
         for i in range(0, len(data), chunk):
             conn.execute(insert(POST), data[i : i + chunk])
@@ -118,13 +122,29 @@ def worker_env(data_dir: Path, database_url: str, broker_url: str, queue: str) -
     return env
 
 
+#: Worker pool and concurrency, the same for Storyline's workers and the no-op baseline; empty
+#: means the production default of scheduler.tasks (BENCH_POOL / BENCH_CONCURRENCY override).
+POOL = os.environ.get("BENCH_POOL", "")
+CONCURRENCY = os.environ.get("BENCH_CONCURRENCY", "")
+
+
+def worker_setup() -> str:
+    """The pool and concurrency the workers ran with, for the report."""
+    from scheduler.tasks import WORKER_THREADS
+
+    pool = POOL or "threads"
+    return f"`--pool={pool}`, concurrency {CONCURRENCY or WORKER_THREADS}"
+
+
 def start_workers(
-    app: str, env: dict[str, str], n: int, log_dir: Path, *, beat: bool, concurrency: int = 1
+    app: str, env: dict[str, str], n: int, log_dir: Path, *, beat: bool
 ) -> list[subprocess.Popen[bytes]]:
     procs = []
     for i in range(n):
         args = [sys.executable, "-m", "celery", "-A", app, "worker", "--loglevel=WARNING"]
-        args += [f"--concurrency={concurrency}", f"--hostname=bench{i}-{uuid.uuid4().hex[:6]}@%h"]
+        args += [f"--hostname=bench{i}-{uuid.uuid4().hex[:6]}@%h"]
+        args += [f"--pool={POOL}"] if POOL else []
+        args += [f"--concurrency={CONCURRENCY}"] if CONCURRENCY else []
         args += ["--without-mingle", "--without-gossip"]
         if beat and i == 0:
             args.append("--beat")
@@ -160,14 +180,13 @@ def publish_burst(
     n: int,
     workers: int,
     data_dir: Path,
-    concurrency: int = 1,
 ) -> dict[str, float]:
     """Start the workers, put ``n`` posts due in one second, wait until all are published."""
     engine = make_engine(database_url)
     store.upgrade(engine)
     queue = f"bench-{uuid.uuid4().hex[:8]}"
     env = worker_env(data_dir, database_url, broker_url, queue)
-    procs = start_workers("worker", env, workers, data_dir, beat=True, concurrency=concurrency)
+    procs = start_workers("worker", env, workers, data_dir, beat=True)
     try:
         time.sleep(6)  # workers up and the first ticks done: measure the burst, not start-up
         due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
@@ -183,7 +202,7 @@ def publish_burst(
             time.sleep(0.2)
         with engine.connect() as conn:
             published = [r.published_at for r in conn.execute(select(POST.c.published_at))]
-            states = dict(
+            states: dict[str, int] = dict(
                 conn.execute(select(POST.c.status, func.count()).group_by(POST.c.status)).all()
             )
     finally:
@@ -314,7 +333,7 @@ def run(quick: bool = False) -> str:
         "",
         f"`python -m bench dispatch{' --quick' if quick else ''}` — {n} posts due in one second,"
         " published to the outbox by real `celery -A worker worker` processes"
-        " (tick 0.25 s, concurrency 1 each).",
+        f" (tick 0.25 s; {worker_setup()} each, the same for the no-op baseline).",
         "",
         "| setup | p50 lateness | p99 lateness | throughput | target | |",
         "|---|---|---|---|---|---|",

@@ -1,7 +1,8 @@
 """The baseline for bench/dispatch.py: bare Celery no-op tasks with Storyline's worker settings.
 
 Each task only increments a Redis counter (so the bench knows when all are done): the cost of
-the broker round trip with ``acks_late`` and prefetch 1, and nothing of Storyline's.
+the broker round trip with ``acks_late`` and prefetch 1, and nothing of Storyline's. The app
+takes ``celery_config`` whole, so it runs with the same pool and concurrency as the workers.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ def make(broker_url: str, queue: str, counter: str) -> Celery:
     app.conf.update(conf)
     client = redis.Redis.from_url(broker_url)
 
-    @app.task(name="bench.noop", ignore_result=True)
+    @app.task(name="bench.noop", ignore_result=True)  # type: ignore[untyped-decorator]
     def noop() -> None:
         client.incr(counter)
 
