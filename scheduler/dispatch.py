@@ -88,6 +88,9 @@ DEFAULT_MAX_LATENESS: Mapping[str, timedelta] = MappingProxyType(
 FALLBACK_MAX_LATENESS = timedelta(hours=6)
 #: A claim this young needs no second check before the network call: ``begin`` just made it.
 FRESH_CLAIM = timedelta(milliseconds=500)
+#: The outcome of an attempt whose request went out unanswered and whose post the network did
+#: not show right after: the next attempt looks for it again before sending.
+UNCONFIRMED = "unconfirmed"
 
 #: Minimum seconds between two posts of one account, per network, so a burst (a launch at 09:00
 #: in every market) stays inside the network's posting limits. Only networks actually reached
@@ -736,6 +739,24 @@ class Dispatcher:
             )
             return "superseded"
 
+        # An earlier attempt sent the request and never heard back, and the network did not
+        # have the post *then*. A receiver may commit after the client gave up, so look again
+        # now, before any resend (DESIGN §6: reconcile before retry).
+        if int(row["attempts"]) > 1 and self._last_outcome(post_id, claim.attempt_id) == (
+            UNCONFIRMED
+        ):
+            try:
+                found = route.publisher.find(post, route.credentials)
+            except PublishError as check:
+                reason = f"an earlier attempt was sent but unconfirmed; cannot tell: {check}"
+                with self._txn():
+                    self._lost_response_review(
+                        claim, post, Transient(reason, sent=True), reason, now
+                    )
+                return "needs_review"
+            if found is not None:
+                return self._mark_published(claim, found, via="reconciled")
+
         def checkpoint(data: Mapping[str, Any]) -> None:
             self._update(self._mine(post_id, token), checkpoint_json=json.dumps(dict(data)))
 
@@ -807,7 +828,17 @@ class Dispatcher:
         return "failed"
 
     @_one_transaction
-    def _retry_later(self, claim: _Claim, exc: Transient) -> str:
+    def _last_outcome(self, post_id: str, before_attempt: int) -> str | None:
+        """The outcome of the post's attempt before ``before_attempt`` (None if none)."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(ATTEMPT.c.outcome)
+                .where(ATTEMPT.c.post_id == post_id, ATTEMPT.c.id < before_attempt)
+                .order_by(ATTEMPT.c.id.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+
+    def _retry_later(self, claim: _Claim, exc: Transient, *, outcome: str = "transient") -> str:
         row = claim.row
         now = self._now()
         attempts = int(row["attempts"])
@@ -842,7 +873,7 @@ class Dispatcher:
         )
         self._finish_attempt(
             claim.attempt_id,
-            "transient",
+            outcome,
             error=str(exc),
             http_status=exc.http_status,
             started=claim.started,
@@ -903,7 +934,7 @@ class Dispatcher:
             return "needs_review"
         if found is not None:
             return self._mark_published(claim, found, via=route.kind)
-        return self._retry_later(claim, exc)
+        return self._retry_later(claim, exc, outcome=UNCONFIRMED)
 
     def _lost_response_review(
         self, claim: _Claim, post: OutgoingPost, exc: Transient, reason: str, now: datetime

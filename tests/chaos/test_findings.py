@@ -1,8 +1,6 @@
-"""Open findings of the chaos work, each pinned by a test that states the behaviour we want.
+"""Findings of the chaos work, each pinned by a test that states the behaviour we want.
 
-Marked ``xfail(strict=True)``: the suite stays green while the finding is open, and turns red
-the day the dispatcher is fixed, so the marker must then be removed. Details, evidence and the
-proposed fix: docs/reliability.md, "Open findings".
+Details, evidence and the fix: docs/reliability.md, "Findings".
 """
 
 from __future__ import annotations
@@ -61,12 +59,6 @@ def slow_receiver() -> Iterator[Receiver]:
     r.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open finding 1 (docs/reliability.md): after a timeout the dispatcher looks the "
-    "post up at once; a receiver that commits after the client gave up answers 404, "
-    "and the retry sends the post a second time",
-)
 def test_a_post_the_receiver_commits_after_the_client_timed_out_is_not_sent_twice(
     tmp_path: Path, calendar: Engine, slow_receiver: Receiver
 ) -> None:

@@ -311,6 +311,30 @@ def test_a_lost_response_is_reconciled_never_blindly_resent(
     assert publisher.looked == [post_id]
 
 
+@pytest.mark.parametrize(
+    ("second_look", "status", "sends"),
+    [
+        (Published("r-1", "https://net/1"), "published", 1),
+        (None, "published", 2),
+        (CannotCheck("no search API"), "needs_review", 1),
+    ],
+)
+def test_after_an_unconfirmed_send_the_next_attempt_looks_again_before_sending(
+    engine, dispatcher, publisher, clock, second_look, status, sends
+):
+    """A receiver may commit after the client gave up: absent right after is not absent."""
+    [post_id] = add_posts(engine)
+    publisher.publish_script = [Transient("read timeout", sent=True)]
+    publisher.find_script = [None, second_look]
+    dispatcher.publish(*claim_one(dispatcher))
+    assert row(engine, post_id)["status"] == "retry_wait"
+    clock.advance(seconds=3600)
+    dispatcher.publish(*claim_one(dispatcher))
+    assert row(engine, post_id)["status"] == status
+    assert publisher.looked == [post_id, post_id]
+    assert publisher.sent == [post_id] * sends
+
+
 def test_a_post_left_publishing_goes_to_reconciliation_before_anything_else(
     engine, dispatcher, clock
 ):
