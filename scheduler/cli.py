@@ -633,7 +633,13 @@ def _event_line(event: Any) -> str:
 
 
 @cli.command("run")
-@click.option("--concurrency", type=click.IntRange(1, 64), default=2, show_default=True)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=8,
+    show_default=True,
+    help="Publishing threads (publishing waits on the network, so threads, not processes).",
+)
 @click.option(
     "--demo",
     is_flag=True,
