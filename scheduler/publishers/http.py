@@ -27,6 +27,7 @@ from typing import Any
 import httpx
 
 from scheduler.errors import NeedsAuth, Permanent, PublishError, Transient
+from scheduler.publishers.base import Credentials
 
 #: Kept well under the dispatcher's claim lease (see docs/operations.md): a call that could
 #: outlive the lease would let a second worker take the post over while the first still waits.
@@ -207,6 +208,33 @@ class HttpClient:
             error = Permanent(f"{network}: unexpected HTTP {response.status_code}")
         error.args = (redact(str(error), secrets),)
         raise error
+
+    def for_account(
+        self,
+        method: str,
+        url: str,
+        *,
+        network: str,
+        credentials: Credentials,
+        classify: Classifier | None = None,
+        headers: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """A request on an account's behalf: its OAuth bearer token (``access_token``), its
+        secrets redacted from every message, its rate-limit budget recorded under
+        ``<network>:<account>``. ``headers`` are added after (and may replace) the bearer."""
+        sent = {"Authorization": f"Bearer {credentials.get('access_token', '')}"}
+        sent.update(headers or {})
+        return self.request(
+            method,
+            url,
+            network=network,
+            secrets=credentials.secret_values(),
+            classify=classify,
+            rate_key=f"{network}:{credentials.account}",
+            headers=sent,
+            **kwargs,
+        )
 
 
 def form(fields: Mapping[str, Any]) -> dict[str, str]:

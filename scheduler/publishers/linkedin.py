@@ -134,13 +134,12 @@ class LinkedInPublisher:
     ) -> httpx.Response:
         headers = self.headers(credentials)
         headers.update(kwargs.pop("headers", {}))
-        return self.http.request(
+        return self.http.for_account(
             method,
             url,
             network=self.network,
-            secrets=credentials.secret_values(),
+            credentials=credentials,
             classify=_classify,
-            rate_key=f"{self.network}:{credentials.account}",
             headers=headers,
             **kwargs,
         )

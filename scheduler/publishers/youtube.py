@@ -112,17 +112,8 @@ class YouTubePublisher:
     def _call(
         self, method: str, url: str, credentials: Credentials, **kwargs: Any
     ) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {credentials.get('access_token', '')}"}
-        headers.update(kwargs.pop("headers", {}))
-        return self.http.request(
-            method,
-            url,
-            network=self.network,
-            secrets=credentials.secret_values(),
-            classify=_classify,
-            rate_key=f"{self.network}:{credentials.account}",
-            headers=headers,
-            **kwargs,
+        return self.http.for_account(
+            method, url, network=self.network, credentials=credentials, classify=_classify, **kwargs
         )
 
     # -- the video resource --------------------------------------------------------------
