@@ -25,7 +25,13 @@ from typing import Any, ClassVar
 from scheduler.accounts import AccountStatus
 from scheduler.config import Settings
 from scheduler.errors import CannotCheck, Permanent, Transient
-from scheduler.publishers.base import Checkpoint, Credentials, OutgoingPost, Published
+from scheduler.publishers.base import (
+    Checkpoint,
+    Credentials,
+    OutgoingPost,
+    Published,
+    _no_checkpoint,
+)
 from scheduler.publishers.http import HttpClient
 from scheduler.publishers.media import MediaFile, media_file
 from scheduler.publishers.meta import (
@@ -41,10 +47,6 @@ from scheduler.publishers.meta import (
 log = logging.getLogger(__name__)
 
 VIDEO_BASE = f"https://graph-video.facebook.com/{GRAPH_VERSION}"
-
-
-def _no_checkpoint(_: Mapping[str, Any]) -> None:
-    return None
 
 
 class FacebookPublisher:

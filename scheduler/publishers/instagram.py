@@ -33,7 +33,13 @@ from scheduler.accounts import AccountStatus
 from scheduler.config import Settings
 from scheduler.content import Media
 from scheduler.errors import CannotCheck, NeedsAuth, Permanent, PublishError, Transient
-from scheduler.publishers.base import Checkpoint, Credentials, OutgoingPost, Published
+from scheduler.publishers.base import (
+    Checkpoint,
+    Credentials,
+    OutgoingPost,
+    Published,
+    _no_checkpoint,
+)
 from scheduler.publishers.http import HttpClient
 from scheduler.publishers.media import MEDIA_BASE_URL_VARIABLE, public_url
 from scheduler.publishers.meta import (
@@ -52,10 +58,6 @@ from scheduler.publishers.meta import (
 log = logging.getLogger(__name__)
 
 MAX_CAROUSEL_ITEMS = 10
-
-
-def _no_checkpoint(_: Mapping[str, Any]) -> None:
-    return None
 
 
 class InstagramPublisher:
