@@ -25,12 +25,9 @@ media itself, so each file needs a public URL (``STORYLINE_MEDIA_BASE_URL``).
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from scheduler.accounts import AccountStatus
-from scheduler.config import Settings
 from scheduler.content import Media
 from scheduler.errors import CannotCheck, NeedsAuth, Permanent, PublishError, Transient
 from scheduler.publishers.base import (
@@ -40,15 +37,12 @@ from scheduler.publishers.base import (
     Published,
     _no_checkpoint,
 )
-from scheduler.publishers.http import HttpClient
-from scheduler.publishers.media import MEDIA_BASE_URL_VARIABLE, public_url
 from scheduler.publishers.meta import (
     FIND_MARGIN,
     GRAPH_BASE,
+    ContainerPublisher,
     GraphApi,
     MissingObject,
-    Polling,
-    Sleep,
     check_quota,
     find_by_text,
     token_status,
@@ -60,32 +54,13 @@ log = logging.getLogger(__name__)
 MAX_CAROUSEL_ITEMS = 10
 
 
-class InstagramPublisher:
+class InstagramPublisher(ContainerPublisher):
     """Publishes images, reels and carousels to an Instagram professional account."""
 
     network: ClassVar[str] = "instagram"
-    requires: ClassVar[tuple[str, ...]] = ("access_token",)
-
-    def __init__(
-        self,
-        settings: Settings,
-        http: HttpClient,
-        *,
-        polling: Polling | None = None,
-        sleep: Sleep = time.sleep,
-    ) -> None:
-        self.settings = settings
-        self.http = http
-        self.base = settings.api_base("instagram", GRAPH_BASE)
-        self.polling = polling or Polling()
-        self.sleep = sleep
+    default_base: ClassVar[str] = GRAPH_BASE
 
     # --- what would be sent -------------------------------------------------------------
-
-    def _url(self, media: Media, *, strict: bool = True) -> str:
-        if not strict and not self.settings.media_base_url:
-            return f"${{{MEDIA_BASE_URL_VARIABLE}}}/{media.file}"
-        return public_url(self.settings, media)
 
     def _container_fields(
         self, post: OutgoingPost, media: Media, *, child: bool, strict: bool = True
@@ -198,11 +173,11 @@ class InstagramPublisher:
         ig = post.account
         if len(post.media) == 1:
             body = api.post(f"{ig}/media", self._container_fields(post, post.media[0], child=False))
-            return _id(body)
+            return self._id(body)
         children: list[str] = list(state.get("children") or [])
         for media in post.media[len(children) :]:
             body = api.post(f"{ig}/media", self._container_fields(post, media, child=True))
-            children.append(_id(body))
+            children.append(self._id(body))
             state["children"] = list(children)
             checkpoint(dict(state))
         for child in children:  # a video child must finish processing before the parent
@@ -222,7 +197,7 @@ class InstagramPublisher:
             f"{ig}/media",
             {"media_type": "CAROUSEL", "children": ",".join(children), "caption": post.text},
         )
-        return _id(body)
+        return self._id(body)
 
     def _comment(
         self,
@@ -244,16 +219,6 @@ class InstagramPublisher:
         else:
             state["comment_id"] = str(body.get("id") or "posted")
         checkpoint(dict(state))
-
-    def _permalink(self, api: GraphApi, media_id: str) -> str | None:
-        try:
-            body = api.get(media_id, fields="permalink")
-        except NeedsAuth:
-            raise
-        except PublishError:
-            return None
-        link = body.get("permalink")
-        return str(link) if link else None
 
     # --- accounts check ------------------------------------------------------------------
 
@@ -300,9 +265,3 @@ class InstagramPublisher:
             raise
         except Permanent as exc:
             raise CannotCheck(f"instagram: cannot list the account's media: {exc}") from None
-
-
-def _id(body: Mapping[str, Any]) -> str:
-    if not body.get("id"):
-        raise Transient("instagram: container answer without an id", sent=True)
-    return str(body["id"])

@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
 
@@ -44,9 +44,12 @@ from scheduler.errors import (
     Transient,
 )
 from scheduler.publishers.base import Credentials, Published
+from scheduler.publishers.media import MEDIA_BASE_URL_VARIABLE, public_url
 
 if TYPE_CHECKING:
     from scheduler.accounts import AccountStatus
+    from scheduler.config import Settings
+    from scheduler.content import Media
 from scheduler.publishers.http import Classifier, HttpClient, retry_after_seconds
 
 #: The Graph API version Storyline is written against (changelog: v26.0, July 29, 2026).
@@ -333,6 +336,51 @@ class Polling:
     interval: float = 3.0
     max_wait: float = 30.0
     retry_after: float = 60.0
+
+
+class ContainerPublisher:
+    """What Instagram and Threads share: a Graph host (overridable per network), media sent as
+    public URLs, bounded waiting for containers, and the answers they both read back."""
+
+    network: ClassVar[str]
+    default_base: ClassVar[str]
+    requires: ClassVar[tuple[str, ...]] = ("access_token",)
+
+    def __init__(
+        self,
+        settings: Settings,
+        http: HttpClient,
+        *,
+        polling: Polling | None = None,
+        sleep: Sleep = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self.http = http
+        self.base = settings.api_base(self.network, self.default_base)
+        self.polling = polling or Polling()
+        self.sleep = sleep
+
+    def _url(self, media: Media, *, strict: bool = True) -> str:
+        """The media's public URL; for ``describe`` (not strict), a placeholder when unset."""
+        if not strict and not self.settings.media_base_url:
+            return f"${{{MEDIA_BASE_URL_VARIABLE}}}/{media.file}"
+        return public_url(self.settings, media)
+
+    def _permalink(self, api: GraphApi, media_id: str) -> str | None:
+        try:
+            body = api.get(media_id, fields="permalink")
+        except NeedsAuth:
+            raise
+        except PublishError:
+            return None
+        link = body.get("permalink")
+        return str(link) if link else None
+
+    def _id(self, body: Mapping[str, Any]) -> str:
+        """The id of a created object; none means the answer was lost in some way."""
+        if not body.get("id"):
+            raise Transient(f"{self.network}: answer without an id", sent=True)
+        return str(body["id"])
 
 
 def wait_for_container(

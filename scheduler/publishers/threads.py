@@ -21,12 +21,9 @@ URL (``STORYLINE_MEDIA_BASE_URL``).
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from scheduler.accounts import AccountStatus
-from scheduler.config import Settings
 from scheduler.content import Media
 from scheduler.errors import CannotCheck, NeedsAuth, Permanent, PublishError, Transient
 from scheduler.publishers.base import (
@@ -36,15 +33,12 @@ from scheduler.publishers.base import (
     Published,
     _no_checkpoint,
 )
-from scheduler.publishers.http import HttpClient
-from scheduler.publishers.media import MEDIA_BASE_URL_VARIABLE, public_url
 from scheduler.publishers.meta import (
     FIND_MARGIN,
     THREADS_BASE,
+    ContainerPublisher,
     GraphApi,
     MissingObject,
-    Polling,
-    Sleep,
     check_quota,
     find_by_text,
     token_status,
@@ -56,25 +50,11 @@ log = logging.getLogger(__name__)
 MAX_CAROUSEL_ITEMS = 20
 
 
-class ThreadsPublisher:
+class ThreadsPublisher(ContainerPublisher):
     """Publishes text, image, video and carousel posts to a Threads profile."""
 
     network: ClassVar[str] = "threads"
-    requires: ClassVar[tuple[str, ...]] = ("access_token",)
-
-    def __init__(
-        self,
-        settings: Settings,
-        http: HttpClient,
-        *,
-        polling: Polling | None = None,
-        sleep: Sleep = time.sleep,
-    ) -> None:
-        self.settings = settings
-        self.http = http
-        self.base = settings.api_base("threads", THREADS_BASE)
-        self.polling = polling or Polling()
-        self.sleep = sleep
+    default_base: ClassVar[str] = THREADS_BASE
 
     # --- what would be sent -------------------------------------------------------------
 
@@ -83,11 +63,6 @@ class ThreadsPublisher:
         if post.media and post.link and post.link not in post.text:
             return f"{post.text}\n\n{post.link}"
         return post.text
-
-    def _url(self, media: Media, *, strict: bool = True) -> str:
-        if not strict and not self.settings.media_base_url:
-            return f"${{{MEDIA_BASE_URL_VARIABLE}}}/{media.file}"
-        return public_url(self.settings, media)
 
     def _media_fields(self, media: Media, *, strict: bool = True) -> dict[str, Any]:
         url = self._url(media, strict=strict)
@@ -179,7 +154,7 @@ class ThreadsPublisher:
                 )
             return found
         body = api.post(f"{post.account}/threads_publish", {"creation_id": container})
-        state["media_id"] = _id(body)
+        state["media_id"] = self._id(body)
         return None
 
     def _wait(self, api: GraphApi, container: str) -> str:
@@ -197,11 +172,11 @@ class ThreadsPublisher:
     ) -> str:
         user = post.account
         if len(post.media) <= 1:
-            return _id(api.post(f"{user}/threads", self._container_fields(post)))
+            return self._id(api.post(f"{user}/threads", self._container_fields(post)))
         children: list[str] = list(state.get("children") or [])
         for media in post.media[len(children) :]:
             fields = {**self._media_fields(media), "is_carousel_item": "true"}
-            children.append(_id(api.post(f"{user}/threads", fields)))
+            children.append(self._id(api.post(f"{user}/threads", fields)))
             state["children"] = list(children)
             checkpoint(dict(state))
         for child in children:
@@ -213,7 +188,7 @@ class ThreadsPublisher:
             f"{user}/threads",
             {"media_type": "CAROUSEL", "children": ",".join(children), "text": self.text_of(post)},
         )
-        return _id(body)
+        return self._id(body)
 
     def _reply(
         self,
@@ -230,29 +205,19 @@ class ThreadsPublisher:
                     f"{post.account}/threads",
                     {"media_type": "TEXT", "text": post.first_comment, "reply_to_id": media_id},
                 )
-                state["reply_container_id"] = _id(body)
+                state["reply_container_id"] = self._id(body)
                 checkpoint(dict(state))
             self._wait(api, str(state["reply_container_id"]))
             body = api.post(
                 f"{post.account}/threads_publish", {"creation_id": state["reply_container_id"]}
             )
-            state["reply_id"] = _id(body)
+            state["reply_id"] = self._id(body)
         except (Transient, NeedsAuth):
             raise
         except PublishError as exc:
             log.warning("threads: first comment on %s not posted: %s", media_id, exc)
             state["reply_id"] = "refused"
         checkpoint(dict(state))
-
-    def _permalink(self, api: GraphApi, media_id: str) -> str | None:
-        try:
-            body = api.get(media_id, fields="permalink")
-        except NeedsAuth:
-            raise
-        except PublishError:
-            return None
-        link = body.get("permalink")
-        return str(link) if link else None
 
     # --- accounts check ------------------------------------------------------------------
 
@@ -305,9 +270,3 @@ class ThreadsPublisher:
             raise
         except Permanent as exc:
             raise CannotCheck(f"threads: cannot list the profile's threads: {exc}") from None
-
-
-def _id(body: Mapping[str, Any]) -> str:
-    if not body.get("id"):
-        raise Transient("threads: answer without an id", sent=True)
-    return str(body["id"])
