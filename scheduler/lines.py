@@ -22,11 +22,11 @@ import hashlib
 import operator
 import string
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from pathlib import Path
-from types import MappingProxyType
+from types import MappingProxyType, NoneType
 from typing import Any
 
 from jinja2 import (
@@ -41,7 +41,7 @@ from jinja2 import (
 from jinja2.bccache import BytecodeCache, FileSystemBytecodeCache
 from jinja2.environment import Environment, Template, TemplateModule
 from jinja2.exceptions import SecurityError
-from jinja2.runtime import LoopContext
+from jinja2.runtime import LoopContext, Macro
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from scheduler.content import Media
@@ -353,6 +353,8 @@ def _guard_format_filter(func: Callable[..., Any]) -> Callable[..., Any]:
 #: Objects whose public attributes the sandbox always allows (see ``_LineEnvironment.getattr``).
 _PLAIN_NAMESPACES = frozenset({LoopContext, TemplateModule})
 _MAPPING_PROXY_NAMES = frozenset(dir(MappingProxyType))
+#: Types of value that cannot be a bound ``str.format`` (the one wrap the sandbox applies).
+_NOT_METHODS = frozenset({Macro, bool, int, str, NoneType})
 
 
 class _StrictUndefined(StrictUndefined):
@@ -385,6 +387,15 @@ class _LineEnvironment(ImmutableSandboxedEnvironment):
         self.filters["format"] = _guard_format_filter(self.filters["format"])
         self.filters["_sl_iter"] = _budget_iter  # not guarded: they are the guards
         self.filters["_sl_cap"] = _cap
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        """A template's globals as one plain dict, not Jinja's ``ChainMap`` over ours.
+
+        The globals are fixed once ``__init__`` is done, so a snapshot sees the same names;
+        a ``ChainMap`` is walked in Python on every render (copying it into the context,
+        and comparing key sets on every ``{% import %}``), a dict in C.
+        """
+        return {**self.globals, **(d or {})}
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         """Rewrite the tree so every loop spends budget and every built string is checked:
@@ -421,6 +432,17 @@ class _LineEnvironment(ImmutableSandboxedEnvironment):
         _spend(CALL_COST + _weight(args) + _weight(kwargs.values()))
         _check_int_args(args)
         _check_int_args(kwargs.values())
+        if type(__obj) is Macro:
+            # A template's own macro: what ``Context.call`` does for one (it takes no
+            # context argument and is safely callable), without its generic inspection.
+            kwargs.pop("_block_vars", None)
+            kwargs.pop("_loop_vars", None)
+            try:
+                return _check_size(__obj(*args, **kwargs))
+            except StopIteration:
+                return __self.undefined(
+                    "value was undefined because a callable raised a StopIteration exception"
+                )
         owner = getattr(__obj, "__self__", None)
         if isinstance(owner, str):
             method = getattr(__obj, "__name__", "")
@@ -445,18 +467,20 @@ class _LineEnvironment(ImmutableSandboxedEnvironment):
         name is not one of the mapping's own attributes. Anything else, the sandbox decides.
         """
         kind = type(obj)
-        if kind in _PLAIN_NAMESPACES and not attribute.startswith("_"):
-            try:
-                value = getattr(obj, attribute)
-            except AttributeError:
-                return super().getattr(obj, attribute)
-            wrapped = self.wrap_str_format(value)
-            return value if wrapped is None else wrapped
         if kind is MappingProxyType and attribute not in _MAPPING_PROXY_NAMES:
             try:
                 return obj[attribute]
             except (TypeError, LookupError):
                 return self.undefined(obj=obj, name=attribute)
+        if kind in _PLAIN_NAMESPACES and not attribute.startswith("_"):
+            try:
+                value = getattr(obj, attribute)
+            except AttributeError:
+                return super().getattr(obj, attribute)
+            if type(value) in _NOT_METHODS:  # a macro, ``loop.last``...: no str.format here
+                return value
+            wrapped = self.wrap_str_format(value)
+            return value if wrapped is None else wrapped
         return super().getattr(obj, attribute)
 
     def unsafe_undefined(self, obj: Any, attribute: str) -> Any:
