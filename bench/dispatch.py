@@ -277,7 +277,7 @@ def tick_cost(database_url: str, history: int, due_now: int = 100, repeat: int =
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
-        report = dispatcher.tick(lambda _p, _t: None)
+        report = dispatcher.tick(lambda _jobs: None)
         times.append(time.perf_counter() - t0)
         assert report.claimed == due_now
         with engine.begin() as conn:

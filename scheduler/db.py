@@ -47,7 +47,10 @@ def make_engine(url: str) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
     else:
-        kwargs.update(pool_pre_ping=True, pool_size=5, max_overflow=10)
+        # Kept open: a worker's threads (8) plus its tick. A smaller pool made every
+        # connection above it an "overflow" one, closed when handed back and opened again for
+        # the next post: a new PostgreSQL backend per publish in a burst.
+        kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=10)
     try:
         engine = create_engine(url, **kwargs)
     except NoSuchModuleError:

@@ -62,7 +62,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-Enqueue = Callable[[str, str], None]
+#: One claim handed to the workers: the post and the attempt token its publish must present.
+Job = tuple[str, str]
+#: Sends one broker message carrying one or more claims (see ``Policy.messages``).
+Enqueue = Callable[[Sequence[Job]], None]
 
 POST = Post.__table__  # type: ignore[attr-defined]
 ATTEMPT = Attempt.__table__  # type: ignore[attr-defined]
@@ -133,11 +136,28 @@ class Policy:
     backoff_base: float = 30.0  # seconds before the 2nd attempt; doubles each time
     backoff_cap: float = 1800.0
     claim_batch: int = 2000
+    #: At most this many claims share one broker message (``STORYLINE_PUBLISH_BATCH``).
+    batch: int = 8
+    #: A tick's claims go out as at least this many messages before any carries two.
+    spread: int = 64
     max_lateness: Mapping[str, timedelta] = field(default_factory=lambda: DEFAULT_MAX_LATENESS)
     min_spacing: Mapping[str, float] = field(default_factory=lambda: DEFAULT_MIN_SPACING)
 
     def lateness_limit(self, network: str) -> timedelta:
         return self.max_lateness.get(network, FALLBACK_MAX_LATENESS)
+
+    def messages(self, jobs: Sequence[Job]) -> list[Sequence[Job]]:
+        """How one tick's claims travel to the workers.
+
+        One claim per message while a tick has few (each message can reach its own worker
+        thread at once); in a burst, up to ``batch`` claims per message, and still at least
+        ``spread`` messages to share among the threads. A broker message costs about what a
+        whole publish to the outbox costs, and a tick sends its messages one by one: a burst of
+        1,000 posts due at 09:00 waited on those sends (docs/operations.md, "Bursts"). Each
+        claim in a message is still published on its own, guarded by its own token.
+        """
+        size = max(1, min(self.batch, math.ceil(len(jobs) / max(1, self.spread))))
+        return [jobs[i : i + size] for i in range(0, len(jobs), size)]
 
     def backoff(self, attempts: int, rng: random.Random, retry_after: float | None) -> float:
         """Exponential backoff with "equal jitter" (half fixed, half random), never below the
@@ -165,6 +185,7 @@ class Policy:
         return cls(
             lease=timedelta(seconds=lease),
             max_attempts=int(_env_float(env, "STORYLINE_MAX_ATTEMPTS", 8)) or 1,
+            batch=int(_env_float(env, "STORYLINE_PUBLISH_BATCH", 8)) or 1,
             backoff_base=_env_float(env, "STORYLINE_BACKOFF_SECONDS", 30.0),
             max_lateness=MappingProxyType(lateness),
             min_spacing=MappingProxyType(spacing),
@@ -452,12 +473,28 @@ class Dispatcher:
     def _single(self) -> Iterator[Connection]:
         """Where one self-contained statement runs: inside the open transaction if there is
         one, else on an autocommit connection (the statement is its own transaction)."""
-        conn: Connection | None = getattr(self._local, "conn", None)
+        conn: Connection | None = getattr(self._local, "conn", None) or getattr(
+            self._local, "auto", None
+        )
         if conn is not None:
             yield conn
             return
         with self._auto.connect() as conn:
             yield conn
+
+    @contextmanager
+    def _one_connection(self) -> Iterator[None]:
+        """PostgreSQL: one autocommit connection for a whole publish, so its start and its
+        outcome do not each take one from the pool (a checkout is a pre-ping round trip)."""
+        if not self._pg or getattr(self._local, "auto", None) is not None:
+            yield
+            return
+        with self._auto.connect() as conn:
+            self._local.auto = conn
+            try:
+                yield
+            finally:
+                self._local.auto = None
 
     def _update(self, where: Iterable[Any], **values: Any) -> int:
         """One guarded update in its own short transaction; the row count says who won."""
@@ -494,7 +531,7 @@ class Dispatcher:
         now = self._now()
         lease_until = _utc(now + self.policy.lease)
         db_now = _utc(now)
-        jobs: list[tuple[str, str]] = []
+        jobs: list[Job] = []
 
         # 1. Reconciliation comes before anything else: a post a dead worker may have sent must
         #    be looked for on the network before it could be claimed again.
@@ -553,17 +590,18 @@ class Dispatcher:
         jobs += claimed
 
         failures = 0
-        for post_id, tok in jobs:
+        for message in self.policy.messages(jobs):
             try:
-                enqueue(post_id, tok)
-            except Exception:  # the broker is down: the lease brings the post back later
-                failures += 1
-                log.exception("could not enqueue %s; its lease will bring it back", post_id)
+                enqueue(message)
+            except Exception:  # the broker is down: the lease brings the posts back later
+                failures += len(message)
+                ids = ", ".join(post_id for post_id, _ in message)
+                log.exception("could not enqueue %s; the lease will bring it back", ids)
         return TickReport(len(reconciling), len(requeued), len(claimed), failures)
 
-    def _claim_due(self, now: datetime, spaced: set[str]) -> list[tuple[str, str]]:
+    def _claim_due(self, now: datetime, spaced: set[str]) -> list[Job]:
         db_now = _utc(now)
-        out: list[tuple[str, str]] = []
+        out: list[Job] = []
         for state, column in ((S.PLANNED, POST.c.due_utc), (S.RETRY_WAIT, POST.c.next_attempt_at)):
             token = new_token()
             candidates = (
@@ -575,10 +613,21 @@ class Dispatcher:
             )
             if spaced:
                 candidates = candidates.where(POST.c.network.not_in(sorted(spaced)))
+            # PostgreSQL: the candidates are locked (``SKIP LOCKED`` re-checks their state
+            # once locked) and limited once, in a materialized CTE, then updated through the
+            # primary key. Written as ``IN (subquery)`` with a state guard, the planner of a
+            # table not yet analyzed ran the locking subquery once per due row (quadratic:
+            # 1.1 s for 3,000 due posts, and each run applied its own LIMIT). SQLite has no
+            # row locks: the guard does that work, and the whole statement holds the write lock.
+            picked = candidates.cte("picked").prefix_with("MATERIALIZED")
+            if self._pg:
+                guard = [POST.c.post_id == picked.c.post_id]
+            else:
+                guard = [POST.c.post_id.in_(select(picked.c.post_id)), POST.c.status == state]
             with self.engine.begin() as conn:
                 rows = conn.execute(
                     update(POST)
-                    .where(POST.c.post_id.in_(candidates.scalar_subquery()), POST.c.status == state)
+                    .where(*guard)
                     .values(
                         status=S.QUEUED,
                         attempt_token=token,
@@ -592,7 +641,7 @@ class Dispatcher:
             out += [(r.post_id, token) for r in rows]
         return out
 
-    def _claim_spaced(self, now: datetime, spaced: set[str]) -> list[tuple[str, str]]:
+    def _claim_spaced(self, now: datetime, spaced: set[str]) -> list[Job]:
         """At most one post per account per spacing window, none while another is in flight."""
         db_now = _utc(now)
         due = (POST.c.status == S.PLANNED) & (POST.c.due_utc <= db_now) | (
@@ -624,7 +673,7 @@ class Dispatcher:
             last = from_db(r.last)
             if last is None or last > now - gap:
                 busy.add((r.network, r.account))
-        out: list[tuple[str, str]] = []
+        out: list[Job] = []
         for c in candidates:
             key = (c.network, c.account)
             if key in busy:
@@ -650,6 +699,10 @@ class Dispatcher:
 
         The common path tries the guarded ``queued -> publishing`` first and reads nothing
         else: a publish costs one transaction to start and one to record the outcome."""
+        with self._one_connection():
+            return self._publish(post_id, token)
+
+    def _publish(self, post_id: str, token: str | None) -> str:
         if token is None:  # a hand-sent task: whatever claim the row holds now
             row = self._read(post_id)
             token = row["attempt_token"] if row is not None else None

@@ -1,8 +1,9 @@
-"""The Celery app, made in one place, and its two thin tasks (the Celery habit).
+"""The Celery app, made in one place, and its thin tasks (the Celery habit).
 
 ``tick`` runs on the beat schedule every ``STORYLINE_TICK_SECONDS``; ``publish(post_id, token)``
-runs once per claim. Both only build the process's :class:`~scheduler.dispatch.Dispatcher` and
-call it: every decision lives in :mod:`scheduler.dispatch`, where it is tested without a broker.
+runs once per claim, ``publish_batch`` once per message of several claims (a burst). They only
+build the process's :class:`~scheduler.dispatch.Dispatcher` and call it: every decision lives
+in :mod:`scheduler.dispatch`, where it is tested without a broker.
 The settings chosen here are explained in docs/operations.md.
 """
 
@@ -12,6 +13,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import cached_property
 from queue import Empty
@@ -28,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from scheduler.config import Settings
 from scheduler.db import _sqlite_pragmas as sqlite_pragmas
 from scheduler.db import dispose_all, engine_for
-from scheduler.dispatch import Dispatcher, Policy, warm_up
+from scheduler.dispatch import Dispatcher, Job, Policy, warm_up
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +39,7 @@ log = logging.getLogger(__name__)
 VISIBILITY_TIMEOUT = 3600
 #: Default threads per worker: enough to overlap a publish's waits, few enough that the
 #: consumer thread still gets the interpreter to fetch the next message (measured in
-#: docs/operations.md); below the calendar engine's pool of 15 connections per process.
+#: docs/operations.md); within the calendar engine's 10 pooled connections per process.
 WORKER_THREADS = 8
 #: How often a worker of the embedded broker deletes messages delivered over an hour ago.
 SWEEP_EVERY_S = 300.0
@@ -258,12 +260,16 @@ def _after_fork(**_: Any) -> None:
 
 @app.task(name="storyline.tick", ignore_result=True)  # type: ignore[untyped-decorator]
 def tick() -> dict[str, int]:
-    # One producer (one broker connection and channel) for every message of the tick: a burst
-    # of 1,000 claims is 1,000 sends, each otherwise taking a producer from the pool again.
+    # One producer (one broker connection and channel) for every message of the tick.
     with app.producer_or_acquire() as producer:
-        report = dispatcher().tick(
-            lambda post_id, token: publish.apply_async((post_id, token), producer=producer)
-        )
+
+        def enqueue(jobs: Sequence[Job]) -> None:
+            if len(jobs) == 1:
+                publish.apply_async(jobs[0], producer=producer)
+            else:
+                publish_batch.apply_async((list(jobs),), producer=producer)
+
+        report = dispatcher().tick(enqueue)
     return {
         "reconciling": report.reconciling,
         "requeued": report.requeued,
@@ -277,3 +283,20 @@ def publish(post_id: str, token: str | None = None) -> str:
     outcome = dispatcher().publish(post_id, token)
     log.info("%s: %s", post_id, outcome)
     return outcome
+
+
+@app.task(name="storyline.publish_batch", ignore_result=True, acks_late=True)  # type: ignore[untyped-decorator]
+def publish_batch(jobs: list[tuple[str, str]]) -> list[str]:
+    """Several claims of one burst, sent in one message (``Policy.messages``) and published
+    one after another, each exactly as ``publish`` would. A post that raises does not hold
+    back the others: it stays claimed, and its lease brings it back to the tick."""
+    outcomes = []
+    for post_id, token in jobs:
+        try:
+            outcome = dispatcher().publish(post_id, token)
+        except Exception:
+            log.exception("%s: could not publish; its lease will bring it back", post_id)
+            outcome = "error"
+        log.info("%s: %s", post_id, outcome)
+        outcomes.append(outcome)
+    return outcomes

@@ -81,11 +81,11 @@ def test_a_post_the_receiver_commits_after_the_client_timed_out_is_not_sent_twic
     try:
         [post_id] = schedule_posts(calendar, Scenario(posts=1, accounts=1), time.time() - 1)
         jobs: list[tuple[str, str]] = []
-        dispatcher.tick(lambda p, t: jobs.append((p, t)))
+        dispatcher.tick(jobs.extend)
         dispatcher.publish(*jobs.pop())  # times out; an immediate lookup finds nothing yet
         time.sleep(SLOW.timeout_sleep + 0.3)  # the receiver commits the first request now
         clock.now += timedelta(minutes=5)  # the backoff is over
-        dispatcher.tick(lambda p, t: jobs.append((p, t)))
+        dispatcher.tick(jobs.extend)
         for job in jobs:
             dispatcher.publish(*job)
         time.sleep(SLOW.timeout_sleep + 0.3)

@@ -114,7 +114,7 @@ def test_find_after_a_lost_answer_sees_the_checkpoint_written_during_the_call(
     )
     post_id = add_post(engine)
     claimed: list[tuple[str, str]] = []
-    dispatcher.tick(lambda p, t: claimed.append((p, t)))
+    dispatcher.tick(claimed.extend)
     assert claimed and claimed[0][0] == post_id
 
     outcome = dispatcher.publish(*claimed[0])

@@ -4,13 +4,15 @@ with the clock in the test's hands."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from scheduler.config import Settings
 from scheduler.db import from_db
 from scheduler.dispatch import Dispatcher, Policy
 from scheduler.errors import (
@@ -45,8 +47,8 @@ class Collect:
     def __init__(self) -> None:
         self.jobs: list[tuple[str, str]] = []
 
-    def __call__(self, post_id: str, token: str) -> None:
-        self.jobs.append((post_id, token))
+    def __call__(self, jobs: Sequence[tuple[str, str]]) -> None:
+        self.jobs.extend(jobs)
 
 
 def claim_one(dispatcher: Dispatcher) -> tuple[str, str]:
@@ -94,9 +96,9 @@ def test_concurrent_dispatchers_never_claim_a_post_twice(engine, make_dispatcher
     jobs = Collect()
     lock = threading.Lock()
 
-    def collect(post_id: str, token: str) -> None:
+    def collect(claims: Sequence[tuple[str, str]]) -> None:
         with lock:
-            jobs(post_id, token)
+            jobs(claims)
 
     small_batches = Policy(claim_batch=40)
     dispatchers = [make_dispatcher(policy=small_batches) for _ in range(4)]
@@ -125,6 +127,70 @@ def test_retry_wait_posts_are_claimed_when_their_next_attempt_is_due(engine, dis
     clock.advance(seconds=30)
     dispatcher.tick(jobs)
     assert [p for p, _ in jobs.jobs] == [post_id]
+
+
+def test_one_claim_takes_no_more_than_the_claim_batch(engine, make_dispatcher):
+    add_posts(engine, 30)
+    jobs = Collect()
+    report = make_dispatcher(policy=Policy(claim_batch=10)).tick(jobs)
+    assert report.claimed == 10
+    assert len(jobs.jobs) == 10
+
+
+# --- claims on their way to the workers --------------------------------------------------------
+
+
+def jobs_of(n: int) -> list[tuple[str, str]]:
+    return [(f"s/b/facebook/m{i:04d}", "token") for i in range(n)]
+
+
+def test_a_few_claims_travel_one_per_message():
+    messages = Policy(batch=8, spread=64).messages(jobs_of(64))
+    assert [len(m) for m in messages] == [1] * 64
+
+
+def test_a_burst_travels_several_claims_per_message_over_enough_messages():
+    jobs = jobs_of(1000)
+    messages = Policy(batch=8, spread=64).messages(jobs)
+    assert max(len(m) for m in messages) == 8
+    assert len(messages) >= 64
+    assert [job for m in messages for job in m] == jobs
+
+
+def test_a_burst_just_above_the_spread_still_fills_every_message_thinly():
+    messages = Policy(batch=8, spread=64).messages(jobs_of(130))
+    assert {len(m) for m in messages} <= {3, 1}
+    assert len(messages) == 44
+
+
+def test_storyline_publish_batch_1_sends_every_claim_alone(tmp_path):
+    settings = Settings.from_env(
+        {"STORYLINE_DATA_DIR": str(tmp_path), "STORYLINE_PUBLISH_BATCH": "1"}
+    )
+    messages = Policy.from_settings(settings).messages(jobs_of(1000))
+    assert len(messages) == 1000
+
+
+def test_the_tick_hands_its_claims_to_the_broker_in_messages(engine, make_dispatcher):
+    ids = add_posts(engine, 200)
+    messages: list[list[tuple[str, str]]] = []
+    report = make_dispatcher(policy=replace(POLICY, batch=4, spread=10)).tick(
+        lambda m: messages.append(list(m))
+    )
+    assert report.claimed == 200
+    assert len(messages) == 50
+    assert sorted(p for m in messages for p, _ in m) == sorted(ids)
+
+
+def test_a_message_the_broker_refused_counts_each_of_its_claims(engine, make_dispatcher):
+    ids = add_posts(engine, 200)
+
+    def broker_down(_: Sequence[tuple[str, str]]) -> None:
+        raise ConnectionError("broker down")
+
+    report = make_dispatcher(policy=replace(POLICY, batch=4, spread=10)).tick(broker_down)
+    assert report.enqueue_failures == 200
+    assert {row(engine, p)["status"] for p in ids} == {"queued"}  # the lease brings them back
 
 
 # --- publishing --------------------------------------------------------------------------------

@@ -98,6 +98,23 @@ def test_postgres_and_redis_with_two_workers_and_two_beats(
 
 
 @pytest.mark.postgres
+@pytest.mark.redis
+def test_a_burst_due_in_one_second_travels_in_batches_and_each_post_goes_out_once(
+    tmp_path, pg_calendar, redis_broker, sink
+):
+    url, engine = pg_calendar
+    cluster = Cluster(tmp_path / "data", url, redis_broker, sink)
+    cluster.data_dir.mkdir()
+    ids = schedule(engine, 150, every=0.0)
+    with running(cluster):
+        cluster.start_worker(beat=True)
+        cluster.start_worker(beat=False)
+        wait_all_published(engine, ids, 60, cluster)
+    assert_exactly_once_on_time(engine, sink, ids)
+    assert "storyline.publish_batch" in cluster.log_tail(lines=10_000)
+
+
+@pytest.mark.postgres
 @pytest.mark.rabbitmq
 def test_postgres_and_rabbitmq(tmp_path, pg_calendar, sink):
     url, engine = pg_calendar
@@ -194,7 +211,7 @@ def test_the_same_task_sent_twice_publishes_once(tmp_path, sqlite_calendar, sink
     script = (
         "from scheduler import tasks\n"
         "jobs = []\n"
-        "tasks.dispatcher().tick(lambda p, t: jobs.append((p, t)))\n"
+        "tasks.dispatcher().tick(jobs.extend)\n"
         "for p, t in jobs:\n"
         "    tasks.publish.delay(p, t)\n"
         "    tasks.publish.delay(p, t)\n"

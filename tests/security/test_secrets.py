@@ -281,7 +281,7 @@ def _publish_all(settings: Settings, accounts: list[tuple[str, str]]) -> Any:
     )
     try:
         jobs: list[tuple[str, str]] = []
-        dispatcher.tick(lambda post_id, token: jobs.append((post_id, token)))
+        dispatcher.tick(jobs.extend)
         assert len(jobs) == len(accounts)
         for post_id, token in jobs:
             dispatcher.publish(post_id, token)

@@ -120,7 +120,7 @@ def add_post(engine: Engine, network: str, account: str, beat: str = "reveal", *
 def run_once(dispatcher: Dispatcher) -> dict[str, str]:
     """One tick, then publish every claimed post; returns post id -> outcome."""
     jobs: list[tuple[str, str]] = []
-    dispatcher.tick(lambda post_id, token: jobs.append((post_id, token)))
+    dispatcher.tick(jobs.extend)
     return {post_id: dispatcher.publish(post_id, token) for post_id, token in jobs}
 
 
