@@ -24,8 +24,13 @@ from __future__ import annotations
 
 import functools
 import importlib
+import importlib.util
 import re
+import sys
+import threading
+from collections.abc import Sequence
 from types import ModuleType
+from typing import Any, Final
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 import regex
@@ -33,14 +38,81 @@ import regex
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_content")
 
 
-@functools.cache
-def twitter_text() -> ModuleType:
-    """The twitter-text package, imported on first use.
+#: The maintained twitter-text package (``twitter-text-parser`` on PyPI): X's own counting.
+TWITTER_TEXT: Final = "twitter_text"
+_TWITTER_TEXT_LOCK = threading.RLock()
 
-    Importing it builds its URL and emoji expressions (about 0.4 s): commands that never
-    count an X post nor look for a bare domain should not pay for it at start-up.
+
+def twitter_text() -> ModuleType:
+    """twitter-text's URL extractor (``twitter_text.extract_urls``), imported on first use.
+
+    Importing it builds its URL expressions (a tenth of a second): commands that never count
+    an X post nor look for a bare domain should not pay for it at start-up. It comes in
+    through :func:`twitter_text_module`, without the package's ``__init__``.
     """
-    return importlib.import_module("twitter_text")
+    return twitter_text_module("extract_urls")
+
+
+@functools.cache
+def twitter_text_module(name: str) -> ModuleType:
+    """``twitter_text.<name>``, imported without running the package's ``__init__`` first.
+
+    The package's ``__init__`` imports everything, its emoji module included, which loads
+    its data file through ``pkg_resources`` (a fifth of a second to import, and gone from
+    setuptools 81 on) and compiles an expression of thousands of emoji. Storyline uses the
+    package's URL extractor and weight table, and reads the emoji table itself (see
+    ``scheduler.networks``). The package is registered as it would be, and its ``__init__``
+    runs the moment anything uses the package itself (``from twitter_text import
+    parse_tweet``), leaving it exactly as a plain import would have.
+    """
+    with _TWITTER_TEXT_LOCK:
+        _register_twitter_text()
+        module = importlib.import_module(f"{TWITTER_TEXT}.{name}")
+        package = sys.modules[TWITTER_TEXT]
+        if "__getattr__" in vars(package):
+            _defer_children(package)
+        return module
+
+
+#: Submodules imported before the package's ``__init__`` ran: bound to it only after.
+_DEFERRED_CHILDREN: dict[str, ModuleType] = {}
+
+
+def _defer_children(package: ModuleType) -> None:
+    """Unbind the submodules from a package whose ``__init__`` has not run: until it has,
+    ``twitter_text.extract_urls`` must reach ``__getattr__`` (and so the function of that
+    name the ``__init__`` binds), not the submodule."""
+    for key, value in list(vars(package).items()):
+        if isinstance(value, ModuleType) and value.__name__ == f"{TWITTER_TEXT}.{key}":
+            _DEFERRED_CHILDREN[key] = vars(package).pop(key)
+
+
+def _register_twitter_text() -> None:
+    """Put the twitter-text package in ``sys.modules``, its ``__init__`` deferred (PEP 562)."""
+    if TWITTER_TEXT in sys.modules:
+        return
+    spec = importlib.util.find_spec(TWITTER_TEXT)
+    if spec is None or spec.loader is None or spec.submodule_search_locations is None:
+        raise ModuleNotFoundError(f"No module named {TWITTER_TEXT!r}", name=TWITTER_TEXT)
+    loader = spec.loader
+    package = importlib.util.module_from_spec(spec)
+
+    def __getattr__(attribute: str) -> Any:
+        with _TWITTER_TEXT_LOCK:
+            if "__getattr__" in vars(package):
+                del vars(package)["__getattr__"]
+                try:
+                    loader.exec_module(package)
+                except BaseException:
+                    del sys.modules[TWITTER_TEXT]
+                    raise
+                for key, child in _DEFERRED_CHILDREN.items():
+                    vars(package).setdefault(key, child)
+                _DEFERRED_CHILDREN.clear()
+        return getattr(package, attribute)
+
+    vars(package)["__getattr__"] = __getattr__
+    sys.modules[TWITTER_TEXT] = package
 
 
 class UntrackableURL(ValueError):
@@ -116,13 +188,10 @@ def url_spans(text: str, *, bare: bool = True) -> list[tuple[int, int, str]]:
 @functools.lru_cache(maxsize=4096)
 def _url_spans(text: str, bare: bool) -> tuple[tuple[int, int, str], ...]:
     """:func:`url_spans`, remembered: a post's text is searched by several checks."""
-    spans = []
-    for match in _SCHEME_URL.finditer(text) if "://" in text else ():
-        url = _trim(match.group(0))
-        if "://" in url and len(url) > url.index("://") + 3:
-            spans.append((match.start(), match.start() + len(url), url))
-    if not bare or not _may_hold_bare_domain(text, spans):
-        return tuple(spans)
+    scheme = _scheme_spans(text)
+    if not bare or not _may_hold_bare_domain(text, scheme):
+        return scheme
+    spans = list(scheme)
     for entity in twitter_text().extract_urls_with_indices(text):
         start, end = (int(i) for i in entity["indices"])
         if not any(s <= start < e for s, e, _ in spans):
@@ -130,7 +199,18 @@ def _url_spans(text: str, bare: bool) -> tuple[tuple[int, int, str], ...]:
     return tuple(sorted(spans))
 
 
-def _may_hold_bare_domain(text: str, spans: list[tuple[int, int, str]]) -> bool:
+@functools.lru_cache(maxsize=4096)
+def _scheme_spans(text: str) -> tuple[tuple[int, int, str], ...]:
+    """The links written with their scheme, found once for both kinds of :func:`url_spans`."""
+    spans = []
+    for match in _SCHEME_URL.finditer(text) if "://" in text else ():
+        url = _trim(match.group(0))
+        if "://" in url and len(url) > url.index("://") + 3:
+            spans.append((match.start(), match.start() + len(url), url))
+    return tuple(spans)
+
+
+def _may_hold_bare_domain(text: str, spans: Sequence[tuple[int, int, str]]) -> bool:
     """Whether a "." followed by a letter stands outside the scheme links ``spans``.
 
     A bare domain the extractor would report starts outside those links (the others are

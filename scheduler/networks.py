@@ -14,19 +14,20 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib
+import importlib.util
 import re
 import unicodedata
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
 
 import regex
 
 from scheduler.diagnostics import Finding, Position
-from scheduler.links import find_urls, twitter_text, url_spans
+from scheduler.links import TWITTER_TEXT, find_urls, twitter_text_module, url_spans
 
 
 class Counting(StrEnum):
@@ -183,9 +184,9 @@ def _char_traits(char: str) -> int:
 
 
 @functools.lru_cache(maxsize=4096)
-def _text_traits(text: str) -> tuple[bool, bool]:
-    """Whether every code point of ``text`` is a grapheme cluster of its own, and whether
-    ``text`` holds a character an emoji needs — one pass over its distinct characters.
+def _text_traits(text: str) -> tuple[bool, frozenset[str]]:
+    """Whether every code point of ``text`` is a grapheme cluster of its own, and the
+    characters of ``text`` an emoji needs — one pass over its distinct characters.
 
     Nearly every post has one cluster per code point (precomposed accents, CJK,
     single-code-point emoji): counting its clusters is then ``len``, without segmenting it
@@ -193,12 +194,16 @@ def _text_traits(text: str) -> tuple[bool, bool]:
     U+20E3), so only the others are looked at.
     """
     if text.isascii():
-        return "\r\n" not in text, False
-    traits = 0
+        return "\r\n" not in text, frozenset()
+    joins = False
+    candidates = []
     for char in set(text):
         if char > "\x7f":
-            traits |= _char_traits(char)
-    return "\r\n" not in text and not traits & _JOINS, bool(traits & _MAY_BE_EMOJI)
+            traits = _char_traits(char)
+            joins = joins or bool(traits & _JOINS)
+            if traits & _MAY_BE_EMOJI:
+                candidates.append(char)
+    return "\r\n" not in text and not joins, frozenset(candidates)
 
 
 def graphemes(text: str) -> int:
@@ -228,6 +233,12 @@ def is_emoji(cluster: str) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=256)
+def _any_of(chars: frozenset[str]) -> re.Pattern[str]:
+    """One character class of ``chars``: finds them in a text's order in one C-level pass."""
+    return re.compile("[" + "".join(re.escape(char) for char in sorted(chars)) + "]")
+
+
 def emoji_clusters(text: str) -> list[str]:
     """The emoji of ``text``, one per grapheme cluster: "👨‍👩‍👧‍👦" is one emoji, not seven."""
     return list(_emoji_clusters(text))
@@ -236,13 +247,15 @@ def emoji_clusters(text: str) -> list[str]:
 @functools.lru_cache(maxsize=4096)
 def _emoji_clusters(text: str) -> tuple[str, ...]:
     """:func:`emoji_clusters`, remembered: voice and Threads both count a post's emoji."""
-    one_per_char, may_hold_emoji = _text_traits(text)
-    if not may_hold_emoji:
+    one_per_char, candidates = _text_traits(text)
+    if not candidates:
         return ()
     if one_per_char:  # then an emoji is one character, shown as emoji by default
-        emoji = {char for char in set(text) if _char_traits(char) & _MAY_BE_EMOJI}
-        emoji = {char for char in emoji if is_emoji(char)}
-        return tuple(char for char in text if char in emoji) if emoji else ()
+        emoji = frozenset(char for char in candidates if is_emoji(char))
+        if len(emoji) == 1:
+            [char] = emoji
+            return (char,) * text.count(char)
+        return tuple(_any_of(emoji).findall(text)) if emoji else ()
     return tuple(
         cluster
         for cluster in _GRAPHEME.findall(text)
@@ -328,7 +341,7 @@ _X_MAY_HOLD_URL = re.compile(r"\.[^\s.]")
 @functools.cache
 def _x_config() -> dict[str, Any]:
     """twitter-text v3's configuration, as the maintained package ships it."""
-    defaults: dict[str, Any] = importlib.import_module("twitter_text.config").config["defaults"]
+    defaults: dict[str, Any] = twitter_text_module("config").config["defaults"]
     return defaults
 
 
@@ -342,34 +355,153 @@ def _x_weight(char: str) -> int:
     return int(config["default_weight"])
 
 
-@functools.cache
-def _x_emoji_starts() -> regex.Pattern[str]:
-    """Every code point a twitter-text emoji can start with, as one character class.
+@dataclass(frozen=True, slots=True, eq=False)
+class XEmojiTable:
+    """twitter-text's emoji, as its extractor matches them.
 
-    twitter-text finds emoji with one expression of thousands of alternatives, tried at every
-    position of the text: milliseconds a post. Tried only where it can match (where the
-    character starts one of its emoji), it finds exactly the same emoji.
+    The package's expression is its multi-code-point emoji, longest first, then one class of
+    single code points: at a position, the longest sequence that starts there wins, else a
+    single code point of the class. ``sequences`` (in the expression's order) and
+    ``single_ranges`` are the package's own lists; the rest is looked up by dict.
     """
-    table = importlib.import_module("twitter_text.regexp.emoji")
-    starts = {int(entry.codepoint.split()[0], 16) for entry in table.emoji_list}
-    for low, high in table.single_codepoint_emoji_ranges:
-        starts.update(range(low, high + 1))
-    return regex.compile("[" + "".join(regex.escape(chr(code)) for code in sorted(starts)) + "]")
+
+    sequences: tuple[str, ...]
+    single_ranges: tuple[tuple[int, int], ...]
+    lengths: Mapping[str, tuple[int, ...]]  # first character -> lengths of its sequences
+    known: frozenset[str]
+    singles: frozenset[str]
+    #: first character -> what can follow it in a sequence (for the characters that are
+    #: not emoji on their own: ``#``, ``*`` and digits start keycaps only)
+    followers: Mapping[str, frozenset[str]]
+    starts: frozenset[str]
+
+    def finder(self, chars: frozenset[str]) -> re.Pattern[str]:
+        """Where an emoji can start in a text holding ``chars`` (a subset of ``starts``)."""
+        return _x_emoji_finder(self, chars)
+
+    def match(self, text: str, start: int) -> int:
+        """Length of the emoji twitter-text's expression matches at ``start``, or 0."""
+        first = text[start]
+        room = len(text) - start
+        for length in self.lengths.get(first, ()):
+            if length <= room and text[start : start + length] in self.known:
+                return length
+        return 1 if first in self.singles else 0
+
+
+#: Where twitter-text keeps its emoji data, inside the installed package.
+X_EMOJI_DATA = "regexp/emoji-test.txt"
+
+
+@functools.cache
+def x_emoji_table() -> XEmojiTable:
+    """twitter-text's emoji table, read from the package's data file as its emoji module
+    (``twitter_text.regexp.emoji``) reads it, without importing that module: it opens the
+    file through ``pkg_resources`` (a fifth of a second to import; gone from setuptools 81)
+    and compiles one expression of thousands of alternatives. Tests hold the two equal."""
+    spec = importlib.util.find_spec(TWITTER_TEXT)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(f"No module named {TWITTER_TEXT!r}", name=TWITTER_TEXT)
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    raw = (folder / X_EMOJI_DATA).read_bytes().decode("utf-8")
+    codes = _emoji_test_codepoints(raw)
+    # Longest first, as the package sorts them (stably: equal lengths keep file order).
+    multi = sorted(
+        ("".join(chr(c) for c in seq) for seq in codes if len(seq) > 1), key=len, reverse=True
+    )
+    ranges = _emoji_ranges([seq[0] for seq in codes if len(seq) == 1])
+    lengths: dict[str, set[int]] = {}
+    for sequence in multi:
+        lengths.setdefault(sequence[0], set()).add(len(sequence))
+    singles = frozenset(chr(c) for low, high in ranges for c in range(low, high + 1))
+    followers: dict[str, set[str]] = {}
+    for sequence in multi:
+        followers.setdefault(sequence[0], set()).add(sequence[1])
+    return XEmojiTable(
+        sequences=tuple(multi),
+        single_ranges=tuple(ranges),
+        lengths=MappingProxyType({k: tuple(sorted(v, reverse=True)) for k, v in lengths.items()}),
+        known=frozenset(multi),
+        singles=singles,
+        followers=MappingProxyType({k: frozenset(v) for k, v in followers.items()}),
+        starts=frozenset(followers) | singles,
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _x_emoji_finder(table: XEmojiTable, chars: frozenset[str]) -> re.Pattern[str]:
+    """One expression finding the positions of ``chars`` where an emoji can start: any of
+    them that is an emoji on its own, the others only before a character that continues
+    one of their sequences (a digit only before U+FE0F or U+20E3)."""
+    alone = sorted(c for c in chars if c in table.singles)
+    parts = ["[" + "".join(map(re.escape, alone)) + "]"] if alone else []
+    for char in sorted(chars.difference(alone)):
+        after = "".join(map(re.escape, sorted(table.followers[char])))
+        parts.append(f"{re.escape(char)}(?=[{after}])")
+    return re.compile("|".join(parts))
+
+
+def _emoji_test_codepoints(raw: str) -> list[tuple[int, ...]]:
+    """The code points of each emoji in ``emoji-test.txt``, in file order, with the rules of
+    ``twitter_text.regexp.emoji.parse_emoji_list``: the 32 explanation lines, the
+    ``Component`` group (skin tones, hair) and subtotal lines are skipped."""
+    out: list[tuple[int, ...]] = []
+    group = ""
+    for line in raw.splitlines()[32:]:
+        if line == "# Status Counts":
+            break
+        if "subtotal:" in line or not line:
+            continue
+        if line.startswith("#") and "# group:" in line:
+            group = line.split(":")[-1].strip()
+        if group == "Component":
+            continue
+        if re.search("^[0-9A-F]{3,}", line):
+            out.append(tuple(int(code, 16) for code in line.split(";")[0].split()))
+    return out
+
+
+def _emoji_ranges(nums: list[int]) -> list[tuple[int, int]]:
+    """``twitter_text.regexp.emoji.get_ranges``: the single code points as (low, high) runs,
+    computed as the package computes them (its expression is built from these, not from
+    the code points themselves)."""
+    nums = sorted(nums)
+    lows = [nums[0]]
+    highs = []
+    if nums[1] - nums[0] > 1:
+        highs.append(nums[0])
+    for i in range(1, len(nums) - 1):
+        if (nums[i] - nums[i - 1]) > 1:
+            lows.append(nums[i])
+        if (nums[i + 1] - nums[i]) > 1:
+            highs.append(nums[i])
+    highs.append(nums[-1])
+    if len(highs) > len(lows):
+        lows.append(highs[-1])
+    return list(zip(lows, highs, strict=False))
 
 
 def _x_emoji(text: str) -> dict[int, int]:
-    """Start -> length of each emoji twitter-text's extractor finds in ``text``."""
-    expression = importlib.import_module("twitter_text.regexp.emoji").emoji
+    """Start -> length of each emoji twitter-text's extractor finds in ``text``.
+
+    The extractor tries its expression at every position; only where a character starts one
+    of its emoji can it match, so only those positions are tried, left to right, each match
+    skipping what it covers — the same emoji, found without compiling the expression.
+    """
+    table = x_emoji_table()
+    chars = table.starts.intersection(text)
+    if not chars:
+        return {}
     found: dict[int, int] = {}
     after = 0
-    for candidate in _x_emoji_starts().finditer(text):
+    for candidate in table.finder(chars).finditer(text):
         start = candidate.start()
         if start < after:
             continue
-        match = expression.match(text, start)
-        if match:
-            found[start] = match.end() - start
-            after = match.end()
+        length = table.match(text, start)
+        if length:
+            found[start] = length
+            after = start + length
     return found
 
 
@@ -422,7 +554,7 @@ def _count_x_weighted_length(text: str) -> int:
     """
     normalized = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
     entities = (
-        twitter_text().extract_urls_with_indices(normalized)
+        twitter_text_module("extract_urls").extract_urls_with_indices(normalized)
         if _X_MAY_HOLD_URL.search(normalized)
         else []
     )

@@ -70,15 +70,40 @@ class VoiceRules:
     require_signature: bool = False
     link: LinkPolicy = LinkPolicy.INLINE
     utm: bool = True
+    #: locale -> its banned terms and their one alternation, worked out on first use
+    #: (a line's rules are checked against tens of thousands of posts, in a few locales).
+    _by_locale: dict[str, _Banned] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def banned_for(self, locale: str) -> list[tuple[str, str]]:
         """``(list name, term)`` pairs that apply to a post in ``locale``."""
+        return list(self._banned(locale).terms)
+
+    def _banned(self, locale: str) -> _Banned:
+        found = self._by_locale.get(locale)
+        if found is None:
+            terms = tuple(self._banned_terms(locale))
+            found = self._by_locale[locale] = _Banned(
+                terms, _any_term(tuple(term for _, term in terms)) if terms else None
+            )
+        return found
+
+    def _banned_terms(self, locale: str) -> list[tuple[str, str]]:
         keys = [ALL_LOCALES]
         wanted = locale.replace("_", "-").casefold()
         exact = [k for k in self.banned if k.replace("_", "-").casefold() == wanted]
         language = wanted.split("-")[0]
         keys += exact or [k for k in self.banned if k.casefold() == language]
         return [(key, term) for key in keys for term in self.banned.get(key, ())]
+
+
+@dataclass(frozen=True, slots=True)
+class _Banned:
+    """The banned terms that apply in one locale, and one search that clears a clean post."""
+
+    terms: tuple[tuple[str, str], ...]
+    any_term: regex.Pattern[str] | None
 
 
 RULES: Final = (
@@ -328,11 +353,12 @@ def check_voice(
 
 def _check_banned(rules: VoiceRules, *, text: str, locale: str, pos: Position) -> list[Finding]:
     """Banned words, outside links: a tracked URL carries campaign names, not the voice."""
-    terms = rules.banned_for(locale)
-    if not terms:
+    banned = rules._banned(locale)
+    if banned.any_term is None:
         return []
+    terms = banned.terms
     prose = _blank_links(text)
-    if _any_term(tuple(term for _, term in terms)).search(_folded(prose)) is None:
+    if banned.any_term.search(_folded(prose)) is None:
         return []
     folded, origin = _fold(prose)
     findings = []
