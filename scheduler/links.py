@@ -124,11 +124,23 @@ def _encode(value: str) -> str:
     return quote(value, safe="")
 
 
+def _encode_path(value: str) -> str:
+    """:func:`_encode` of a post id, from its parts: quoting is per character, so the
+    parts (story, beat, network, market) are each quoted once for every post they make."""
+    return "%2F".join(map(_encode, value.split("/")))
+
+
 def track(url: str, *, network: str, campaign: str, post_id: str, medium: str = "social") -> str:
     """``url`` with the UTM parameters of this post added; existing parameters are kept."""
     base, query, fragment, present, untouched = _split_for_tracking(url)
-    wanted = zip(UTM_KEYS, (network, medium, campaign, post_id), strict=True)
-    added = "&".join(f"{key}={_encode(value)}" for key, value in wanted if key not in present)
+    if present.isdisjoint(UTM_KEYS):  # nearly always: the link carries none of its own
+        added = (
+            f"utm_source={_encode(network)}&utm_medium={_encode(medium)}"
+            f"&utm_campaign={_encode(campaign)}&utm_content={_encode_path(post_id)}"
+        )
+    else:
+        wanted = zip(UTM_KEYS, (network, medium, campaign, post_id), strict=True)
+        added = "&".join(f"{key}={_encode(value)}" for key, value in wanted if key not in present)
     if not added:
         return untouched
     query = f"{query}&{added}" if query else added

@@ -85,7 +85,9 @@ class VoiceRules:
         if found is None:
             terms = tuple(self._banned_terms(locale))
             found = self._by_locale[locale] = _Banned(
-                terms, _any_term(tuple(term for _, term in terms)) if terms else None
+                terms,
+                _any_term(tuple(term for _, term in terms)) if terms else None,
+                tuple({_first_word(term): None for _, term in terms}),
             )
         return found
 
@@ -104,6 +106,12 @@ class _Banned:
 
     terms: tuple[tuple[str, str], ...]
     any_term: regex.Pattern[str] | None
+    #: The folded first word of each term: a post whose folded text holds none of them holds
+    #: no banned term (each term's expression starts with that word, spelled out).
+    first_words: tuple[str, ...] = ()
+
+    def may_match(self, folded: str) -> bool:
+        return any(word in folded for word in self.first_words)
 
 
 RULES: Final = (
@@ -297,6 +305,12 @@ def _term_pattern(term: str) -> regex.Pattern[str]:
     return regex.compile(_term_source(term))
 
 
+def _first_word(term: str) -> str:
+    """The literal a match of ``term`` starts with (see :func:`_term_source`)."""
+    words = _folded(term.rstrip("*").strip()).split()
+    return words[0] if words else ""
+
+
 def _term_source(term: str) -> str:
     prefix = term.endswith("*")
     core = _folded(term.rstrip("*").strip())
@@ -355,6 +369,10 @@ def _check_banned(rules: VoiceRules, *, text: str, locale: str, pos: Position) -
     """Banned words, outside links: a tracked URL carries campaign names, not the voice."""
     banned = rules._banned(locale)
     if banned.any_term is None:
+        return []
+    # Blanking links only turns characters into spaces, and folding is per character: a
+    # word (no spaces) found in the folded prose is in the folded text too.
+    if not banned.may_match(_folded(text)):
         return []
     terms = banned.terms
     prose = _blank_links(text)
