@@ -186,24 +186,41 @@ def _char_traits(char: str) -> int:
 @functools.lru_cache(maxsize=4096)
 def _text_traits(text: str) -> tuple[bool, frozenset[str]]:
     """Whether every code point of ``text`` is a grapheme cluster of its own, and the
-    characters of ``text`` an emoji needs — one pass over its distinct characters.
+    characters of ``text`` an emoji needs.
 
     Nearly every post has one cluster per code point (precomposed accents, CJK,
     single-code-point emoji): counting its clusters is then ``len``, without segmenting it
     with ``\\X``. No ASCII character joins a cluster or belongs to an emoji (a keycap needs
-    U+20E3), so only the others are looked at.
+    U+20E3), so only the others are looked at — line by line, since posts share most of
+    their lines (and a line feed joins no cluster: only CR LF, checked on the whole text).
     """
     if text.isascii():
         return "\r\n" not in text, frozenset()
     joins = False
+    candidates: frozenset[str] = frozenset()
+    for line in text.split("\n"):
+        line_joins, line_candidates = _line_traits(line)
+        joins = joins or line_joins
+        if line_candidates:
+            candidates = candidates | line_candidates
+    return "\r\n" not in text and not joins, candidates
+
+
+@functools.lru_cache(maxsize=8192)
+def _line_traits(line: str) -> tuple[bool, frozenset[str]]:
+    """Whether a character of ``line`` can join a neighbour's cluster, and its characters
+    an emoji needs: one pass over its distinct non-ASCII characters."""
+    if line.isascii():
+        return False, frozenset()
+    joins = False
     candidates = []
-    for char in set(text):
+    for char in set(line):
         if char > "\x7f":
             traits = _char_traits(char)
             joins = joins or bool(traits & _JOINS)
             if traits & _MAY_BE_EMOJI:
                 candidates.append(char)
-    return "\r\n" not in text and not joins, frozenset(candidates)
+    return joins, frozenset(candidates)
 
 
 def graphemes(text: str) -> int:
@@ -619,9 +636,11 @@ def hashtags_in(text: str) -> list[str]:
 @functools.lru_cache(maxsize=4096)
 def _hashtags_in(text: str) -> tuple[str, ...]:
     """:func:`hashtags_in`, remembered: voice and the network both count a post's tags."""
-    if "#" not in text and "＃" not in text:
+    starts = [index for index in (text.find("#"), text.find("＃")) if index >= 0]
+    if not starts:
         return ()
-    return tuple(m.group("tag") for m in _HASHTAG.finditer(text))
+    # Scanned from the first sign: the look-behind still sees the character before it.
+    return tuple(m.group("tag") for m in _HASHTAG.finditer(text, min(starts)))
 
 
 def mentions_in(text: str) -> list[str]:

@@ -87,7 +87,7 @@ class VoiceRules:
             found = self._by_locale[locale] = _Banned(
                 terms,
                 _any_term(tuple(term for _, term in terms)) if terms else None,
-                tuple({_first_word(term): None for _, term in terms}),
+                tuple({_longest_word(term): None for _, term in terms}),
             )
         return found
 
@@ -106,12 +106,12 @@ class _Banned:
 
     terms: tuple[tuple[str, str], ...]
     any_term: regex.Pattern[str] | None
-    #: The folded first word of each term: a post whose folded text holds none of them holds
-    #: no banned term (each term's expression starts with that word, spelled out).
-    first_words: tuple[str, ...] = ()
+    #: The longest folded word of each term: a post whose folded text holds none of them
+    #: holds no banned term (each term's expression spells out every word of it).
+    words: tuple[str, ...] = ()
 
     def may_match(self, folded: str) -> bool:
-        return any(word in folded for word in self.first_words)
+        return any(word in folded for word in self.words)
 
 
 RULES: Final = (
@@ -305,10 +305,10 @@ def _term_pattern(term: str) -> regex.Pattern[str]:
     return regex.compile(_term_source(term))
 
 
-def _first_word(term: str) -> str:
-    """The literal a match of ``term`` starts with (see :func:`_term_source`)."""
-    words = _folded(term.rstrip("*").strip()).split()
-    return words[0] if words else ""
+def _longest_word(term: str) -> str:
+    """The longest literal every match of ``term`` holds (see :func:`_term_source`): of
+    ``% off``, ``off`` — the ``%`` is in every tracked link."""
+    return max(_folded(term.rstrip("*").strip()).split(), key=len, default="")
 
 
 def _term_source(term: str) -> str:
