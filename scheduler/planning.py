@@ -26,7 +26,7 @@ from scheduler.content import (
     StoryStatus,
     resolve,
 )
-from scheduler.diagnostics import Finding, Severity, has_errors, sort_findings
+from scheduler.diagnostics import Finding, Position, Severity, has_errors, sort_findings
 from scheduler.lines import TEMPLATE_SUFFIX, Line, Lines, PostContext
 from scheduler.links import UntrackableURL, track
 from scheduler.networks import check as check_network
@@ -189,13 +189,15 @@ def _plan_story(
     """One story's posts. What does not depend on the network (the due instant) or on the
     beat (the resolved text) is computed once and shared, which is most of planning's work."""
     posts: list[PlannedPost] = []
-    resolved: dict[tuple[str, str], Resolved] = {}
+    targets: dict[tuple[str, str], _Target] = {}
     instants: dict[tuple[str, str], Localized] = {}
+    where = story.pos("story")
     for beat in story.beats:
         if not selection.wants("beats", beat.name):
             continue
         beat_networks = beat.networks if beat.networks is not None else story.networks
         beat_markets = beat.markets if beat.markets is not None else story.markets
+        here = story.pos("beats", beat.name)
         for network in beat_networks:
             if not selection.wants("networks", network):
                 continue
@@ -218,15 +220,24 @@ def _plan_story(
                 if account is None:
                     continue
                 key = (network, code)
-                if key not in resolved:
-                    resolved[key] = resolve(story, network, market)
-                    findings.extend(resolved[key].findings)
+                target = targets.get(key)
+                if target is None:
+                    fields = resolve(story, network, market)
+                    findings.extend(fields.findings)
+                    voice = (network, market.locale)
+                    if voice not in memo.phrases:
+                        memo.phrases[voice] = line.phrases_for(market.locale)
+                    target = targets[key] = _Target(
+                        fields=fields,
+                        facts=tuple(str(f) for f in fields.facts),
+                        hashtags=tuple(t.lstrip("#＃") for t in fields.hashtags),
+                        handle=account.handle.lstrip("@") if account.handle else None,
+                        limit_override=limit_override(account),
+                        phrases=memo.phrases[voice],
+                    )
                 slot = (beat.name, code)
                 if slot not in instants:
                     instants[slot] = apply_offset(story.launch, beat.offset, market.timezone)
-                voice = (network, market.locale)
-                if voice not in memo.phrases:
-                    memo.phrases[voice] = line.phrases_for(market.locale)
                 posts.append(
                     _plan_post(
                         story,
@@ -234,14 +245,35 @@ def _plan_story(
                         line,
                         market,
                         account,
-                        resolved[key],
-                        _Slot(instants[slot], memo.phrases[voice]),
+                        target,
+                        _Where(instants[slot], where, here),
                         lines,
                         now,
                         memo,
                     )
                 )
     return posts
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """What a story's posts share on one network in one market, whatever the beat."""
+
+    fields: Resolved
+    facts: tuple[str, ...]
+    hashtags: tuple[str, ...]  # without their leading "#"
+    handle: str | None  # the account's, without "@"
+    limit_override: int | None
+    phrases: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Where:
+    """When a post is due, and where its story and beat are written."""
+
+    when: Localized
+    story: Position
+    beat: Position
 
 
 @dataclass(slots=True)
@@ -281,31 +313,23 @@ def _unused_template_findings(lines: Lines, memo: _Memo) -> list[Finding]:
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class _Slot:
-    """What a post shares with the other networks of its beat and market."""
-
-    when: Localized
-    phrases: Mapping[str, str]
-
-
 def _plan_post(
     story: Story,
     beat: Beat,
     line: Line,
     market: Market,
     account: Account,
-    fields: Resolved,
-    slot: _Slot,
+    target: _Target,
+    where: _Where,
     lines: Lines,
     now: datetime,
     memo: _Memo,
 ) -> PlannedPost:
     network = line.network
-    pid = post_id(story.id, beat.name, network, market.code)
-    here = story.pos("beats", beat.name)
+    pid = f"{story.id}/{beat.name}/{network}/{market.code}"  # post_id()
     findings: list[Finding] = []
-    when = slot.when
+    when = where.when
+    fields = target.fields
     if when.note is not None and when.message:
         findings.append(
             Finding.warning(
@@ -320,6 +344,7 @@ def _plan_post(
             link = track(link, network=network, campaign=story.campaign, post_id=pid)
         except UntrackableURL as exc:
             findings.append(Finding.error(story.pos("link"), "link-untrackable", f"{pid}: {exc}"))
+    inline = link if line.link_policy is LinkPolicy.INLINE else None
     ctx = PostContext(
         story=story.id,
         title=story.title,
@@ -332,56 +357,55 @@ def _plan_post(
         locale=market.locale,
         timezone=market.timezone,
         account_name=account.display,
-        account_handle=account.handle.lstrip("@") if account.handle else None,
+        account_handle=target.handle,
         headline=fields.headline,
         hook=fields.hook or "",
         body=fields.body or "",
-        facts=tuple(str(f) for f in fields.facts),
-        hashtags=tuple(t.lstrip("#＃") for t in fields.hashtags),
-        link=link if line.link_policy is LinkPolicy.INLINE else None,
+        facts=target.facts,
+        hashtags=target.hashtags,
+        link=inline,
         claim=fields.claim,
         media=fields.media,
         due_local=when.local,
-        phrases=slot.phrases,
+        phrases=target.phrases,
     )
     draft = lines.render(ctx, tracked_link=link)
     memo.rendered.add(draft.template)
-    memo.specimens.setdefault(network, (ctx, link))
+    if network not in memo.specimens:
+        memo.specimens[network] = (ctx, link)
     findings.extend(draft.findings)
     if draft.ok:
-        where = story.pos("story")
-        checks = [
-            *check_network(
-                network,
-                text=draft.text,
-                title=draft.title,
-                media=draft.media,
-                pos=where,
-                limit_override=limit_override(account),
-            ),
-            *check_voice(
-                line.voice_rules,
-                text=draft.text,
-                locale=market.locale,
-                signature=fields.claim,
-                link=link if line.link_policy is LinkPolicy.INLINE else None,
-                pos=where,
-            ),
-        ]
-        draft_story = story.status is StoryStatus.DRAFT
-        findings.extend(
-            replace(
-                f,
-                severity=Severity.WARNING if draft_story and f.is_error else f.severity,
-                message=f"{pid}: {f.message} (template {draft.template})"
-                + (" [draft: an error once approved]" if draft_story and f.is_error else ""),
-            )
-            for f in checks
+        checks = check_network(
+            network,
+            text=draft.text,
+            title=draft.title,
+            media=draft.media,
+            pos=where.story,
+            limit_override=target.limit_override,
         )
+        checks += check_voice(
+            line.voice_rules,
+            text=draft.text,
+            locale=market.locale,
+            signature=fields.claim,
+            link=inline,
+            pos=where.story,
+        )
+        if checks:
+            draft_story = story.status is StoryStatus.DRAFT
+            findings.extend(
+                replace(
+                    f,
+                    severity=Severity.WARNING if draft_story and f.is_error else f.severity,
+                    message=f"{pid}: {f.message} (template {draft.template})"
+                    + (" [draft: an error once approved]" if draft_story and f.is_error else ""),
+                )
+                for f in checks
+            )
     if when.utc <= now:
         findings.append(
             Finding.at(
-                here,
+                where.beat,
                 Severity.INFO,
                 PAST_DUE,
                 f"{pid} was due at {when.utc:%Y-%m-%d %H:%M} UTC, before now: sync holds it",

@@ -71,6 +71,13 @@ def localize(naive: datetime, zone: str) -> Localized:
     """The instant a wall time in ``zone`` names, following DESIGN §5 exactly."""
     if naive.tzinfo is not None:
         raise ValueError("localize takes a naive wall time")
+    return _localize(naive, zone)
+
+
+@lru_cache(maxsize=8192)
+def _localize(naive: datetime, zone: str) -> Localized:
+    """:func:`localize`, remembered: a year of stories falls on a few hundred days, each
+    planned for every market (a teaser seven days before one reveal lands on another's)."""
     tz = _zone(zone)
     try:
         local = tz.localize(naive, is_dst=None)
