@@ -234,7 +234,11 @@ _SIZED = (str, list, tuple, dict, set, frozenset)
 
 def _weight(values: Iterable[Any]) -> int:
     """Items and characters of the sized values among ``values``: what handling them costs."""
-    return sum(len(v) for v in values if isinstance(v, _SIZED))
+    total = 0
+    for value in values:  # a loop, not sum() over a generator: a few arguments per call
+        if isinstance(value, _SIZED):
+            total += len(value)
+    return total
 
 
 def _check_size(value: Any) -> Any:
@@ -329,9 +333,10 @@ def _guard_filter(func: Callable[..., Any], name: str = "") -> Callable[..., Any
 
     @functools.wraps(func)  # keeps jinja_pass_arg, so context-taking filters still get it
     def guarded(*args: Any, **kwargs: Any) -> Any:
-        _spend(CALL_COST + _weight(args) + _weight(kwargs.values()))
+        _spend(CALL_COST + _weight(args) + (_weight(kwargs.values()) if kwargs else 0))
         _check_int_args(args[1:])
-        _check_int_args(kwargs.values())
+        if kwargs:
+            _check_int_args(kwargs.values())
         if multiplying:
             copies, size = _pieces(name, args[1:] if passes_context else args, kwargs)
             if copies * size > MAX_VALUE_LEN:
@@ -429,9 +434,10 @@ class _LineEnvironment(ImmutableSandboxedEnvironment):
         return _check_size(super().call_binop(context, operator, left, right))
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
-        _spend(CALL_COST + _weight(args) + _weight(kwargs.values()))
+        _spend(CALL_COST + _weight(args) + (_weight(kwargs.values()) if kwargs else 0))
         _check_int_args(args)
-        _check_int_args(kwargs.values())
+        if kwargs:
+            _check_int_args(kwargs.values())
         if type(__obj) is Macro:
             # A template's own macro: what ``Context.call`` does for one (it takes no
             # context argument and is safely callable), without its generic inspection.
