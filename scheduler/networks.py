@@ -583,17 +583,36 @@ def _count_x_weighted_length(text: str) -> int:
     emoji_weight = int(config["default_weight"])
     total = 0
     index = 0
-    while index < len(normalized):
-        if index in urls:
+    # parse_tweet's walk, a run of plain characters at a time: an entity starting inside
+    # the one before is skipped, and a URL wins over an emoji at the same index.
+    for start in sorted(urls.keys() | emoji.keys()):
+        if start < index:
+            continue
+        total += _x_run_weight(normalized[index:start])
+        if start in urls:
             total += url_weight
-            index += urls[index]
-        elif index in emoji:
-            total += emoji_weight
-            index += emoji[index]
+            index = start + urls[start]
         else:
-            total += _x_weight(normalized[index])
-            index += 1
+            total += emoji_weight
+            index = start + emoji[start]
+    if index < len(normalized):
+        total += _x_run_weight(normalized[index:])
     return total // scale
+
+
+def _x_run_weight(run: str) -> int:
+    """The summed weights of characters that are neither in a URL nor in an emoji."""
+    ascii_weight = _x_ascii_weight()
+    if ascii_weight is not None and run.isascii():
+        return ascii_weight * len(run)
+    return sum(map(_x_weight, run))
+
+
+@functools.cache
+def _x_ascii_weight() -> int | None:
+    """The weight of every ASCII character, when the configuration gives them all one."""
+    weights = {_x_weight(chr(code)) for code in range(128)}
+    return weights.pop() if len(weights) == 1 else None
 
 
 def measure(network: str, text: str) -> int:
