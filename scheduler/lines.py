@@ -392,6 +392,23 @@ class _LineEnvironment(ImmutableSandboxedEnvironment):
         self.filters["format"] = _guard_format_filter(self.filters["format"])
         self.filters["_sl_iter"] = _budget_iter  # not guarded: they are the guards
         self.filters["_sl_cap"] = _cap
+        self._by_name: dict[str, Template] = {}
+
+    def get_template(
+        self,
+        name: str | Template,
+        parent: str | None = None,
+        globals: MutableMapping[str, Any] | None = None,
+    ) -> Template:
+        """Jinja's, with loaded templates kept by name: every ``{% import %}`` of every
+        render asks for its macro file again. Jinja's own cache would answer the same (the
+        loader is fixed and nothing reloads), after more work per call."""
+        if globals is not None or not isinstance(name, str):
+            return super().get_template(name, parent, globals)
+        found = self._by_name.get(name)
+        if found is None:
+            found = self._by_name[name] = super().get_template(name, parent)
+        return found
 
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         """A template's globals as one plain dict, not Jinja's ``ChainMap`` over ours.
@@ -559,6 +576,10 @@ class Lines:
     _compiled: dict[str, Template | Finding] = field(
         default_factory=dict, repr=False, compare=False
     )
+    #: (network, beat) -> :meth:`template_name`'s answer (``sources`` is fixed).
+    _names: dict[tuple[str, str], str | None] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def template(self, name: str) -> Template | Finding:
         """The compiled template, or the finding that says why it does not compile."""
@@ -572,6 +593,13 @@ class Lines:
 
     def template_name(self, network: str, beat: str) -> str | None:
         """The template a beat uses: ``<network>/<beat>.j2``, else the line's ``default.j2``."""
+        key = (network, beat)
+        if key in self._names:
+            return self._names[key]
+        found = self._names[key] = self._template_name(network, beat)
+        return found
+
+    def _template_name(self, network: str, beat: str) -> str | None:
         for candidate in (
             f"{network}/{beat}{TEMPLATE_SUFFIX}",
             f"{network}/{DEFAULT_TEMPLATE}{TEMPLATE_SUFFIX}",
