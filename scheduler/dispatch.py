@@ -356,7 +356,16 @@ def _begin_in_one_statement() -> Select[Any]:
 def _published_in_one_statement() -> Select[Any]:
     """PostgreSQL: the guarded ``published`` and its ``Attempt``'s result as one statement (one
     round trip, one commit). ``won`` counts the post rows moved; the Attempt says whether the
-    guard held: an outcome landing after a takeover is recorded as such."""
+    guard held: an outcome landing after a takeover is recorded as such.
+
+    Its commit does not wait for the WAL flush (``synchronous_commit`` off for this transaction
+    only: ``set_config(..., true)`` is ``SET LOCAL``). Should PostgreSQL crash in the fraction of
+    a second before the WAL writer flushes it, the post is simply still ``publishing`` after
+    recovery, and its lease sends it to reconciliation, which finds it on the network: the
+    state machine already covers a worker dying right after the send, and this is the same
+    case. The claim before the send stays a durable commit: losing *that* could send twice.
+    A burst waited on one flush per outcome (docs/operations.md, "Bursts")."""
+    relaxed = select(func.set_config("synchronous_commit", "off", true()).label("v"))
     moved = MARK_PUBLISHED.returning(POST.c.post_id).cte("moved")
     won = select(func.count()).select_from(moved).scalar_subquery()
     finished = (
@@ -373,7 +382,11 @@ def _published_in_one_statement() -> Select[Any]:
         .returning(ATTEMPT.c.id)
         .cte("finished")
     )
-    return select(won.label("won"), select(func.count()).select_from(finished).scalar_subquery())
+    return select(
+        won.label("won"),
+        select(func.count()).select_from(finished).scalar_subquery(),
+        relaxed.scalar_subquery(),
+    )
 
 
 BEGIN_PG = _begin_in_one_statement()
@@ -701,6 +714,20 @@ class Dispatcher:
         else: a publish costs one transaction to start and one to record the outcome."""
         with self._one_connection():
             return self._publish(post_id, token)
+
+    def publish_many(self, jobs: Sequence[Job]) -> list[str]:
+        """The claims of one message (``Policy.messages``), published one after another, each
+        exactly as ``publish`` would, on one connection. A post that raises (the database
+        went away mid-batch) is logged and left to its lease; the others still go."""
+        outcomes = []
+        with self._one_connection():
+            for post_id, token in jobs:
+                try:
+                    outcomes.append(self.publish(post_id, token))
+                except Exception:
+                    log.exception("%s: could not publish; its lease will bring it back", post_id)
+                    outcomes.append("error")
+        return outcomes
 
     def _publish(self, post_id: str, token: str | None) -> str:
         if token is None:  # a hand-sent task: whatever claim the row holds now

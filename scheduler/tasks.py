@@ -287,16 +287,8 @@ def publish(post_id: str, token: str | None = None) -> str:
 
 @app.task(name="storyline.publish_batch", ignore_result=True, acks_late=True)  # type: ignore[untyped-decorator]
 def publish_batch(jobs: list[tuple[str, str]]) -> list[str]:
-    """Several claims of one burst, sent in one message (``Policy.messages``) and published
-    one after another, each exactly as ``publish`` would. A post that raises does not hold
-    back the others: it stays claimed, and its lease brings it back to the tick."""
-    outcomes = []
-    for post_id, token in jobs:
-        try:
-            outcome = dispatcher().publish(post_id, token)
-        except Exception:
-            log.exception("%s: could not publish; its lease will bring it back", post_id)
-            outcome = "error"
+    """Several claims of one burst, sent in one message (``Policy.messages``)."""
+    outcomes = dispatcher().publish_many([(post_id, token) for post_id, token in jobs])
+    for (post_id, _), outcome in zip(jobs, outcomes, strict=True):
         log.info("%s: %s", post_id, outcome)
-        outcomes.append(outcome)
     return outcomes

@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 
 from scheduler.config import Settings
@@ -210,6 +210,63 @@ def test_publish_records_remote_id_url_and_time(engine, dispatcher, publisher, c
     [attempt] = attempts(engine, post_id)
     assert attempt["outcome"] == "published"
     assert attempt["attempt_token"] == token
+
+
+def test_a_message_of_several_claims_publishes_each_with_its_own_token(
+    engine, dispatcher, publisher
+):
+    ids = add_posts(engine, 3)
+    jobs = Collect()
+    dispatcher.tick(jobs)
+    assert dispatcher.publish_many(jobs.jobs) == ["published"] * 3
+    assert sorted(publisher.sent) == sorted(ids)
+    assert {row(engine, p)["status"] for p in ids} == {"published"}
+
+
+def test_a_claim_whose_publish_raises_does_not_hold_back_the_rest_of_its_message(
+    engine, make_dispatcher, publisher
+):
+    class BrokenForOneAccount(FakeRegistry):
+        def route(self, network: str, account: str):  # type: ignore[no-untyped-def]
+            if account == "broken":
+                raise RuntimeError("secrets store unreachable")
+            return super().route(network, account)
+
+    [first] = add_posts(engine, story="a")
+    [stuck] = add_posts(engine, story="b", account="broken")
+    [last] = add_posts(engine, story="c")
+    d = make_dispatcher(registry=BrokenForOneAccount(publisher))
+    jobs = Collect()
+    d.tick(jobs)
+    order = {p: i for i, p in enumerate([first, stuck, last])}
+    message = sorted(jobs.jobs, key=lambda job: order[job[0]])
+    assert d.publish_many(message) == ["published", "error", "published"]
+    assert publisher.sent == [first, last]
+    assert row(engine, stuck)["status"] == "publishing"  # its lease sends it to reconciliation
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_published_outcome_alone_commits_without_waiting_for_the_flush(pg_url):
+    # Losing that commit in a server crash leaves the post ``publishing``: reconciliation finds
+    # it. The claim before the send must stay durable, so nothing else may inherit the setting.
+    from scheduler.db import make_engine
+    from scheduler.dispatch import PUBLISHED_PG
+
+    from .conftest import create_schema
+
+    engine = make_engine(pg_url)
+    create_schema(engine)
+    params = dict.fromkeys(
+        ["o_post", "o_state", "o_token", "o_remote", "o_url", "o_reason", "o_outcome"], "x"
+    )
+    params.update(o_now=T0, o_finished=T0, o_attempt=0, o_latency=0)
+    params.update(o_outcome_lost="x", o_error_lost="x")
+    with engine.begin() as conn:
+        assert conn.execute(PUBLISHED_PG, params).scalar_one() == 0  # no such post: not moved
+        assert conn.execute(text("SHOW synchronous_commit")).scalar_one() == "off"
+    with engine.begin() as conn:
+        assert conn.execute(text("SHOW synchronous_commit")).scalar_one() == "on"
+    engine.dispose()
 
 
 def test_a_duplicate_delivery_does_nothing(engine, dispatcher, publisher):

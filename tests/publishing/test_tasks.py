@@ -96,30 +96,6 @@ def test_the_embedded_broker_forgets_messages_delivered_long_ago(tmp_path):
         queue.close()
 
 
-class RecordingDispatcher:
-    """Stands in for the process's dispatcher: the task's loop is what is under test here."""
-
-    def __init__(self, failing: str) -> None:
-        self.failing = failing
-        self.published: list[tuple[str, str]] = []
-
-    def publish(self, post_id: str, token: str) -> str:
-        if post_id == self.failing:
-            raise ConnectionError("database went away")
-        self.published.append((post_id, token))
-        return "published"
-
-
-def test_a_batch_publishes_each_claim_with_its_token_even_after_one_fails(monkeypatch):
-    from scheduler import tasks
-
-    recorder = RecordingDispatcher(failing="b")
-    monkeypatch.setattr(tasks, "dispatcher", lambda: recorder)
-    outcomes = tasks.publish_batch.run([("a", "t1"), ("b", "t2"), ("c", "t3")])
-    assert outcomes == ["published", "error", "published"]
-    assert recorder.published == [("a", "t1"), ("c", "t3")]
-
-
 def test_the_worker_module_registers_the_batch_task():
     import worker
 
