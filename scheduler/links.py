@@ -163,7 +163,9 @@ def _split_for_tracking(url: str) -> tuple[str, str, str, frozenset[str], str]:
 # A link with a scheme runs to the next space or quote; trailing sentence punctuation is not
 # part of it. twitter-text would be stricter (it wants a TLD it knows), which is right for
 # X's own counter but would miss ``https://brand.example/`` links that every network posts.
-_SCHEME_URL = regex.compile(r"""\bhttps?://[^\s<>"'\u00a0\u3000]+""", regex.IGNORECASE)
+# Case-insensitive "http(s)" spelt out rather than by IGNORECASE, which makes the engine fold
+# every character of the link: the same matches (U+017F, long s, folds to "s"), twice as fast.
+_SCHEME_URL = regex.compile(r"""\b[hH][tT][tT][pP][sS\u017f]?://[^\s<>"'\u00a0\u3000]+""")
 _TRAILING = ".,;:!?'\"…。，、！？"
 _CLOSERS = {")": "(", "]": "[", "}": "{"}
 

@@ -190,7 +190,7 @@ def _plan_story(
     beat (the resolved text) is computed once and shared, which is most of planning's work."""
     posts: list[PlannedPost] = []
     targets: dict[tuple[str, str], _Target] = {}
-    instants: dict[tuple[str, str], Localized] = {}
+    instants: dict[tuple[str, str], _Where] = {}
     where = story.pos("story")
     for beat in story.beats:
         if not selection.wants("beats", beat.name):
@@ -236,8 +236,10 @@ def _plan_story(
                         phrases=memo.phrases[voice],
                     )
                 slot = (beat.name, code)
-                if slot not in instants:
-                    instants[slot] = apply_offset(story.launch, beat.offset, market.timezone)
+                due = instants.get(slot)
+                if due is None:
+                    when = apply_offset(story.launch, beat.offset, market.timezone)
+                    due = instants[slot] = _Where(when, where, here)
                 posts.append(
                     _plan_post(
                         story,
@@ -246,7 +248,7 @@ def _plan_story(
                         market,
                         account,
                         target,
-                        _Where(instants[slot], where, here),
+                        due,
                         lines,
                         now,
                         memo,

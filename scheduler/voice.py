@@ -435,20 +435,29 @@ def _over(pos: Position, code: str, count: int, cap: int | None, what: str) -> l
 
 
 def _check_counts(rules: VoiceRules, *, text: str, pos: Position) -> list[Finding]:
-    tags = {tag.casefold() for tag in hashtags_in(text)}
-    emoji = emoji_clusters(text) if rules.max_emoji is not None else []
-    shown = f"emoji ({' '.join(emoji[:5])})"
-    return [
-        *_over(pos, "too-many-hashtags", len(tags), rules.max_hashtags, "hashtags"),
-        *_over(pos, "too-many-emoji", len(emoji), rules.max_emoji, shown),
-        *_over(pos, "too-many-mentions", len(mentions_in(text)), rules.max_mentions, "@mentions"),
-    ]
+    findings: list[Finding] = []
+    if rules.max_hashtags is not None:
+        written = hashtags_in(text)
+        if len(written) > rules.max_hashtags:  # else the distinct ones are within the cap too
+            tags = {tag.casefold() for tag in written}
+            findings += _over(pos, "too-many-hashtags", len(tags), rules.max_hashtags, "hashtags")
+    if rules.max_emoji is not None:
+        emoji = emoji_clusters(text)
+        if len(emoji) > rules.max_emoji:
+            shown = f"emoji ({' '.join(emoji[:5])})"
+            findings += _over(pos, "too-many-emoji", len(emoji), rules.max_emoji, shown)
+    if rules.max_mentions is not None:
+        mentions = len(mentions_in(text))
+        findings += _over(pos, "too-many-mentions", mentions, rules.max_mentions, "@mentions")
+    return findings
 
 
 def _check_link(policy: LinkPolicy, *, text: str, link: str | None, pos: Position) -> list[Finding]:
     if policy is LinkPolicy.INLINE:
+        if not link:
+            return []
         urls = [url for _, _, url in url_spans(text, bare=False)]
-        if link and not any(url == link or _same_link(url, link) for url in urls):
+        if not any(url == link or _same_link(url, link) for url in urls):
             message = f"the line puts links inline, but {link} is not in the text"
             return [Finding.error(pos, "link-missing", message)]
         return []
