@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -75,24 +75,33 @@ def atomic_write_json(path: Path, data: Mapping[str, Any]) -> None:
     """Write ``data`` so that ``path`` holds either the old file or the whole new one.
 
     The file's data is fsync'd before the rename: the calendar records the post as published
-    right after this returns (a PostgreSQL commit is durable), so without it a power cut could
-    leave a published post whose outbox file is empty — the one record other tools read. The
-    folder is made only when the first write into it fails (one system call less per post).
+    right after this returns, so without it a power cut could leave a published post whose
+    outbox file is empty — the one record other tools read. The temporary name is unique to
+    this process and thread (``O_EXCL`` still refuses a leftover), and the folder is made only
+    when the first write into it fails: in a burst every system call here is paid per post.
     """
     body = (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd = os.open(tmp, flags, 0o600)
     except FileNotFoundError:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd = os.open(tmp, flags, 0o600)
+    except FileExistsError:  # left by a process killed mid-write that had this pid and thread
+        tmp.unlink()
+        fd = os.open(tmp, flags, 0o600)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(body)
-            fh.flush()
-            os.fsync(fh.fileno())
-        Path(tmp).replace(path)
+        try:
+            view = memoryview(body)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        tmp.replace(path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     # No fsync of the folder: should a power cut undo the rename, ``find`` reports the post
     # absent and it is written again, the same file, which is harmless for an outbox.
@@ -174,4 +183,4 @@ class OutboxPublisher:
 
     def _published(self, path: Path) -> Published:
         relative = path.relative_to(self.settings.data_dir).as_posix()
-        return Published(remote_id=relative, url=path.resolve().as_uri())
+        return Published(remote_id=relative, url=path.absolute().as_uri())

@@ -82,6 +82,20 @@ def test_outbox_leaves_no_temporary_file_behind(settings, http):
     ]
 
 
+def test_outbox_replaces_a_temporary_file_left_by_a_killed_writer(tmp_path):
+    import os
+    import threading
+
+    from scheduler.publishers.outbox import atomic_write_json
+
+    path = tmp_path / "post.json"
+    leftover = tmp_path / f".post.json.{os.getpid()}-{threading.get_ident()}.tmp"
+    leftover.write_text('{"half": ')
+    atomic_write_json(path, {"post_id": "p"})
+    assert json.loads(path.read_text()) == {"post_id": "p"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["post.json"]
+
+
 def test_outbox_asks_the_real_publisher_to_describe_its_request(settings, http):
     def describe(p: OutgoingPost) -> dict:
         return {"method": "POST", "url": "https://graph.example/feed", "data": {"message": p.text}}
