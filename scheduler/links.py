@@ -132,19 +132,33 @@ def _encode_path(value: str) -> str:
 
 def track(url: str, *, network: str, campaign: str, post_id: str, medium: str = "social") -> str:
     """``url`` with the UTM parameters of this post added; existing parameters are kept."""
+    frame = _tracking_frame(url, network, medium, campaign)
+    if frame is not None:  # nearly always: the link carries no UTM parameter of its own
+        before, after = frame
+        return f"{before}{_encode_path(post_id)}{after}"
     base, query, fragment, present, untouched = _split_for_tracking(url)
-    if present.isdisjoint(UTM_KEYS):  # nearly always: the link carries none of its own
-        added = (
-            f"utm_source={_encode(network)}&utm_medium={_encode(medium)}"
-            f"&utm_campaign={_encode(campaign)}&utm_content={_encode_path(post_id)}"
-        )
-    else:
-        wanted = zip(UTM_KEYS, (network, medium, campaign, post_id), strict=True)
-        added = "&".join(f"{key}={_encode(value)}" for key, value in wanted if key not in present)
+    wanted = zip(UTM_KEYS, (network, medium, campaign, post_id), strict=True)
+    added = "&".join(f"{key}={_encode(value)}" for key, value in wanted if key not in present)
     if not added:
         return untouched
     query = f"{query}&{added}" if query else added
     return f"{base}?{query}#{fragment}" if fragment else f"{base}?{query}"
+
+
+@functools.lru_cache(maxsize=1024)
+def _tracking_frame(url: str, network: str, medium: str, campaign: str) -> tuple[str, str] | None:
+    """A tracked link of a story on one network is the same but for its post id: what comes
+    before and after the post id's value, or ``None`` when the link already carries a UTM
+    parameter (then :func:`track` works it out in full)."""
+    base, query, fragment, present, _untouched = _split_for_tracking(url)
+    if not present.isdisjoint(UTM_KEYS):
+        return None
+    added = (
+        f"utm_source={_encode(network)}&utm_medium={_encode(medium)}"
+        f"&utm_campaign={_encode(campaign)}&utm_content="
+    )
+    query = f"{query}&{added}" if query else added
+    return f"{base}?{query}", f"#{fragment}" if fragment else ""
 
 
 @functools.lru_cache(maxsize=1024)

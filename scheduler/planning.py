@@ -190,6 +190,7 @@ def _plan_story(
     beat (the resolved text) is computed once and shared, which is most of planning's work."""
     posts: list[PlannedPost] = []
     targets: dict[tuple[str, str], _Target] = {}
+    resolutions: dict[tuple[str, str | None], Resolved] = {}
     instants: dict[tuple[str, str], _Where] = {}
     where = story.pos("story")
     for beat in story.beats:
@@ -222,7 +223,12 @@ def _plan_story(
                 key = (network, code)
                 target = targets.get(key)
                 if target is None:
-                    fields = resolve(story, network, market)
+                    # A network without overrides of its own reads what every such network
+                    # reads in this market: resolved once (its findings still go per post).
+                    rkey = (code, network if network in story.network_overrides else None)
+                    fields = resolutions.get(rkey)
+                    if fields is None:
+                        fields = resolutions[rkey] = resolve(story, network, market)
                     findings.extend(fields.findings)
                     voice = (network, market.locale)
                     if voice not in memo.phrases:

@@ -121,15 +121,22 @@ def apply_offset(launch: datetime | Launch, offset: Offset, zone: str) -> Locali
     Calendar days move the wall time in ``zone``; hours and minutes are then added as an
     absolute duration, so ``-2h`` is always two real hours before.
     """
-    start = _launch_moment(launch)
+    return _apply_offset(_launch_moment(launch), offset.days, offset.hours, offset.minutes, zone)
+
+
+@lru_cache(maxsize=8192)
+def _apply_offset(start: datetime, days: int, hours: int, minutes: int, zone: str) -> Localized:
+    """:func:`apply_offset`, remembered: stories launched the same day share their beats'
+    instants in each market. (Equal aware datetimes are one instant, seen the same from
+    any zone; equal naive ones are one wall time.)"""
     if start.tzinfo is None:
-        base = localize(add_calendar_days(start, offset.days), zone)
-    elif offset.days:
+        base = localize(add_calendar_days(start, days), zone)
+    elif days:
         wall = start.astimezone(_zone(zone)).replace(tzinfo=None)
-        base = localize(add_calendar_days(wall, offset.days), zone)
+        base = localize(add_calendar_days(wall, days), zone)
     else:
         base = in_zone(start, zone)
-    clock = timedelta(hours=offset.hours, minutes=offset.minutes)
+    clock = timedelta(hours=hours, minutes=minutes)
     if not clock:
         return base
     utc = base.utc + clock
