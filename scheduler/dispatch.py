@@ -356,16 +356,7 @@ def _begin_in_one_statement() -> Select[Any]:
 def _published_in_one_statement() -> Select[Any]:
     """PostgreSQL: the guarded ``published`` and its ``Attempt``'s result as one statement (one
     round trip, one commit). ``won`` counts the post rows moved; the Attempt says whether the
-    guard held: an outcome landing after a takeover is recorded as such.
-
-    Its commit does not wait for the WAL flush (``synchronous_commit`` off for this transaction
-    only: ``set_config(..., true)`` is ``SET LOCAL``). Should PostgreSQL crash in the fraction of
-    a second before the WAL writer flushes it, the post is simply still ``publishing`` after
-    recovery, and its lease sends it to reconciliation, which finds it on the network: the
-    state machine already covers a worker dying right after the send, and this is the same
-    case. The claim before the send stays a durable commit: losing *that* could send twice.
-    A burst waited on one flush per outcome (docs/operations.md, "Bursts")."""
-    relaxed = select(func.set_config("synchronous_commit", "off", true()).label("v"))
+    guard held: an outcome landing after a takeover is recorded as such."""
     moved = MARK_PUBLISHED.returning(POST.c.post_id).cte("moved")
     won = select(func.count()).select_from(moved).scalar_subquery()
     finished = (
@@ -382,11 +373,7 @@ def _published_in_one_statement() -> Select[Any]:
         .returning(ATTEMPT.c.id)
         .cte("finished")
     )
-    return select(
-        won.label("won"),
-        select(func.count()).select_from(finished).scalar_subquery(),
-        relaxed.scalar_subquery(),
-    )
+    return select(won.label("won"), select(func.count()).select_from(finished).scalar_subquery())
 
 
 BEGIN_PG = _begin_in_one_statement()

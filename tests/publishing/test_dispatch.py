@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from scheduler.config import Settings
@@ -243,30 +243,6 @@ def test_a_claim_whose_publish_raises_does_not_hold_back_the_rest_of_its_message
     assert d.publish_many(message) == ["published", "error", "published"]
     assert publisher.sent == [first, last]
     assert row(engine, stuck)["status"] == "publishing"  # its lease sends it to reconciliation
-
-
-@pytest.mark.postgres
-def test_on_postgresql_the_published_outcome_alone_commits_without_waiting_for_the_flush(pg_url):
-    # Losing that commit in a server crash leaves the post ``publishing``: reconciliation finds
-    # it. The claim before the send must stay durable, so nothing else may inherit the setting.
-    from scheduler.db import make_engine
-    from scheduler.dispatch import PUBLISHED_PG
-
-    from .conftest import create_schema
-
-    engine = make_engine(pg_url)
-    create_schema(engine)
-    params = dict.fromkeys(
-        ["o_post", "o_state", "o_token", "o_remote", "o_url", "o_reason", "o_outcome"], "x"
-    )
-    params.update(o_now=T0, o_finished=T0, o_attempt=0, o_latency=0)
-    params.update(o_outcome_lost="x", o_error_lost="x")
-    with engine.begin() as conn:
-        assert conn.execute(PUBLISHED_PG, params).scalar_one() == 0  # no such post: not moved
-        assert conn.execute(text("SHOW synchronous_commit")).scalar_one() == "off"
-    with engine.begin() as conn:
-        assert conn.execute(text("SHOW synchronous_commit")).scalar_one() == "on"
-    engine.dispose()
 
 
 def test_a_duplicate_delivery_does_nothing(engine, dispatcher, publisher):
