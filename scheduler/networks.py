@@ -250,6 +250,12 @@ def is_emoji(cluster: str) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=1024)
+def _single_emoji(chars: frozenset[str]) -> frozenset[str]:
+    """Which of ``chars``, each a cluster of its own, are emoji."""
+    return frozenset(char for char in chars if is_emoji(char))
+
+
 @functools.lru_cache(maxsize=256)
 def _any_of(chars: frozenset[str]) -> re.Pattern[str]:
     """One character class of ``chars``: finds them in a text's order in one C-level pass."""
@@ -268,7 +274,7 @@ def _emoji_clusters(text: str) -> tuple[str, ...]:
     if not candidates:
         return ()
     if one_per_char:  # then an emoji is one character, shown as emoji by default
-        emoji = frozenset(char for char in candidates if is_emoji(char))
+        emoji = _single_emoji(candidates)
         if len(emoji) == 1:
             [char] = emoji
             return (char,) * text.count(char)
@@ -300,9 +306,10 @@ def _mastodon_countable(text: str) -> str:
     Mirrors ``StatusLengthValidator#countable_text``: entities are extracted together and
     where two overlap the earlier one wins.
     """
+    mentions = _MASTODON_MENTION.finditer(text) if "@" in text else ()
     entities = sorted(
         [(start, end, "x" * MASTODON_URL_WEIGHT) for start, end, _ in _urls_with_protocol(text)]
-        + [(m.start(), m.end(), f"@{m.group('user')}") for m in _MASTODON_MENTION.finditer(text)]
+        + [(m.start(), m.end(), f"@{m.group('user')}") for m in mentions]
     )
     pieces: list[str] = []
     last = 0

@@ -10,6 +10,7 @@ import contextlib
 import gc
 import hashlib
 import json
+import operator
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -117,6 +118,8 @@ class Selection:
 
 
 ALL = Selection()
+#: A plan's posts are sorted by due instant, then post id.
+_DUE_ORDER = operator.attrgetter("due_utc", "post_id")
 #: Templates findings are grouped in ``Plan.findings``: one per template line, not per post.
 _TEMPLATE_CODE_PREFIX = "template-"
 #: Informational, on the post only: the store, not planning, decides what a late post means.
@@ -162,9 +165,10 @@ def _plan(content: Content, lines: Lines, now: datetime, selection: Selection) -
         if not selection.wants("stories", story.id):
             continue
         posts.extend(_plan_story(story, content, lines, now, selection, findings, memo))
-    posts.sort(key=lambda p: (p.due_utc, p.post_id))
+    posts.sort(key=_DUE_ORDER)
     for post in posts:
-        findings.extend(f for f in post.findings if _plan_level(f))
+        if post.findings:
+            findings.extend(f for f in post.findings if _plan_level(f))
     findings.extend(_grouped_template_findings(posts))
     if selection == ALL:
         findings.extend(_unused_template_findings(lines, memo))
@@ -447,13 +451,19 @@ def _plan_level(finding: Finding) -> bool:
 
 
 def _limit_overrides(content: Content, posts: list[PlannedPost]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for post in posts:
-        account = content.markets[post.market].accounts[post.network]
-        override = limit_override(account)
-        if override is not None:
-            out[post.post_id] = override
-    return out
+    by_account: dict[tuple[str, str], int] = {}
+    for code, market in content.markets.items():
+        for network, account in market.accounts.items():
+            override = limit_override(account)
+            if override is not None:
+                by_account[(code, network)] = override
+    if not by_account:
+        return {}
+    return {
+        post.post_id: by_account[(post.market, post.network)]
+        for post in posts
+        if (post.market, post.network) in by_account
+    }
 
 
 def limit_override(account: Account) -> int | None:
