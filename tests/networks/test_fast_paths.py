@@ -53,6 +53,36 @@ def test_x_length_equals_parse_tweet_with_or_without_emoji(text: str) -> None:
     assert networks.x_weighted_length(text) == parse_tweet(text).weightedLength
 
 
+_URL_PIECES = st.one_of(
+    _PIECES,
+    st.sampled_from(
+        [
+            " ",
+            "\n",
+            ".",
+            "(",
+            ")",
+            "https://t.co/abc123?x=1",
+            "http://example.com/a(b)c",
+            "éxample.com",
+            "brand.example/models/000?utm_source=x&utm_content=a%2Fb",
+            "@brand.com",
+            "-www.brand.com",
+            "a.co",
+            "\u202a",
+            "xn--wgv71a.jp",
+        ]
+    ),
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(_URL_PIECES, max_size=16).map("".join))
+def test_x_urls_found_word_by_word_are_the_extractors_on_the_whole_text(text: str) -> None:
+    expected = {e["indices"][0]: len(e["url"]) for e in extract_urls_with_indices(text)}
+    assert networks._x_urls(text) == expected
+
+
 def _reference_spans(text: str) -> list[tuple[int, int, str]]:
     """url_spans as first written: scheme links, then every entity of the extractor."""
     spans = list(links.url_spans(text, bare=False))

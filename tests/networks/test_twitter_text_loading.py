@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from twitter_text import parse_tweet
+from twitter_text import extract_urls_with_indices, parse_tweet
 from twitter_text.regexp import emoji as package_emoji
 
 from scheduler import links, networks
@@ -94,6 +94,12 @@ def test_the_sample_brands_x_posts_count_as_parse_tweet_counts_them(tmp_path: Pa
 def test_the_conformance_texts_count_as_parse_tweet_counts_them() -> None:
     for text in _conformance_texts():
         assert networks._count_x_weighted_length(text) == parse_tweet(text).weightedLength
+
+
+def test_the_conformance_texts_hold_the_urls_the_extractor_finds_in_the_whole_text() -> None:
+    for text in _conformance_texts():
+        whole = {e["indices"][0]: len(e["url"]) for e in extract_urls_with_indices(text)}
+        assert networks._x_urls(text) == whole, text
 
 
 @pytest.mark.parametrize(
