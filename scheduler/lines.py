@@ -20,7 +20,6 @@ import difflib
 import functools
 import hashlib
 import operator
-import re
 import string
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
@@ -679,17 +678,9 @@ def _run(template: Template, variables: dict[str, Any]) -> tuple[str, dict[str, 
         _BUDGET.reset(token)
 
 
-#: What :func:`_tidy` changes inside a stripped text: a line break other than "\n", spaces
-#: before one, or a second blank line in a row. A text with none of them is already tidy.
-_UNTIDY = re.compile(r"[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]|[^\S\n]\n|\n\n\n")
-
-
 def _tidy(text: str) -> str:
     """Strip trailing spaces per line and collapse 3+ blank lines: templates stay readable."""
-    stripped = text.strip()
-    if _UNTIDY.search(stripped) is None:  # nearly always: the templates trim their blocks
-        return stripped
-    lines = [ln.rstrip() for ln in stripped.splitlines()]
+    lines = [ln.rstrip() for ln in text.strip().splitlines()]
     out: list[str] = []
     for ln in lines:
         if ln or (out and out[-1]):
