@@ -689,11 +689,22 @@ def hashtags_in(text: str) -> list[str]:
 @functools.lru_cache(maxsize=4096)
 def _hashtags_in(text: str) -> tuple[str, ...]:
     """:func:`hashtags_in`, remembered: voice and the network both count a post's tags."""
-    starts = [index for index in (text.find("#"), text.find("＃")) if index >= 0]
-    if not starts:
+    if "#" not in text and "＃" not in text:
         return ()
-    # Scanned from the first sign: the look-behind still sees the character before it.
-    return tuple(m.group("tag") for m in _HASHTAG.finditer(text, min(starts)))
+    if "\n" not in text:
+        return _line_hashtags(text)
+    # Line by line, as posts share their lines: a tag holds no line feed, and the
+    # look-behind reads one as it reads the start of the text.
+    tags: tuple[str, ...] = ()
+    for line in text.split("\n"):
+        if "#" in line or "＃" in line:
+            tags += _line_hashtags(line)
+    return tags
+
+
+@functools.lru_cache(maxsize=8192)
+def _line_hashtags(line: str) -> tuple[str, ...]:
+    return tuple(m.group("tag") for m in _HASHTAG.finditer(line))
 
 
 def mentions_in(text: str) -> list[str]:

@@ -277,7 +277,7 @@ def _folded(text: str) -> str:
     """
     if text.isascii():
         return text.lower()
-    return "\n".join(_folded_line(line) for line in text.split("\n"))
+    return "\n".join(map(_folded_line, text.split("\n")))
 
 
 @functools.lru_cache(maxsize=8192)

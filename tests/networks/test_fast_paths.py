@@ -83,6 +83,18 @@ def test_x_urls_found_word_by_word_are_the_extractors_on_the_whole_text(text: st
     assert networks._x_urls(text) == expected
 
 
+_TAG_PIECES = st.one_of(
+    _PIECES,
+    st.sampled_from(["#", "＃", "\n", "#Tag", "#1", "a#b", "&#x", "/#y", "#_", "#é\u0301", "\r\n"]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_TAG_PIECES, max_size=16).map("".join))
+def test_hashtags_found_line_by_line_are_those_of_the_whole_text(text: str) -> None:
+    assert networks.hashtags_in(text) == [m.group("tag") for m in networks._HASHTAG.finditer(text)]
+
+
 def _reference_spans(text: str) -> list[tuple[int, int, str]]:
     """url_spans as first written: scheme links, then every entity of the extractor."""
     spans = list(links.url_spans(text, bare=False))
