@@ -310,11 +310,13 @@ def _cap(value: Any) -> Any:
 def _pieces(name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> tuple[int, int]:
     """How many copies of which string argument a multiplying filter is about to insert."""
     value = args[0] if args else None
-    strings = [a for a in (*args[1:], *kwargs.values()) if isinstance(a, str)]
     if name == "join":
+        strings = [a for a in (*args[1:], *kwargs.values()) if isinstance(a, str)]
         return _length(value), max(map(len, strings), default=0)
     if name == "replace" and isinstance(value, str) and len(args) >= 3:
         old, new = str(args[1]), str(args[2])
+        if not new:  # removing never grows the value, however many copies
+            return 0, 0
         return (len(value) + 1 if old == "" else value.count(old)), len(new)
     if name == "indent" and isinstance(value, str):
         width = args[1] if len(args) > 1 else kwargs.get("width", 4)

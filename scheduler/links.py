@@ -228,6 +228,13 @@ def _url_spans(text: str, bare: bool) -> tuple[tuple[int, int, str], ...]:
 
 
 @functools.lru_cache(maxsize=4096)
+def scheme_urls(text: str) -> tuple[str, ...]:
+    """The links written with their scheme in ``text``, in order (``url_spans(bare=False)``'s
+    URLs, remembered: voice and networks both ask)."""
+    return tuple(url for _, _, url in _scheme_spans(text))
+
+
+@functools.lru_cache(maxsize=4096)
 def _scheme_spans(text: str) -> tuple[tuple[int, int, str], ...]:
     """The links written with their scheme, found once for both kinds of :func:`url_spans`."""
     first = text.find("://")
