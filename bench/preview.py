@@ -73,10 +73,18 @@ def run(quick: bool = False) -> str:
         env["STORYLINE_DATA_DIR"] = str(Path(tmp) / "data")
         # Warm-up: compiles the bytecode, fills the data dir's caches.
         _wall([script, "preview", STORY, "--format", "json"], 2, env)
-        baseline = _wall([sys.executable, "-c", "pass"], repeat, env)
-        text = _wall([script, "preview", STORY], repeat, env)
-        as_json = _wall([script, "preview", STORY, "--format", "json"], repeat, env)
-        cold = _wall([script, "preview", STORY], repeat, env, fresh_data=Path(tmp) / "cold")
+        # Interleaved, one of each per round: a machine whose speed drifts (other jobs on
+        # shared cores) then slows every case alike instead of whichever ran last.
+        baseline: list[float] = []
+        text: list[float] = []
+        as_json: list[float] = []
+        cold: list[float] = []
+        for run in range(repeat):
+            baseline += _wall([sys.executable, "-c", "pass"], 1, env)
+            text += _wall([script, "preview", STORY], 1, env)
+            as_json += _wall([script, "preview", STORY, "--format", "json"], 1, env)
+            fresh = Path(tmp) / "cold" / f"round-{run}"
+            cold += _wall([script, "preview", STORY], 1, env, fresh_data=fresh)
         probe = _PROBE.replace("STORY", repr(STORY)).replace("HEAVY", repr(HEAVY))
         detail = json.loads(
             subprocess.run(
