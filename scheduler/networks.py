@@ -778,8 +778,10 @@ def check(
                 f" over its limit of {s.title_limit:,}",
             )
         )
-    if s.hashtag_max is not None:
-        tags = {t.lstrip("#＃").casefold() for t in (*hashtags, *hashtags_in(text))}
+    written = _hashtags_in(text) if s.hashtag_max is not None else ()
+    # More distinct tags than the cap needs more tags than the cap, written or given.
+    if s.hashtag_max is not None and len(hashtags) + len(written) > s.hashtag_max:
+        tags = {t.lstrip("#＃").casefold() for t in (*hashtags, *written)}
         if len(tags) > s.hashtag_max:
             findings.append(
                 Finding.error(
