@@ -14,20 +14,19 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.util
+import importlib.resources
 import re
 import unicodedata
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
 
 import regex
 
 from scheduler.diagnostics import Finding, Position
-from scheduler.links import TWITTER_TEXT, find_urls, twitter_text_module, url_spans
+from scheduler.links import find_urls, twitter_text_module, url_spans
 
 
 class Counting(StrEnum):
@@ -413,8 +412,8 @@ class XEmojiTable:
         return 1 if first in self.singles else 0
 
 
-#: Where twitter-text keeps its emoji data, inside the installed package.
-X_EMOJI_DATA = "regexp/emoji-test.txt"
+#: twitter-text's emoji data, a file of its ``twitter_text.regexp`` package.
+X_EMOJI_DATA = "emoji-test.txt"
 
 
 @functools.cache
@@ -423,11 +422,8 @@ def x_emoji_table() -> XEmojiTable:
     (``twitter_text.regexp.emoji``) reads it, without importing that module: it opens the
     file through ``pkg_resources`` (a fifth of a second to import; gone from setuptools 81)
     and compiles one expression of thousands of alternatives. Tests hold the two equal."""
-    spec = importlib.util.find_spec(TWITTER_TEXT)
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError(f"No module named {TWITTER_TEXT!r}", name=TWITTER_TEXT)
-    folder = Path(next(iter(spec.submodule_search_locations)))
-    raw = (folder / X_EMOJI_DATA).read_bytes().decode("utf-8")
+    data = importlib.resources.files(twitter_text_module("regexp")) / X_EMOJI_DATA
+    raw = data.read_bytes().decode("utf-8")
     codes = _emoji_test_codepoints(raw)
     # Longest first, as the package sorts them (stably: equal lengths keep file order).
     multi = sorted(
