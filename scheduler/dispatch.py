@@ -220,15 +220,18 @@ def http_timeout(policy: Policy) -> httpx.Timeout:
 
 def warm_up() -> None:
     """Pay a worker's one-time imports before the first post instead of during it: every
-    publisher class, and twitter-text (an X post's length; 0.4 s to import on a quiet machine,
-    3 s on a busy one) — otherwise the first posts of a burst wait behind them. Called in the
-    worker's main process, so prefork children inherit the modules."""
+    publisher class, twitter-text's URL extractor and its emoji table (an X post's length;
+    a tenth of a second on a quiet machine, several times that on a busy one) — otherwise the
+    first posts of a burst wait behind them. Called in the worker's main process, so prefork
+    children inherit the modules."""
     from scheduler.links import twitter_text
+    from scheduler.networks import x_emoji_table
     from scheduler.publishers.registry import load_class, publisher_classes
 
     for network in publisher_classes():
         load_class(network)
     twitter_text()
+    x_emoji_table()
 
 
 def new_token() -> str:
