@@ -185,41 +185,24 @@ def _char_traits(char: str) -> int:
 @functools.lru_cache(maxsize=4096)
 def _text_traits(text: str) -> tuple[bool, frozenset[str]]:
     """Whether every code point of ``text`` is a grapheme cluster of its own, and the
-    characters of ``text`` an emoji needs.
+    characters of ``text`` an emoji needs — one pass over its distinct characters.
 
     Nearly every post has one cluster per code point (precomposed accents, CJK,
     single-code-point emoji): counting its clusters is then ``len``, without segmenting it
     with ``\\X``. No ASCII character joins a cluster or belongs to an emoji (a keycap needs
-    U+20E3), so only the others are looked at — line by line, since posts share most of
-    their lines (and a line feed joins no cluster: only CR LF, checked on the whole text).
+    U+20E3), so only the others are looked at.
     """
     if text.isascii():
         return "\r\n" not in text, frozenset()
     joins = False
-    candidates: frozenset[str] = frozenset()
-    for line in text.split("\n"):
-        line_joins, line_candidates = _line_traits(line)
-        joins = joins or line_joins
-        if line_candidates:
-            candidates = candidates | line_candidates
-    return "\r\n" not in text and not joins, candidates
-
-
-@functools.lru_cache(maxsize=8192)
-def _line_traits(line: str) -> tuple[bool, frozenset[str]]:
-    """Whether a character of ``line`` can join a neighbour's cluster, and its characters
-    an emoji needs: one pass over its distinct non-ASCII characters."""
-    if line.isascii():
-        return False, frozenset()
-    joins = False
     candidates = []
-    for char in set(line):
+    for char in set(text):
         if char > "\x7f":
             traits = _char_traits(char)
             joins = joins or bool(traits & _JOINS)
             if traits & _MAY_BE_EMOJI:
                 candidates.append(char)
-    return joins, frozenset(candidates)
+    return "\r\n" not in text and not joins, frozenset(candidates)
 
 
 def graphemes(text: str) -> int:
@@ -274,9 +257,6 @@ def _emoji_clusters(text: str) -> tuple[str, ...]:
         return ()
     if one_per_char:  # then an emoji is one character, shown as emoji by default
         emoji = _single_emoji(candidates)
-        if len(emoji) == 1:
-            [char] = emoji
-            return (char,) * text.count(char)
         return tuple(_any_of(emoji).findall(text)) if emoji else ()
     return tuple(
         cluster
@@ -618,7 +598,7 @@ def _count_x_weighted_length(text: str) -> int:
     for start in sorted(urls.keys() | emoji.keys()):
         if start < index:
             continue
-        total += _x_run_weight(normalized[index:start])
+        total += sum(map(_x_weight, normalized[index:start]))
         if start in urls:
             total += url_weight
             index = start + urls[start]
@@ -626,23 +606,8 @@ def _count_x_weighted_length(text: str) -> int:
             total += emoji_weight
             index = start + emoji[start]
     if index < len(normalized):
-        total += _x_run_weight(normalized[index:])
+        total += sum(map(_x_weight, normalized[index:]))
     return total // scale
-
-
-def _x_run_weight(run: str) -> int:
-    """The summed weights of characters that are neither in a URL nor in an emoji."""
-    ascii_weight = _x_ascii_weight()
-    if ascii_weight is not None and run.isascii():
-        return ascii_weight * len(run)
-    return sum(map(_x_weight, run))
-
-
-@functools.cache
-def _x_ascii_weight() -> int | None:
-    """The weight of every ASCII character, when the configuration gives them all one."""
-    weights = {_x_weight(chr(code)) for code in range(128)}
-    return weights.pop() if len(weights) == 1 else None
 
 
 def measure(network: str, text: str) -> int:
