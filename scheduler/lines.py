@@ -578,10 +578,6 @@ class Lines:
     _compiled: dict[str, Template | Finding] = field(
         default_factory=dict, repr=False, compare=False
     )
-    #: (network, beat) -> :meth:`template_name`'s answer (``sources`` is fixed).
-    _names: dict[tuple[str, str], str | None] = field(
-        default_factory=dict, repr=False, compare=False
-    )
 
     def template(self, name: str) -> Template | Finding:
         """The compiled template, or the finding that says why it does not compile."""
@@ -595,13 +591,6 @@ class Lines:
 
     def template_name(self, network: str, beat: str) -> str | None:
         """The template a beat uses: ``<network>/<beat>.j2``, else the line's ``default.j2``."""
-        key = (network, beat)
-        if key in self._names:
-            return self._names[key]
-        found = self._names[key] = self._template_name(network, beat)
-        return found
-
-    def _template_name(self, network: str, beat: str) -> str | None:
         for candidate in (
             f"{network}/{beat}{TEMPLATE_SUFFIX}",
             f"{network}/{DEFAULT_TEMPLATE}{TEMPLATE_SUFFIX}",

@@ -237,13 +237,10 @@ def scheme_urls(text: str) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=4096)
 def _scheme_spans(text: str) -> tuple[tuple[int, int, str], ...]:
     """The links written with their scheme, found once for both kinds of :func:`url_spans`."""
-    first = text.find("://")
-    if first < 0:
+    if "://" not in text:
         return ()
     spans = []
-    # A link starts 4 or 5 characters before its "://" ("http", "https"): nothing before the
-    # first one can match (``\\b`` still sees the character before where the scan starts).
-    for match in _SCHEME_URL.finditer(text, max(0, first - 5)):
+    for match in _SCHEME_URL.finditer(text):
         url = _trim(match.group(0))
         if "://" in url and len(url) > url.index("://") + 3:
             spans.append((match.start(), match.start() + len(url), url))
