@@ -172,6 +172,7 @@ _JOINER = regex.compile(
 
 _JOINS = 1
 _MAY_BE_EMOJI = 2
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 @functools.cache
@@ -185,7 +186,7 @@ def _char_traits(char: str) -> int:
 @functools.lru_cache(maxsize=4096)
 def _text_traits(text: str) -> tuple[bool, frozenset[str]]:
     """Whether every code point of ``text`` is a grapheme cluster of its own, and the
-    characters of ``text`` an emoji needs — one pass over its distinct characters.
+    characters of ``text`` an emoji needs — one pass over its distinct non-ASCII characters.
 
     Nearly every post has one cluster per code point (precomposed accents, CJK,
     single-code-point emoji): counting its clusters is then ``len``, without segmenting it
@@ -196,12 +197,11 @@ def _text_traits(text: str) -> tuple[bool, frozenset[str]]:
         return "\r\n" not in text, frozenset()
     joins = False
     candidates = []
-    for char in set(text):
-        if char > "\x7f":
-            traits = _char_traits(char)
-            joins = joins or bool(traits & _JOINS)
-            if traits & _MAY_BE_EMOJI:
-                candidates.append(char)
+    for char in set(_NON_ASCII.findall(text)):
+        traits = _char_traits(char)
+        joins = joins or bool(traits & _JOINS)
+        if traits & _MAY_BE_EMOJI:
+            candidates.append(char)
     return "\r\n" not in text and not joins, frozenset(candidates)
 
 
@@ -785,7 +785,7 @@ def check(
     for field, value in (("title", title), (s.text_field, text)):
         if not s.forbidden_characters:
             break
-        bad = sorted({c for c in value or "" if c in s.forbidden_characters})
+        bad = sorted(c for c in s.forbidden_characters if c in (value or ""))
         if bad:
             shown = " ".join(repr(c) for c in bad)
             findings.append(
