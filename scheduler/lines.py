@@ -394,23 +394,6 @@ class _LineEnvironment(ImmutableSandboxedEnvironment):
         self.filters["format"] = _guard_format_filter(self.filters["format"])
         self.filters["_sl_iter"] = _budget_iter  # not guarded: they are the guards
         self.filters["_sl_cap"] = _cap
-        self._by_name: dict[str, Template] = {}
-
-    def get_template(
-        self,
-        name: str | Template,
-        parent: str | None = None,
-        globals: MutableMapping[str, Any] | None = None,
-    ) -> Template:
-        """Jinja's, with loaded templates kept by name: every ``{% import %}`` of every
-        render asks for its macro file again. Jinja's own cache would answer the same (the
-        loader is fixed and nothing reloads), after more work per call."""
-        if globals is not None or not isinstance(name, str):
-            return super().get_template(name, parent, globals)
-        found = self._by_name.get(name)
-        if found is None:
-            found = self._by_name[name] = super().get_template(name, parent)
-        return found
 
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         """A template's globals as one plain dict, not Jinja's ``ChainMap`` over ours.
