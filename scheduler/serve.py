@@ -166,17 +166,9 @@ class Previews:
     def _calendar(self, snap: Snapshot) -> str:
         titles = {s.id: s.title for s in snap.content.stories.values()} if snap.content else {}
         rows = [
-            CalendarRow(
-                post_id=p.post_id,
-                story=p.story,
-                beat=p.beat,
-                network=p.network,
-                market=p.market,
-                account_name=p.account_name,
-                timezone=p.timezone,
-                due_utc=p.due_utc,
+            CalendarRow.of_planned(
+                p,
                 status="planned" if str(p.story_status) == "approved" else "held",
-                excerpt=p.text,
                 story_title=titles.get(p.story, p.story),
             )
             for p in (snap.plan.posts if snap.plan else ())

@@ -13,10 +13,14 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scheduler.preview.feeds import FEEDS, STATE_COLORS, feed_style
 from scheduler.preview.render import OFFLINE_CSP, render
+
+if TYPE_CHECKING:
+    from scheduler.planning import PlannedPost
 
 _EXCERPT = 140
 
@@ -42,6 +46,26 @@ class CalendarRow:
     story_title: str = ""
     error: str | None = None
     remote_url: str | None = None
+
+    @classmethod
+    def of_planned(
+        cls, post: PlannedPost, *, status: str, story_title: str = "", error: str | None = None
+    ) -> CalendarRow:
+        """The row of a post straight from the content (``storyline serve``, before any sync)."""
+        return cls(
+            post_id=post.post_id,
+            story=post.story,
+            beat=post.beat,
+            network=post.network,
+            market=post.market,
+            account_name=post.account_name,
+            timezone=post.timezone,
+            due_utc=post.due_utc,
+            status=status,
+            excerpt=post.text,
+            story_title=story_title,
+            error=error,
+        )
 
 
 @dataclass(frozen=True, slots=True)

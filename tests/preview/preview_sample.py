@@ -218,17 +218,9 @@ def calendar_rows() -> list[CalendarRow]:
     for i, p in enumerate(posts):
         status = STATES[i % len(STATES)] if p.beat == "teaser" else "planned"
         rows.append(
-            CalendarRow(
-                post_id=p.post_id,
-                story=p.story,
-                beat=p.beat,
-                network=p.network,
-                market=p.market,
-                account_name=p.account_name,
-                timezone=p.timezone,
-                due_utc=p.due_utc,
+            CalendarRow.of_planned(
+                p,
                 status=status,
-                excerpt=p.text,
                 story_title="The comfort SUV arrives",
                 error="HTTP 400: media rejected" if status == "failed" else None,
             )

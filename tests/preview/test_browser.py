@@ -269,18 +269,8 @@ def brand_preview(tmp_path: Path, brand_plan: Plan, markets: set[str] | None = N
 
 def brand_calendar(tmp_path: Path, brand_plan: Plan) -> Path:
     rows = [
-        CalendarRow(
-            post_id=p.post_id,
-            story=p.story,
-            beat=p.beat,
-            network=p.network,
-            market=p.market,
-            account_name=p.account_name,
-            timezone=p.timezone,
-            due_utc=p.due_utc,
-            status="planned",
-            excerpt=p.text,
-            story_title=p.story.replace("-", " ").capitalize(),
+        CalendarRow.of_planned(
+            p, status="planned", story_title=p.story.replace("-", " ").capitalize()
         )
         for p in brand_plan.posts
     ]
