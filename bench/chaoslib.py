@@ -51,8 +51,8 @@ from sqlalchemy import create_engine, func, insert, select, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from scheduler.db import from_db, make_engine
-from scheduler.models import Attempt, Post
+from scheduler.calendar.database import from_db, make_engine
+from scheduler.calendar.tables import Attempt, Post
 from scheduler.publishers.webhook import SIGNATURE_HEADER, verify
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -1001,7 +1001,7 @@ def run_chaos(
         else:
             raise ValueError(f"unknown backend {s.backend!r}: postgres or sqlite")
         engine = make_engine(direct_url)
-        from scheduler.store import upgrade
+        from scheduler.calendar.store import upgrade
 
         upgrade(engine)
         env = {k: v for k, v in os.environ.items() if not k.startswith("STORYLINE_")}
@@ -1131,7 +1131,7 @@ def run_chaos(
             fleet.kill_all()
         if engine is not None:
             engine.dispose()
-        from scheduler.db import dispose_all
+        from scheduler.calendar.database import dispose_all
 
         dispose_all()
         stack.close()

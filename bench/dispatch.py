@@ -32,11 +32,11 @@ from pathlib import Path
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.engine import Engine
 
-from scheduler import store
-from scheduler.config import Settings
-from scheduler.db import make_engine
-from scheduler.dispatch import Dispatcher, Policy
-from scheduler.models import Post
+from scheduler.app.settings import Settings
+from scheduler.calendar import store
+from scheduler.calendar.database import make_engine
+from scheduler.calendar.tables import Post
+from scheduler.dispatch.dispatcher import Dispatcher, Policy
 
 ROOT = Path(__file__).resolve().parent.parent
 POST = Post.__table__  # type: ignore[attr-defined]
@@ -58,7 +58,7 @@ def pg_database() -> Iterator[str]:
     try:
         yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     finally:
-        from scheduler.db import dispose_all
+        from scheduler.calendar.database import dispose_all
 
         dispose_all()
         with admin.connect() as conn:
@@ -123,14 +123,14 @@ def worker_env(data_dir: Path, database_url: str, broker_url: str, queue: str) -
 
 
 #: Worker pool and concurrency, the same for Storyline's workers and the no-op baseline; empty
-#: means the production default of scheduler.tasks (BENCH_POOL / BENCH_CONCURRENCY override).
+#: means the production default of scheduler.interfaces.worker (BENCH_POOL / BENCH_CONCURRENCY override).
 POOL = os.environ.get("BENCH_POOL", "")
 CONCURRENCY = os.environ.get("BENCH_CONCURRENCY", "")
 
 
 def worker_setup() -> str:
     """The pool and concurrency the workers ran with, for the report."""
-    from scheduler.tasks import WORKER_THREADS
+    from scheduler.interfaces.worker import WORKER_THREADS
 
     pool = POOL or "threads"
     return f"`--pool={pool}`, concurrency {CONCURRENCY or WORKER_THREADS}"

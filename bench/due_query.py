@@ -29,8 +29,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from bench.sync import pg_database
-from scheduler import store
-from scheduler.db import make_engine
+from scheduler.calendar import store
+from scheduler.calendar.database import make_engine
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 DUE_NOW = 150  # posts due at NOW in both calendars: the query returns its LIMIT of 100

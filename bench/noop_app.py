@@ -12,8 +12,8 @@ import os
 import redis
 from celery import Celery
 
-from scheduler.config import Settings
-from scheduler.tasks import celery_config
+from scheduler.app.settings import Settings
+from scheduler.interfaces.worker import celery_config
 
 
 def make(broker_url: str, queue: str, counter: str) -> Celery:

@@ -40,7 +40,7 @@ _PROBE = """
 import json, sys, time
 t0 = time.perf_counter()
 from click.testing import CliRunner
-from scheduler.cli import cli
+from scheduler.interfaces.cli.main import cli
 t1 = time.perf_counter()
 result = CliRunner().invoke(cli, ["preview", STORY, "--format", "json"])
 t2 = time.perf_counter()

@@ -146,8 +146,8 @@ def _child(content: str) -> None:
     render on the very same contexts, back to back in the same process."""
     from datetime import UTC, datetime
 
-    from scheduler.config import Settings
-    from scheduler.pipeline import load_plan
+    from scheduler.app.pipeline import load_plan
+    from scheduler.app.settings import Settings
 
     # A data dir of its own, empty: no compiled template nor X length from an earlier run.
     data_dir = Path(content).parent / "data"
@@ -185,10 +185,10 @@ def _contexts(content: Path) -> list[tuple[str, dict[str, Any], Any]]:
     """Every post's (template name, template variables, PostContext), as the pipeline made them."""
     from datetime import UTC, datetime
 
-    from scheduler import planning
-    from scheduler.config import Settings
-    from scheduler.lines import Draft, Lines, PostContext
-    from scheduler.pipeline import load_plan
+    from scheduler.app.pipeline import load_plan
+    from scheduler.app.settings import Settings
+    from scheduler.lines.loader import Draft, Lines, PostContext
+    from scheduler.planning.plan import plan as planning
 
     recorded: list[tuple[str, dict[str, Any], Any]] = []
     original = Lines.render
@@ -235,7 +235,7 @@ def _raw_jinja(recorded: list[tuple[str, dict[str, Any], Any]]) -> float:
 
 
 def _sandboxed_render(recorded: list[tuple[str, dict[str, Any], Any]]) -> float:
-    from scheduler.lines import load_lines
+    from scheduler.lines.loader import load_lines
 
     lines = load_lines(LINES_DIR)
     started = time.perf_counter()

@@ -70,7 +70,7 @@ def pg_url() -> Iterator[str]:
     try:
         yield url
     finally:
-        from scheduler.db import dispose_all
+        from scheduler.calendar.database import dispose_all
 
         dispose_all()
         _drop_pg_database(name)
@@ -81,7 +81,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     """Runs a test once on SQLite and once on PostgreSQL."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'calendar.db'}"
-        from scheduler.db import dispose_all
+        from scheduler.calendar.database import dispose_all
 
         dispose_all()
         return
@@ -89,7 +89,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     try:
         yield url
     finally:
-        from scheduler.db import dispose_all
+        from scheduler.calendar.database import dispose_all
 
         dispose_all()
         _drop_pg_database(name)

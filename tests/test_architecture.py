@@ -1,4 +1,8 @@
-"""The dependency arrows of DESIGN §2 and §9, checked on the source so layering cannot rot."""
+"""The layers of docs/architecture.md, checked on the source, folder by folder.
+
+Each folder of ``scheduler/`` may import only the folders listed for it below (and itself);
+the arrows point one way, so the pure core never reaches the database, the broker or HTTP.
+"""
 
 from __future__ import annotations
 
@@ -10,19 +14,30 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "scheduler"
 ROOT = PACKAGE.parent
 
-PURE_CORE = [
-    "diagnostics",
-    "content",
-    "yamlpos",
-    "lines",
-    "networks",
-    "voice",
-    "links",
-    "planning",
-    "timezones",
-    "config",
-    "errors",
-]
+#: folder -> the folders of the package it may import (besides itself).
+LAYERS: dict[str, set[str]] = {
+    "core": set(),
+    "text": {"core"},
+    "content": {"core", "text"},
+    "lines": {"core", "text", "content"},
+    "planning": {"core", "text", "content", "lines"},
+    "calendar": {"core"},
+    "publishers": {"core", "text"},
+    "dispatch": {"core", "text", "calendar", "publishers"},
+    "app": {"core", "text", "content", "lines", "planning", "calendar", "publishers", "dispatch"},
+    "interfaces": {
+        "core",
+        "text",
+        "content",
+        "lines",
+        "planning",
+        "calendar",
+        "publishers",
+        "dispatch",
+        "app",
+    },
+}
+PURE = ("core", "text", "content", "lines", "planning")
 INFRASTRUCTURE = {
     "celery",
     "kombu",
@@ -32,9 +47,10 @@ INFRASTRUCTURE = {
     "httpx",
     "click",
     "psycopg",
+    "prometheus_client",
+    "apprise",
+    "authlib",
 }
-DATABASE_MODULES = {"scheduler.store", "scheduler.models"}
-EDGE_MODULES = {"models", "store", "dispatch", "tasks", "cli", "publishers", "preview", "serve"}
 
 
 def imports_of(path: Path) -> set[str]:
@@ -46,58 +62,88 @@ def imports_of(path: Path) -> set[str]:
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module)
+            if node.module == "scheduler":
+                names.update(f"scheduler.{alias.name}" for alias in node.names)
     return names
 
 
-def all_modules() -> list[Path]:
-    return sorted(p for p in PACKAGE.rglob("*.py") if "migrations" not in p.parts)
+def modules_in(folder: str) -> list[Path]:
+    return sorted(p for p in (PACKAGE / folder).rglob("*.py") if "migrations" not in p.parts)
 
 
 def module_name(path: Path) -> str:
     return ".".join(path.relative_to(ROOT).with_suffix("").parts)
 
 
-@pytest.mark.parametrize("name", [m for m in PURE_CORE if (PACKAGE / f"{m}.py").exists()])
-def test_pure_core_imports_no_infrastructure(name: str) -> None:
-    imported = {n.split(".")[0] for n in imports_of(PACKAGE / f"{name}.py")}
-    assert not imported & INFRASTRUCTURE, f"scheduler/{name}.py imports {imported & INFRASTRUCTURE}"
+def folder_of(name: str) -> str | None:
+    parts = name.split(".")
+    return parts[1] if len(parts) > 1 and parts[0] == "scheduler" else None
 
 
-@pytest.mark.parametrize("name", [m for m in PURE_CORE if (PACKAGE / f"{m}.py").exists()])
-def test_pure_core_imports_no_edge_module(name: str) -> None:
-    imported = imports_of(PACKAGE / f"{name}.py")
-    edges = {n for n in imported if n.startswith("scheduler.") and n.split(".")[1] in EDGE_MODULES}
-    assert not edges, f"scheduler/{name}.py reaches up into {edges}"
+def test_every_folder_of_the_package_has_a_layer() -> None:
+    folders = {p.name for p in PACKAGE.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert folders == set(LAYERS)
+
+
+def test_the_top_of_the_package_holds_no_module_but_its_init() -> None:
+    assert sorted(p.name for p in PACKAGE.glob("*.py")) == ["__init__.py"]
+
+
+@pytest.mark.parametrize("folder", sorted(LAYERS))
+def test_a_folder_imports_only_the_layers_beneath_it(folder: str) -> None:
+    allowed = LAYERS[folder] | {folder}
+    offenders = {
+        f"{module_name(path)} -> {name}"
+        for path in modules_in(folder)
+        for name in imports_of(path)
+        if (target := folder_of(name)) is not None and target not in allowed
+    }
+    assert not offenders, sorted(offenders)
+
+
+@pytest.mark.parametrize("folder", PURE)
+def test_the_pure_core_imports_no_infrastructure(folder: str) -> None:
+    offenders = {
+        f"{module_name(path)} -> {name}"
+        for path in modules_in(folder)
+        for name in imports_of(path)
+        if name.split(".")[0] in INFRASTRUCTURE
+    }
+    assert not offenders, sorted(offenders)
+
+
+def _importers_of(packages: set[str]) -> set[str]:
+    return {
+        module_name(path)
+        for path in PACKAGE.rglob("*.py")
+        if "migrations" not in path.parts
+        and any(n.split(".")[0] in packages for n in imports_of(path))
+    }
 
 
 def test_only_the_cli_imports_click() -> None:
-    offenders = [
-        module_name(p)
-        for p in all_modules()
-        if p.name != "cli.py" and any(n.split(".")[0] == "click" for n in imports_of(p))
-    ]
-    assert offenders == []
+    assert {
+        m for m in _importers_of({"click"}) if not m.startswith("scheduler.interfaces.cli")
+    } == set()
 
 
-def test_only_tasks_and_worker_import_celery() -> None:
-    allowed = {"scheduler.tasks"}
-    offenders = [
-        module_name(p)
-        for p in all_modules()
-        if module_name(p) not in allowed
-        and any(n.split(".")[0] in {"celery", "kombu"} for n in imports_of(p))
-    ]
-    assert offenders == []
+def test_only_the_worker_interface_imports_celery() -> None:
+    assert _importers_of({"celery", "kombu"}) <= {
+        "scheduler.interfaces.worker",
+        "scheduler.interfaces.broker",
+        "scheduler.interfaces.metrics",
+    }
+
+
+def test_pytz_stays_inside_the_time_module() -> None:
+    assert _importers_of({"pytz"}) <= {"scheduler.core.timezones"}
 
 
 def test_publishers_never_touch_the_database() -> None:
     offenders = [
         module_name(p)
-        for p in (PACKAGE / "publishers").glob("*.py")
-        if any(
-            n.split(".")[0] in {"sqlmodel", "sqlalchemy"} or n in DATABASE_MODULES
-            for n in imports_of(p)
-        )
+        for p in modules_in("publishers")
+        if any(n.split(".")[0] in {"sqlmodel", "sqlalchemy", "psycopg"} for n in imports_of(p))
     ]
     assert offenders == []
 
@@ -105,3 +151,13 @@ def test_publishers_never_touch_the_database() -> None:
 def test_worker_module_is_a_few_lines() -> None:
     lines = [ln for ln in (ROOT / "worker.py").read_text().splitlines() if ln.strip()]
     assert len(lines) <= 10
+
+
+def test_no_module_is_longer_than_600_lines() -> None:
+    long = {
+        module_name(p): n
+        for p in PACKAGE.rglob("*.py")
+        if "migrations" not in p.parts
+        and (n := len(p.read_text(encoding="utf-8").splitlines())) > 600
+    }
+    assert long == {}

@@ -25,9 +25,9 @@ from typing import Any, ClassVar
 
 import httpx
 
-from scheduler.accounts import AccountStatus
-from scheduler.config import Settings
-from scheduler.errors import CannotCheck, NeedsAuth, Permanent, PublishError, Transient
+from scheduler.app.accounts import AccountStatus
+from scheduler.app.settings import Settings
+from scheduler.core.errors import CannotCheck, NeedsAuth, Permanent, PublishError, Transient
 from scheduler.publishers.base import (
     Checkpoint,
     Credentials,

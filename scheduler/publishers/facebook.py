@@ -22,9 +22,9 @@ import logging
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from scheduler.accounts import AccountStatus
-from scheduler.config import Settings
-from scheduler.errors import CannotCheck, Permanent, Transient
+from scheduler.app.accounts import AccountStatus
+from scheduler.app.settings import Settings
+from scheduler.core.errors import CannotCheck, Permanent, Transient
 from scheduler.publishers.base import (
     Checkpoint,
     Credentials,

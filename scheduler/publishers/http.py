@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 
-from scheduler.errors import NeedsAuth, Permanent, PublishError, Transient
+from scheduler.core.errors import NeedsAuth, Permanent, PublishError, Transient
 from scheduler.publishers.base import Credentials
 
 #: Kept well under the dispatcher's claim lease (see docs/operations.md): a call that could

@@ -27,9 +27,9 @@ from __future__ import annotations
 import logging
 from typing import Any, ClassVar
 
-from scheduler.accounts import AccountStatus
-from scheduler.content import Media
-from scheduler.errors import CannotCheck, NeedsAuth, Permanent, PublishError, Transient
+from scheduler.app.accounts import AccountStatus
+from scheduler.content.loader import Media
+from scheduler.core.errors import CannotCheck, NeedsAuth, Permanent, PublishError, Transient
 from scheduler.publishers.base import (
     Checkpoint,
     Credentials,

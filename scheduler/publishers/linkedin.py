@@ -27,9 +27,9 @@ from urllib.parse import quote
 
 import httpx
 
-from scheduler.accounts import AccountStatus
-from scheduler.config import Settings
-from scheduler.errors import CannotCheck, NeedsAuth, Permanent, PublishError
+from scheduler.app.accounts import AccountStatus
+from scheduler.app.settings import Settings
+from scheduler.core.errors import CannotCheck, NeedsAuth, Permanent, PublishError
 from scheduler.publishers.base import (
     Checkpoint,
     Credentials,

@@ -27,10 +27,9 @@ from typing import Any, ClassVar
 
 import httpx
 
-from scheduler import networks
-from scheduler.accounts import AccountStatus
-from scheduler.config import Settings
-from scheduler.errors import CannotCheck, Permanent, PublishError, Transient
+from scheduler.app.accounts import AccountStatus
+from scheduler.app.settings import Settings
+from scheduler.core.errors import CannotCheck, Permanent, PublishError, Transient
 from scheduler.publishers.base import (
     Checkpoint,
     Credentials,
@@ -40,6 +39,7 @@ from scheduler.publishers.base import (
 )
 from scheduler.publishers.http import HttpClient, default_classify
 from scheduler.publishers.media import media_file
+from scheduler.text import networks
 
 #: Mastodon's own default when a server does not say (``GET /api/v2/instance`` missing).
 DEFAULT_MAX_CHARACTERS = 500

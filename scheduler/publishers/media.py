@@ -23,10 +23,10 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 from urllib.parse import quote, urlsplit
 
-from scheduler.config import Settings
-from scheduler.content import Media
-from scheduler.diagnostics import Finding
-from scheduler.errors import Permanent
+from scheduler.app.settings import Settings
+from scheduler.content.loader import Media
+from scheduler.core.diagnostics import Finding
+from scheduler.core.errors import Permanent
 
 MEDIA_BASE_URL_VARIABLE = "STORYLINE_MEDIA_BASE_URL"
 

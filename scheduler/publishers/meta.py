@@ -36,20 +36,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
 
-from scheduler.errors import (
-    CannotCheck,
-    NeedsAuth,
-    Permanent,
-    PublishError,
-    Transient,
-)
+from scheduler.core.errors import CannotCheck, NeedsAuth, Permanent, PublishError, Transient
 from scheduler.publishers.base import Credentials, Published
 from scheduler.publishers.media import MEDIA_BASE_URL_VARIABLE, public_url
 
 if TYPE_CHECKING:
-    from scheduler.accounts import AccountStatus
-    from scheduler.config import Settings
-    from scheduler.content import Media
+    from scheduler.app.accounts import AccountStatus
+    from scheduler.app.settings import Settings
+    from scheduler.content.loader import Media
 from scheduler.publishers.http import Classifier, HttpClient, retry_after_seconds
 
 #: The Graph API version Storyline is written against (changelog: v26.0, July 29, 2026).
@@ -449,7 +443,7 @@ def token_status(
     in the secrets is used when present, the token itself otherwise. Then the identity call
     (``GET /me`` or ``GET /{ig-user-id}``) proves the token reaches *this* account.
     """
-    from scheduler.accounts import AccountStatus
+    from scheduler.app.accounts import AccountStatus
 
     expires_at: datetime | None = None
     notes: list[str] = []

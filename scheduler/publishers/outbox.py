@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from scheduler.config import Settings
-from scheduler.errors import Permanent
+from scheduler.app.settings import Settings
+from scheduler.core.errors import Permanent
 from scheduler.publishers.base import Checkpoint, Credentials, OutgoingPost, Published
 from scheduler.publishers.http import HttpClient
 

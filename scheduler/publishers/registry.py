@@ -13,12 +13,12 @@ from functools import cache
 from importlib.metadata import entry_points
 from typing import Any
 
-from scheduler.config import Settings
-from scheduler.errors import ConfigError, NeedsAuth
+from scheduler.app.secrets import Secrets, load_secrets
+from scheduler.app.settings import Settings
+from scheduler.core.errors import ConfigError, NeedsAuth
 from scheduler.publishers.base import Credentials, Publisher
 from scheduler.publishers.http import HttpClient
 from scheduler.publishers.outbox import OutboxPublisher
-from scheduler.secrets import Secrets, load_secrets
 
 GROUP = "storyline.publishers"
 GOOGLE_PLUS = {"google+", "googleplus", "google_plus", "google-plus", "gplus", "plus"}

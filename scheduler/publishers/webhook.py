@@ -21,8 +21,8 @@ from typing import Any, ClassVar
 
 import httpx
 
-from scheduler.config import Settings
-from scheduler.errors import CannotCheck, PublishError
+from scheduler.app.settings import Settings
+from scheduler.core.errors import CannotCheck, PublishError
 from scheduler.publishers.base import Checkpoint, Credentials, OutgoingPost, Published
 from scheduler.publishers.http import HttpClient
 

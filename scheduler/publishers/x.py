@@ -31,10 +31,9 @@ from typing import Any, ClassVar
 
 import httpx
 
-from scheduler import networks
-from scheduler.accounts import AccountStatus
-from scheduler.config import Settings
-from scheduler.errors import CannotCheck, Permanent, PublishError, Transient
+from scheduler.app.accounts import AccountStatus
+from scheduler.app.settings import Settings
+from scheduler.core.errors import CannotCheck, Permanent, PublishError, Transient
 from scheduler.publishers.base import (
     Checkpoint,
     Credentials,
@@ -44,6 +43,7 @@ from scheduler.publishers.base import (
 )
 from scheduler.publishers.http import HttpClient, error_text
 from scheduler.publishers.media import MediaFile, media_file
+from scheduler.text import networks
 
 DEFAULT_BASE = "https://api.x.com"
 LIMIT = 280

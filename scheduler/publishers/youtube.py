@@ -27,10 +27,9 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from scheduler import networks
-from scheduler.accounts import AccountStatus
-from scheduler.config import Settings
-from scheduler.errors import CannotCheck, NeedsAuth, Permanent, PublishError, Transient
+from scheduler.app.accounts import AccountStatus
+from scheduler.app.settings import Settings
+from scheduler.core.errors import CannotCheck, NeedsAuth, Permanent, PublishError, Transient
 from scheduler.publishers.base import (
     Checkpoint,
     Credentials,
@@ -40,6 +39,7 @@ from scheduler.publishers.base import (
 )
 from scheduler.publishers.http import HttpClient, error_text
 from scheduler.publishers.media import MediaFile, media_file
+from scheduler.text import networks
 
 DEFAULT_BASE = "https://www.googleapis.com"
 UPLOAD_PATH = "/upload/youtube/v3/videos"

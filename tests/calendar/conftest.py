@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
-from scheduler import store
-from scheduler.content import StoryStatus
-from scheduler.db import make_engine
-from scheduler.models import Post
-from scheduler.planning import PlannedPost, post_id
+from scheduler.calendar import store
+from scheduler.calendar.database import make_engine
+from scheduler.calendar.tables import Post
+from scheduler.content.loader import StoryStatus
+from scheduler.planning.plan import PlannedPost, post_id
 
 #: The clock of these tests: before the sample launch week.
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)

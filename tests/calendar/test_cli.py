@@ -16,9 +16,9 @@ import pytest
 from click.testing import CliRunner, Result
 from icalendar import Calendar
 
-from scheduler.cli import cli
-from scheduler.diagnostics import Finding, Position
-from scheduler.planning import PlannedPost
+from scheduler.core.diagnostics import Finding, Position
+from scheduler.interfaces.cli.main import cli
+from scheduler.planning.plan import PlannedPost
 
 from .conftest import LAUNCH, NOW, brand, planned
 
@@ -42,7 +42,7 @@ def content(monkeypatch: pytest.MonkeyPatch) -> Content:
         c.seen_now.append(now)
         return SimpleNamespace(posts=tuple(c.posts), findings=tuple(c.findings))
 
-    monkeypatch.setattr("scheduler.pipeline.load_plan", load_plan)
+    monkeypatch.setattr("scheduler.app.pipeline.load_plan", load_plan)
     return c
 
 
@@ -236,8 +236,8 @@ def test_status_counts_posts_per_state(content: Content, url: str) -> None:
 def test_status_of_one_post_shows_it_in_full_with_its_attempts(content: Content, url: str) -> None:
     from sqlalchemy import insert
 
-    from scheduler.db import make_engine
-    from scheduler.models import Attempt
+    from scheduler.calendar.database import make_engine
+    from scheduler.calendar.tables import Attempt
 
     run(url, "sync")
     engine = make_engine(url)
@@ -307,8 +307,8 @@ def test_calendar_refuses_an_end_date_before_the_start(content: Content, url: st
 
 
 def test_the_cli_lists_every_post_state() -> None:
-    from scheduler.cli import POST_STATES
-    from scheduler.models import PostState
+    from scheduler.calendar.tables import PostState
+    from scheduler.interfaces.cli.main import POST_STATES
 
     assert tuple(str(s) for s in PostState) == POST_STATES
 
@@ -317,6 +317,6 @@ def test_importing_the_cli_does_not_import_the_database_layer() -> None:
     import subprocess
     import sys
 
-    code = "import sys, scheduler.cli; print('sqlalchemy' in sys.modules)"
+    code = "import sys, scheduler.interfaces.cli; print('sqlalchemy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.engine import Engine
 
-from scheduler import store
-from scheduler.store import Action
+from scheduler.calendar import store
+from scheduler.calendar.store import Action
 
 from .conftest import LAUNCH, NOW, brand, planned, rows, set_state
 
@@ -198,7 +198,7 @@ def test_a_slot_moved_by_an_operator_is_kept_until_the_post_goes_out(
 ) -> None:
     from sqlalchemy import update
 
-    from scheduler.models import Post
+    from scheduler.calendar.tables import Post
 
     sync(engine, [planned(due=NOW - timedelta(hours=1))])  # held, past due
     with engine.begin() as conn:  # what `storyline release` does
@@ -323,7 +323,7 @@ def test_the_counts_cover_every_action(engine: Engine) -> None:
 
 
 def test_a_plan_listing_a_post_twice_is_refused(engine: Engine) -> None:
-    from scheduler.errors import DatabaseError
+    from scheduler.core.errors import DatabaseError
 
     with pytest.raises(DatabaseError, match="twice"):
         store.plan(engine, [planned(), planned()], NOW)

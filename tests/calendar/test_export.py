@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from icalendar import Calendar
 
-from scheduler import calendar_export as export
-from scheduler.store import Action, CalendarRow, Change, Diff
+from scheduler.calendar.store import Action, CalendarRow, Change, Diff
+from scheduler.interfaces import formats as export
 
 from .conftest import LAUNCH, NOW
 

@@ -7,8 +7,8 @@ from dataclasses import replace
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scheduler import store
-from scheduler.content import Media
+from scheduler.calendar import store
+from scheduler.content.loader import Media
 
 from .conftest import planned
 

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from icalendar import Calendar
 
-from scheduler.cli import cli
+from scheduler.interfaces.cli.main import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,7 +57,7 @@ def test_two_sync_processes_at_once_add_each_post_once(database_url: str) -> Non
     command = [
         sys.executable,
         "-m",
-        "scheduler.cli",
+        "scheduler.interfaces.cli",
         "--content",
         str(ROOT / "content"),
         "--lines",

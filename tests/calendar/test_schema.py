@@ -9,9 +9,9 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-from scheduler import store
-from scheduler.db import make_engine
-from scheduler.errors import DatabaseError, DatabaseUnreachable, SchemaBehind
+from scheduler.calendar import store
+from scheduler.calendar.database import make_engine
+from scheduler.core.errors import DatabaseError, DatabaseUnreachable, SchemaBehind
 
 
 @pytest.fixture
@@ -99,4 +99,4 @@ def test_an_unreachable_database_names_the_url_without_its_password() -> None:
 def test_the_migrations_ship_inside_the_package() -> None:
     assert (store.MIGRATIONS_DIR / "env.py").is_file()
     assert (store.MIGRATIONS_DIR / "script.py.mako").is_file()
-    assert store.MIGRATIONS_DIR.parent.name == "scheduler"
+    assert store.MIGRATIONS_DIR.parent.parent.name == "scheduler"

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from scheduler import store
-from scheduler.db import make_engine
-from scheduler.errors import DatabaseBusy, SchemaBehind
-from scheduler.store import Action
+from scheduler.calendar import store
+from scheduler.calendar.database import make_engine
+from scheduler.calendar.store import Action
+from scheduler.core.errors import DatabaseBusy, SchemaBehind
 
 from .conftest import NOW, brand, rows
 

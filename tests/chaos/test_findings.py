@@ -15,13 +15,13 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from bench.chaoslib import Faults, Receiver, Scenario, schedule_posts
-from scheduler.config import Settings
-from scheduler.db import make_engine
-from scheduler.dispatch import Dispatcher, Policy
+from scheduler.app.secrets import Secrets
+from scheduler.app.settings import Settings
+from scheduler.calendar.database import make_engine
+from scheduler.calendar.store import upgrade
+from scheduler.dispatch.dispatcher import Dispatcher, Policy
 from scheduler.publishers.http import HttpClient
 from scheduler.publishers.registry import Registry
-from scheduler.secrets import Secrets
-from scheduler.store import upgrade
 
 HTTP_TIMEOUT = 0.3
 SLOW = Faults(

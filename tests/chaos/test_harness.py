@@ -29,8 +29,8 @@ from bench.chaoslib import (
     percentile,
     run_chaos,
 )
-from scheduler.config import Settings
-from scheduler.errors import CannotCheck, Transient
+from scheduler.app.settings import Settings
+from scheduler.core.errors import CannotCheck, Transient
 from scheduler.publishers.base import Credentials, OutgoingPost
 from scheduler.publishers.http import HttpClient
 from scheduler.publishers.webhook import WebhookPublisher

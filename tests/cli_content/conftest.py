@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from scheduler.cli import cli
+from scheduler.interfaces.cli.main import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.content import Content, load_content
-from scheduler.diagnostics import Finding
+from scheduler.content.loader import Content, load_content
+from scheduler.core.diagnostics import Finding
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "content"

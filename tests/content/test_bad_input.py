@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from scheduler.content import load_content
+from scheduler.content.loader import load_content
 
 from .conftest import NETWORKS, STORY, ContentDir, only, where
 

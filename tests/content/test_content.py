@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from scheduler.content import Audience, Offset, StoryStatus, parse_offset
+from scheduler.content.loader import Audience, Offset, StoryStatus, parse_offset
 
 from .conftest import NETWORKS, STORY, ContentDir
 

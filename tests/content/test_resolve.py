@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scheduler.content import Content, Market, resolve
+from scheduler.content.loader import Content, Market, resolve
 
 from .conftest import STORY, ContentDir, only
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scheduler.content import load_content, resolve
-from scheduler.yamlpos import parse_yaml
+from scheduler.content.loader import load_content, resolve
+from scheduler.content.yamlpos import parse_yaml
 
 from .conftest import NETWORKS, SAMPLE
 

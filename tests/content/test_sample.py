@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from scheduler.content import Audience, Content, Offset, StoryStatus, load_content, resolve
-from scheduler.timezones import apply_offset
+from scheduler.content.loader import Audience, Content, Offset, StoryStatus, load_content, resolve
+from scheduler.core.timezones import apply_offset
 
 from .conftest import NETWORKS, SAMPLE
 

@@ -13,11 +13,11 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from scheduler.cli import cli
-from scheduler.content import STORY_SHAPE
-from scheduler.lines import LINE_KEYS
-from scheduler.schema import KINDS, LINE_SHAPE, RULES_SHAPE, json_schema
-from scheduler.voice import RULES
+from scheduler.content.loader import STORY_SHAPE
+from scheduler.content.schema import KINDS, LINE_SHAPE, RULES_SHAPE, json_schema
+from scheduler.interfaces.cli.main import cli
+from scheduler.lines.loader import LINE_KEYS
+from scheduler.text.voice import RULES
 
 from .conftest import ROOT, SAMPLE
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from scheduler.content import Launch, Offset
-from scheduler.timezones import (
+from scheduler.content.loader import Launch, Offset
+from scheduler.core.timezones import (
     add_calendar_days,
     apply_offset,
     localize,

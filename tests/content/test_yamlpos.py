@@ -6,7 +6,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from scheduler.yamlpos import (
+from scheduler.content.yamlpos import (
     MAX_BYTES,
     Field,
     Kind,

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from scheduler import networks
+from scheduler.text import networks
 
 # --- the wire --------------------------------------------------------------------------------
 

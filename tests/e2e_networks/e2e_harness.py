@@ -29,9 +29,9 @@ from typing import Any
 import yaml
 from e2e_fakenets import FAKES, FakeNetwork, MediaServer
 
-from scheduler.config import Settings
-from scheduler.db import make_engine
-from scheduler.dispatch import Dispatcher
+from scheduler.app.settings import Settings
+from scheduler.calendar.database import make_engine
+from scheduler.dispatch.dispatcher import Dispatcher
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

@@ -15,12 +15,12 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 
-from scheduler import store
-from scheduler.config import Settings
-from scheduler.db import make_engine
-from scheduler.dispatch import Dispatcher
-from scheduler.errors import Transient
-from scheduler.models import Attempt, Post
+from scheduler.app.settings import Settings
+from scheduler.calendar import store
+from scheduler.calendar.database import make_engine
+from scheduler.calendar.tables import Attempt, Post
+from scheduler.core.errors import Transient
+from scheduler.dispatch.dispatcher import Dispatcher
 from scheduler.publishers.base import Checkpoint, Credentials, OutgoingPost, Published
 from scheduler.publishers.registry import Route
 

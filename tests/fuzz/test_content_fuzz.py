@@ -20,11 +20,11 @@ from click.testing import CliRunner
 from fuzz_strategies import content_folders, write_folder
 from hypothesis import given, settings
 
-from scheduler.cli import cli
-from scheduler.content import ID_PATTERN, Content, load_content
-from scheduler.diagnostics import Finding, Severity
-from scheduler.lines import Lines, load_lines
-from scheduler.planning import plan
+from scheduler.content.loader import ID_PATTERN, Content, load_content
+from scheduler.core.diagnostics import Finding, Severity
+from scheduler.interfaces.cli.main import cli
+from scheduler.lines.loader import Lines, load_lines
+from scheduler.planning.plan import plan
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The networks the fuzz content is told on: a small slice of the sample brand's lines.

@@ -26,10 +26,10 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scheduler.content import Launch, Offset, load_content
-from scheduler.lines import Lines, load_lines
-from scheduler.planning import plan
-from scheduler.timezones import apply_offset, in_zone, localize
+from scheduler.content.loader import Launch, Offset, load_content
+from scheduler.core.timezones import apply_offset, in_zone, localize
+from scheduler.lines.loader import Lines, load_lines
+from scheduler.planning.plan import plan
 
 ROOT = Path(__file__).resolve().parents[2]
 TRICKY = ("Australia/Lord_Howe", "America/Sao_Paulo", "Europe/Dublin", "Asia/Kathmandu")

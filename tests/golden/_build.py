@@ -20,9 +20,9 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from scheduler.content import Beat, Content, Offset, load_content
-from scheduler.lines import DEFAULT_TEMPLATE, Lines, load_lines
-from scheduler.planning import PlannedPost, plan
+from scheduler.content.loader import Beat, Content, Offset, load_content
+from scheduler.lines.loader import DEFAULT_TEMPLATE, Lines, load_lines
+from scheduler.planning.plan import PlannedPost, plan
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN_DIR = Path(__file__).resolve().parent

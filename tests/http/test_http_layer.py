@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from scheduler.errors import NeedsAuth, Permanent, Transient
+from scheduler.core.errors import NeedsAuth, Permanent, Transient
 from scheduler.publishers.http import HttpClient, rate_limit_of, retry_after_seconds
 
 NOW = 1_900_000_000.0

@@ -10,8 +10,8 @@ from types import MappingProxyType
 import pytest
 import pytz
 
-from scheduler.content import Media
-from scheduler.lines import Lines, PostContext, load_lines
+from scheduler.content.loader import Media
+from scheduler.lines.loader import Lines, PostContext, load_lines
 
 LINE_YAML = """\
 voice: Short and plain.

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from scheduler.lines import Lines, PostContext
+from scheduler.lines.loader import Lines, PostContext
 
 MakeLines = Callable[..., Lines]
 

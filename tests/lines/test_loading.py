@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from scheduler.lines import Lines, load_lines
-from scheduler.voice import LinkPolicy
+from scheduler.lines.loader import Lines, load_lines
+from scheduler.text.voice import LinkPolicy
 
 MakeLines = Callable[..., Lines]
 

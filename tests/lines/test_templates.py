@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from scheduler.lines import Lines, PostContext, load_lines
+from scheduler.lines.loader import Lines, PostContext, load_lines
 
 MakeLines = Callable[..., Lines]
 

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from twitter_text import extract_urls_with_indices, parse_tweet
 
-from scheduler import links, networks
+from scheduler.text import links, networks
 
 _PIECES = st.one_of(
     st.text(st.characters(codec="utf-8"), max_size=12),

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from scheduler.links import UntrackableURL, find_urls, track, track_urls_in
+from scheduler.text.links import UntrackableURL, find_urls, track, track_urls_in
 
 POST_ID = "suv/reveal/x/fr"
 

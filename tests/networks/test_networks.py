@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from twitter_text import parse_tweet
 
-from scheduler import networks
-from scheduler.diagnostics import Finding, Position, Severity
+from scheduler.core.diagnostics import Finding, Position, Severity
+from scheduler.text import networks
 
 POS = Position("content/stories/suv.yaml", 14, 5)
 IMAGE = ("media/suv-front.jpg",)

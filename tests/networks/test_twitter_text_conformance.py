@@ -14,7 +14,7 @@ import pytest
 import yaml
 from twitter_text import parse_tweet
 
-from scheduler import networks
+from scheduler.text import networks
 
 CONFORMANCE = (
     Path(__file__).resolve().parents[2].parent

@@ -20,9 +20,9 @@ import yaml
 from twitter_text import extract_urls_with_indices, parse_tweet
 from twitter_text.regexp import emoji as package_emoji
 
-from scheduler import links, networks
-from scheduler.config import Settings
-from scheduler.pipeline import load_plan
+from scheduler.app.pipeline import load_plan
+from scheduler.app.settings import Settings
+from scheduler.text import links, networks
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFORMANCE = ROOT.parent / "shared" / "conformance" / "twitter-text" / "validate.yml"
@@ -115,7 +115,7 @@ def test_keycaps_sequences_and_text_symbols_are_found_as_the_package_finds_them(
 _COUNT = """
 import json, sys
 sys.modules["pkg_resources"] = None  # as with setuptools >= 81: importing it fails
-from scheduler import links, networks
+from scheduler.text import links, networks
 texts = json.loads(sys.stdin.read())
 lengths = [networks.x_weighted_length(text) for text in texts]
 spans = [links.url_spans(text) for text in texts]
@@ -148,9 +148,9 @@ def test_x_lengths_and_links_need_no_pkg_resources() -> None:
 
 _THEN_THE_PACKAGE = """
 import json, sys
-from scheduler import links, networks
-from scheduler.config import Settings
-from scheduler.pipeline import load_plan
+from scheduler.text import links, networks
+from scheduler.app.settings import Settings
+from scheduler.app.pipeline import load_plan
 length = networks.x_weighted_length("Soon 👀 brand.com")
 before = "pkg_resources" in sys.modules
 from twitter_text import extract_urls, parse_tweet

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from scheduler.diagnostics import Finding, Position
-from scheduler.voice import LinkPolicy, RulePath, VoiceRules, check_voice, parse_rules
+from scheduler.core.diagnostics import Finding, Position
+from scheduler.text.voice import LinkPolicy, RulePath, VoiceRules, check_voice, parse_rules
 
 POS = Position("editorial_lines/x/line.yaml", 3, 3)
 LINK = "https://brand.example/suv"

@@ -9,7 +9,7 @@ from types import MappingProxyType
 
 import pytest
 
-from scheduler.content import (
+from scheduler.content.loader import (
     Account,
     Audience,
     Beat,
@@ -21,8 +21,8 @@ from scheduler.content import (
     Story,
     StoryStatus,
 )
-from scheduler.diagnostics import Position
-from scheduler.lines import Lines, load_lines
+from scheduler.core.diagnostics import Position
+from scheduler.lines.loader import Lines, load_lines
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-from scheduler.planning import paused_gc
+from scheduler.planning.plan import paused_gc
 
 
 def _in_generation(obj: object, generation: int) -> bool:

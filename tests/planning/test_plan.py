@@ -6,10 +6,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
-from scheduler.content import Beat, Content, Launch, Offset, Story, StoryStatus
-from scheduler.diagnostics import Position
-from scheduler.lines import Lines
-from scheduler.planning import Selection, plan
+from scheduler.content.loader import Beat, Content, Launch, Offset, Story, StoryStatus
+from scheduler.core.diagnostics import Position
+from scheduler.lines.loader import Lines
+from scheduler.planning.plan import Selection, plan
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 MakeStory = Callable[..., Story]

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.config import Settings
-from scheduler.errors import NotFound
-from scheduler.pipeline import load_plan
-from scheduler.planning import Plan, Selection
+from scheduler.app.pipeline import load_plan
+from scheduler.app.settings import Settings
+from scheduler.core.errors import NotFound
+from scheduler.planning.plan import Plan, Selection
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -75,8 +75,8 @@ def test_the_pipeline_keeps_the_database_broker_and_http_out_of_its_imports(
         "import sys\n"
         "from datetime import UTC, datetime\n"
         "from pathlib import Path\n"
-        "from scheduler.config import Settings\n"
-        "from scheduler.pipeline import load_plan\n"
+        "from scheduler.app.settings import Settings\n"
+        "from scheduler.app.pipeline import load_plan\n"
         f"load_plan(Settings(content_dir=Path({str(ROOT / 'content')!r}), "
         f"lines_dir=Path({str(ROOT / 'editorial_lines')!r}), data_dir=Path({str(tmp_path)!r})),"
         " datetime.now(UTC))\n"

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from scheduler.content import Media, StoryStatus
-from scheduler.diagnostics import Finding, Severity
-from scheduler.planning import PlannedPost, post_id
-from scheduler.preview import CalendarRow
+from scheduler.content.loader import Media, StoryStatus
+from scheduler.core.diagnostics import Finding, Severity
+from scheduler.interfaces.preview import CalendarRow
+from scheduler.planning.plan import PlannedPost, post_id
 
 STORY = "suv-comfort"
 FILE = "content/stories/suv-comfort.yaml"

@@ -14,10 +14,10 @@ import pytest
 from conftest import GENERATED_AT, SCREENSHOTS
 from preview_cdp import Browser
 
-from scheduler.config import Settings
-from scheduler.pipeline import load_plan
-from scheduler.planning import Plan, PlannedPost
-from scheduler.preview import CalendarRow, render_calendar_html, render_preview_html
+from scheduler.app.pipeline import load_plan
+from scheduler.app.settings import Settings
+from scheduler.interfaces.preview import CalendarRow, render_calendar_html, render_preview_html
+from scheduler.planning.plan import Plan, PlannedPost
 
 pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parent.parent.parent
@@ -323,7 +323,7 @@ def test_the_html_the_commands_write_loads_cleanly(
 ) -> None:
     from click.testing import CliRunner
 
-    from scheduler.cli import cli
+    from scheduler.interfaces.cli.main import cli
 
     env = {"STORYLINE_NOW": "2026-11-28T12:00:00Z", "STORYLINE_DATA_DIR": str(tmp_path / "d")}
     base = ["--content", str(brand / "content"), "--lines", str(brand / "editorial_lines")]
@@ -352,7 +352,7 @@ def test_a_served_page_reloads_itself_when_its_story_changes(browser: Browser, b
     import time
     from datetime import UTC, datetime
 
-    from scheduler.serve import make_server, url_of
+    from scheduler.interfaces.serve import make_server, url_of
 
     for story in (brand / "content/stories").glob("*.yaml"):
         if story.stem != "aurora-launch":

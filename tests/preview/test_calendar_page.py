@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import preview_sample
 from conftest import GENERATED_AT
 
-from scheduler.preview import CalendarRow, render_calendar_html, story_color
-from scheduler.preview.calendar import market_calendars
+from scheduler.interfaces.preview import CalendarRow, render_calendar_html, story_color
+from scheduler.interfaces.preview.calendar import market_calendars
 
 
 def row(**changes: object) -> CalendarRow:

@@ -12,10 +12,10 @@ import pytest
 from conftest import GENERATED_AT
 from markupsafe import escape
 
-from scheduler.content import Media
-from scheduler.planning import PlannedPost
-from scheduler.preview import OFFLINE_CSP, render_preview_html
-from scheduler.preview.posts import MAX_EMBEDDED_BYTES, media_view
+from scheduler.content.loader import Media
+from scheduler.interfaces.preview import OFFLINE_CSP, render_preview_html
+from scheduler.interfaces.preview.posts import MAX_EMBEDDED_BYTES, media_view
+from scheduler.planning.plan import PlannedPost
 
 
 def render(posts: list[PlannedPost], content_dir: Path | None = None) -> str:
@@ -204,7 +204,7 @@ def test_the_first_comment_is_shown_under_the_post() -> None:
 
 
 def test_draft_stories_are_marked() -> None:
-    from scheduler.content import StoryStatus
+    from scheduler.content.loader import StoryStatus
 
     html = render([post("hi", story_status=StoryStatus.DRAFT)])
     assert '<span class="draft">draft</span>' in html

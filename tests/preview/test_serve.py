@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.config import Settings
-from scheduler.serve import Previews, content_version, make_server, url_of
+from scheduler.app.settings import Settings
+from scheduler.interfaces.serve import Previews, content_version, make_server, url_of
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -155,7 +155,7 @@ def test_ctrl_c_stops_the_command_cleanly(brand: Path) -> None:
 
     env = {**os.environ, "STORYLINE_NOW": "2026-11-28T12:00:00Z"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "scheduler.cli", "serve", "--port", "0"],
+        [sys.executable, "-m", "scheduler.interfaces.cli", "serve", "--port", "0"],
         cwd=brand,
         env=env,
         stderr=subprocess.PIPE,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scheduler.preview.text import fold, initials, linkify, shown_url, tokens
+from scheduler.interfaces.preview.text import fold, initials, linkify, shown_url, tokens
 
 
 def test_plain_text_is_escaped() -> None:

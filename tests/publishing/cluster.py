@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from scheduler.models import Attempt, Post
+from scheduler.calendar.tables import Attempt, Post
 
 from .conftest import Sink, add_posts
 

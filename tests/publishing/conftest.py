@@ -18,11 +18,11 @@ import pytest
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
-from scheduler.config import Settings
-from scheduler.db import make_engine
-from scheduler.dispatch import Dispatcher, Policy
-from scheduler.errors import CannotCheck
-from scheduler.models import Post
+from scheduler.app.settings import Settings
+from scheduler.calendar.database import make_engine
+from scheduler.calendar.tables import Post
+from scheduler.core.errors import CannotCheck
+from scheduler.dispatch.dispatcher import Dispatcher, Policy
 from scheduler.publishers.base import Credentials, OutgoingPost, Published
 from scheduler.publishers.registry import Route
 
@@ -32,7 +32,7 @@ T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 def create_schema(engine: Engine) -> None:
     """The calendar schema: the migrations when they exist, else the models' tables."""
     try:
-        from scheduler import store
+        from scheduler.calendar import store
 
         upgrade = getattr(store, "upgrade", None)
     except ImportError:

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from scheduler.config import Settings
-from scheduler.db import from_db
-from scheduler.dispatch import Dispatcher, Policy
-from scheduler.errors import (
+from scheduler.app.settings import Settings
+from scheduler.calendar.database import from_db
+from scheduler.calendar.tables import Attempt, Post
+from scheduler.core.errors import (
     CannotCheck,
     InvalidTransition,
     NeedsAuth,
@@ -23,7 +23,7 @@ from scheduler.errors import (
     Permanent,
     Transient,
 )
-from scheduler.models import Attempt, Post
+from scheduler.dispatch.dispatcher import Dispatcher, Policy
 from scheduler.publishers.base import Published
 
 from .conftest import POLICY, T0, Clock, FakeRegistry, ScriptedPublisher, add_posts

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from scheduler.db import make_engine
+from scheduler.calendar.database import make_engine
 
 from .cluster import (
     Cluster,
@@ -209,7 +209,7 @@ def test_the_same_task_sent_twice_publishes_once(tmp_path, sqlite_calendar, sink
     import sys
 
     script = (
-        "from scheduler import tasks\n"
+        "from scheduler.interfaces import worker as tasks\n"
         "jobs = []\n"
         "tasks.dispatcher().tick(jobs.extend)\n"
         "for p, t in jobs:\n"

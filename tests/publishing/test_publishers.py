@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.config import Settings
-from scheduler.content import Media
-from scheduler.errors import CannotCheck, ConfigError, NeedsAuth, Permanent
+from scheduler.app.secrets import load_secrets
+from scheduler.app.settings import Settings
+from scheduler.content.loader import Media
+from scheduler.core.errors import CannotCheck, ConfigError, NeedsAuth, Permanent
 from scheduler.publishers.base import Credentials, OutgoingPost, Published
 from scheduler.publishers.http import HttpClient
 from scheduler.publishers.outbox import OutboxPublisher
 from scheduler.publishers.registry import Registry, check_network
 from scheduler.publishers.webhook import WebhookPublisher, verify
-from scheduler.secrets import load_secrets
 
 from .conftest import Sink
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.config import Settings
-from scheduler.tasks import VISIBILITY_TIMEOUT, celery_config, make_app
+from scheduler.app.settings import Settings
+from scheduler.interfaces.worker import VISIBILITY_TIMEOUT, celery_config, make_app
 
 
 def config(tmp_path: Path, **env: str) -> dict:
@@ -46,7 +46,7 @@ def test_beat_ticks_every_storyline_tick_seconds_and_drops_stale_ticks(tmp_path)
 def test_the_embedded_broker_is_sqlite_in_the_data_dir(tmp_path):
     app = make_app(Settings.from_env({"STORYLINE_DATA_DIR": str(tmp_path)}))
     assert app.conf.broker_url == f"sqlite:///{(tmp_path / 'broker.db').resolve()}"
-    assert app.conf.broker_transport == "scheduler.tasks:EmbeddedBroker"
+    assert app.conf.broker_transport == "scheduler.interfaces.worker:EmbeddedBroker"
 
 
 def test_the_embedded_broker_polls_often_enough_for_one_worker_to_keep_up(tmp_path):
@@ -74,7 +74,7 @@ def test_the_queue_name_can_be_chosen(tmp_path):
 
 def test_the_worker_module_exposes_the_one_app():
     import worker
-    from scheduler import tasks
+    from scheduler.interfaces import worker as tasks
 
     assert worker.app is tasks.app
     assert {"storyline.tick", "storyline.publish"} <= set(worker.app.tasks)

@@ -13,8 +13,8 @@ from types import MappingProxyType
 import pytest
 import pytz
 
-from scheduler.content import Media
-from scheduler.lines import Draft, Lines, PostContext, load_lines
+from scheduler.content.loader import Media
+from scheduler.lines.loader import Draft, Lines, PostContext, load_lines
 
 LINE_YAML = """\
 voice: Plain and short.

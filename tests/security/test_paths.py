@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scheduler.config import Settings
-from scheduler.content import Media, load_content
-from scheduler.errors import Permanent
+from scheduler.app.settings import Settings
+from scheduler.content.loader import Media, load_content
+from scheduler.core.errors import Permanent
 from scheduler.publishers.base import Credentials, OutgoingPost
 from scheduler.publishers.http import HttpClient
 from scheduler.publishers.media import media_file, media_path, public_url

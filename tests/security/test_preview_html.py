@@ -11,7 +11,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from scheduler.cli import cli
+from scheduler.interfaces.cli.main import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 MARKETS = """\

@@ -27,16 +27,16 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import insert, select
 
-from scheduler.cli import cli
-from scheduler.config import Settings
-from scheduler.db import make_engine
-from scheduler.dispatch import Dispatcher, Policy
-from scheduler.errors import PublishError
-from scheduler.models import Attempt, Post
+from scheduler.app.secrets import load_secrets
+from scheduler.app.settings import Settings
+from scheduler.calendar.database import make_engine
+from scheduler.calendar.tables import Attempt, Post
+from scheduler.core.errors import PublishError
+from scheduler.dispatch.dispatcher import Dispatcher, Policy
+from scheduler.interfaces.cli.main import cli
 from scheduler.publishers.base import Credentials, OutgoingPost
 from scheduler.publishers.http import HttpClient
 from scheduler.publishers.registry import Registry
-from scheduler.secrets import load_secrets
 
 ROOT = Path(__file__).resolve().parents[2]
 MARKER = "PLANTED"
@@ -266,7 +266,7 @@ def _add_post(engine: Any, network: str, account: str) -> str:
 
 def _publish_all(settings: Settings, accounts: list[tuple[str, str]]) -> Any:
     """Sync-free: insert the posts, let one dispatcher tick claim them and publish each."""
-    from scheduler import store
+    from scheduler.calendar import store
 
     engine = make_engine(settings.database_url)
     store.upgrade(engine)

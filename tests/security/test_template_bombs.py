@@ -97,8 +97,8 @@ _MEASURE = textwrap.dedent(
 
     # A safety net: a regression fails with MemoryError instead of exhausting the machine.
     resource.setrlimit(resource.RLIMIT_AS, (3 * 1024**3, 3 * 1024**3))
-    from scheduler.content import Media
-    from scheduler.lines import PostContext, load_lines
+    from scheduler.content.loader import Media
+    from scheduler.lines.loader import PostContext, load_lines
 
     root = Path(sys.argv[1])
     lines = load_lines(root)

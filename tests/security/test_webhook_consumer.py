@@ -23,8 +23,8 @@ from typing import Any
 import httpx
 import pytest
 
-from scheduler.config import Settings
-from scheduler.errors import NeedsAuth
+from scheduler.app.settings import Settings
+from scheduler.core.errors import NeedsAuth
 from scheduler.publishers.base import Credentials, OutgoingPost
 from scheduler.publishers.http import HttpClient
 from scheduler.publishers.webhook import WebhookPublisher

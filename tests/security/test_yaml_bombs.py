@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.content import load_content
-from scheduler.diagnostics import Finding
-from scheduler.yamlpos import MAX_BYTES, load_yaml
+from scheduler.content.loader import load_content
+from scheduler.content.yamlpos import MAX_BYTES, load_yaml
+from scheduler.core.diagnostics import Finding
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_SECONDS = 2.0
@@ -166,7 +166,7 @@ _MEASURE = textwrap.dedent(
     from pathlib import Path
 
     resource.setrlimit(resource.RLIMIT_AS, (3 * 1024**3, 3 * 1024**3))  # a safety net
-    from scheduler.content import load_content
+    from scheduler.content.loader import load_content
 
     def peak_kib():
         status = Path("/proc/self/status").read_text()
@@ -214,7 +214,7 @@ def test_a_yaml_bomb_is_refused_in_bounded_memory(tmp_path: Path, name: str) -> 
 def test_storyline_validate_reports_deep_nesting_instead_of_crashing(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from scheduler.cli import cli
+    from scheduler.interfaces.cli.main import cli
 
     root = _content(tmp_path, "- " * 900 + "x\n")
     result = CliRunner().invoke(

@@ -11,7 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from scheduler import networks, pipeline
+from scheduler.app import pipeline
+from scheduler.text import networks
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,9 +20,9 @@ _PREVIEW = """
 import json, sys
 from datetime import UTC, datetime
 from pathlib import Path
-from scheduler.config import Settings
-from scheduler.pipeline import load_plan
-from scheduler.planning import Selection
+from scheduler.app.settings import Settings
+from scheduler.app.pipeline import load_plan
+from scheduler.planning.plan import Selection
 
 root = Path(sys.argv[2])
 settings = Settings(

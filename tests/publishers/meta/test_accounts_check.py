@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 from meta_fakeapi import TOKEN, FakeApi, Reply, graph_error
 
-from scheduler.cli import cli
+from scheduler.interfaces.cli.main import cli
 
 NOW = "2026-11-28T12:00:00Z"
 IN_60_DAYS = int(datetime(2027, 1, 27, tzinfo=UTC).timestamp())
@@ -270,7 +270,7 @@ class _CrashingCheck:
 def test_a_crashing_check_is_reported_unknown_without_the_secret(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from scheduler.accounts import check_account
+    from scheduler.app.accounts import check_account
     from scheduler.publishers.base import Credentials
 
     creds = Credentials("x", "BrandFR", {"access_token": TOKEN})
@@ -283,7 +283,7 @@ def test_a_crashing_check_is_reported_unknown_without_the_secret(
 
 
 def test_a_missing_required_field_is_reported_by_name() -> None:
-    from scheduler.accounts import check_account
+    from scheduler.app.accounts import check_account
     from scheduler.publishers.base import Credentials
 
     creds = Credentials("bluesky", "brand.bsky.social", {"identifier": "brand.bsky.social"})

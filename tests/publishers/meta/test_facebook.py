@@ -17,8 +17,8 @@ from meta_fakeapi import (
     settings_for,
 )
 
-from scheduler.content import Media
-from scheduler.errors import CannotCheck, NeedsAuth, Permanent, Transient
+from scheduler.content.loader import Media
+from scheduler.core.errors import CannotCheck, NeedsAuth, Permanent, Transient
 from scheduler.publishers.base import Published, Publisher
 from scheduler.publishers.facebook import FacebookPublisher
 from scheduler.publishers.http import HttpClient
@@ -41,7 +41,7 @@ def test_it_is_a_publisher_needing_a_page_token(publisher: FacebookPublisher) ->
 
 
 def test_the_documented_base_url_is_graph_api_v26(http: HttpClient) -> None:
-    from scheduler.config import Settings
+    from scheduler.app.settings import Settings
 
     assert FacebookPublisher(Settings(), http).base == "https://graph.facebook.com/v26.0"
     assert GRAPH_BASE == "https://graph.facebook.com/v26.0"

@@ -16,8 +16,8 @@ from meta_fakeapi import (
     settings_for,
 )
 
-from scheduler.content import Media
-from scheduler.errors import NeedsAuth, Permanent, Transient
+from scheduler.content.loader import Media
+from scheduler.core.errors import NeedsAuth, Permanent, Transient
 from scheduler.publishers.base import OutgoingPost, Published, Publisher
 from scheduler.publishers.http import HttpClient
 from scheduler.publishers.instagram import InstagramPublisher
@@ -74,7 +74,7 @@ def post_with(
 
 
 def test_it_is_a_publisher_on_graph_facebook_com(http: HttpClient) -> None:
-    from scheduler.config import Settings
+    from scheduler.app.settings import Settings
 
     assert isinstance(InstagramPublisher(Settings(), http), Publisher)
     assert InstagramPublisher(Settings(), http).base == "https://graph.facebook.com/v26.0"

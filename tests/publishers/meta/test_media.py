@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.config import Settings
-from scheduler.content import Media
-from scheduler.errors import Permanent
+from scheduler.app.settings import Settings
+from scheduler.content.loader import Media
+from scheduler.core.errors import Permanent
 from scheduler.publishers.media import media_file, mime_type_of, public_url
 
 
@@ -87,7 +87,7 @@ def test_public_url_refuses_escaping_paths() -> None:
 
 
 def test_validation_warns_when_instagram_media_have_no_public_base() -> None:
-    from scheduler.diagnostics import Position
+    from scheduler.core.diagnostics import Position
     from scheduler.publishers.media import public_url_findings
 
     media = Media(file="media/a.jpg", alt="", pos=Position("content/stories/suv.yaml", 14, 5))

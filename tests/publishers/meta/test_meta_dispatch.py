@@ -15,14 +15,14 @@ from meta_fakeapi import TOKEN, FakeApi, Reply, graph_error
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine, RowMapping
 
-from scheduler import store
-from scheduler.config import Settings
-from scheduler.db import from_db, make_engine
-from scheduler.dispatch import Dispatcher, Policy
-from scheduler.models import Attempt, Post
+from scheduler.app.secrets import Secrets
+from scheduler.app.settings import Settings
+from scheduler.calendar import store
+from scheduler.calendar.database import from_db, make_engine
+from scheduler.calendar.tables import Attempt, Post
+from scheduler.dispatch.dispatcher import Dispatcher, Policy
 from scheduler.publishers.http import HttpClient
 from scheduler.publishers.registry import Registry
-from scheduler.secrets import Secrets
 
 T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 PAGE, IG = "100200300", "178400000001"

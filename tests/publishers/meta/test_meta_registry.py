@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from meta_fakeapi import TOKEN, make_post
 
-from scheduler.config import Settings
-from scheduler.content import Media
+from scheduler.app.secrets import Secrets
+from scheduler.app.settings import Settings
+from scheduler.content.loader import Media
 from scheduler.publishers.facebook import FacebookPublisher
 from scheduler.publishers.http import HttpClient
 from scheduler.publishers.instagram import InstagramPublisher
 from scheduler.publishers.registry import Registry
 from scheduler.publishers.threads import ThreadsPublisher
-from scheduler.secrets import Secrets
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from meta_fakeapi import Checkpoints, FakeApi, MetaSimulator, credentials, make_post
 
-from scheduler.config import Settings
-from scheduler.content import Media
-from scheduler.errors import Transient
+from scheduler.app.settings import Settings
+from scheduler.content.loader import Media
+from scheduler.core.errors import Transient
 from scheduler.publishers.base import Published
 from scheduler.publishers.facebook import FacebookPublisher
 from scheduler.publishers.http import HttpClient

@@ -16,8 +16,8 @@ from meta_fakeapi import (
     settings_for,
 )
 
-from scheduler.content import Media
-from scheduler.errors import CannotCheck, NeedsAuth, Permanent, Transient
+from scheduler.content.loader import Media
+from scheduler.core.errors import CannotCheck, NeedsAuth, Permanent, Transient
 from scheduler.publishers.base import OutgoingPost, Published, Publisher
 from scheduler.publishers.http import HttpClient
 from scheduler.publishers.meta import Polling
@@ -94,7 +94,7 @@ def published_ok(fake_api: FakeApi, container: str = "C1", media: str = "T1") ->
 
 
 def test_the_documented_base_url_is_graph_threads_net(http: HttpClient) -> None:
-    from scheduler.config import Settings
+    from scheduler.app.settings import Settings
 
     threads = ThreadsPublisher(Settings(), http)
     assert isinstance(threads, Publisher)

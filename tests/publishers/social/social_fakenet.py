@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from scheduler.config import Settings
-from scheduler.content import Media
+from scheduler.app.settings import Settings
+from scheduler.content.loader import Media
 from scheduler.publishers.base import Credentials, OutgoingPost
 
 

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from social_fakenet import FakeNetwork, Recorded, Reply, make_post, settings_for
 
-from scheduler.content import Media
-from scheduler.errors import PublishError
+from scheduler.app.secrets import load_secrets
+from scheduler.content.loader import Media
+from scheduler.core.errors import PublishError
 from scheduler.publishers.base import Credentials
 from scheduler.publishers.http import HttpClient
 from scheduler.publishers.registry import Registry
-from scheduler.secrets import load_secrets
 
 SECRET = "planted-secret-9f8e7d6c5b4a"
 

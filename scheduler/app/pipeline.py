@@ -1,0 +1,160 @@
+"""The I/O edge of the content pipeline: read the lines and the content, then plan.
+
+``content`` -> ``lines`` -> ``planning`` is a pipeline of pure steps (the Pelican shape); this
+module is the one place that reads folders for them, so ``validate``, ``preview``, ``plan``,
+``sync`` and ``run`` all see exactly the same posts. It imports nothing heavy (no database,
+no broker, no HTTP client): ``storyline preview`` must start fast.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import hashlib
+import importlib.util
+import json
+import os
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path, PurePath
+
+from scheduler.app.settings import Settings
+from scheduler.content.loader import Content, load_content
+from scheduler.core.diagnostics import sort_findings
+from scheduler.core.errors import ContentError, NotFound
+from scheduler.lines.loader import Lines, load_lines
+from scheduler.planning.plan import ALL, Plan, Selection, paused_gc, plan
+from scheduler.text import networks
+
+
+def load_plan(settings: Settings, now: datetime, selection: Selection = ALL) -> Plan:
+    """Load the editorial lines and the content named by ``settings``, and plan them.
+
+    The plan's findings are everything found on the way — lines, content, rendering,
+    checks — in reading order. Nothing raises for bad content; a story, network, market or
+    beat the selection names but the content does not hold raises
+    :class:`~scheduler.errors.NotFound` with the closest names (a typo on the command line,
+    not in the content), and a selected story that fails to load raises
+    :class:`~scheduler.errors.ContentError` with its findings.
+    """
+    with paused_gc():  # loading a year of YAML allocates as planning does
+        return _load_plan(settings, now, selection)
+
+
+def _load_plan(settings: Settings, now: datetime, selection: Selection) -> Plan:
+    # Planning everything (validate, sync) compiles every template so none hides a syntax
+    # error; a preview of some stories compiles only the templates it renders.
+    lines = load_lines(
+        settings.lines_dir,
+        eager=selection.stories is None,
+        cache_dir=settings.data_dir / "cache" / "templates",
+    )
+    content = load_content(settings.content_dir, networks=tuple(lines.lines))
+    _check_selection(selection, content, lines)
+    x_cache = settings.data_dir / "cache" / X_LENGTHS_FILE
+    networks.remember_x_lengths(_read_x_lengths(x_cache))
+    planned = plan(content, lines, now, selection)
+    _write_x_lengths(x_cache)
+    findings = sort_findings((*lines.findings, *content.findings, *planned.findings))
+    return replace(planned, findings=tuple(findings))
+
+
+#: X weighted lengths kept between runs, under ``<data dir>/cache/``.
+X_LENGTHS_FILE = "x-lengths.json"
+#: Most lengths kept: a year of content's X posts, a few hundred kilobytes.
+X_LENGTHS_MAX = 20_000
+
+
+@functools.cache
+def _x_cache_version() -> str:
+    """What a cached X length depends on: the installed twitter-text and our counting code.
+
+    Found without importing twitter-text (sparing that import is the cache's whole point):
+    the release named by its ``dist-info`` folder, and the name, size and modification time
+    of each of its files, so an upgrade or a local change empties the cache.
+    """
+    spec = importlib.util.find_spec("twitter_text")
+    if spec is None or not spec.submodule_search_locations:
+        return "twitter-text missing"
+    package = Path(next(iter(spec.submodule_search_locations)))
+    releases = sorted(p.name for p in package.parent.glob("twitter_text_parser-*.dist-info"))
+    files = hashlib.sha256()
+    for file in sorted(package.rglob("*")):
+        if file.is_file() and "__pycache__" not in file.parts:
+            stat = file.stat()
+            files.update(f"{file.relative_to(package)}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+    code = hashlib.sha256(Path(networks.__file__).read_bytes()).hexdigest()[:16]
+    return f"{','.join(releases)} files {files.hexdigest()[:16]}; networks.py {code}"
+
+
+def _read_x_lengths(path: Path) -> dict[str, int]:
+    """The cached X lengths, or none when the cache is missing, unreadable or stale."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("version") != _x_cache_version():
+        return {}
+    lengths = data.get("lengths")
+    if not isinstance(lengths, dict):
+        return {}
+    return {
+        key: value
+        for key, value in lengths.items()
+        if isinstance(key, str) and isinstance(value, int) and not isinstance(value, bool)
+    }
+
+
+def _write_x_lengths(path: Path) -> None:
+    """Add the X lengths counted by this run to the cache (newest kept); best effort only:
+    a read-only data dir costs the next run its counting, nothing else."""
+    counted = networks.counted_x_lengths()
+    if not counted:
+        return
+    merged = {**_read_x_lengths(path), **counted}
+    kept = dict(list(merged.items())[-X_LENGTHS_MAX:])
+    payload = json.dumps({"version": _x_cache_version(), "lengths": kept}, separators=(",", ":"))
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(payload, encoding="utf-8")
+        temporary.replace(path)
+    except OSError:
+        temporary.unlink(missing_ok=True)
+
+
+def _check_selection(selection: Selection, content: Content, lines: Lines) -> None:
+    """A name on the command line that matches nothing is a typo: say so, with suggestions.
+
+    A story whose file exists but does not load is not "unknown": its findings are the answer.
+    """
+    for name in sorted(selection.stories or ()):
+        if name in content.stories:
+            continue
+        own = [f for f in content.findings if PurePath(f.file).stem == name and f.is_error]
+        if own:
+            raise ContentError(own, f"story {name!r} has errors: fix them to preview it")
+        raise NotFound(_unknown("story", name, sorted(content.stories)))
+    known = {
+        "network": sorted(lines.lines),
+        "market": sorted(content.markets),
+        "beat": sorted({b.name for s in content.stories.values() for b in s.beats}),
+    }
+    for kind, chosen in (
+        ("network", selection.networks),
+        ("market", selection.markets),
+        ("beat", selection.beats),
+    ):
+        for name in sorted(chosen or ()):
+            if name not in known[kind]:
+                raise NotFound(_unknown(kind, name, known[kind]))
+
+
+def _unknown(kind: str, name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+    if close:
+        return f"no {kind} {name!r}; did you mean: {', '.join(close)}?"
+    if known:
+        shown = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
+        return f"no {kind} {name!r}; the {kind}s are: {shown}"
+    return f"no {kind} {name!r}: there are none"

@@ -1,0 +1,389 @@
+"""How the calendar reads: plan/sync reports, the calendar as a table, JSON or iCalendar, status.
+
+Rendering only: the rows come from :mod:`scheduler.store`; nothing here touches the database or
+the clock (``now`` is passed in). Every time shown is the post's market's local time with its
+zone — the database speaks UTC, people do not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from scheduler.calendar.store import AttemptRow, CalendarRow, Change, Diff
+
+#: Plan wording (future) and sync wording (done), per action, in display order.
+_PLAN_WORDS = {
+    "add": "to add",
+    "update": "to update",
+    "reschedule": "to reschedule",
+    "cancel": "to cancel",
+    "hold": "to hold (draft)",
+    "resume": "to resume",
+    "past_due": "past due (to hold)",
+    "locked": "locked",
+    "unchanged": "unchanged",
+}
+_SYNC_WORDS = {
+    "add": "added",
+    "update": "updated",
+    "reschedule": "rescheduled",
+    "cancel": "cancelled",
+    "hold": "held (draft)",
+    "resume": "resumed",
+    "past_due": "past due (held)",
+    "locked": "locked",
+    "unchanged": "unchanged",
+}
+_HEADINGS = {
+    "add": "add",
+    "update": "update text",
+    "reschedule": "reschedule",
+    "cancel": "cancel",
+    "hold": "hold: story back to draft",
+    "resume": "resume: story approved again",
+    "past_due": "past due: held, `storyline release POST_ID` sends it now",
+    "locked": "locked (warning): the content changed but these posts will not",
+}
+ICS_PRODID = "-//Storyline//publishing calendar//EN"
+ICS_EVENT_MINUTES = 15
+ICS_REFRESH = timedelta(minutes=15)
+SHORT_TEXT = 60
+
+
+# --- times -------------------------------------------------------------------------------------
+
+
+def local(dt_utc: datetime, zone: str) -> datetime:
+    return dt_utc.astimezone(ZoneInfo(zone))
+
+
+def format_local(dt_utc: datetime, zone: str, *, with_zone_name: bool = True) -> str:
+    """``2026-12-01 09:00 CET (Europe/Paris)``: the wall time the market will see."""
+    when = local(dt_utc, zone)
+    shown = f"{when:%Y-%m-%d %H:%M} {when.tzname()}"
+    return f"{shown} ({zone})" if with_zone_name else shown
+
+
+def iso_utc(dt: datetime | None) -> str | None:
+    if dt is None:
+        return None
+    return dt.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def iso_local(dt_utc: datetime | None, zone: str) -> str | None:
+    if dt_utc is None:
+        return None
+    return local(dt_utc, zone).isoformat(timespec="seconds")
+
+
+def short(text: str, width: int = SHORT_TEXT) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+# --- plan and sync -----------------------------------------------------------------------------
+
+
+def summary(d: Diff, *, done: bool = False) -> str:
+    """``3 to add, 1 to reschedule, 120 unchanged`` — or ``no change`` when nothing is written."""
+    words = _SYNC_WORDS if done else _PLAN_WORDS
+    counts = {str(action): n for action, n in d.counts.items()}
+    parts = [f"{n} {words[a]}" for a, n in counts.items() if n and a != "unchanged"]
+    parts.append(f"{counts['unchanged']} unchanged")
+    if not d.has_changes:
+        return "no change (" + ", ".join(p for p in parts) + ")"
+    return ", ".join(parts)
+
+
+def _change_line(c: Change, width: int = 0) -> str:
+    what: str
+    if c.action == "reschedule" or (c.action == "past_due" and c.due_before and c.exists):
+        before = format_local(c.due_before, c.timezone) if c.due_before else "?"
+        after = format_local(c.due_after, c.timezone) if c.due_after else "?"
+        what = f"{before} → {after}" if before != after else after
+    elif c.due_after is not None:
+        what = format_local(c.due_after, c.timezone)
+    elif c.due_before is not None:
+        what = format_local(c.due_before, c.timezone)
+    else:
+        what = ""
+    # The heading already says why a post is held; other reasons are worth a note.
+    reason = "" if c.action in ("hold", "past_due") else c.reason
+    new_text = "new text" if c.text_changed and c.action != "update" else ""
+    notes = [n for n in (reason, new_text) if n]
+    tail = f"  [{'; '.join(notes)}]" if notes else ""
+    return f"  {c.post_id.ljust(width)}  {what}{tail}"
+
+
+def diff_text(d: Diff, *, done: bool = False) -> str:
+    """Per-post lines grouped by action, then the summary (unchanged posts are only counted)."""
+    out: list[str] = []
+    for action, heading in _HEADINGS.items():
+        changes = [c for c in d.changes if c.action == action]
+        if not changes:
+            continue
+        out.append(f"{heading} ({len(changes)}):")
+        width = min(max(len(c.post_id) for c in changes), 60)
+        out.extend(_change_line(c, width) for c in changes)
+        out.append("")
+    if d.drafts_skipped:
+        out.append(f"{d.drafts_skipped} post(s) of draft stories are not planned")
+    out.append(summary(d, done=done))
+    return "\n".join(out)
+
+
+def change_json(c: Change) -> dict[str, Any]:
+    return {
+        "action": str(c.action),
+        "post_id": c.post_id,
+        "network": c.network,
+        "market": c.market,
+        "account": c.account,
+        "timezone": c.timezone,
+        "status_before": c.status_before,
+        "status_after": c.status_after,
+        "due_before_utc": iso_utc(c.due_before),
+        "due_after_utc": iso_utc(c.due_after),
+        "due_before_local": iso_local(c.due_before, c.timezone),
+        "due_after_local": iso_local(c.due_after, c.timezone),
+        "reason": c.reason,
+        "text_changed": c.text_changed,
+    }
+
+
+def diff_json(d: Diff, *, done: bool = False) -> dict[str, Any]:
+    """``{"now", "applied", "changed", "summary", "counts", "drafts_skipped", "changes"}``.
+
+    ``changes`` lists every post that is not ``unchanged`` (those are only counted).
+    """
+    return {
+        "now": iso_utc(d.now),
+        "applied": done,
+        "changed": d.has_changes,
+        "summary": summary(d, done=done),
+        "counts": {str(a): n for a, n in d.counts.items()},
+        "drafts_skipped": d.drafts_skipped,
+        "changes": [change_json(c) for c in d.changes if c.action != "unchanged"],
+    }
+
+
+# --- the calendar ------------------------------------------------------------------------------
+
+
+def row_json(r: CalendarRow) -> dict[str, Any]:
+    return {
+        "post_id": r.post_id,
+        "story": r.story,
+        "beat": r.beat,
+        "network": r.network,
+        "market": r.market,
+        "account": r.account,
+        "account_name": r.account_name,
+        "campaign": r.campaign,
+        "timezone": r.timezone,
+        "due_utc": iso_utc(r.due_utc),
+        "due_local": iso_local(r.due_utc, r.timezone),
+        "status": r.status,
+        "status_reason": r.status_reason,
+        "text": r.text,
+        "title": r.title,
+        "link": r.link,
+        "media": list(r.media),
+        "first_comment": r.first_comment,
+        "attempts": r.attempts,
+        "remote_id": r.remote_id,
+        "url": r.url,
+        "last_error": r.last_error,
+        "updated_at": iso_utc(r.updated_at),
+        "published_at": iso_utc(r.published_at),
+    }
+
+
+def calendar_json(rows: Sequence[CalendarRow]) -> list[dict[str, Any]]:
+    return [row_json(r) for r in rows]
+
+
+def _table(header: Sequence[str], body: Sequence[Sequence[str]]) -> str:
+    widths = [max([len(h)] + [len(row[i]) for row in body]) for i, h in enumerate(header)]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(header, widths, strict=True)).rstrip()]
+    lines += [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in body
+    ]
+    return "\n".join(lines)
+
+
+def calendar_table(rows: Sequence[CalendarRow]) -> str:
+    """One line per post: local time and zone, network, market, account, state, post, short text."""
+    if not rows:
+        return "no posts in the calendar for these filters"
+    header = ("WHEN (LOCAL)", "NETWORK", "MARKET", "ACCOUNT", "STATE", "POST", "TEXT")
+    body = [
+        (
+            format_local(r.due_utc, r.timezone, with_zone_name=False),
+            r.network,
+            r.market,
+            r.account_name or r.account,
+            r.status,
+            f"{r.story}/{r.beat}",
+            short(r.text),
+        )
+        for r in rows
+    ]
+    return _table(header, body) + f"\n\n{len(rows)} post(s)"
+
+
+def _headline(text: str) -> str:
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return short(first, 70)
+
+
+def _ics_status(state: str) -> str:
+    if state == "cancelled":
+        return "CANCELLED"
+    if state in {"held", "needs_review", "failed"}:
+        return "TENTATIVE"
+    return "CONFIRMED"
+
+
+def calendar_ics(rows: Sequence[CalendarRow], now: datetime) -> bytes:
+    """RFC 5545: one VEVENT per post, ``UID`` ``<post_id>@storyline`` (stable across exports).
+
+    ``SEQUENCE`` counts seconds between creation and last change and ``LAST-MODIFIED`` is the
+    last change, so a subscribed calendar updates an event in place when its post changes.
+    """
+    from icalendar import Calendar, Event
+
+    cal = Calendar()
+    cal.add("prodid", ICS_PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", "Storyline publishing calendar")
+    # How often a subscribed client should fetch it again (RFC 7986; Outlook's own name).
+    cal.add("refresh-interval", ICS_REFRESH, parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", "PT15M")
+    for r in rows:
+        event = Event()
+        event.add("uid", f"{r.post_id}@storyline")
+        event.add("dtstamp", now.astimezone(UTC))
+        event.add("dtstart", r.due_utc.astimezone(UTC))
+        event.add("duration", timedelta(minutes=ICS_EVENT_MINUTES))
+        event.add("summary", f"[{r.network}/{r.market}] {r.title or _headline(r.text)}")
+        lines = [
+            r.text,
+            "",
+            f"post: {r.post_id}",
+            f"account: {r.account_name or r.account} ({r.network}, {r.market})",
+            f"local time: {format_local(r.due_utc, r.timezone)}",
+            f"state: {r.status}" + (f" ({r.status_reason})" if r.status_reason else ""),
+        ]
+        if r.link:
+            lines.append(f"link: {r.link}")
+        event.add("description", "\n".join(lines))
+        event.add("categories", [r.network, r.market, r.story])
+        event.add("status", _ics_status(r.status))
+        event.add("created", r.created_at.astimezone(UTC))
+        event.add("last-modified", r.updated_at.astimezone(UTC))
+        event.add("sequence", max(0, int((r.updated_at - r.created_at).total_seconds())))
+        if r.url:
+            event.add("url", r.url)
+        cal.add_component(event)
+    return bytes(cal.to_ical())
+
+
+def calendar_html(rows: Sequence[CalendarRow], now: datetime) -> str:
+    """The month grid page of :mod:`scheduler.preview`, fed with the store's rows."""
+    from scheduler.interfaces.preview import CalendarRow as PreviewRow
+    from scheduler.interfaces.preview import render_calendar_html
+
+    cells = [
+        PreviewRow(
+            post_id=r.post_id,
+            story=r.story,
+            beat=r.beat,
+            network=r.network,
+            market=r.market,
+            account_name=r.account_name or r.account,
+            timezone=r.timezone,
+            due_utc=r.due_utc,
+            status=r.status,
+            excerpt=short(r.text, 140),
+            story_title=r.title or "",
+            error=r.last_error,
+            remote_url=r.url,
+        )
+        for r in rows
+    ]
+    return render_calendar_html(cells, generated_at=now)
+
+
+# --- status ------------------------------------------------------------------------------------
+
+
+def status_text(counts: Mapping[str, int]) -> str:
+    total = sum(counts.values())
+    width = max(len(s) for s in counts) if counts else 0
+    lines = [f"{state.ljust(width)}  {n}" for state, n in counts.items()]
+    return "\n".join([*lines, f"{'total'.ljust(width)}  {total}"])
+
+
+def post_text(r: CalendarRow, attempts: Sequence[AttemptRow]) -> str:
+    fields = [
+        ("post", r.post_id),
+        ("state", r.status + (f" ({r.status_reason})" if r.status_reason else "")),
+        ("due", f"{format_local(r.due_utc, r.timezone)} = {iso_utc(r.due_utc)}"),
+        ("account", f"{r.account_name or r.account} ({r.network}, {r.market})"),
+        ("campaign", r.campaign),
+        ("title", r.title or ""),
+        ("link", r.link or ""),
+        ("media", ", ".join(m.get("file", "") for m in r.media)),
+        ("attempts", str(r.attempts)),
+        ("remote id", r.remote_id or ""),
+        ("url", r.url or ""),
+        ("published", iso_utc(r.published_at) or ""),
+        ("last error", r.last_error or ""),
+        ("updated", iso_utc(r.updated_at) or ""),
+    ]
+    out = [f"{name + ':':<11}{value}" for name, value in fields if value]
+    out += ["", "text:", *(f"  {line}" for line in r.text.splitlines())]
+    if r.first_comment:
+        out += ["first comment:", *(f"  {line}" for line in r.first_comment.splitlines())]
+    out.append("")
+    if not attempts:
+        out.append("no attempts yet")
+        return "\n".join(out)
+    body = [
+        (
+            iso_utc(a.started_at) or "",
+            a.outcome,
+            "" if a.http_status is None else str(a.http_status),
+            "" if a.latency_ms is None else f"{a.latency_ms} ms",
+            a.worker or "",
+            short(a.error or "", 50),
+        )
+        for a in attempts
+    ]
+    out.append(_table(("STARTED (UTC)", "OUTCOME", "HTTP", "LATENCY", "WORKER", "ERROR"), body))
+    return "\n".join(out)
+
+
+def post_json(r: CalendarRow, attempts: Sequence[AttemptRow]) -> dict[str, Any]:
+    d = row_json(r)
+    d["attempt_log"] = [
+        {
+            "started_at": iso_utc(a.started_at),
+            "finished_at": iso_utc(a.finished_at),
+            "outcome": a.outcome,
+            "error": a.error,
+            "http_status": a.http_status,
+            "latency_ms": a.latency_ms,
+            "worker": a.worker,
+        }
+        for a in attempts
+    ]
+    return d

@@ -1,0 +1,471 @@
+"""An editorial line's voice rules (the ``rules:`` of ``line.yaml``) and the check of a post.
+
+Hard limits belong to the network (``networks``); these are the brand's own choices, made per
+network line: words it no longer uses, the signature every post carries, how many hashtags and
+emoji it tolerates, and where links go. Every broken rule is a finding with a stable code:
+
+=====================  ==========================================================
+``banned-word``        a banned word or phrase appears (which one, and where)
+``missing-signature``  ``require_signature`` and the market's claim is not in the text
+``too-many-hashtags``  more distinct hashtags than ``max_hashtags``
+``too-many-emoji``     more emoji than ``emoji.max``
+``too-many-mentions``  more @mentions than ``mentions.max``
+``link-missing``       ``link: inline`` and the story's link is not in the text
+``link-not-allowed``   ``link: none`` or ``first_comment`` and the text has a link
+``unknown-rule``       a rule name the line does not know (with a did-you-mean)
+``invalid-rule``       a known rule with a value of the wrong type or out of range
+=====================  ==========================================================
+
+Banned vocabulary is per locale. A post is checked against the list of its own locale (an
+exact key such as ``pt-BR``, else its language ``pt``) **and** the ``all`` list, which applies
+everywhere — the English list does *not* apply to a French post unless it is under ``all``.
+Matching ignores case and accents (``PROMO``, ``Promó`` and ``promo`` are one word), respects
+word boundaries for words (``deal`` does not ban ``ideal``), matches a phrase that starts or
+ends with a symbol as written (``% off``), lets any run of spaces match a space, and treats a
+trailing ``*`` as "any ending" (``promo*`` bans ``promotion``).
+
+Pure: no I/O. Positions come from the caller (``pos_of`` for the rules, ``pos`` for a post).
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+import regex
+
+from scheduler.core.diagnostics import Finding, Position
+from scheduler.text.links import scheme_urls, url_spans
+from scheduler.text.networks import emoji_clusters, hashtags_in, mentions_in
+
+#: A path inside the ``rules:`` mapping: keys and list indices, e.g. ``("banned", "fr", 2)``.
+RulePath = tuple[str | int, ...]
+
+ALL_LOCALES: Final = "all"
+
+
+class LinkPolicy(StrEnum):
+    """Where a post's link goes on this network."""
+
+    INLINE = "inline"  # in the text: the network makes it clickable
+    FIRST_COMMENT = "first_comment"  # posted as the first comment; never in the text
+    NONE = "none"  # no link at all
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceRules:
+    """A line's rules; ``None`` means "no such rule" (no cap)."""
+
+    max_hashtags: int | None = None
+    max_emoji: int | None = None
+    max_mentions: int | None = None
+    banned: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    require_signature: bool = False
+    link: LinkPolicy = LinkPolicy.INLINE
+    utm: bool = True
+    #: locale -> its banned terms and their one alternation, worked out on first use
+    #: (a line's rules are checked against tens of thousands of posts, in a few locales).
+    _by_locale: dict[str, _Banned] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def banned_for(self, locale: str) -> list[tuple[str, str]]:
+        """``(list name, term)`` pairs that apply to a post in ``locale``."""
+        return list(self._banned(locale).terms)
+
+    def _banned(self, locale: str) -> _Banned:
+        found = self._by_locale.get(locale)
+        if found is None:
+            terms = tuple(self._banned_terms(locale))
+            found = self._by_locale[locale] = _Banned(
+                terms,
+                _any_term(tuple(term for _, term in terms)) if terms else None,
+                tuple({_longest_word(term): None for _, term in terms}),
+            )
+        return found
+
+    def _banned_terms(self, locale: str) -> list[tuple[str, str]]:
+        keys = [ALL_LOCALES]
+        wanted = locale.replace("_", "-").casefold()
+        exact = [k for k in self.banned if k.replace("_", "-").casefold() == wanted]
+        language = wanted.split("-")[0]
+        keys += exact or [k for k in self.banned if k.casefold() == language]
+        return [(key, term) for key in keys for term in self.banned.get(key, ())]
+
+
+@dataclass(frozen=True, slots=True)
+class _Banned:
+    """The banned terms that apply in one locale, and one search that clears a clean post."""
+
+    terms: tuple[tuple[str, str], ...]
+    any_term: regex.Pattern[str] | None
+    #: The longest folded word of each term: a post whose folded text holds none of them
+    #: holds no banned term (each term's expression spells out every word of it).
+    words: tuple[str, ...] = ()
+
+    def may_match(self, folded: str) -> bool:
+        return any(word in folded for word in self.words)
+
+
+RULES: Final = (
+    "max_hashtags",
+    "emoji",
+    "mentions",
+    "banned",
+    "require_signature",
+    "link",
+    "utm",
+)
+_SUBKEYS: Final = ("max",)
+
+
+def _did_you_mean(name: str, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+class _Parser:
+    """Collects findings while reading the rules, so one bad rule does not hide the others."""
+
+    def __init__(self, pos_of: Callable[[RulePath], Position]) -> None:
+        self.pos_of = pos_of
+        self.findings: list[Finding] = []
+
+    def invalid(self, path: RulePath, message: str) -> None:
+        self.findings.append(Finding.error(self.pos_of(path), "invalid-rule", message))
+
+    def unknown(self, path: RulePath, name: str, choices: Sequence[str], where: str) -> None:
+        self.findings.append(
+            Finding.error(
+                self.pos_of(path),
+                "unknown-rule",
+                f"unknown {where} {name!r}{_did_you_mean(name, choices)};"
+                f" known: {', '.join(choices)}",
+            )
+        )
+
+    def count(self, path: RulePath, value: object) -> int | None:
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value
+        self.invalid(path, f"{'.'.join(map(str, path))} must be a whole number >= 0, not {value!r}")
+        return None
+
+    def flag(self, path: RulePath, value: object) -> bool | None:
+        if isinstance(value, bool):
+            return value
+        self.invalid(path, f"{'.'.join(map(str, path))} must be true or false, not {value!r}")
+        return None
+
+    def cap(self, name: str, value: object) -> int | None:
+        """``{max: N}``, the shape of ``emoji`` and ``mentions``."""
+        if not isinstance(value, Mapping):
+            self.invalid((name,), f"{name} must be a mapping like {{max: 2}}, not {value!r}")
+            return None
+        result = None
+        for key, sub in value.items():
+            if key == "max":
+                result = self.count((name, "max"), sub)
+            else:
+                self.unknown((name, str(key)), str(key), _SUBKEYS, f"{name} setting")
+        return result
+
+    def banned(self, value: object) -> dict[str, tuple[str, ...]]:
+        if not isinstance(value, Mapping):
+            self.invalid(
+                ("banned",),
+                f"banned must map a locale (or 'all') to a list of words, not {value!r}",
+            )
+            return {}
+        lists: dict[str, tuple[str, ...]] = {}
+        for locale, words in value.items():
+            if not isinstance(locale, str) or not locale.strip():
+                self.invalid(("banned",), f"banned: {locale!r} is not a locale name")
+                continue
+            if isinstance(words, str):
+                words = [words]
+            if not isinstance(words, Sequence):
+                self.invalid(("banned", locale), f"banned.{locale} must be a list of words")
+                continue
+            kept: list[str] = []
+            for index, word in enumerate(words):
+                if isinstance(word, str) and word.strip(" *"):
+                    kept.append(word.strip())
+                else:
+                    self.invalid(
+                        ("banned", locale, index),
+                        f"banned.{locale}[{index}] must be a non-empty word, not {word!r}",
+                    )
+            lists[locale] = tuple(kept)
+        return lists
+
+    def link(self, value: object) -> LinkPolicy | None:
+        choices = [p.value for p in LinkPolicy]
+        if isinstance(value, str) and value in choices:
+            return LinkPolicy(value)
+        hint = _did_you_mean(str(value), choices)
+        self.invalid(("link",), f"link must be one of {', '.join(choices)}, not {value!r}{hint}")
+        return None
+
+
+def parse_rules(
+    raw: Mapping[str, Any] | None, pos_of: Callable[[RulePath], Position]
+) -> tuple[VoiceRules, list[Finding]]:
+    """Read a line's ``rules:`` mapping; every problem is a finding, never an exception.
+
+    ``pos_of(path)`` gives the position of the value at ``path`` inside ``rules:`` (the caller
+    keeps the YAML positions). Rules with a bad value fall back to their default.
+    """
+    parser = _Parser(pos_of)
+    if raw is None:
+        return VoiceRules(), []
+    if not isinstance(raw, Mapping):
+        parser.invalid((), f"rules must be a mapping of rule names to values, not {raw!r}")
+        return VoiceRules(), parser.findings
+    values: dict[str, Any] = {}
+    for name, value in raw.items():
+        key = str(name)
+        if key == "max_hashtags":
+            values[key] = parser.count((key,), value)
+        elif key == "emoji":
+            values["max_emoji"] = parser.cap(key, value)
+        elif key == "mentions":
+            values["max_mentions"] = parser.cap(key, value)
+        elif key == "banned":
+            values[key] = MappingProxyType(parser.banned(value))
+        elif key in ("require_signature", "utm"):
+            values[key] = parser.flag((key,), value)
+        elif key == "link":
+            values[key] = parser.link(value)
+        else:
+            parser.unknown((key,), key, RULES, "rule")
+    return VoiceRules(**{k: v for k, v in values.items() if v is not None}), parser.findings
+
+
+@functools.cache
+def _fold_char(char: str) -> str:
+    return "".join(
+        piece
+        for piece in unicodedata.normalize("NFKD", char.casefold())
+        if not unicodedata.combining(piece)
+    )
+
+
+class _FoldTable(dict[int, str]):
+    """``str.translate`` table folding one code point at a time, filled on first sight:
+    folding a post is then one C-level pass instead of a Python loop per character."""
+
+    def __missing__(self, code: int) -> str:
+        folded = self[code] = _fold_char(chr(code))
+        return folded
+
+
+_FOLD_TABLE: Final = _FoldTable()
+
+
+def _folded(text: str) -> str:
+    """``text`` case- and accent-folded, character by character (see :func:`_fold`).
+
+    Folding is per character, so a text folds line by line; posts share most of their
+    lines (headline, hook, phrases) across markets and networks, so each line folds once.
+    """
+    if text.isascii():
+        return text.lower()
+    return "\n".join(map(_folded_line, text.split("\n")))
+
+
+@functools.lru_cache(maxsize=8192)
+def _folded_line(line: str) -> str:
+    if line.isascii():
+        return line.lower()
+    return line.translate(_FOLD_TABLE)
+
+
+def _fold(text: str) -> tuple[str, list[int]]:
+    """``text`` case- and accent-folded, with the index in ``text`` of each folded character."""
+    if text.isascii():
+        return text.lower(), list(range(len(text)))
+    folded: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        for piece in _fold_char(char):
+            folded.append(piece)
+            origin.append(index)
+    return "".join(folded), origin
+
+
+@functools.lru_cache(maxsize=4096)
+def _term_pattern(term: str) -> regex.Pattern[str]:
+    return regex.compile(_term_source(term))
+
+
+def _longest_word(term: str) -> str:
+    """The longest literal every match of ``term`` holds (see :func:`_term_source`): of
+    ``% off``, ``off`` — the ``%`` is in every tracked link."""
+    return max(_folded(term.rstrip("*").strip()).split(), key=len, default="")
+
+
+def _term_source(term: str) -> str:
+    prefix = term.endswith("*")
+    core = _folded(term.rstrip("*").strip())
+    body = r"\s+".join(regex.escape(part) for part in core.split())
+    left = r"(?<![\w])" if regex.match(r"\w", core) else ""
+    right = "" if prefix or not regex.search(r"\w$", core) else r"(?![\w])"
+    tail = r"\w*" if prefix else ""
+    return left + body + tail + right
+
+
+@functools.lru_cache(maxsize=1024)
+def _any_term(terms: tuple[str, ...]) -> regex.Pattern[str]:
+    """One alternation of every term of a list: a post with no banned word (nearly all of
+    them) is cleared by one search instead of one search per term."""
+    return regex.compile("|".join(f"(?:{_term_source(term)})" for term in terms))
+
+
+def _where(text: str, index: int) -> str:
+    line = text.count("\n", 0, index) + 1
+    column = index - (text.rfind("\n", 0, index) + 1) + 1
+    return f"line {line}, column {column} of the text"
+
+
+def _same_link(a: str, b: str) -> bool:
+    """Whether two URLs point at the same page, whatever their query (tracking) or fragment."""
+    pa, pb = urlsplit(a), urlsplit(b)
+    return (pa.netloc.casefold(), pa.path.rstrip("/")) == (
+        pb.netloc.casefold(),
+        pb.path.rstrip("/"),
+    )
+
+
+def check_voice(
+    rules: VoiceRules,
+    *,
+    text: str,
+    locale: str,
+    signature: str | None,
+    link: str | None,
+    pos: Position,
+) -> list[Finding]:
+    """Every voice rule that a rendered post breaks.
+
+    ``signature`` is the market's claim (``None`` when the market has none); ``link`` is the
+    story's link for this post, tracked or not (``None`` when the story has none).
+    """
+    return [
+        *_check_banned(rules, text=text, locale=locale, pos=pos),
+        *_check_signature(rules, text=text, signature=signature, pos=pos),
+        *_check_counts(rules, text=text, pos=pos),
+        *_check_link(rules.link, text=text, link=link, pos=pos),
+    ]
+
+
+def _check_banned(rules: VoiceRules, *, text: str, locale: str, pos: Position) -> list[Finding]:
+    """Banned words, outside links: a tracked URL carries campaign names, not the voice."""
+    banned = rules._banned(locale)
+    if banned.any_term is None:
+        return []
+    # Blanking links only turns characters into spaces, and folding is per character: a
+    # word (no spaces) found in the folded prose is in the folded text too.
+    if not banned.may_match(_folded(text)):
+        return []
+    terms = banned.terms
+    prose = _blank_links(text)
+    if banned.any_term.search(_folded(prose)) is None:
+        return []
+    folded, origin = _fold(prose)
+    findings = []
+    for list_name, term in terms:
+        match = _term_pattern(term).search(folded)
+        if match:
+            start, end = origin[match.start()], origin[match.end() - 1] + 1
+            findings.append(
+                Finding.error(
+                    pos,
+                    "banned-word",
+                    f"{text[start:end]!r} is banned by the line ({list_name}: {term!r}),"
+                    f" at {_where(text, start)}",
+                )
+            )
+    return findings
+
+
+def _blank_links(text: str) -> str:
+    """``text`` with every link replaced by as many spaces: positions stay those of ``text``."""
+    spans = url_spans(text)
+    if not spans:
+        return text
+    pieces: list[str] = []
+    last = 0
+    for start, end, _ in spans:
+        start = max(start, last)
+        if end > start:
+            pieces.append(text[last:start])
+            pieces.append(" " * (end - start))
+            last = end
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def _check_signature(
+    rules: VoiceRules, *, text: str, signature: str | None, pos: Position
+) -> list[Finding]:
+    if not rules.require_signature:
+        return []
+    if not signature:
+        message = "the line requires the market's claim, but this market has none"
+        return [Finding.error(pos, "missing-signature", message)]
+    if signature in text:  # folding is per character: then the folded claim is in there too
+        return []
+    wanted = " ".join(_folded(signature).split())
+    if wanted in " ".join(_folded(text).split()):
+        return []
+    return [Finding.error(pos, "missing-signature", f"the claim {signature!r} is not in the text")]
+
+
+def _over(pos: Position, code: str, count: int, cap: int | None, what: str) -> list[Finding]:
+    if cap is None or count <= cap:
+        return []
+    return [Finding.error(pos, code, f"{count} {what}, the line allows {cap}")]
+
+
+def _check_counts(rules: VoiceRules, *, text: str, pos: Position) -> list[Finding]:
+    findings: list[Finding] = []
+    if rules.max_hashtags is not None:
+        written = hashtags_in(text)
+        if len(written) > rules.max_hashtags:  # else the distinct ones are within the cap too
+            tags = {tag.casefold() for tag in written}
+            findings += _over(pos, "too-many-hashtags", len(tags), rules.max_hashtags, "hashtags")
+    if rules.max_emoji is not None:
+        emoji = emoji_clusters(text)
+        if len(emoji) > rules.max_emoji:
+            shown = f"emoji ({' '.join(emoji[:5])})"
+            findings += _over(pos, "too-many-emoji", len(emoji), rules.max_emoji, shown)
+    if rules.max_mentions is not None:
+        mentions = len(mentions_in(text))
+        findings += _over(pos, "too-many-mentions", mentions, rules.max_mentions, "@mentions")
+    return findings
+
+
+def _check_link(policy: LinkPolicy, *, text: str, link: str | None, pos: Position) -> list[Finding]:
+    if policy is LinkPolicy.INLINE:
+        if not link:
+            return []
+        written = scheme_urls(text)
+        if written[:1] == (link,):  # the usual post: its one link is the story's, as tracked
+            return []
+        if not any(url == link or _same_link(url, link) for url in written):
+            message = f"the line puts links inline, but {link} is not in the text"
+            return [Finding.error(pos, "link-missing", message)]
+        return []
+    urls = [url for _, _, url in url_spans(text)]
+    if not urls:
+        return []
+    where = "goes in the first comment" if policy is LinkPolicy.FIRST_COMMENT else "is not used"
+    message = f"{urls[0]} is in the text, but on this line the link {where} (link: {policy})"
+    return [Finding.error(pos, "link-not-allowed", message)]
