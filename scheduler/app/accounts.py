@@ -29,7 +29,7 @@ from scheduler.core.errors import ContentError, NeedsAuth, PublishError, Storyli
 if TYPE_CHECKING:
     from scheduler.app.secrets import Secrets
     from scheduler.app.settings import Settings
-    from scheduler.content.loader import Market
+    from scheduler.core.model import Market
     from scheduler.publishers.base import Credentials
     from scheduler.publishers.http import HttpClient
 
@@ -200,7 +200,8 @@ def _days(delta: timedelta) -> str:
 
 def load_markets(settings: Settings) -> Mapping[str, Market]:
     """The markets of the content folder; errors in ``markets.yaml`` stop the check."""
-    from scheduler.content.loader import MARKETS_FILE_NAME, load_content
+    from scheduler.content.files import MARKETS_FILE_NAME
+    from scheduler.content.loader import load_content
     from scheduler.text.networks import NETWORKS
 
     content = load_content(settings.content_dir, networks=tuple(NETWORKS))

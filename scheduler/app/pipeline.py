@@ -19,9 +19,10 @@ from datetime import datetime
 from pathlib import Path, PurePath
 
 from scheduler.app.settings import Settings
-from scheduler.content.loader import Content, load_content
+from scheduler.content.loader import load_content
 from scheduler.core.diagnostics import sort_findings
 from scheduler.core.errors import ContentError, NotFound
+from scheduler.core.model import Content
 from scheduler.lines.loader import Lines, load_lines
 from scheduler.planning.plan import ALL, Plan, Selection, paused_gc, plan
 from scheduler.text import networks

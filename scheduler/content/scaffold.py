@@ -17,7 +17,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from scheduler.app.settings import Settings
-from scheduler.content.loader import ID_PATTERN, load_content
+from scheduler.content.files import ID_PATTERN
+from scheduler.content.loader import load_content
 from scheduler.core.errors import ConfigError
 from scheduler.lines.loader import load_lines
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Literal
 import pytz
 
 if TYPE_CHECKING:
-    from scheduler.content.loader import Launch, Offset
+    from scheduler.core.model import Launch, Offset
 
 Note = Literal["nonexistent", "ambiguous"]
 

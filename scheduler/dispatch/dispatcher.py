@@ -43,7 +43,6 @@ from sqlalchemy.sql import Select
 from scheduler.app.settings import Settings
 from scheduler.calendar.database import from_db, utcnow
 from scheduler.calendar.tables import Attempt, Post, PostState
-from scheduler.content.loader import Media
 from scheduler.core.errors import (
     ConfigError,
     InvalidTransition,
@@ -52,6 +51,7 @@ from scheduler.core.errors import (
     PublishError,
     Transient,
 )
+from scheduler.core.model import Media
 from scheduler.publishers.base import OutgoingPost, Published
 from scheduler.publishers.http import DEFAULT_TIMEOUT, HttpClient
 from scheduler.publishers.registry import Registry, Route

@@ -24,9 +24,10 @@ from urllib.parse import unquote, urlsplit
 
 from scheduler.app.pipeline import load_plan
 from scheduler.app.settings import Settings
-from scheduler.content.loader import Content, load_content
+from scheduler.content.loader import load_content
 from scheduler.core.diagnostics import Finding, Severity
 from scheduler.core.errors import StorylineError
+from scheduler.core.model import Content
 from scheduler.interfaces.preview import (
     SERVED_CSP,
     CalendarRow,

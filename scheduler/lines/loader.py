@@ -44,9 +44,9 @@ from jinja2.exceptions import SecurityError
 from jinja2.runtime import LoopContext, Macro
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from scheduler.content.loader import Media
 from scheduler.content.yamlpos import Node, load_yaml
 from scheduler.core.diagnostics import Finding, Position
+from scheduler.core.model import Media
 from scheduler.text.networks import UnknownNetwork
 from scheduler.text.networks import spec as network_spec
 from scheduler.text.voice import LinkPolicy, VoiceRules, parse_rules

@@ -16,18 +16,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
 
-from scheduler.content.loader import (
-    Account,
-    Beat,
-    Content,
-    Market,
-    Media,
-    Resolved,
-    Story,
-    StoryStatus,
-    resolve,
-)
 from scheduler.core.diagnostics import Finding, Position, Severity, has_errors, sort_findings
+from scheduler.core.model import Account, Beat, Content, Market, Media, Story, StoryStatus
+from scheduler.core.resolve import Resolved, resolve
 from scheduler.core.timezones import Localized, apply_offset
 from scheduler.lines.loader import TEMPLATE_SUFFIX, Line, Lines, PostContext
 from scheduler.text.links import UntrackableURL, track

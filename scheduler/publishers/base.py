@@ -16,7 +16,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
-from scheduler.content.loader import Media
+from scheduler.core.model import Media
 
 Checkpoint = Callable[[Mapping[str, Any]], None]
 

@@ -24,9 +24,9 @@ from typing import BinaryIO
 from urllib.parse import quote, urlsplit
 
 from scheduler.app.settings import Settings
-from scheduler.content.loader import Media
 from scheduler.core.diagnostics import Finding
 from scheduler.core.errors import Permanent
+from scheduler.core.model import Media
 
 MEDIA_BASE_URL_VARIABLE = "STORYLINE_MEDIA_BASE_URL"
 

@@ -43,7 +43,7 @@ from scheduler.publishers.media import MEDIA_BASE_URL_VARIABLE, public_url
 if TYPE_CHECKING:
     from scheduler.app.accounts import AccountStatus
     from scheduler.app.settings import Settings
-    from scheduler.content.loader import Media
+    from scheduler.core.model import Media
 from scheduler.publishers.http import Classifier, HttpClient, retry_after_seconds
 
 #: The Graph API version Storyline is written against (changelog: v26.0, July 29, 2026).

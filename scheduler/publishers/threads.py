@@ -24,8 +24,8 @@ import logging
 from typing import Any, ClassVar
 
 from scheduler.app.accounts import AccountStatus
-from scheduler.content.loader import Media
 from scheduler.core.errors import CannotCheck, NeedsAuth, Permanent, PublishError, Transient
+from scheduler.core.model import Media
 from scheduler.publishers.base import (
     Checkpoint,
     Credentials,

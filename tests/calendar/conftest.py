@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from scheduler.calendar import store
 from scheduler.calendar.database import make_engine
 from scheduler.calendar.tables import Post
-from scheduler.content.loader import StoryStatus
+from scheduler.core.model import StoryStatus
 from scheduler.planning.plan import PlannedPost, post_id
 
 #: The clock of these tests: before the sample launch week.

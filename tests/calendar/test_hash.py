@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scheduler.calendar import store
-from scheduler.content.loader import Media
+from scheduler.core.model import Media
 
 from .conftest import planned
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.content.loader import Content, load_content
+from scheduler.content.loader import load_content
 from scheduler.core.diagnostics import Finding
+from scheduler.core.model import Content
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "content"

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from scheduler.content.loader import Audience, Offset, StoryStatus, parse_offset
+from scheduler.content.stories import parse_offset
+from scheduler.core.model import Audience, Offset, StoryStatus
 
 from .conftest import NETWORKS, STORY, ContentDir
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from scheduler.content.loader import Content, Market, resolve
+from scheduler.core.model import Content, Market
+from scheduler.core.resolve import resolve
 
 from .conftest import STORY, ContentDir, only
 

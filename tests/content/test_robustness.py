@@ -8,8 +8,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scheduler.content.loader import load_content, resolve
+from scheduler.content.loader import load_content
 from scheduler.content.yamlpos import parse_yaml
+from scheduler.core.resolve import resolve
 
 from .conftest import NETWORKS, SAMPLE
 

@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from scheduler.content.loader import Audience, Content, Offset, StoryStatus, load_content, resolve
+from scheduler.content.loader import load_content
+from scheduler.core.model import Audience, Content, Offset, StoryStatus
+from scheduler.core.resolve import resolve
 from scheduler.core.timezones import apply_offset
 
 from .conftest import NETWORKS, SAMPLE

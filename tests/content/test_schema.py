@@ -13,7 +13,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from scheduler.content.loader import STORY_SHAPE
+from scheduler.content.files import STORY_SHAPE
 from scheduler.content.schema import KINDS, LINE_SHAPE, RULES_SHAPE, json_schema
 from scheduler.interfaces.cli.main import cli
 from scheduler.lines.loader import LINE_KEYS

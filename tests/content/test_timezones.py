@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from scheduler.content.loader import Launch, Offset
+from scheduler.core.model import Launch, Offset
 from scheduler.core.timezones import (
     add_calendar_days,
     apply_offset,

@@ -20,8 +20,10 @@ from click.testing import CliRunner
 from fuzz_strategies import content_folders, write_folder
 from hypothesis import given, settings
 
-from scheduler.content.loader import ID_PATTERN, Content, load_content
+from scheduler.content.files import ID_PATTERN
+from scheduler.content.loader import load_content
 from scheduler.core.diagnostics import Finding, Severity
+from scheduler.core.model import Content
 from scheduler.interfaces.cli.main import cli
 from scheduler.lines.loader import Lines, load_lines
 from scheduler.planning.plan import plan

@@ -26,7 +26,8 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scheduler.content.loader import Launch, Offset, load_content
+from scheduler.content.loader import load_content
+from scheduler.core.model import Launch, Offset
 from scheduler.core.timezones import apply_offset, in_zone, localize
 from scheduler.lines.loader import Lines, load_lines
 from scheduler.planning.plan import plan

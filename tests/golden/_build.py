@@ -20,7 +20,8 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from scheduler.content.loader import Beat, Content, Offset, load_content
+from scheduler.content.loader import load_content
+from scheduler.core.model import Beat, Content, Offset
 from scheduler.lines.loader import DEFAULT_TEMPLATE, Lines, load_lines
 from scheduler.planning.plan import PlannedPost, plan
 

@@ -9,7 +9,8 @@ from types import MappingProxyType
 
 import pytest
 
-from scheduler.content.loader import (
+from scheduler.core.diagnostics import Position
+from scheduler.core.model import (
     Account,
     Audience,
     Beat,
@@ -21,7 +22,6 @@ from scheduler.content.loader import (
     Story,
     StoryStatus,
 )
-from scheduler.core.diagnostics import Position
 from scheduler.lines.loader import Lines, load_lines
 
 ROOT = Path(__file__).resolve().parents[2]

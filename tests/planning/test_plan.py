@@ -6,8 +6,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
-from scheduler.content.loader import Beat, Content, Launch, Offset, Story, StoryStatus
 from scheduler.core.diagnostics import Position
+from scheduler.core.model import Beat, Content, Launch, Offset, Story, StoryStatus
 from scheduler.lines.loader import Lines
 from scheduler.planning.plan import Selection, plan
 

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from scheduler.content.loader import Media, StoryStatus
 from scheduler.core.diagnostics import Finding, Severity
+from scheduler.core.model import Media, StoryStatus
 from scheduler.interfaces.preview import CalendarRow
 from scheduler.planning.plan import PlannedPost, post_id
 

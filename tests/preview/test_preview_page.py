@@ -12,7 +12,7 @@ import pytest
 from conftest import GENERATED_AT
 from markupsafe import escape
 
-from scheduler.content.loader import Media
+from scheduler.core.model import Media
 from scheduler.interfaces.preview import OFFLINE_CSP, render_preview_html
 from scheduler.interfaces.preview.posts import MAX_EMBEDDED_BYTES, media_view
 from scheduler.planning.plan import PlannedPost
@@ -204,7 +204,7 @@ def test_the_first_comment_is_shown_under_the_post() -> None:
 
 
 def test_draft_stories_are_marked() -> None:
-    from scheduler.content.loader import StoryStatus
+    from scheduler.core.model import StoryStatus
 
     html = render([post("hi", story_status=StoryStatus.DRAFT)])
     assert '<span class="draft">draft</span>' in html

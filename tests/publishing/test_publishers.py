@@ -11,8 +11,8 @@ import pytest
 
 from scheduler.app.secrets import load_secrets
 from scheduler.app.settings import Settings
-from scheduler.content.loader import Media
 from scheduler.core.errors import CannotCheck, ConfigError, NeedsAuth, Permanent
+from scheduler.core.model import Media
 from scheduler.publishers.base import Credentials, OutgoingPost, Published
 from scheduler.publishers.http import HttpClient
 from scheduler.publishers.outbox import OutboxPublisher

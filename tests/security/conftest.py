@@ -13,7 +13,7 @@ from types import MappingProxyType
 import pytest
 import pytz
 
-from scheduler.content.loader import Media
+from scheduler.core.model import Media
 from scheduler.lines.loader import Draft, Lines, PostContext, load_lines
 
 LINE_YAML = """\

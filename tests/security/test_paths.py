@@ -16,8 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scheduler.app.settings import Settings
-from scheduler.content.loader import Media, load_content
+from scheduler.content.loader import load_content
 from scheduler.core.errors import Permanent
+from scheduler.core.model import Media
 from scheduler.publishers.base import Credentials, OutgoingPost
 from scheduler.publishers.http import HttpClient
 from scheduler.publishers.media import media_file, media_path, public_url

@@ -97,7 +97,7 @@ _MEASURE = textwrap.dedent(
 
     # A safety net: a regression fails with MemoryError instead of exhausting the machine.
     resource.setrlimit(resource.RLIMIT_AS, (3 * 1024**3, 3 * 1024**3))
-    from scheduler.content.loader import Media
+    from scheduler.core.model import Media
     from scheduler.lines.loader import PostContext, load_lines
 
     root = Path(sys.argv[1])

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from scheduler.content.loader import Media
 from scheduler.core.diagnostics import Finding, Severity
+from scheduler.core.model import Media
 from scheduler.interfaces.preview.feeds import FEEDS, FeedStyle, feed_style
 from scheduler.interfaces.preview.render import OFFLINE_CSP, render
 from scheduler.interfaces.preview.text import fold, initials, linkify

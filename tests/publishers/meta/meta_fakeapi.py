@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from scheduler.app.settings import Settings
-from scheduler.content.loader import Media
+from scheduler.core.model import Media
 from scheduler.publishers.base import Credentials, OutgoingPost
 
 #: The token every test plants; no output, error or log line may ever contain it.

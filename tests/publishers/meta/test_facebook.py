@@ -17,8 +17,8 @@ from meta_fakeapi import (
     settings_for,
 )
 
-from scheduler.content.loader import Media
 from scheduler.core.errors import CannotCheck, NeedsAuth, Permanent, Transient
+from scheduler.core.model import Media
 from scheduler.publishers.base import Published, Publisher
 from scheduler.publishers.facebook import FacebookPublisher
 from scheduler.publishers.http import HttpClient

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from scheduler.app.settings import Settings
-from scheduler.content.loader import Media
 from scheduler.core.errors import Permanent
+from scheduler.core.model import Media
 from scheduler.publishers.media import media_file, mime_type_of, public_url
 
 

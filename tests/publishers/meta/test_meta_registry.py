@@ -10,7 +10,7 @@ from meta_fakeapi import TOKEN, make_post
 
 from scheduler.app.secrets import Secrets
 from scheduler.app.settings import Settings
-from scheduler.content.loader import Media
+from scheduler.core.model import Media
 from scheduler.publishers.facebook import FacebookPublisher
 from scheduler.publishers.http import HttpClient
 from scheduler.publishers.instagram import InstagramPublisher

@@ -9,8 +9,8 @@ import pytest
 from meta_fakeapi import Checkpoints, FakeApi, MetaSimulator, credentials, make_post
 
 from scheduler.app.settings import Settings
-from scheduler.content.loader import Media
 from scheduler.core.errors import Transient
+from scheduler.core.model import Media
 from scheduler.publishers.base import Published
 from scheduler.publishers.facebook import FacebookPublisher
 from scheduler.publishers.http import HttpClient

@@ -16,8 +16,8 @@ from meta_fakeapi import (
     settings_for,
 )
 
-from scheduler.content.loader import Media
 from scheduler.core.errors import CannotCheck, NeedsAuth, Permanent, Transient
+from scheduler.core.model import Media
 from scheduler.publishers.base import OutgoingPost, Published, Publisher
 from scheduler.publishers.http import HttpClient
 from scheduler.publishers.meta import Polling

@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from scheduler.app.settings import Settings
-from scheduler.content.loader import Media
+from scheduler.core.model import Media
 from scheduler.publishers.base import Credentials, OutgoingPost
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from social_fakenet import DUE, FakeNetwork, Reply, creds, make_post, settings_for
 
-from scheduler.content.loader import Media
 from scheduler.core.errors import CannotCheck, NeedsAuth, Permanent, Transient
+from scheduler.core.model import Media
 from scheduler.publishers.bluesky import BlueskyPublisher, facets_of, record_key
 from scheduler.publishers.http import HttpClient
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from social_fakenet import Checkpoints, FakeNetwork, Reply, creds, make_post, settings_for
 
-from scheduler.content.loader import Media
 from scheduler.core.errors import CannotCheck, NeedsAuth, Permanent, Transient
+from scheduler.core.model import Media
 from scheduler.publishers.http import HttpClient
 from scheduler.publishers.linkedin import (
     DEFAULT_VERSION,

@@ -12,8 +12,8 @@ import pytest
 from social_fakenet import FakeNetwork, Recorded, Reply, make_post, settings_for
 
 from scheduler.app.secrets import load_secrets
-from scheduler.content.loader import Media
 from scheduler.core.errors import PublishError
+from scheduler.core.model import Media
 from scheduler.publishers.base import Credentials
 from scheduler.publishers.http import HttpClient
 from scheduler.publishers.registry import Registry

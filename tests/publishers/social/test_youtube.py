@@ -17,8 +17,8 @@ from social_fakenet import (
     settings_for,
 )
 
-from scheduler.content.loader import Media
 from scheduler.core.errors import CannotCheck, NeedsAuth, Permanent, Transient
+from scheduler.core.model import Media
 from scheduler.publishers.http import HttpClient
 from scheduler.publishers.youtube import YouTubePublisher, seconds_until_pacific_midnight
 

@@ -1,0 +1,301 @@
+"""The shape of each file the brand writes: ``markets.yaml`` and ``stories/<id>.yaml``.
+
+One table per file type, read by the loader to validate and by ``storyline schema`` to write
+the JSON Schema editors use, so the two can never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from scheduler.content.yamlpos import (
+    Field,
+    Integer,
+    Obj,
+    OneOf,
+    Seq,
+    Text,
+)
+from scheduler.core.model import OVERRIDABLE_FIELDS, Audience, StoryStatus
+
+MARKETS_FILE_NAME = "markets.yaml"
+
+
+STORIES_DIR_NAME = "stories"
+
+
+STORY_SUFFIXES = (".yaml", ".yml")
+
+
+#: Market codes, network names, beat names: they end up in post ids and file names.
+NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+
+
+#: A story id: a file-name-safe word (the post id is ``<story>/<beat>/<network>/<market>``).
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+
+TIMEZONE_PATTERN = r"^[A-Za-z][A-Za-z0-9_+/-]*$"
+
+
+LOCALE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+
+
+OFFSET_PATTERN = r"^([+-]?0|[+-]?([0-9]+d([0-9]+h)?([0-9]+m)?|[0-9]+h([0-9]+m)?|[0-9]+m))$"
+
+
+LAUNCH_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2})?"
+    r"( +[A-Za-z][A-Za-z0-9_+/-]*|Z)?$"
+)
+
+
+HASHTAG_PATTERN = r"^#?[^\s#]+$"
+
+
+URL_PATTERN = r"^https?://[^\s/$.?#][^\s]*$"
+
+
+#: Farthest a beat may sit from its launch (ten years), so date arithmetic cannot overflow.
+MAX_OFFSET_DAYS = 3660
+
+
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
+
+OFFSET_HINT = "write e.g. -7d, +3d, -2h, +1d2h, 30m or 0"
+
+
+LAUNCH_HINT = (
+    "write a local wall time '2026-12-01 09:00' or one instant worldwide "
+    "'2026-12-01T09:00 Europe/Paris'"
+)
+
+
+def fields_of(**fields: Field) -> Mapping[str, Field]:
+    return MappingProxyType(fields)
+
+
+ACCOUNT_SHAPE = Obj(
+    fields_of(
+        id=Field(Text(), doc="the network's own id (page id, channel id, user id)"),
+        handle=Field(Text(), doc="the @handle (Mastodon: user@server; Bluesky: a domain)"),
+        name=Field(Text(), doc="how the account is shown in previews"),
+        max_characters=Field(
+            Integer(minimum=1), doc="Mastodon: this server's max_characters (default 500)"
+        ),
+    ),
+    doc="One account of the market on a network; needs an id or a handle.",
+    any_of=("id", "handle"),
+)
+
+
+MARKET_SHAPE = Obj(
+    fields_of(
+        name=Field(Text(), required=True, doc="the market's display name"),
+        timezone=Field(
+            Text(
+                numbers_ok=False,
+                pattern=TIMEZONE_PATTERN,
+                pattern_code="bad-timezone",
+                pattern_hint="an IANA name like Europe/Paris",
+                examples=("Europe/Paris",),
+            ),
+            required=True,
+            doc="IANA time zone: the market's wall clock",
+        ),
+        locale=Field(
+            Text(pattern=LOCALE_PATTERN, pattern_hint="a language code like fr or pt-BR"),
+            required=True,
+            doc="picks the story's translation and the voice rules",
+        ),
+        claim=Field(Text(), doc="the brand signature as this market writes it"),
+        claim_pro=Field(Text(), doc="the signature for pro-audience stories (default: claim)"),
+        accounts=Field(
+            Obj(values=ACCOUNT_SHAPE, key_pattern=NAME_PATTERN, key_doc="a network name"),
+            doc="network -> account",
+        ),
+    ),
+    doc="One market: a country or region with its clock, language and accounts.",
+)
+
+
+MARKETS_SHAPE = Obj(
+    fields_of(
+        markets=Field(
+            Obj(
+                values=MARKET_SHAPE,
+                key_pattern=NAME_PATTERN,
+                key_doc="a market code like fr",
+                min_fields=1,
+            ),
+            required=True,
+            doc="market code -> market",
+        )
+    ),
+    doc="content/markets.yaml: every market the brand publishes in.",
+)
+
+
+MEDIA_SHAPE = Obj(
+    fields_of(
+        file=Field(
+            Text(numbers_ok=False),
+            required=True,
+            nonblank=True,
+            doc="path under the content folder, e.g. media/suv-front.jpg",
+        ),
+        alt=Field(
+            Text(),
+            required=True,
+            nonblank=True,
+            missing_code="missing-alt",
+            doc="alternative text for people who cannot see the image (required)",
+        ),
+        kind=Field(Text(enum=("image", "video")), default="image", doc="image | video"),
+    ),
+    doc="A picture or video attached to the post.",
+)
+
+
+_TEXT = Text()
+
+
+_FACTS = Seq(Text(), doc="short facts the templates may list")
+
+
+_HASHTAGS = Seq(
+    Text(pattern=HASHTAG_PATTERN, pattern_hint="one word, with or without #"),
+    doc="hashtags, without spaces",
+)
+
+
+_LINK = Text(numbers_ok=False, pattern=URL_PATTERN, pattern_hint="an http(s) URL")
+
+
+_MEDIA = Seq(MEDIA_SHAPE)
+
+
+LAYER_SHAPE = Obj(
+    fields_of(
+        headline=Field(_TEXT),
+        hook=Field(_TEXT),
+        body=Field(_TEXT),
+        facts=Field(_FACTS),
+        hashtags=Field(_HASHTAGS),
+        link=Field(_LINK),
+        media=Field(_MEDIA),
+        claim=Field(_TEXT, doc="replaces the market's signature"),
+    ),
+    doc="Fields a translation or an override replaces; the rest falls through.",
+)
+assert tuple(LAYER_SHAPE.fields) == OVERRIDABLE_FIELDS
+
+
+STORY_TEXT_SHAPE = Obj(
+    fields_of(
+        headline=Field(_TEXT, required=True, nonblank=True, doc="the one-line news"),
+        hook=Field(_TEXT, doc="the first sentence that makes people stop"),
+        body=Field(_TEXT, doc="the longer telling"),
+        facts=Field(_FACTS),
+    ),
+    doc="The story's own text, in its `language`.",
+)
+
+
+OFFSET_SHAPE = Text(
+    pattern=OFFSET_PATTERN,
+    pattern_code="bad-offset",
+    pattern_hint=OFFSET_HINT,
+    also=(0,),
+    examples=("-7d", "0", "+3d", "-2h"),
+)
+
+
+BEAT_SHAPE = Obj(
+    fields_of(
+        offset=Field(OFFSET_SHAPE, default="0", doc="distance from the launch"),
+        networks=Field(
+            Seq(Text(numbers_ok=False)), doc="only these of the story's networks (default: all)"
+        ),
+        markets=Field(
+            Seq(Text(numbers_ok=False)), doc="only these of the story's markets (default: all)"
+        ),
+    ),
+    doc="One moment of the story's arc.",
+)
+
+
+STORY_SHAPE = Obj(
+    fields_of(
+        id=Field(
+            Text(pattern=ID_PATTERN, pattern_code="bad-id", pattern_hint="letters, digits, . _ -"),
+            doc="default: the file name without .yaml",
+        ),
+        title=Field(_TEXT, doc="internal title (calendar, previews); default: the headline"),
+        campaign=Field(_TEXT, doc="utm_campaign and grouping; default: the story id"),
+        language=Field(
+            Text(pattern=LOCALE_PATTERN, pattern_hint="a language code like en"),
+            default="en",
+            doc="the language of the story's own text",
+        ),
+        audience=Field(
+            Text(enum=tuple(a.value for a in Audience)),
+            default="public",
+            doc="public | pro: selects the market's claim or claim_pro",
+        ),
+        status=Field(
+            Text(enum=tuple(s.value for s in StoryStatus)),
+            default="draft",
+            doc="draft | approved: only approved stories are planned",
+        ),
+        launch=Field(
+            Text(
+                numbers_ok=False,
+                dates_ok=True,
+                pattern=LAUNCH_PATTERN,
+                pattern_code="bad-date",
+                pattern_hint=LAUNCH_HINT,
+                examples=("2026-12-01 09:00", "2027-02-10T18:00 Europe/Paris"),
+            ),
+            required=True,
+            doc="local wall time in each market, or an instant with its zone (world premiere)",
+        ),
+        networks=Field(
+            Seq(Text(numbers_ok=False)), doc="networks to publish on (default: every line)"
+        ),
+        markets=Field(Seq(Text(numbers_ok=False)), doc="market codes (default: every market)"),
+        beats=Field(
+            Obj(
+                values=OneOf((OFFSET_SHAPE, BEAT_SHAPE)),
+                key_pattern=NAME_PATTERN,
+                key_doc="a beat name like teaser (lower case, digits, - _)",
+                min_fields=1,
+            ),
+            doc="beat name -> offset or {offset, networks, markets}; default: reveal at 0",
+        ),
+        story=Field(STORY_TEXT_SHAPE, required=True),
+        link=Field(_LINK),
+        hashtags=Field(_HASHTAGS),
+        media=Field(_MEDIA),
+        locales=Field(
+            Obj(values=LAYER_SHAPE, key_pattern=LOCALE_PATTERN, key_doc="a locale like fr"),
+            doc="locale -> translated fields",
+        ),
+        overrides=Field(
+            Obj(
+                fields_of(
+                    network=Field(
+                        Obj(values=LAYER_SHAPE, key_pattern=NAME_PATTERN), doc="network -> fields"
+                    ),
+                    market=Field(
+                        Obj(values=LAYER_SHAPE, key_pattern=NAME_PATTERN), doc="market -> fields"
+                    ),
+                )
+            ),
+            doc="the last word: per network, then per market",
+        ),
+    ),
+    doc="content/stories/<id>.yaml: one story, written once.",
+)

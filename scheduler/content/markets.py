@@ -1,0 +1,162 @@
+"""Loads ``markets.yaml`` into :class:`~scheduler.core.model.Market` values, with findings."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from pathlib import Path
+from types import MappingProxyType
+
+from scheduler.content.files import (
+    MARKET_SHAPE,
+    MARKETS_SHAPE,
+    NAME_PATTERN,
+    TIMEZONE_PATTERN,
+    fields_of,
+)
+from scheduler.content.references import network_problem, zone_problem
+from scheduler.content.yamlpos import (
+    Field,
+    Node,
+    Obj,
+    check_shape,
+    did_you_mean,
+    load_yaml,
+    scalar_text,
+)
+from scheduler.core.diagnostics import Finding, Position
+from scheduler.core.model import Account, Market
+from scheduler.text.networks import NETWORKS
+
+
+def load_markets(
+    path: Path, networks: Collection[str], findings: list[Finding]
+) -> tuple[dict[str, Market], list[str]]:
+    """Markets by code (valid ones only) and every code written (valid or not)."""
+    if not path.resolve().is_relative_to(path.parent.resolve()):  # a symlink out
+        why = f"{path.name} links to a file outside the content folder; refused"
+        findings.append(Finding.error(Position(str(path), 1, 1), "path-escape", why))
+        return {}, []
+    loaded = load_yaml(path)
+    if loaded.root is None:
+        if any(f.code == "missing-file" for f in loaded.findings):
+            findings.append(
+                Finding.error(
+                    Position(str(path), 0, 0),
+                    "missing-file",
+                    f"{path} not found: it lists the markets every story is published in",
+                )
+            )
+        else:
+            findings.extend(loaded.findings)
+            if not loaded.findings:
+                findings.append(
+                    Finding.error(Position(str(path), 1, 1), "empty-file", "no markets defined")
+                )
+        return {}, []
+    findings.extend(loaded.findings)
+    root = loaded.root
+    top = Obj(fields_of(markets=Field(Obj(values=Obj()), required=True)))
+    if not root.is_map:
+        findings.extend(check_shape(root, top))
+        return {}, []
+    for key, kpos, _ in root.entries():
+        if key != "markets":
+            findings.append(
+                Finding.error(
+                    kpos,
+                    "unknown-field",
+                    f"unknown field {key!r}{did_you_mean(key, ['markets'])}; "
+                    "markets.yaml holds one field: markets",
+                )
+            )
+    node = root.get("markets")
+    if node is None:
+        findings.append(Finding.error(root.pos, "missing-field", "missing field 'markets'"))
+        return {}, []
+    if not node.is_map:
+        findings.extend(check_shape(node, MARKETS_SHAPE.fields["markets"].shape, "markets"))
+        return {}, []
+    markets: dict[str, Market] = {}
+    codes: list[str] = []
+    for code, kpos, mnode in node.entries():
+        codes.append(code)
+        problems: list[Finding] = []
+        if not re.fullmatch(NAME_PATTERN, code):
+            problems.append(
+                Finding.error(
+                    kpos, "bad-key", f"market code {code!r} must be lower case letters and digits"
+                )
+            )
+        problems.extend(check_shape(mnode, MARKET_SHAPE, f"markets.{code}"))
+        market = _market(code, kpos, mnode, networks, problems)
+        findings.extend(problems)
+        if market is not None and not any(p.is_error for p in problems):
+            markets[code] = market
+    return markets, codes
+
+
+def _market(
+    code: str, kpos: Position, node: Node, networks: Collection[str], problems: list[Finding]
+) -> Market | None:
+    if not node.is_map:
+        return None
+    name = scalar_text(node.get("name"))
+    zone = scalar_text(node.get("timezone"))
+    locale = scalar_text(node.get("locale"))
+    zone_node = node.get("timezone")
+    if (
+        zone_node is not None
+        and isinstance(zone_node.value, str)
+        and re.fullmatch(TIMEZONE_PATTERN, zone_node.value)  # else the shape check said so
+    ):
+        problem = zone_problem(zone_node.value, zone_node.pos)
+        if problem is not None:
+            problems.append(problem)
+    accounts: dict[str, Account] = {}
+    acc_node = node.get("accounts")
+    if acc_node is not None and acc_node.is_map:
+        for network, npos, anode in acc_node.entries():
+            problem = network_problem(network, npos, networks)
+            if problem is not None and network in NETWORKS:
+                # A real network the brand has no editorial line for (yet): nothing will be
+                # posted there, which is worth saying but not wrong.
+                problem = Finding.warning(
+                    npos,
+                    "unused-account",
+                    f"market {code} has a {network} account but there is no {network} "
+                    "editorial line: nothing is posted there",
+                )
+            if problem is not None:
+                problems.append(problem)
+                continue
+            if not anode.is_map:
+                continue
+            ident = scalar_text(anode.get("id"))
+            handle = scalar_text(anode.get("handle"))
+            if not ident and not handle:
+                continue  # the shape check reported it
+            extra: dict[str, str] = {}
+            max_chars = anode.get("max_characters")
+            if max_chars is not None and max_chars.is_scalar:
+                extra["max_characters"] = max_chars.raw
+            accounts[network] = Account(
+                network=network,
+                id=ident or None,
+                handle=handle or None,
+                name=scalar_text(anode.get("name")),
+                extra=MappingProxyType(extra),
+                pos=npos,
+            )
+    if name is None or zone is None or locale is None:
+        return None
+    return Market(
+        code=code,
+        name=name,
+        timezone=zone,
+        locale=locale,
+        claim=scalar_text(node.get("claim")),
+        claim_pro=scalar_text(node.get("claim_pro")),
+        accounts=MappingProxyType(accounts),
+        pos=kpos,
+    )
