@@ -123,7 +123,8 @@ def worker_env(data_dir: Path, database_url: str, broker_url: str, queue: str) -
 
 
 #: Worker pool and concurrency, the same for Storyline's workers and the no-op baseline; empty
-#: means the production default of scheduler.interfaces.worker (BENCH_POOL / BENCH_CONCURRENCY override).
+#: means the production default of scheduler.interfaces.worker (BENCH_POOL / BENCH_CONCURRENCY
+#: override).
 POOL = os.environ.get("BENCH_POOL", "")
 CONCURRENCY = os.environ.get("BENCH_CONCURRENCY", "")
 

@@ -8,7 +8,6 @@ no broker, no HTTP client): ``storyline preview`` must start fast.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import hashlib
 import importlib.util
@@ -23,6 +22,7 @@ from scheduler.content.loader import load_content
 from scheduler.core.diagnostics import sort_findings
 from scheduler.core.errors import ContentError, NotFound
 from scheduler.core.model import Content
+from scheduler.core.suggest import unknown
 from scheduler.lines.loader import Lines, load_lines
 from scheduler.planning.plan import ALL, Plan, Selection, paused_gc, plan
 from scheduler.text import networks
@@ -135,7 +135,7 @@ def _check_selection(selection: Selection, content: Content, lines: Lines) -> No
         own = [f for f in content.findings if PurePath(f.file).stem == name and f.is_error]
         if own:
             raise ContentError(own, f"story {name!r} has errors: fix them to preview it")
-        raise NotFound(_unknown("story", name, sorted(content.stories)))
+        raise NotFound(unknown("story", name, sorted(content.stories)))
     known = {
         "network": sorted(lines.lines),
         "market": sorted(content.markets),
@@ -148,14 +148,4 @@ def _check_selection(selection: Selection, content: Content, lines: Lines) -> No
     ):
         for name in sorted(chosen or ()):
             if name not in known[kind]:
-                raise NotFound(_unknown(kind, name, known[kind]))
-
-
-def _unknown(kind: str, name: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
-    if close:
-        return f"no {kind} {name!r}; did you mean: {', '.join(close)}?"
-    if known:
-        shown = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
-        return f"no {kind} {name!r}; the {kind}s are: {shown}"
-    return f"no {kind} {name!r}: there are none"
+                raise NotFound(unknown(kind, name, known[kind]))

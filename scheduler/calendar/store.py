@@ -22,7 +22,6 @@ Outcomes of a sync, per post (see ``docs/calendar.md`` for the why of each):
 
 from __future__ import annotations
 
-import difflib
 import gc
 import hashlib
 import json
@@ -46,6 +45,7 @@ from sqlmodel import Session
 from scheduler.calendar.database import SQLITE_BUSY_TIMEOUT_MS, check_reachable
 from scheduler.calendar.tables import Attempt, Post, PostState
 from scheduler.core.errors import DatabaseBusy, DatabaseError, NotFound, SchemaBehind
+from scheduler.core.suggest import closest
 from scheduler.planning.plan import PlannedPost
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -1030,7 +1030,7 @@ def post_detail(session: Session, post_id: str) -> tuple[CalendarRow, list[Attem
         ids = session.execute(
             select(post_table.c.post_id).where(post_table.c.story == story)
         ).scalars()
-        close = difflib.get_close_matches(post_id, list(ids), n=3)
+        close = closest(post_id, ids, n=3, cutoff=0.6)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise NotFound(f"no post {post_id!r} in the calendar{hint}")
     attempts = session.execute(

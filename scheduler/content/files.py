@@ -9,14 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from scheduler.content.yamlpos import (
-    Field,
-    Integer,
-    Obj,
-    OneOf,
-    Seq,
-    Text,
-)
+from scheduler.content.shapes import Field, Integer, Obj, OneOf, Seq, Text
 from scheduler.core.model import OVERRIDABLE_FIELDS, Audience, StoryStatus
 
 MARKETS_FILE_NAME = "markets.yaml"

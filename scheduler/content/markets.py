@@ -15,17 +15,11 @@ from scheduler.content.files import (
     fields_of,
 )
 from scheduler.content.references import network_problem, zone_problem
-from scheduler.content.yamlpos import (
-    Field,
-    Node,
-    Obj,
-    check_shape,
-    did_you_mean,
-    load_yaml,
-    scalar_text,
-)
+from scheduler.content.shapes import Field, Obj, check_shape
+from scheduler.content.yamlpos import Node, load_yaml, scalar_text
 from scheduler.core.diagnostics import Finding, Position
 from scheduler.core.model import Account, Market
+from scheduler.core.suggest import did_you_mean
 from scheduler.text.networks import NETWORKS
 
 

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from scheduler.content.yamlpos import (
-    did_you_mean,
-)
 from scheduler.core import timezones
 from scheduler.core.diagnostics import Finding, Position
+from scheduler.core.suggest import did_you_mean
 from scheduler.text.networks import RETIRED
 
 

@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from scheduler.content.files import LOCALE_PATTERN, MARKETS_SHAPE, STORY_SHAPE
-from scheduler.content.yamlpos import Boolean, Field, Integer, Obj, OneOf, Seq, Shape, Text
+from scheduler.content.shapes import Boolean, Field, Integer, Obj, OneOf, Seq, Shape, Text
 from scheduler.lines.loader import LINE_KEYS
 from scheduler.text.voice import ALL_LOCALES, RULES, LinkPolicy
 

@@ -20,17 +20,13 @@ from scheduler.content.files import (
     STORY_SHAPE,
 )
 from scheduler.content.references import network_problem, zone_problem
-from scheduler.content.yamlpos import (
-    Node,
-    check_shape,
-    did_you_mean,
-    load_yaml,
-    scalar_text,
-)
+from scheduler.content.shapes import check_shape
+from scheduler.content.yamlpos import Node, load_yaml, scalar_text
 from scheduler.core import timezones
 from scheduler.core.diagnostics import Finding, Position
 from scheduler.core.model import Audience, Beat, Launch, Market, Media, Offset, Story, StoryStatus
 from scheduler.core.resolve import translation_findings
+from scheduler.core.suggest import did_you_mean
 
 _E = TypeVar("_E", bound=StrEnum)
 

@@ -13,13 +13,14 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
 import pytz
+
+from scheduler.core.suggest import closest
 
 if TYPE_CHECKING:
     from scheduler.core.model import Launch, Offset
@@ -44,10 +45,7 @@ def zone_exists(name: str) -> bool:
 
 def suggest_zone(name: str) -> str | None:
     """The closest IANA name to a misspelt one, for a "did you mean"."""
-    lowered = {z.lower(): z for z in pytz.all_timezones}
-    if name.lower() in lowered:
-        return lowered[name.lower()]
-    close = difflib.get_close_matches(name, pytz.all_timezones, n=1, cutoff=0.75)
+    close = closest(name, pytz.all_timezones, cutoff=0.75)
     return close[0] if close else None
 
 

@@ -16,7 +16,6 @@ neither reach Python internals nor hang or exhaust memory. Every failure becomes
 from __future__ import annotations
 
 import contextvars
-import difflib
 import functools
 import hashlib
 import operator
@@ -47,6 +46,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from scheduler.content.yamlpos import Node, load_yaml
 from scheduler.core.diagnostics import Finding, Position
 from scheduler.core.model import Media
+from scheduler.core.suggest import did_you_mean
 from scheduler.text.networks import UnknownNetwork
 from scheduler.text.networks import spec as network_spec
 from scheduler.text.voice import LinkPolicy, VoiceRules, parse_rules
@@ -958,9 +958,3 @@ def _phrases(node: Node | None, findings: list[Finding]) -> Mapping[str, Mapping
                 )
             )
     return MappingProxyType(out)
-
-
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """`` (did you mean 'x'?)`` or nothing: the hint unknown keys deserve."""
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""

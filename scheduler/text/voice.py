@@ -29,7 +29,6 @@ Pure: no I/O. Positions come from the caller (``pos_of`` for the rules, ``pos`` 
 
 from __future__ import annotations
 
-import difflib
 import functools
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
@@ -42,6 +41,7 @@ from urllib.parse import urlsplit
 import regex
 
 from scheduler.core.diagnostics import Finding, Position
+from scheduler.core.suggest import did_you_mean
 from scheduler.text.links import scheme_urls, url_spans
 from scheduler.text.networks import emoji_clusters, hashtags_in, mentions_in
 
@@ -126,11 +126,6 @@ RULES: Final = (
 _SUBKEYS: Final = ("max",)
 
 
-def _did_you_mean(name: str, choices: Sequence[str]) -> str:
-    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
 class _Parser:
     """Collects findings while reading the rules, so one bad rule does not hide the others."""
 
@@ -146,7 +141,7 @@ class _Parser:
             Finding.error(
                 self.pos_of(path),
                 "unknown-rule",
-                f"unknown {where} {name!r}{_did_you_mean(name, choices)};"
+                f"unknown {where} {name!r}{did_you_mean(name, choices)};"
                 f" known: {', '.join(choices)}",
             )
         )
@@ -209,7 +204,7 @@ class _Parser:
         choices = [p.value for p in LinkPolicy]
         if isinstance(value, str) and value in choices:
             return LinkPolicy(value)
-        hint = _did_you_mean(str(value), choices)
+        hint = did_you_mean(str(value), choices)
         self.invalid(("link",), f"link must be one of {', '.join(choices)}, not {value!r}{hint}")
         return None
 

@@ -6,17 +6,8 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from scheduler.content.yamlpos import (
-    MAX_BYTES,
-    Field,
-    Kind,
-    Obj,
-    Seq,
-    Text,
-    check_shape,
-    load_yaml,
-    parse_yaml,
-)
+from scheduler.content.shapes import Field, Obj, Seq, Text, check_shape
+from scheduler.content.yamlpos import MAX_BYTES, Kind, load_yaml, parse_yaml
 
 from .conftest import only, where
 
