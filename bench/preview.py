@@ -40,7 +40,7 @@ _PROBE = """
 import json, sys, time
 t0 = time.perf_counter()
 from click.testing import CliRunner
-from scheduler.interfaces.cli.main import cli
+from scheduler.interfaces.cli import cli
 t1 = time.perf_counter()
 result = CliRunner().invoke(cli, ["preview", STORY, "--format", "json"])
 t2 = time.perf_counter()

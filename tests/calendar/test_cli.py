@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 from icalendar import Calendar
 
 from scheduler.core.diagnostics import Finding, Position
-from scheduler.interfaces.cli.main import cli
+from scheduler.interfaces.cli import cli
 from scheduler.planning.plan import PlannedPost
 
 from .conftest import LAUNCH, NOW, brand, planned
@@ -308,7 +308,7 @@ def test_calendar_refuses_an_end_date_before_the_start(content: Content, url: st
 
 def test_the_cli_lists_every_post_state() -> None:
     from scheduler.calendar.tables import PostState
-    from scheduler.interfaces.cli.main import POST_STATES
+    from scheduler.interfaces.cli.common import POST_STATES
 
     assert tuple(str(s) for s in PostState) == POST_STATES
 

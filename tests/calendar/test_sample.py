@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from icalendar import Calendar
 
-from scheduler.interfaces.cli.main import cli
+from scheduler.interfaces.cli import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from scheduler.interfaces.cli.main import cli
+from scheduler.interfaces.cli import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from scheduler.interfaces.cli.main import cli
+from scheduler.interfaces.cli import cli
 
 from .conftest import ROOT, SAMPLE
 

@@ -24,7 +24,7 @@ from scheduler.content.files import ID_PATTERN
 from scheduler.content.loader import load_content
 from scheduler.core.diagnostics import Finding, Severity
 from scheduler.core.model import Content
-from scheduler.interfaces.cli.main import cli
+from scheduler.interfaces.cli import cli
 from scheduler.lines.loader import Lines, load_lines
 from scheduler.planning.plan import plan
 

@@ -323,7 +323,7 @@ def test_the_html_the_commands_write_loads_cleanly(
 ) -> None:
     from click.testing import CliRunner
 
-    from scheduler.interfaces.cli.main import cli
+    from scheduler.interfaces.cli import cli
 
     env = {"STORYLINE_NOW": "2026-11-28T12:00:00Z", "STORYLINE_DATA_DIR": str(tmp_path / "d")}
     base = ["--content", str(brand / "content"), "--lines", str(brand / "editorial_lines")]

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from scheduler.app.settings import Settings
 from scheduler.content.scaffold import StoryExists, check_name, plan_scaffold, schema_reference
 from scheduler.core.errors import ConfigError
-from scheduler.interfaces.cli.main import cli
+from scheduler.interfaces.cli import cli
 
 REPO = Path(__file__).resolve().parent.parent.parent
 NOW = "2026-11-28T12:00:00Z"

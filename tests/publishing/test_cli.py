@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from scheduler.calendar.database import make_engine
 from scheduler.calendar.tables import Post
-from scheduler.interfaces.cli.main import cli
+from scheduler.interfaces.cli import cli
 
 from .conftest import add_posts, create_schema
 
@@ -113,7 +113,7 @@ def test_run_demo_publishes_the_sample_to_the_outbox_within_a_minute(tmp_path):
     shutil.copytree(ROOT / "content", tmp_path / "content")
     shutil.copytree(ROOT / "editorial_lines", tmp_path / "editorial_lines")
     env = {k: v for k, v in os.environ.items() if not k.startswith("STORYLINE_")}
-    storyline = [sys.executable, "-c", "from scheduler.interfaces.cli.main import main; main()"]
+    storyline = [sys.executable, "-c", "from scheduler.interfaces.cli import main; main()"]
     proc = subprocess.Popen(
         [*storyline, "run", "--demo"],
         cwd=tmp_path,

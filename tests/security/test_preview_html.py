@@ -11,7 +11,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from scheduler.interfaces.cli.main import cli
+from scheduler.interfaces.cli import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 MARKETS = """\

@@ -33,7 +33,7 @@ from scheduler.calendar.database import make_engine
 from scheduler.calendar.tables import Attempt, Post
 from scheduler.core.errors import PublishError
 from scheduler.dispatch.dispatcher import Dispatcher, Policy
-from scheduler.interfaces.cli.main import cli
+from scheduler.interfaces.cli import cli
 from scheduler.publishers.base import Credentials, OutgoingPost
 from scheduler.publishers.http import HttpClient
 from scheduler.publishers.registry import Registry

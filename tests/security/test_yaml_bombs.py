@@ -214,7 +214,7 @@ def test_a_yaml_bomb_is_refused_in_bounded_memory(tmp_path: Path, name: str) -> 
 def test_storyline_validate_reports_deep_nesting_instead_of_crashing(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from scheduler.interfaces.cli.main import cli
+    from scheduler.interfaces.cli import cli
 
     root = _content(tmp_path, "- " * 900 + "x\n")
     result = CliRunner().invoke(

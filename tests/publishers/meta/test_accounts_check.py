@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 from meta_fakeapi import TOKEN, FakeApi, Reply, graph_error
 
-from scheduler.interfaces.cli.main import cli
+from scheduler.interfaces.cli import cli
 
 NOW = "2026-11-28T12:00:00Z"
 IN_60_DAYS = int(datetime(2027, 1, 27, tzinfo=UTC).timestamp())

@@ -1,0 +1,102 @@
+"""What every command group shares: exit codes, the settings, the clock, loading the plan."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from scheduler.app.settings import Settings
+from scheduler.core.diagnostics import format_text
+from scheduler.core.errors import ContentError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+def fail(message: str, code: int = EXIT_FINDINGS) -> NoReturn:
+    click.secho(f"error: {message}", fg="red", err=True)
+    sys.exit(code)
+
+
+def settings_of(ctx: click.Context) -> Settings:
+    obj = ctx.find_object(Settings)
+    assert obj is not None
+    return obj
+
+
+pass_settings = click.make_pass_decorator(Settings)
+
+
+def content_now() -> Any:
+    """Now, for the content commands (only marks posts already due; never changes text)."""
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+def clock_now(settings: Settings) -> Any:
+    """Now, aware UTC. ``STORYLINE_NOW`` (ISO 8601) pins the clock — for tests and demos only."""
+    from datetime import UTC, datetime
+
+    from scheduler.core.errors import ConfigError
+
+    pinned = settings.environ.get("STORYLINE_NOW", "").strip()
+    if not pinned:
+        return datetime.now(UTC)
+    try:
+        when = datetime.fromisoformat(pinned.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"STORYLINE_NOW must be an ISO 8601 instant, not {pinned!r}") from None
+    if when.tzinfo is None:
+        raise ConfigError(f"STORYLINE_NOW needs a UTC offset or Z: {pinned!r}")
+    return when.astimezone(UTC)
+
+
+def load_planned(settings: Settings, now: Any, doing: str) -> Any:
+    """The content's posts; refuses (ContentError, exit 1) when the content has errors."""
+    from scheduler.app.pipeline import load_plan
+    from scheduler.core.diagnostics import has_errors, sort_findings
+
+    result = load_plan(settings, now)
+    findings = sort_findings(result.findings)
+    if has_errors(findings):
+        raise ContentError(findings, f"the content has errors: nothing was {doing}")
+    if findings:
+        click.echo(format_text(findings), err=True)
+    return result.posts
+
+
+def calendar_engine(settings: Settings) -> Any:
+    from scheduler.calendar.database import engine_for
+
+    return engine_for(settings.database_url)
+
+
+def echo_json(value: Any) -> None:
+    import json
+
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+TEXT_OR_JSON = click.Choice(["text", "json"])
+
+
+#: The state names of DESIGN §6 (``models.PostState``), spelled out so that importing the CLI
+#: does not import SQLAlchemy: `validate` and `preview` must start fast.
+POST_STATES = (
+    "planned",
+    "queued",
+    "publishing",
+    "published",
+    "retry_wait",
+    "failed",
+    "reconciling",
+    "needs_review",
+    "cancelled",
+    "held",
+)

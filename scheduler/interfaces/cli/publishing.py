@@ -1,0 +1,209 @@
+"""Commands for operators: ``run``, ``retry``, ``cancel``, ``publish``, ``release``."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from scheduler.app.settings import Settings
+from scheduler.interfaces.cli.common import (
+    EXIT_USAGE,
+    calendar_engine,
+    clock_now,
+    fail,
+    load_planned,
+    pass_settings,
+)
+
+
+def _dispatcher(settings: Settings) -> Any:
+    """The calendar's dispatcher for an operator command (no HTTP client, no secrets read)."""
+    from scheduler.calendar import store
+    from scheduler.dispatch.dispatcher import Dispatcher
+
+    engine = calendar_engine(settings)
+    store.ensure_schema(engine)
+    return Dispatcher(engine, settings, clock=lambda: clock_now(settings))
+
+
+def _said(row: Any) -> str:
+    due = row["due_utc"]
+    return f"{row['post_id']}: {row['status']} (due {due:%Y-%m-%d %H:%M:%S} UTC)"
+
+
+@click.command("retry")
+@click.argument("post_id")
+@pass_settings
+def retry_command(settings: Settings, post_id: str) -> None:
+    """Send a failed or needs_review post again, now. For needs_review, check the network
+    first: the earlier attempt may have gone out."""
+    click.echo(_said(_dispatcher(settings).retry(post_id)))
+
+
+@click.command("cancel")
+@click.argument("post_id")
+@pass_settings
+def cancel_command(settings: Settings, post_id: str) -> None:
+    """Never send this post (planned, held, queued, retry_wait, failed or needs_review)."""
+    click.echo(_said(_dispatcher(settings).cancel(post_id)))
+
+
+@click.command("publish")
+@click.argument("post_id")
+@click.option("--now", "now_flag", is_flag=True, help="Make the post due now (required).")
+@pass_settings
+def publish_command(settings: Settings, post_id: str, now_flag: bool) -> None:
+    """Publish a planned, held or retry_wait post now; the running dispatcher sends it."""
+    if not now_flag:
+        fail("say when: `storyline publish POST_ID --now`", EXIT_USAGE)
+    click.echo(_said(_dispatcher(settings).publish_now(post_id)))
+
+
+@click.command("release")
+@click.argument("post_id", required=False)
+@click.option("--account", metavar="NETWORK:ACCOUNT", help="Every post held for this account.")
+@pass_settings
+def release_command(settings: Settings, post_id: str | None, account: str | None) -> None:
+    """Held -> planned: one post (sent now if its time has passed), or an account's posts
+    held for re-auth once its credentials are fixed."""
+    if (post_id is None) == (account is None):
+        fail("give either POST_ID or --account NETWORK:ACCOUNT", EXIT_USAGE)
+    d = _dispatcher(settings)
+    if post_id is not None:
+        click.echo(_said(d.release(post_id)))
+        return
+    assert account is not None
+    network, sep, key = account.partition(":")
+    if not sep or not network or not key:
+        fail(f"--account takes NETWORK:ACCOUNT (like x:BrandFR), not {account!r}", EXIT_USAGE)
+    count = d.release_account(network, key)
+    click.echo(f"released {count} post(s) of {network}:{key}")
+
+
+_MARKS = {
+    "published": ("✓", "green"),
+    "failed": ("✗", "red"),
+    "needs_review": ("?", "yellow"),
+    "held": ("‖", "yellow"),
+    "retry_wait": ("↻", "yellow"),
+}
+
+
+def _event_line(event: Any) -> str:
+    from zoneinfo import ZoneInfo
+
+    mark, colour = _MARKS.get(event.status, ("·", "white"))
+    local = event.due_utc.astimezone(ZoneInfo(event.timezone))
+    story_beat = "/".join(event.post_id.split("/")[:2])
+    where = event.remote_id if event.remote_id and event.remote_id.startswith("outbox/") else None
+    detail = f"→ {where or event.url or event.remote_id}" if event.status == "published" else ""
+    if event.status != "published" and event.reason:
+        detail = f"  {event.reason}"
+    head = click.style(mark, fg=colour)
+    when = f"{local:%H:%M} {local.tzname()}"
+    return f"{head} {when:<9} {event.market:<3} {event.network:<9} {story_beat}  {detail}"
+
+
+@click.command("run")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=8,
+    show_default=True,
+    help="Publishing threads (publishing waits on the network, so threads, not processes).",
+)
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Re-time the sample calendar to start now (its own calendar, outbox only).",
+)
+@pass_settings
+def run_command(settings: Settings, concurrency: int, demo: bool) -> None:
+    """Upgrade the database, sync the content, then run a worker with its dispatcher,
+    printing each post as it goes out. Ctrl-C stops it cleanly."""
+    import contextlib
+    import os
+    import signal
+    import subprocess
+    import time
+    from datetime import timedelta
+
+    from scheduler.calendar import store
+    from scheduler.dispatch.dispatcher import demo_shift, events_since
+
+    if demo:
+        data = settings.data_dir
+        settings = settings.with_overrides(
+            database_url_override=f"sqlite:///{(data / 'demo.db').resolve()}",
+            broker_url_override=f"sqla+sqlite:///{(data / 'demo-broker.db').resolve()}",
+            publisher_override="outbox",
+        )
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = calendar_engine(settings)
+    store.upgrade(engine)
+    now = clock_now(settings)
+    planned = load_planned(settings, now, "synced")
+    if demo:
+        planned = demo_shift(planned, now)
+    result = store.sync(engine, planned, now)
+    click.echo(calendar_export_summary(result))
+    env = dict(os.environ)
+    env.update(
+        STORYLINE_DATA_DIR=str(settings.data_dir.resolve()),
+        STORYLINE_CONTENT_DIR=str(settings.content_dir.resolve()),
+        STORYLINE_LINES_DIR=str(settings.lines_dir.resolve()),
+        STORYLINE_DATABASE_URL=settings.database_url,
+        STORYLINE_BROKER_URL=settings.broker_url,
+        STORYLINE_TICK_SECONDS=str(settings.tick_seconds),
+    )
+    if settings.publisher_override:
+        env["STORYLINE_PUBLISHER"] = settings.publisher_override
+    log_path = settings.data_dir / "worker.log"
+    args = [sys.executable, "-m", "celery", "-A", "scheduler.interfaces.worker", "worker", "--beat"]
+    args += [f"--concurrency={concurrency}", "--loglevel=INFO", "--without-mingle"]
+    click.echo(
+        f"worker and dispatcher running on {settings.broker_url.split('://')[0]}"
+        f" (log: {log_path}); Ctrl-C stops"
+    )
+    since = now - timedelta(seconds=1)
+    with log_path.open("ab") as log:
+        proc = subprocess.Popen(  # noqa: S603 - our own interpreter running celery
+            args,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C reaches us only; we stop the worker warmly
+        )
+
+        def stop_on_term(_signum: int, _frame: Any) -> None:
+            raise KeyboardInterrupt  # `kill <pid>` stops as cleanly as Ctrl-C
+
+        signal.signal(signal.SIGTERM, stop_on_term)
+        try:
+            while proc.poll() is None:
+                for event in events_since(engine, since):
+                    click.echo(_event_line(event))
+                    since = max(since, event.at)
+                time.sleep(0.5)
+            fail(f"the worker stopped (exit {proc.returncode}); see {log_path}")
+        except KeyboardInterrupt:
+            click.echo("\nstopping: finishing the posts in flight…", err=True)
+            proc.send_signal(signal.SIGTERM)  # Celery's warm shutdown
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=60)
+            click.echo("stopped", err=True)
+        finally:
+            if proc.poll() is None:  # whatever happened to us, leave no worker behind
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def calendar_export_summary(result: Any) -> str:
+    """One line about the sync `run` did before starting."""
+    from scheduler.interfaces import formats as calendar_export
+
+    text: str = calendar_export.diff_text(result.diff, done=True)
+    return text.splitlines()[-1] if text.strip() else "the calendar matches the content"
