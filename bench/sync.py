@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from scheduler.calendar import store
 from scheduler.calendar.database import make_engine
-from scheduler.planning.plan import PlannedPost, post_id
+from scheduler.core.post import PlannedPost, post_id
 
 PG_ADMIN_URL = os.environ.get(
     "STORYLINE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from scheduler.core.errors import ContentError, NeedsAuth, PublishError, StorylineError
+from scheduler.publishers.base import AccountStatus
 
 if TYPE_CHECKING:
     from scheduler.app.secrets import Secrets
@@ -37,20 +38,6 @@ log = logging.getLogger(__name__)
 
 #: A token expiring sooner than this is reported as a problem: time to renew it.
 EXPIRY_WARNING = timedelta(days=7)
-
-
-@dataclass(frozen=True, slots=True)
-class AccountStatus:
-    """What is known of one account's credentials.
-
-    ``valid`` is None when it could not be verified (no credentials, no online check, the
-    network unreachable); ``expires_at`` is None when the token never expires or it is unknown.
-    """
-
-    present: bool
-    valid: bool | None = None
-    expires_at: datetime | None = None
-    detail: str = ""
 
 
 @dataclass(frozen=True, slots=True)

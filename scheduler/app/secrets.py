@@ -21,11 +21,11 @@ from pathlib import Path
 
 import yaml
 
-from scheduler.app.settings import Settings
+from scheduler.app.settings import SECRET_PREFIX, Settings
 from scheduler.core.errors import ConfigError
 from scheduler.publishers.base import Credentials
 
-ENV_PREFIX = "STORYLINE_SECRET_"
+ENV_PREFIX = SECRET_PREFIX
 
 
 def env_key(part: str) -> str:
@@ -101,5 +101,4 @@ def load_secrets(settings: Settings) -> Secrets:
     """Read the secrets file named by the settings (if any) and the process environment."""
     path = settings.secrets_file
     fields = _parse(path) if path is not None else {}
-    environ = {k: v for k, v in settings.environ.items() if k.startswith(ENV_PREFIX)}
-    return Secrets(file_fields=fields, environ=environ, source=path)
+    return Secrets(file_fields=fields, environ=settings.secret_variables, source=path)

@@ -45,8 +45,8 @@ from sqlmodel import Session
 from scheduler.calendar.database import SQLITE_BUSY_TIMEOUT_MS, check_reachable
 from scheduler.calendar.tables import Attempt, Post, PostState
 from scheduler.core.errors import DatabaseBusy, DatabaseError, NotFound, SchemaBehind
+from scheduler.core.post import PlannedPost
 from scheduler.core.suggest import closest
-from scheduler.planning.plan import PlannedPost
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 

@@ -40,6 +40,7 @@ from sqlalchemy import and_, bindparam, case, func, insert, literal, select, tru
 from sqlalchemy.engine import Connection, Engine, RowMapping
 from sqlalchemy.sql import Select
 
+from scheduler.app.publishing import registry_for
 from scheduler.app.settings import Settings
 from scheduler.calendar.database import from_db, utcnow
 from scheduler.calendar.tables import Attempt, Post, PostState
@@ -57,7 +58,7 @@ from scheduler.publishers.http import DEFAULT_TIMEOUT, HttpClient
 from scheduler.publishers.registry import Registry, Route
 
 if TYPE_CHECKING:
-    from scheduler.planning.plan import PlannedPost
+    from scheduler.core.post import PlannedPost
 
 log = logging.getLogger(__name__)
 
@@ -113,19 +114,6 @@ DEFAULT_MIN_SPACING: Mapping[str, float] = MappingProxyType(
 )
 
 
-def _env_float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
-    if value < 0 or math.isnan(value):
-        raise ConfigError(f"{name} must not be negative")
-    return value
-
-
 @dataclass(frozen=True)
 class Policy:
     """The dispatcher's knobs. Defaults are the production choices explained in
@@ -169,26 +157,16 @@ class Policy:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Policy:
-        env = settings.environ
-        lease = _env_float(env, "STORYLINE_LEASE_SECONDS", 60.0)
-        if lease < 1:
-            raise ConfigError("STORYLINE_LEASE_SECONDS must be at least 1")
+        """The policy the settings give (``STORYLINE_LEASE_SECONDS`` and friends)."""
         lateness = dict(DEFAULT_MAX_LATENESS)
-        spacing = dict(DEFAULT_MIN_SPACING)
-        for name in env:
-            if name.startswith("STORYLINE_MAX_LATENESS_"):
-                net = name.removeprefix("STORYLINE_MAX_LATENESS_").lower()
-                lateness[net] = timedelta(seconds=_env_float(env, name, 0))
-            elif name.startswith("STORYLINE_MIN_SPACING_"):
-                net = name.removeprefix("STORYLINE_MIN_SPACING_").lower()
-                spacing[net] = _env_float(env, name, 0)
+        lateness.update({n: timedelta(seconds=v) for n, v in settings.max_lateness.items()})
         return cls(
-            lease=timedelta(seconds=lease),
-            max_attempts=int(_env_float(env, "STORYLINE_MAX_ATTEMPTS", 8)) or 1,
-            batch=int(_env_float(env, "STORYLINE_PUBLISH_BATCH", 8)) or 1,
-            backoff_base=_env_float(env, "STORYLINE_BACKOFF_SECONDS", 30.0),
+            lease=timedelta(seconds=settings.lease_seconds),
+            max_attempts=settings.max_attempts,
+            batch=settings.publish_batch,
+            backoff_base=settings.backoff_seconds,
             max_lateness=MappingProxyType(lateness),
-            min_spacing=MappingProxyType(spacing),
+            min_spacing=MappingProxyType({**DEFAULT_MIN_SPACING, **settings.min_spacing}),
         )
 
 
@@ -428,7 +406,7 @@ class Dispatcher:
         """Built on first use: operator commands never open an HTTP client or read secrets."""
         if self._registry is None:
             http = HttpClient(timeout=http_timeout(self.policy))
-            self._registry = Registry(self.settings, http=http)
+            self._registry = registry_for(self.settings, http=http)
         return self._registry
 
     def close(self) -> None:

@@ -28,6 +28,7 @@ from scheduler.content.loader import load_content
 from scheduler.core.diagnostics import Finding, Severity
 from scheduler.core.errors import StorylineError
 from scheduler.core.model import Content
+from scheduler.core.post import PlannedPost
 from scheduler.interfaces.preview import (
     SERVED_CSP,
     CalendarRow,
@@ -36,7 +37,7 @@ from scheduler.interfaces.preview import (
 )
 from scheduler.interfaces.preview.render import render
 from scheduler.lines.loader import load_lines
-from scheduler.planning.plan import Plan, PlannedPost
+from scheduler.planning.plan import Plan
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8321

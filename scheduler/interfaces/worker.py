@@ -54,7 +54,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         # here. It has no visibility timeout (it commits a message as taken at fetch); a
         # long SQLite busy timeout lets several worker processes share the file.
         transport = {"connect_args": {"timeout": 30}}
-    queue = settings.environ.get("STORYLINE_QUEUE", "").strip() or "storyline"
+    queue = settings.queue
     tick = settings.tick_seconds
     return {
         "task_default_queue": queue,

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import hashlib
-import json
 import operator
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -17,57 +15,14 @@ from datetime import datetime
 from types import MappingProxyType
 
 from scheduler.core.diagnostics import Finding, Position, Severity, has_errors, sort_findings
-from scheduler.core.model import Account, Beat, Content, Market, Media, Story, StoryStatus
+from scheduler.core.model import Account, Beat, Content, Market, Story, StoryStatus
+from scheduler.core.post import PlannedPost
 from scheduler.core.resolve import Resolved, resolve
 from scheduler.core.timezones import Localized, apply_offset
 from scheduler.lines.loader import TEMPLATE_SUFFIX, Line, Lines, PostContext
 from scheduler.text.links import UntrackableURL, track
 from scheduler.text.networks import check as check_network
 from scheduler.text.voice import LinkPolicy, check_voice
-
-
-def post_id(story: str, beat: str, network: str, market: str) -> str:
-    """The stable, human-readable idempotency key of DESIGN §4."""
-    return f"{story}/{beat}/{network}/{market}"
-
-
-@dataclass(frozen=True, slots=True)
-class PlannedPost:
-    """One post as the content says it should be: what, where, when (UTC and local)."""
-
-    post_id: str
-    story: str
-    beat: str
-    network: str
-    market: str
-    account: str  # the account key (id or handle) from markets.yaml
-    account_name: str
-    timezone: str
-    due_utc: datetime  # aware, UTC
-    due_local: datetime  # aware, in ``timezone``
-    text: str
-    title: str | None = None
-    link: str | None = None
-    media: tuple[Media, ...] = ()
-    first_comment: str | None = None
-    story_status: StoryStatus = StoryStatus.APPROVED
-    campaign: str = ""
-    findings: tuple[Finding, ...] = field(default=(), compare=False)
-
-    @property
-    def content_hash(self) -> str:
-        """Changes when what would be sent changes; the due time is compared on its own."""
-        payload = {
-            "account": self.account,
-            "text": self.text,
-            "title": self.title,
-            "link": self.link,
-            "media": [[m.file, m.alt, m.kind] for m in self.media],
-            "first_comment": self.first_comment,
-        }
-        raw = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
-        return hashlib.sha256(raw).hexdigest()[:32]
-
 
 # --- planning ---------------------------------------------------------------------------------
 

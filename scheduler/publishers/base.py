@@ -83,6 +83,46 @@ class Credentials(Mapping[str, str]):
         return [v for v in self._fields.values() if v]
 
 
+class PublisherSettings(Protocol):
+    """What a publisher may know of the settings: where the data lives, the media's public
+    URL, and each network's base URL. The application's ``Settings`` satisfies it; publishers
+    never read the environment or import the application (docs/architecture.md)."""
+
+    @property
+    def data_dir(self) -> Path: ...
+
+    @property
+    def outbox_dir(self) -> Path: ...
+
+    @property
+    def media_base_url(self) -> str | None: ...
+
+    @property
+    def linkedin_version(self) -> str | None: ...
+
+    def api_base(self, network: str, default: str) -> str:
+        """The network's base URL: the configured one, else ``default``."""
+        ...
+
+    def api_base_override(self, network: str) -> str | None:
+        """The configured base URL of ``network``, if any."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class AccountStatus:
+    """What is known of one account's credentials, as a publisher's ``check`` answers it.
+
+    ``valid`` is None when it could not be verified (no credentials, no online check, the
+    network unreachable); ``expires_at`` is None when the token never expires or it is unknown.
+    """
+
+    present: bool
+    valid: bool | None = None
+    expires_at: datetime | None = None
+    detail: str = ""
+
+
 @dataclass(frozen=True, slots=True)
 class Published:
     remote_id: str

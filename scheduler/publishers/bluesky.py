@@ -25,14 +25,14 @@ from typing import Any, ClassVar
 
 import httpx
 
-from scheduler.app.accounts import AccountStatus
-from scheduler.app.settings import Settings
 from scheduler.core.errors import CannotCheck, NeedsAuth, Permanent, PublishError, Transient
 from scheduler.publishers.base import (
+    AccountStatus,
     Checkpoint,
     Credentials,
     OutgoingPost,
     Published,
+    PublisherSettings,
     _no_checkpoint,
 )
 from scheduler.publishers.http import HttpClient, default_classify, error_text
@@ -157,7 +157,7 @@ class BlueskyPublisher:
     network: ClassVar[str] = "bluesky"
     requires: ClassVar[tuple[str, ...]] = ("identifier", "app_password")
 
-    def __init__(self, settings: Settings, http: HttpClient) -> None:
+    def __init__(self, settings: PublisherSettings, http: HttpClient) -> None:
         self.settings = settings
         self.http = http
         self._sessions: dict[str, dict[str, str]] = {}

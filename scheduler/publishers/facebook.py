@@ -22,14 +22,14 @@ import logging
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from scheduler.app.accounts import AccountStatus
-from scheduler.app.settings import Settings
 from scheduler.core.errors import CannotCheck, Permanent, Transient
 from scheduler.publishers.base import (
+    AccountStatus,
     Checkpoint,
     Credentials,
     OutgoingPost,
     Published,
+    PublisherSettings,
     _no_checkpoint,
 )
 from scheduler.publishers.http import HttpClient
@@ -55,7 +55,7 @@ class FacebookPublisher:
     network: ClassVar[str] = "facebook"
     requires: ClassVar[tuple[str, ...]] = ("access_token",)
 
-    def __init__(self, settings: Settings, http: HttpClient) -> None:
+    def __init__(self, settings: PublisherSettings, http: HttpClient) -> None:
         self.settings = settings
         self.http = http
         self.base = settings.api_base("facebook", GRAPH_BASE)

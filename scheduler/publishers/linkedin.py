@@ -27,14 +27,14 @@ from urllib.parse import quote
 
 import httpx
 
-from scheduler.app.accounts import AccountStatus
-from scheduler.app.settings import Settings
 from scheduler.core.errors import CannotCheck, NeedsAuth, Permanent, PublishError
 from scheduler.publishers.base import (
+    AccountStatus,
     Checkpoint,
     Credentials,
     OutgoingPost,
     Published,
+    PublisherSettings,
     _no_checkpoint,
 )
 from scheduler.publishers.http import HttpClient, error_text
@@ -108,7 +108,7 @@ class LinkedInPublisher:
     network: ClassVar[str] = "linkedin"
     requires: ClassVar[tuple[str, ...]] = ("access_token",)
 
-    def __init__(self, settings: Settings, http: HttpClient) -> None:
+    def __init__(self, settings: PublisherSettings, http: HttpClient) -> None:
         self.settings = settings
         self.http = http
 
@@ -118,9 +118,7 @@ class LinkedInPublisher:
 
     @property
     def version(self) -> str:
-        return self.settings.environ.get("STORYLINE_LINKEDIN_VERSION", "").strip() or (
-            DEFAULT_VERSION
-        )
+        return self.settings.linkedin_version or DEFAULT_VERSION
 
     def headers(self, credentials: Credentials) -> dict[str, str]:
         return {

@@ -27,14 +27,14 @@ from typing import Any, ClassVar
 
 import httpx
 
-from scheduler.app.accounts import AccountStatus
-from scheduler.app.settings import Settings
 from scheduler.core.errors import CannotCheck, Permanent, PublishError, Transient
 from scheduler.publishers.base import (
+    AccountStatus,
     Checkpoint,
     Credentials,
     OutgoingPost,
     Published,
+    PublisherSettings,
     _no_checkpoint,
 )
 from scheduler.publishers.http import HttpClient, default_classify
@@ -112,7 +112,11 @@ class MastodonPublisher:
     media_wait: float = 60.0
 
     def __init__(
-        self, settings: Settings, http: HttpClient, *, sleep: Callable[[float], None] = time.sleep
+        self,
+        settings: PublisherSettings,
+        http: HttpClient,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.settings = settings
         self.http = http
@@ -123,10 +127,8 @@ class MastodonPublisher:
 
     def base_url(self, account: str) -> str:
         """The override if set (the handle's instance is then not needed), else the instance."""
-        override = self.settings.environ.get("STORYLINE_API_BASE_MASTODON", "").strip()
-        if override:
-            return override.rstrip("/")
-        return self.settings.api_base(self.network, instance_of(account))
+        override = self.settings.api_base_override(self.network)
+        return override or instance_of(account).rstrip("/")
 
     def _call(
         self, method: str, url: str, credentials: Credentials, **kwargs: Any

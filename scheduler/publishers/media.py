@@ -23,10 +23,10 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 from urllib.parse import quote, urlsplit
 
-from scheduler.app.settings import Settings
 from scheduler.core.diagnostics import Finding
 from scheduler.core.errors import Permanent
 from scheduler.core.model import Media
+from scheduler.publishers.base import PublisherSettings
 
 MEDIA_BASE_URL_VARIABLE = "STORYLINE_MEDIA_BASE_URL"
 
@@ -130,7 +130,7 @@ def media_file(content_dir: Path, media: Media) -> MediaFile:
     )
 
 
-def public_url(settings: Settings, media: Media) -> str:
+def public_url(settings: PublisherSettings, media: Media) -> str:
     """The URL from which a network (Instagram, Threads) downloads ``media`` by itself.
 
     ``STORYLINE_MEDIA_BASE_URL`` is where the content folder is served from (a CDN, a bucket);
@@ -154,7 +154,9 @@ def public_url(settings: Settings, media: Media) -> str:
 FETCHED_BY_URL = frozenset({"instagram", "threads"})
 
 
-def public_url_findings(settings: Settings, network: str, media: Iterable[Media]) -> list[Finding]:
+def public_url_findings(
+    settings: PublisherSettings, network: str, media: Iterable[Media]
+) -> list[Finding]:
     """For ``storyline validate``: a warning on each media item a URL-fetching network will
     need a public address for, when ``STORYLINE_MEDIA_BASE_URL`` is not set.
 

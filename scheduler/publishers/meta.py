@@ -41,9 +41,8 @@ from scheduler.publishers.base import Credentials, Published
 from scheduler.publishers.media import MEDIA_BASE_URL_VARIABLE, public_url
 
 if TYPE_CHECKING:
-    from scheduler.app.accounts import AccountStatus
-    from scheduler.app.settings import Settings
     from scheduler.core.model import Media
+    from scheduler.publishers.base import AccountStatus, PublisherSettings
 from scheduler.publishers.http import Classifier, HttpClient, retry_after_seconds
 
 #: The Graph API version Storyline is written against (changelog: v26.0, July 29, 2026).
@@ -342,7 +341,7 @@ class ContainerPublisher:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: PublisherSettings,
         http: HttpClient,
         *,
         polling: Polling | None = None,
@@ -443,7 +442,7 @@ def token_status(
     in the secrets is used when present, the token itself otherwise. Then the identity call
     (``GET /me`` or ``GET /{ig-user-id}``) proves the token reaches *this* account.
     """
-    from scheduler.app.accounts import AccountStatus
+    from scheduler.publishers.base import AccountStatus
 
     expires_at: datetime | None = None
     notes: list[str] = []

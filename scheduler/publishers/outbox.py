@@ -17,9 +17,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from scheduler.app.settings import Settings
 from scheduler.core.errors import Permanent
-from scheduler.publishers.base import Checkpoint, Credentials, OutgoingPost, Published
+from scheduler.publishers.base import (
+    Checkpoint,
+    Credentials,
+    OutgoingPost,
+    Published,
+    PublisherSettings,
+)
 from scheduler.publishers.http import HttpClient
 
 #: Documented endpoints, for the generic description used when a network's publisher offers
@@ -53,7 +58,7 @@ def outbox_path(outbox_dir: Path, post: OutgoingPost) -> Path:
     return outbox_dir / post.network / post.market / f"{post.story}__{post.beat}.json"
 
 
-def generic_request(post: OutgoingPost, settings: Settings) -> dict[str, Any]:
+def generic_request(post: OutgoingPost, settings: PublisherSettings) -> dict[str, Any]:
     """What a post would look like on the wire when its publisher cannot describe itself."""
     method, path, base = _ENDPOINTS.get(
         post.network, ("POST", "/posts", f"https://api.{post.network}.invalid")
@@ -115,7 +120,7 @@ class OutboxPublisher:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: PublisherSettings,
         http: HttpClient,
         *,
         describe: Describer | None = None,

@@ -11,12 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import entry_points
-from typing import Any
+from typing import Any, Protocol
 
-from scheduler.app.secrets import Secrets, load_secrets
-from scheduler.app.settings import Settings
 from scheduler.core.errors import ConfigError, NeedsAuth
-from scheduler.publishers.base import Credentials, Publisher
+from scheduler.publishers.base import Credentials, Publisher, PublisherSettings
 from scheduler.publishers.http import HttpClient
 from scheduler.publishers.outbox import OutboxPublisher
 
@@ -61,20 +59,38 @@ def load_class(network: str) -> type[Any] | None:
     return cls
 
 
+class CredentialSource(Protocol):
+    """Where an account's credentials come from (the application's secrets)."""
+
+    def credentials(self, network: str, account: str) -> Credentials | None:
+        """The account's credentials, or None when none are configured."""
+        ...
+
+    def has_network(self, network: str) -> bool:
+        """True when at least one account of ``network`` has credentials."""
+        ...
+
+
 class Registry:
-    """Chooses publishers for one process: one shared HTTP client, secrets read once."""
+    """Chooses publishers for one process: one shared HTTP client, credentials read once.
+
+    ``forced_outbox`` sends every post to the outbox (``STORYLINE_PUBLISHER=outbox``); the
+    application builds registries from its settings (:func:`scheduler.app.publishing.registry_for`).
+    """
 
     def __init__(
-        self, settings: Settings, *, http: HttpClient | None = None, secrets: Secrets | None = None
+        self,
+        settings: PublisherSettings,
+        *,
+        secrets: CredentialSource,
+        http: HttpClient | None = None,
+        forced_outbox: bool = False,
     ) -> None:
         self.settings = settings
         self.http = http or HttpClient()
-        self.secrets = secrets if secrets is not None else load_secrets(settings)
+        self.secrets = secrets
+        self.forced_outbox = forced_outbox
         self._instances: dict[str, Any] = {}
-
-    @property
-    def forced_outbox(self) -> bool:
-        return (self.settings.publisher_override or "").lower() == "outbox"
 
     def _instance(self, network: str, cls: type[Any]) -> Any:
         inst = self._instances.get(network)
@@ -118,8 +134,3 @@ class Registry:
 
     def close(self) -> None:
         self.http.close()
-
-
-def publisher_for(network: str, account: str, settings: Settings) -> Route:
-    """One-off choice (the CLI, tests); the dispatcher keeps a :class:`Registry` per process."""
-    return Registry(settings).route(network, account)

@@ -23,10 +23,10 @@ from __future__ import annotations
 import logging
 from typing import Any, ClassVar
 
-from scheduler.app.accounts import AccountStatus
 from scheduler.core.errors import CannotCheck, NeedsAuth, Permanent, PublishError, Transient
 from scheduler.core.model import Media
 from scheduler.publishers.base import (
+    AccountStatus,
     Checkpoint,
     Credentials,
     OutgoingPost,

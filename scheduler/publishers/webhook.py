@@ -21,9 +21,14 @@ from typing import Any, ClassVar
 
 import httpx
 
-from scheduler.app.settings import Settings
 from scheduler.core.errors import CannotCheck, PublishError
-from scheduler.publishers.base import Checkpoint, Credentials, OutgoingPost, Published
+from scheduler.publishers.base import (
+    Checkpoint,
+    Credentials,
+    OutgoingPost,
+    Published,
+    PublisherSettings,
+)
 from scheduler.publishers.http import HttpClient
 
 SIGNATURE_HEADER = "X-Storyline-Signature"
@@ -64,7 +69,7 @@ class WebhookPublisher:
     network: ClassVar[str] = "webhook"
     requires: ClassVar[tuple[str, ...]] = ("url", "secret")
 
-    def __init__(self, settings: Settings, http: HttpClient) -> None:
+    def __init__(self, settings: PublisherSettings, http: HttpClient) -> None:
         self.settings = settings
         self.http = http
 

@@ -26,14 +26,14 @@ from typing import Any, ClassVar
 
 import httpx
 
-from scheduler.app.accounts import AccountStatus
-from scheduler.app.settings import Settings
 from scheduler.core.errors import CannotCheck, NeedsAuth, Permanent, PublishError, Transient
 from scheduler.publishers.base import (
+    AccountStatus,
     Checkpoint,
     Credentials,
     OutgoingPost,
     Published,
+    PublisherSettings,
     _no_checkpoint,
 )
 from scheduler.publishers.http import HttpClient
@@ -117,7 +117,7 @@ class WeiboPublisher:
     network: ClassVar[str] = "weibo"
     requires: ClassVar[tuple[str, ...]] = ("access_token",)
 
-    def __init__(self, settings: Settings, http: HttpClient) -> None:
+    def __init__(self, settings: PublisherSettings, http: HttpClient) -> None:
         self.settings = settings
         self.http = http
 

@@ -31,14 +31,14 @@ from typing import Any, ClassVar
 
 import httpx
 
-from scheduler.app.accounts import AccountStatus
-from scheduler.app.settings import Settings
 from scheduler.core.errors import CannotCheck, Permanent, PublishError, Transient
 from scheduler.publishers.base import (
+    AccountStatus,
     Checkpoint,
     Credentials,
     OutgoingPost,
     Published,
+    PublisherSettings,
     _no_checkpoint,
 )
 from scheduler.publishers.http import HttpClient, error_text
@@ -144,7 +144,11 @@ class XPublisher:
     media_wait: float = 120.0
 
     def __init__(
-        self, settings: Settings, http: HttpClient, *, sleep: Callable[[float], None] = time.sleep
+        self,
+        settings: PublisherSettings,
+        http: HttpClient,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.settings = settings
         self.http = http

@@ -27,14 +27,14 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from scheduler.app.accounts import AccountStatus
-from scheduler.app.settings import Settings
 from scheduler.core.errors import CannotCheck, NeedsAuth, Permanent, PublishError, Transient
 from scheduler.publishers.base import (
+    AccountStatus,
     Checkpoint,
     Credentials,
     OutgoingPost,
     Published,
+    PublisherSettings,
     _no_checkpoint,
 )
 from scheduler.publishers.http import HttpClient, error_text
@@ -96,7 +96,7 @@ class YouTubePublisher:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: PublisherSettings,
         http: HttpClient,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),

@@ -14,7 +14,7 @@ from scheduler.calendar import store
 from scheduler.calendar.database import make_engine
 from scheduler.calendar.tables import Post
 from scheduler.core.model import StoryStatus
-from scheduler.planning.plan import PlannedPost, post_id
+from scheduler.core.post import PlannedPost, post_id
 
 #: The clock of these tests: before the sample launch week.
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)

@@ -17,8 +17,8 @@ from click.testing import CliRunner, Result
 from icalendar import Calendar
 
 from scheduler.core.diagnostics import Finding, Position
+from scheduler.core.post import PlannedPost
 from scheduler.interfaces.cli import cli
-from scheduler.planning.plan import PlannedPost
 
 from .conftest import LAUNCH, NOW, brand, planned
 

@@ -67,7 +67,7 @@ def test_a_post_the_receiver_commits_after_the_client_timed_out_is_not_sent_twic
         "STORYLINE_SECRET_WEBHOOK_CHAOS0_SECRET": slow_receiver.secret,
         "STORYLINE_SECRET_WEBHOOK_CHAOS0_LOOKUP_URL": slow_receiver.url,
     }
-    settings = Settings(data_dir=tmp_path / "data", environ=env)
+    settings = Settings.from_env(env).with_overrides(data_dir=tmp_path / "data")
     http = HttpClient(timeout=httpx.Timeout(HTTP_TIMEOUT, connect=HTTP_TIMEOUT))
     clock = Clock()
     dispatcher = Dispatcher(

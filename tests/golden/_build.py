@@ -22,8 +22,9 @@ from pathlib import Path
 
 from scheduler.content.loader import load_content
 from scheduler.core.model import Beat, Content, Offset
+from scheduler.core.post import PlannedPost
 from scheduler.lines.loader import DEFAULT_TEMPLATE, Lines, load_lines
-from scheduler.planning.plan import PlannedPost, plan
+from scheduler.planning.plan import plan
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN_DIR = Path(__file__).resolve().parent

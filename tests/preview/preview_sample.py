@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 from scheduler.core.diagnostics import Finding, Severity
 from scheduler.core.model import Media, StoryStatus
+from scheduler.core.post import PlannedPost, post_id
 from scheduler.interfaces.preview import CalendarRow
-from scheduler.planning.plan import PlannedPost, post_id
 
 STORY = "suv-comfort"
 FILE = "content/stories/suv-comfort.yaml"

@@ -16,8 +16,9 @@ from preview_cdp import Browser
 
 from scheduler.app.pipeline import load_plan
 from scheduler.app.settings import Settings
+from scheduler.core.post import PlannedPost
 from scheduler.interfaces.preview import CalendarRow, render_calendar_html, render_preview_html
-from scheduler.planning.plan import Plan, PlannedPost
+from scheduler.planning.plan import Plan
 
 pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parent.parent.parent

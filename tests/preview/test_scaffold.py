@@ -10,8 +10,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from scheduler.app.scaffold import StoryExists, check_name, plan_scaffold, schema_reference
 from scheduler.app.settings import Settings
-from scheduler.content.scaffold import StoryExists, check_name, plan_scaffold, schema_reference
 from scheduler.core.errors import ConfigError
 from scheduler.interfaces.cli import cli
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from scheduler.app.publishing import registry_for
 from scheduler.app.secrets import load_secrets
 from scheduler.app.settings import Settings
 from scheduler.core.errors import CannotCheck, ConfigError, NeedsAuth, Permanent
@@ -16,7 +17,7 @@ from scheduler.core.model import Media
 from scheduler.publishers.base import Credentials, OutgoingPost, Published
 from scheduler.publishers.http import HttpClient
 from scheduler.publishers.outbox import OutboxPublisher
-from scheduler.publishers.registry import Registry, check_network
+from scheduler.publishers.registry import check_network
 from scheduler.publishers.webhook import WebhookPublisher, verify
 
 from .conftest import Sink
@@ -112,8 +113,8 @@ def test_outbox_asks_the_real_publisher_to_describe_its_request(settings, http):
 
 
 def test_outbox_generic_request_honours_the_api_base_override(tmp_path, http):
-    settings = Settings(
-        data_dir=tmp_path, environ={"STORYLINE_API_BASE_X": "http://127.0.0.1:9999"}
+    settings = Settings.from_env({"STORYLINE_API_BASE_X": "http://127.0.0.1:9999"}).with_overrides(
+        data_dir=tmp_path
     )
     OutboxPublisher(settings, http).publish(post("x", account="BrandFR"), NO_CREDS)
     data = json.loads((tmp_path / "outbox/x/fr/suv-launch__teaser.json").read_text())
@@ -192,42 +193,39 @@ def test_webhook_errors_never_show_the_secret(sink, settings, http):
 
 
 def test_an_account_without_credentials_goes_to_the_outbox(settings):
-    route = Registry(settings).route("facebook", "100200300")
+    route = registry_for(settings).route("facebook", "100200300")
     assert route.kind == "outbox"
     assert isinstance(route.publisher, OutboxPublisher)
 
 
 def test_an_account_with_credentials_gets_its_real_publisher(tmp_path):
-    settings = Settings(
-        data_dir=tmp_path,
-        environ={
+    settings = Settings.from_env(
+        {
             "STORYLINE_SECRET_WEBHOOK_AGENCY_URL": "http://127.0.0.1:1/hook",
             "STORYLINE_SECRET_WEBHOOK_AGENCY_SECRET": "k3y-value",
-        },
-    )
-    route = Registry(settings).route("webhook", "agency")
+        }
+    ).with_overrides(data_dir=tmp_path)
+    route = registry_for(settings).route("webhook", "agency")
     assert isinstance(route.publisher, WebhookPublisher)
     assert route.credentials["secret"] == "k3y-value"
 
 
 def test_storyline_publisher_outbox_forces_the_outbox(tmp_path):
-    settings = Settings(
-        data_dir=tmp_path,
-        publisher_override="outbox",
-        environ={
+    settings = Settings.from_env(
+        {
             "STORYLINE_SECRET_WEBHOOK_AGENCY_URL": "http://x",
             "STORYLINE_SECRET_WEBHOOK_AGENCY_SECRET": "k",
-        },
-    )
-    assert Registry(settings).route("webhook", "agency").kind == "outbox"
+        }
+    ).with_overrides(data_dir=tmp_path, publisher_override="outbox")
+    assert registry_for(settings).route("webhook", "agency").kind == "outbox"
 
 
 def test_incomplete_credentials_mean_the_account_needs_auth(tmp_path):
-    settings = Settings(
-        data_dir=tmp_path, environ={"STORYLINE_SECRET_WEBHOOK_AGENCY_URL": "http://x"}
-    )
+    settings = Settings.from_env(
+        {"STORYLINE_SECRET_WEBHOOK_AGENCY_URL": "http://x"}
+    ).with_overrides(data_dir=tmp_path)
     with pytest.raises(NeedsAuth, match="lack secret"):
-        Registry(settings).route("webhook", "agency")
+        registry_for(settings).route("webhook", "agency")
 
 
 def test_google_plus_gets_a_clear_error():
@@ -259,7 +257,7 @@ def test_an_environment_variable_overrides_one_field(tmp_path):
     path = tmp_path / "secrets.yaml"
     path.write_text("mastodon:\n  brand@social.example: {access_token: old, other: kept}\n")
     env = {"STORYLINE_SECRET_MASTODON_BRAND_SOCIAL_EXAMPLE_ACCESS_TOKEN": "new"}
-    creds = load_secrets(Settings(secrets_file=path, environ=env)).credentials(
+    creds = load_secrets(Settings.from_env(env).with_overrides(secrets_file=path)).credentials(
         "mastodon", "brand@social.example"
     )
     assert dict(creds) == {"access_token": "new", "other": "kept"}
@@ -267,7 +265,7 @@ def test_an_environment_variable_overrides_one_field(tmp_path):
 
 def test_credentials_never_show_their_values(tmp_path):
     env = {"STORYLINE_SECRET_X_BRANDFR_ACCESS_TOKEN": "very-secret-token"}
-    creds = load_secrets(Settings(environ=env)).credentials("x", "BrandFR")
+    creds = load_secrets(Settings.from_env(env)).credentials("x", "BrandFR")
     assert "very-secret-token" not in repr(creds)
     assert "very-secret-token" not in str(creds)
 

@@ -27,6 +27,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import insert, select
 
+from scheduler.app.publishing import registry_for
 from scheduler.app.secrets import load_secrets
 from scheduler.app.settings import Settings
 from scheduler.calendar.database import make_engine
@@ -36,7 +37,6 @@ from scheduler.dispatch.dispatcher import Dispatcher, Policy
 from scheduler.interfaces.cli import cli
 from scheduler.publishers.base import Credentials, OutgoingPost
 from scheduler.publishers.http import HttpClient
-from scheduler.publishers.registry import Registry
 
 ROOT = Path(__file__).resolve().parents[2]
 MARKER = "PLANTED"
@@ -328,7 +328,7 @@ def test_a_publisher_error_never_carries_the_secret(
     brand: Brand, network: EchoNetwork, network_name: str, account: str, status: int
 ) -> None:
     network.status = status
-    registry = Registry(Settings.from_env(brand.env), http=HttpClient())
+    registry = registry_for(Settings.from_env(brand.env), http=HttpClient())
     try:
         route = registry.route(network_name, account)
         post = OutgoingPost(
@@ -356,7 +356,7 @@ def test_a_publisher_error_never_carries_the_secret(
 def test_objects_holding_credentials_never_show_them(brand: Brand) -> None:
     settings = Settings.from_env(brand.env)
     secrets = load_secrets(settings)
-    registry = Registry(settings, http=HttpClient())
+    registry = registry_for(settings, http=HttpClient())
     try:
         routes = [registry.route(n, a) for n, a in ACCOUNTS]
     finally:

@@ -16,7 +16,7 @@ import click
 from scheduler.app.settings import Settings
 from scheduler.core.diagnostics import format_text
 from scheduler.core.errors import ContentError, StorylineError
-from scheduler.interfaces.cli.common import EXIT_USAGE, fail
+from scheduler.interfaces.cli.common import fail
 
 
 class StorylineGroup(click.Group):
@@ -62,8 +62,8 @@ def cli(
     """Storyline: write a story once, publish it in each network's voice, at each market's hour."""
     try:
         settings = Settings.from_env()
-    except StorylineError as exc:
-        fail(str(exc), EXIT_USAGE)
+    except StorylineError as exc:  # a variable is wrong: the configuration, not the command line
+        fail(str(exc))
     ctx.obj = settings.with_overrides(
         content_dir=content_dir, lines_dir=lines_dir, database_url_override=database_url_override
     )

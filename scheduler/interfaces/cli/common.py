@@ -41,20 +41,7 @@ def content_now() -> Any:
 
 def clock_now(settings: Settings) -> Any:
     """Now, aware UTC. ``STORYLINE_NOW`` (ISO 8601) pins the clock — for tests and demos only."""
-    from datetime import UTC, datetime
-
-    from scheduler.core.errors import ConfigError
-
-    pinned = settings.environ.get("STORYLINE_NOW", "").strip()
-    if not pinned:
-        return datetime.now(UTC)
-    try:
-        when = datetime.fromisoformat(pinned.replace("Z", "+00:00"))
-    except ValueError:
-        raise ConfigError(f"STORYLINE_NOW must be an ISO 8601 instant, not {pinned!r}") from None
-    if when.tzinfo is None:
-        raise ConfigError(f"STORYLINE_NOW needs a UTC offset or Z: {pinned!r}")
-    return when.astimezone(UTC)
+    return settings.now()
 
 
 def load_planned(settings: Settings, now: Any, doing: str) -> Any:

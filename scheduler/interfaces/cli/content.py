@@ -32,7 +32,7 @@ def new_group() -> None:
 @pass_settings
 def new_story_command(settings: Settings, name: str) -> None:
     """Write content/stories/NAME.yaml: a valid draft using the markets and lines that exist."""
-    from scheduler.content.scaffold import plan_scaffold, write_scaffold, write_schema
+    from scheduler.app.scaffold import plan_scaffold, write_scaffold, write_schema
 
     scaffold = plan_scaffold(settings, name, clock_now(settings).date())
     path = write_scaffold(scaffold)

@@ -20,7 +20,7 @@ from scheduler.interfaces.preview.feeds import FEEDS, STATE_COLORS, feed_style
 from scheduler.interfaces.preview.render import OFFLINE_CSP, render
 
 if TYPE_CHECKING:
-    from scheduler.planning.plan import PlannedPost
+    from scheduler.core.post import PlannedPost
 
 _EXCERPT = 140
 

@@ -19,10 +19,10 @@ from markupsafe import Markup
 
 from scheduler.core.diagnostics import Finding, Severity
 from scheduler.core.model import Media
+from scheduler.core.post import PlannedPost
 from scheduler.interfaces.preview.feeds import FEEDS, FeedStyle, feed_style
 from scheduler.interfaces.preview.render import OFFLINE_CSP, render
 from scheduler.interfaces.preview.text import fold, initials, linkify
-from scheduler.planning.plan import PlannedPost
 from scheduler.text import networks
 
 #: Media files up to this size are embedded in the page; bigger ones get a placeholder box.

@@ -162,7 +162,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 def settings_for(network: str, base_url: str, **extra: Any) -> Settings:
     env = {f"STORYLINE_API_BASE_{network.upper()}": base_url}
-    return Settings(environ=env, media_base_url=extra.pop("media_base_url", None), **extra)
+    return Settings.from_env(env).with_overrides(
+        media_base_url=extra.pop("media_base_url", None), **extra
+    )
 
 
 def make_post(

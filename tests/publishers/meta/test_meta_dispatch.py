@@ -61,15 +61,12 @@ def dispatcher(
     tmp_path: Path,
     clock: Clock,
 ) -> Iterator[Dispatcher]:
-    settings = Settings(
-        content_dir=content_dir,
-        data_dir=tmp_path / "data",
-        media_base_url=CDN,
-        environ={
+    settings = Settings.from_env(
+        {
             "STORYLINE_API_BASE_FACEBOOK": fake_api.base_url + V,
             "STORYLINE_API_BASE_INSTAGRAM": fake_api.base_url + V,
-        },
-    )
+        }
+    ).with_overrides(content_dir=content_dir, data_dir=tmp_path / "data", media_base_url=CDN)
     secrets = Secrets(
         file_fields={
             "facebook": {PAGE: {"access_token": TOKEN}},

@@ -36,7 +36,7 @@ def settings(fake_api: FakeApi) -> Settings:
         f"STORYLINE_API_BASE_{n}": fake_api.base_url + v
         for n, v in (("FACEBOOK", "/v26.0"), ("INSTAGRAM", "/v26.0"), ("THREADS", "/v1.0"))
     }
-    return Settings(environ=env, media_base_url=CDN)
+    return Settings.from_env(env).with_overrides(media_base_url=CDN)
 
 
 def test_facebook_publish_then_find_agree(

@@ -185,7 +185,7 @@ class FakeNetwork:
 
 def settings_for(network: str, base_url: str, tmp_path: Path, **env: str) -> Settings:
     environ = {f"STORYLINE_API_BASE_{network.upper()}": base_url, **env}
-    return Settings(data_dir=tmp_path / "data", environ=environ)
+    return Settings.from_env(environ).with_overrides(data_dir=tmp_path / "data")
 
 
 DUE = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)

@@ -1,0 +1,58 @@
+"""A post as the content says it should be: what is sent, where, and when.
+
+Planning makes these; the calendar compares them with what it holds; previews show them. They
+live in the core because every layer above speaks of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from scheduler.core.diagnostics import Finding
+from scheduler.core.model import Media, StoryStatus
+
+
+def post_id(story: str, beat: str, network: str, market: str) -> str:
+    """The stable, human-readable idempotency key: ``<story>/<beat>/<network>/<market>``."""
+    return f"{story}/{beat}/{network}/{market}"
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedPost:
+    """One post as the content says it should be: what, where, when (UTC and local)."""
+
+    post_id: str
+    story: str
+    beat: str
+    network: str
+    market: str
+    account: str  # the account key (id or handle) from markets.yaml
+    account_name: str
+    timezone: str
+    due_utc: datetime  # aware, UTC
+    due_local: datetime  # aware, in ``timezone``
+    text: str
+    title: str | None = None
+    link: str | None = None
+    media: tuple[Media, ...] = ()
+    first_comment: str | None = None
+    story_status: StoryStatus = StoryStatus.APPROVED
+    campaign: str = ""
+    findings: tuple[Finding, ...] = field(default=(), compare=False)
+
+    @property
+    def content_hash(self) -> str:
+        """Changes when what would be sent changes; the due time is compared on its own."""
+        payload = {
+            "account": self.account,
+            "text": self.text,
+            "title": self.title,
+            "link": self.link,
+            "media": [[m.file, m.alt, m.kind] for m in self.media],
+            "first_comment": self.first_comment,
+        }
+        raw = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
+        return hashlib.sha256(raw).hexdigest()[:32]
