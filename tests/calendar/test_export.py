@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from icalendar import Calendar
 
 from scheduler.calendar.store import Action, CalendarRow, Change, Diff
-from scheduler.interfaces import formats as export
+from scheduler.interfaces.formats import calendar_views, sync_report, times
 
 from .conftest import LAUNCH, NOW
 
@@ -44,12 +44,12 @@ def row(**changes: object) -> CalendarRow:
 
 
 def test_local_time_names_the_abbreviation_and_the_zone() -> None:
-    assert export.format_local(LAUNCH, "Europe/Paris") == "2026-12-01 09:00 CET (Europe/Paris)"
+    assert times.format_local(LAUNCH, "Europe/Paris") == "2026-12-01 09:00 CET (Europe/Paris)"
 
 
 def test_local_time_follows_daylight_saving() -> None:
     summer = datetime(2026, 7, 1, 7, 0, tzinfo=UTC)
-    assert export.format_local(summer, "Europe/Paris") == "2026-07-01 09:00 CEST (Europe/Paris)"
+    assert times.format_local(summer, "Europe/Paris") == "2026-07-01 09:00 CEST (Europe/Paris)"
 
 
 def test_the_summary_says_no_change_when_nothing_is_written() -> None:
@@ -67,7 +67,7 @@ def test_the_summary_says_no_change_when_nothing_is_written() -> None:
         "published: ...",
     )
     d = Diff(now=NOW, changes=(locked,), unchanged=2)
-    assert export.summary(d) == "no change (1 locked, 2 unchanged)"
+    assert sync_report.summary(d) == "no change (1 locked, 2 unchanged)"
 
 
 def test_the_summary_counts_in_plan_and_in_sync_wording() -> None:
@@ -76,22 +76,22 @@ def test_the_summary_counts_in_plan_and_in_sync_wording() -> None:
     )
     late = replace(add, action=Action.PAST_DUE, post_id="a/b/x/de", status_after="held")
     d = Diff(now=NOW, changes=(add, add, late))
-    assert export.summary(d) == "2 to add, 1 past due (to hold), 0 unchanged"
-    assert export.summary(d, done=True) == "2 added, 1 past due (held), 0 unchanged"
+    assert sync_report.summary(d) == "2 to add, 1 past due (to hold), 0 unchanged"
+    assert sync_report.summary(d, done=True) == "2 added, 1 past due (held), 0 unchanged"
 
 
 def test_an_ics_event_starts_in_utc_and_is_titled_by_network_market_and_headline() -> None:
-    cal = Calendar.from_ical(export.calendar_ics([row()], NOW))
+    cal = Calendar.from_ical(calendar_views.calendar_ics([row()], NOW))
     (event,) = cal.walk("VEVENT")
     assert event.decoded("DTSTART") == LAUNCH
-    assert "DTSTART:20261201T080000Z" in export.calendar_ics([row()], NOW).decode()
+    assert "DTSTART:20261201T080000Z" in calendar_views.calendar_ics([row()], NOW).decode()
     assert str(event["SUMMARY"]) == "[x/fr] The comfort SUV arrives."
     assert str(event["UID"]) == "suv/reveal/x/fr@storyline"
     assert "Test drives from Monday." in str(event["DESCRIPTION"])
 
 
 def test_a_cancelled_post_is_a_cancelled_event() -> None:
-    (event,) = Calendar.from_ical(export.calendar_ics([row(status="cancelled")], NOW)).walk(
+    (event,) = Calendar.from_ical(calendar_views.calendar_ics([row(status="cancelled")], NOW)).walk(
         "VEVENT"
     )
     assert str(event["STATUS"]) == "CANCELLED"
@@ -101,21 +101,21 @@ def test_the_ics_sequence_grows_with_each_change() -> None:
     old = row(updated_at=NOW + timedelta(minutes=1))
     new = row(updated_at=NOW + timedelta(hours=1))
     seqs = [
-        int(Calendar.from_ical(export.calendar_ics([r], NOW)).walk("VEVENT")[0]["SEQUENCE"])
+        int(Calendar.from_ical(calendar_views.calendar_ics([r], NOW)).walk("VEVENT")[0]["SEQUENCE"])
         for r in (old, new)
     ]
     assert seqs[0] < seqs[1]
 
 
 def test_the_table_shortens_text_to_one_line() -> None:
-    table = export.calendar_table([row(text="word " * 40)])
+    table = calendar_views.calendar_table([row(text="word " * 40)])
     line = table.splitlines()[1]
     assert line.endswith("…")
-    assert "\n" not in export.short("a\nb")
+    assert "\n" not in times.short("a\nb")
 
 
 def test_json_rows_carry_utc_and_local_times() -> None:
-    (data,) = export.calendar_json([row()])
+    (data,) = calendar_views.calendar_json([row()])
     assert (data["due_utc"], data["due_local"]) == (
         "2026-12-01T08:00:00Z",
         "2026-12-01T09:00:00+01:00",
@@ -123,5 +123,5 @@ def test_json_rows_carry_utc_and_local_times() -> None:
 
 
 def test_the_ics_tells_subscribers_to_refresh_every_quarter_hour() -> None:
-    cal = Calendar.from_ical(export.calendar_ics([row()], NOW))
+    cal = Calendar.from_ical(calendar_views.calendar_ics([row()], NOW))
     assert cal.decoded("REFRESH-INTERVAL") == timedelta(minutes=15)

@@ -19,6 +19,7 @@ from scheduler.interfaces.cli.common import (
     load_planned,
     pass_settings,
 )
+from scheduler.interfaces.formats import calendar_views, sync_report
 
 
 @click.command("plan")
@@ -27,15 +28,14 @@ from scheduler.interfaces.cli.common import (
 def plan_command(settings: Settings, fmt: str) -> None:
     """Show what `sync` would change in the calendar. Writes nothing."""
     from scheduler.calendar import store
-    from scheduler.interfaces import formats as calendar_export
 
     now = clock_now(settings)
     planned = load_planned(settings, now, "planned")
     d = store.plan(calendar_engine(settings), planned, now)
     if fmt == "json":
-        echo_json(calendar_export.diff_json(d))
+        echo_json(sync_report.diff_json(d))
     else:
-        click.echo(calendar_export.diff_text(d))
+        click.echo(sync_report.diff_text(d))
 
 
 #: Below this many writes a progress bar would only flicker.
@@ -50,7 +50,6 @@ def sync_command(settings: Settings, fmt: str) -> None:
     from contextlib import ExitStack
 
     from scheduler.calendar import store
-    from scheduler.interfaces import formats as calendar_export
 
     now = clock_now(settings)
     planned = load_planned(settings, now, "synced")
@@ -74,11 +73,11 @@ def sync_command(settings: Settings, fmt: str) -> None:
             err=True,
         )
     if fmt == "json":
-        out = calendar_export.diff_json(result.diff, done=True)
+        out = sync_report.diff_json(result.diff, done=True)
         out["skipped"] = result.skipped
         echo_json(out)
     else:
-        click.echo(calendar_export.diff_text(result.diff, done=True))
+        click.echo(sync_report.diff_text(result.diff, done=True))
 
 
 @click.command("calendar")
@@ -112,7 +111,6 @@ def calendar_command(
     from sqlmodel import Session
 
     from scheduler.calendar import store
-    from scheduler.interfaces import formats as calendar_export
 
     if from_date and to_date and to_date < from_date:
         raise click.BadParameter(
@@ -132,14 +130,14 @@ def calendar_command(
     now = clock_now(settings)
     data: bytes
     if fmt == "json":
-        rendered = json.dumps(calendar_export.calendar_json(rows), indent=2, ensure_ascii=False)
+        rendered = json.dumps(calendar_views.calendar_json(rows), indent=2, ensure_ascii=False)
         data = rendered.encode()
     elif fmt == "ics":
-        data = calendar_export.calendar_ics(rows, now)
+        data = calendar_views.calendar_ics(rows, now)
     elif fmt == "html":
-        data = calendar_export.calendar_html(rows, now).encode()
+        data = calendar_views.calendar_html(rows, now).encode()
     else:
-        data = calendar_export.calendar_table(rows).encode()
+        data = calendar_views.calendar_table(rows).encode()
     if output is None:
         click.echo(data.decode().rstrip("\r\n") if fmt != "ics" else data.decode(), nl=fmt != "ics")
         return
@@ -157,7 +155,6 @@ def status_command(settings: Settings, post_id: str | None, fmt: str) -> None:
     from sqlmodel import Session
 
     from scheduler.calendar import store
-    from scheduler.interfaces import formats as calendar_export
 
     engine = calendar_engine(settings)
     store.ensure_schema(engine)
@@ -167,13 +164,13 @@ def status_command(settings: Settings, post_id: str | None, fmt: str) -> None:
             if fmt == "json":
                 echo_json(counts)
             else:
-                click.echo(calendar_export.status_text(counts))
+                click.echo(calendar_views.status_text(counts))
             return
         row, attempts = store.post_detail(session, post_id)
     if fmt == "json":
-        echo_json(calendar_export.post_json(row, attempts))
+        echo_json(calendar_views.post_json(row, attempts))
     else:
-        click.echo(calendar_export.post_text(row, attempts))
+        click.echo(calendar_views.post_text(row, attempts))
 
 
 @click.group("db")

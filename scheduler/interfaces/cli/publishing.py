@@ -16,6 +16,7 @@ from scheduler.interfaces.cli.common import (
     load_planned,
     pass_settings,
 )
+from scheduler.interfaces.formats import sync_report
 
 
 def _dispatcher(settings: Settings) -> Any:
@@ -203,7 +204,6 @@ def run_command(settings: Settings, concurrency: int, demo: bool) -> None:
 
 def calendar_export_summary(result: Any) -> str:
     """One line about the sync `run` did before starting."""
-    from scheduler.interfaces import formats as calendar_export
 
-    text: str = calendar_export.diff_text(result.diff, done=True)
+    text: str = sync_report.diff_text(result.diff, done=True)
     return text.splitlines()[-1] if text.strip() else "the calendar matches the content"

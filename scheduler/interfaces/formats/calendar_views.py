@@ -1,8 +1,7 @@
-"""How the calendar reads: plan/sync reports, the calendar as a table, JSON or iCalendar, status.
+"""The calendar as a table, JSON, iCalendar or HTML, and one post in full for ``status``.
 
-Rendering only: the rows come from :mod:`scheduler.store`; nothing here touches the database or
-the clock (``now`` is passed in). Every time shown is the post's market's local time with its
-zone — the database speaks UTC, people do not.
+Rendering only: the rows come from the calendar's queries; nothing here touches the database
+or the clock (``now`` is passed in).
 """
 
 from __future__ import annotations
@@ -10,168 +9,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
+
+from scheduler.interfaces.formats.times import format_local, iso_local, iso_utc, short
 
 if TYPE_CHECKING:
-    from scheduler.calendar.store import AttemptRow, CalendarRow, Change, Diff
+    from scheduler.calendar.store import AttemptRow, CalendarRow
 
-#: Plan wording (future) and sync wording (done), per action, in display order.
-_PLAN_WORDS = {
-    "add": "to add",
-    "update": "to update",
-    "reschedule": "to reschedule",
-    "cancel": "to cancel",
-    "hold": "to hold (draft)",
-    "resume": "to resume",
-    "past_due": "past due (to hold)",
-    "locked": "locked",
-    "unchanged": "unchanged",
-}
-_SYNC_WORDS = {
-    "add": "added",
-    "update": "updated",
-    "reschedule": "rescheduled",
-    "cancel": "cancelled",
-    "hold": "held (draft)",
-    "resume": "resumed",
-    "past_due": "past due (held)",
-    "locked": "locked",
-    "unchanged": "unchanged",
-}
-_HEADINGS = {
-    "add": "add",
-    "update": "update text",
-    "reschedule": "reschedule",
-    "cancel": "cancel",
-    "hold": "hold: story back to draft",
-    "resume": "resume: story approved again",
-    "past_due": "past due: held, `storyline release POST_ID` sends it now",
-    "locked": "locked (warning): the content changed but these posts will not",
-}
+
 ICS_PRODID = "-//Storyline//publishing calendar//EN"
+
+
 ICS_EVENT_MINUTES = 15
+
+
 ICS_REFRESH = timedelta(minutes=15)
-SHORT_TEXT = 60
-
-
-# --- times -------------------------------------------------------------------------------------
-
-
-def local(dt_utc: datetime, zone: str) -> datetime:
-    return dt_utc.astimezone(ZoneInfo(zone))
-
-
-def format_local(dt_utc: datetime, zone: str, *, with_zone_name: bool = True) -> str:
-    """``2026-12-01 09:00 CET (Europe/Paris)``: the wall time the market will see."""
-    when = local(dt_utc, zone)
-    shown = f"{when:%Y-%m-%d %H:%M} {when.tzname()}"
-    return f"{shown} ({zone})" if with_zone_name else shown
-
-
-def iso_utc(dt: datetime | None) -> str | None:
-    if dt is None:
-        return None
-    return dt.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def iso_local(dt_utc: datetime | None, zone: str) -> str | None:
-    if dt_utc is None:
-        return None
-    return local(dt_utc, zone).isoformat(timespec="seconds")
-
-
-def short(text: str, width: int = SHORT_TEXT) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
-
-
-# --- plan and sync -----------------------------------------------------------------------------
-
-
-def summary(d: Diff, *, done: bool = False) -> str:
-    """``3 to add, 1 to reschedule, 120 unchanged`` — or ``no change`` when nothing is written."""
-    words = _SYNC_WORDS if done else _PLAN_WORDS
-    counts = {str(action): n for action, n in d.counts.items()}
-    parts = [f"{n} {words[a]}" for a, n in counts.items() if n and a != "unchanged"]
-    parts.append(f"{counts['unchanged']} unchanged")
-    if not d.has_changes:
-        return "no change (" + ", ".join(p for p in parts) + ")"
-    return ", ".join(parts)
-
-
-def _change_line(c: Change, width: int = 0) -> str:
-    what: str
-    if c.action == "reschedule" or (c.action == "past_due" and c.due_before and c.exists):
-        before = format_local(c.due_before, c.timezone) if c.due_before else "?"
-        after = format_local(c.due_after, c.timezone) if c.due_after else "?"
-        what = f"{before} → {after}" if before != after else after
-    elif c.due_after is not None:
-        what = format_local(c.due_after, c.timezone)
-    elif c.due_before is not None:
-        what = format_local(c.due_before, c.timezone)
-    else:
-        what = ""
-    # The heading already says why a post is held; other reasons are worth a note.
-    reason = "" if c.action in ("hold", "past_due") else c.reason
-    new_text = "new text" if c.text_changed and c.action != "update" else ""
-    notes = [n for n in (reason, new_text) if n]
-    tail = f"  [{'; '.join(notes)}]" if notes else ""
-    return f"  {c.post_id.ljust(width)}  {what}{tail}"
-
-
-def diff_text(d: Diff, *, done: bool = False) -> str:
-    """Per-post lines grouped by action, then the summary (unchanged posts are only counted)."""
-    out: list[str] = []
-    for action, heading in _HEADINGS.items():
-        changes = [c for c in d.changes if c.action == action]
-        if not changes:
-            continue
-        out.append(f"{heading} ({len(changes)}):")
-        width = min(max(len(c.post_id) for c in changes), 60)
-        out.extend(_change_line(c, width) for c in changes)
-        out.append("")
-    if d.drafts_skipped:
-        out.append(f"{d.drafts_skipped} post(s) of draft stories are not planned")
-    out.append(summary(d, done=done))
-    return "\n".join(out)
-
-
-def change_json(c: Change) -> dict[str, Any]:
-    return {
-        "action": str(c.action),
-        "post_id": c.post_id,
-        "network": c.network,
-        "market": c.market,
-        "account": c.account,
-        "timezone": c.timezone,
-        "status_before": c.status_before,
-        "status_after": c.status_after,
-        "due_before_utc": iso_utc(c.due_before),
-        "due_after_utc": iso_utc(c.due_after),
-        "due_before_local": iso_local(c.due_before, c.timezone),
-        "due_after_local": iso_local(c.due_after, c.timezone),
-        "reason": c.reason,
-        "text_changed": c.text_changed,
-    }
-
-
-def diff_json(d: Diff, *, done: bool = False) -> dict[str, Any]:
-    """``{"now", "applied", "changed", "summary", "counts", "drafts_skipped", "changes"}``.
-
-    ``changes`` lists every post that is not ``unchanged`` (those are only counted).
-    """
-    return {
-        "now": iso_utc(d.now),
-        "applied": done,
-        "changed": d.has_changes,
-        "summary": summary(d, done=done),
-        "counts": {str(a): n for a, n in d.counts.items()},
-        "drafts_skipped": d.drafts_skipped,
-        "changes": [change_json(c) for c in d.changes if c.action != "unchanged"],
-    }
-
-
-# --- the calendar ------------------------------------------------------------------------------
 
 
 def row_json(r: CalendarRow) -> dict[str, Any]:
@@ -320,9 +171,6 @@ def calendar_html(rows: Sequence[CalendarRow], now: datetime) -> str:
         for r in rows
     ]
     return render_calendar_html(cells, generated_at=now)
-
-
-# --- status ------------------------------------------------------------------------------------
 
 
 def status_text(counts: Mapping[str, int]) -> str:

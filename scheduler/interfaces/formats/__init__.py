@@ -1,0 +1,1 @@
+"""Formats of what the commands show: calendar views, sync reports, times."""
