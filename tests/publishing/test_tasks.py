@@ -46,7 +46,7 @@ def test_beat_ticks_every_storyline_tick_seconds_and_drops_stale_ticks(tmp_path)
 def test_the_embedded_broker_is_sqlite_in_the_data_dir(tmp_path):
     app = make_app(Settings.from_env({"STORYLINE_DATA_DIR": str(tmp_path)}))
     assert app.conf.broker_url == f"sqlite:///{(tmp_path / 'broker.db').resolve()}"
-    assert app.conf.broker_transport == "scheduler.interfaces.worker:EmbeddedBroker"
+    assert app.conf.broker_transport == "scheduler.interfaces.broker:EmbeddedBroker"
 
 
 def test_the_embedded_broker_polls_often_enough_for_one_worker_to_keep_up(tmp_path):
