@@ -86,6 +86,11 @@ VARIABLES: tuple[Variable, ...] = (
         "replaces a network's API base URL, paths unchanged (tests, sandboxes, proxies)",
     ),
     Variable(
+        "STORYLINE_TOKEN_URL_<NETWORK>",
+        "the network's documented token endpoint",
+        "replaces a token endpoint that lives on another host than the API (Google's for YouTube)",
+    ),
+    Variable(
         "STORYLINE_LINKEDIN_VERSION",
         "the version Storyline was tested with",
         "LinkedIn's `LinkedIn-Version` header (YYYYMM)",
@@ -178,6 +183,8 @@ class Settings:
     media_base_url: str | None = None
     #: network -> base URL, from ``STORYLINE_API_BASE_<NETWORK>``.
     api_bases: Mapping[str, str] = field(default_factory=dict)
+    #: network -> token endpoint URL, from ``STORYLINE_TOKEN_URL_<NETWORK>``.
+    token_urls: Mapping[str, str] = field(default_factory=dict)
     linkedin_version: str | None = None
     lease_seconds: float = 60.0
     max_attempts: int = 8
@@ -215,6 +222,11 @@ class Settings:
         value = self.api_bases.get(network.lower())
         return value.rstrip("/") if value else None
 
+    def token_url(self, network: str, default: str) -> str:
+        """A token endpoint on another host than the API: ``STORYLINE_TOKEN_URL_<NETWORK>``
+        replaces the whole URL (same-host endpoints move with the API base instead)."""
+        return self.token_urls.get(network.lower()) or default
+
     def now(self) -> datetime:
         """Now, aware UTC: the pinned clock if ``STORYLINE_NOW`` is set, else the wall clock."""
         return self.pinned_now or datetime.now(UTC)
@@ -245,6 +257,7 @@ class Settings:
             ),
             media_base_url=_env(env, "STORYLINE_MEDIA_BASE_URL"),
             api_bases=_per_network(env, "STORYLINE_API_BASE_", lambda _, value: value),
+            token_urls=_per_network(env, "STORYLINE_TOKEN_URL_", lambda _, value: value),
             linkedin_version=_env(env, "STORYLINE_LINKEDIN_VERSION"),
             lease_seconds=_lease(_env(env, "STORYLINE_LEASE_SECONDS")),
             max_attempts=_count("STORYLINE_MAX_ATTEMPTS", _env(env, "STORYLINE_MAX_ATTEMPTS"), 8),

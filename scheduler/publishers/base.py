@@ -108,6 +108,10 @@ class PublisherSettings(Protocol):
         """The configured base URL of ``network``, if any."""
         ...
 
+    def token_url(self, network: str, default: str) -> str:
+        """The token endpoint of a network whose endpoint is on another host than its API."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class AccountStatus:
