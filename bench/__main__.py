@@ -62,7 +62,7 @@ def main() -> int:
         "# Benchmarks\n\n"
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()},\n"
         f"commit `{commit()}`, with `{command}`. Every target is a ratio or a bound\n"
-        "measured side by side with its baseline in the same run (DESIGN §8).\n"
+        "measured side by side with its baseline in the same run.\n"
     )
     out = ROOT / "docs" / "benchmarks.md"
     out.write_text(header + "\n" + "\n\n".join(sections) + "\n", encoding="utf-8")

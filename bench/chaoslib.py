@@ -717,7 +717,7 @@ class ChaosResult:
                 "",
                 f"Posts left in flight by a killed or paused worker: {len(rec)}; settled by "
                 f"reconciliation after p50 {percentile(rec, 50):.1f} s, max {rec[-1]:.1f} s, "
-                "counted from the lost attempt's start (DESIGN §8 target: within 60 s)"
+                "counted from the lost attempt's start (target: within 60 s)"
                 + (
                     f"; {across} of them were stuck across the database outage, the others "
                     f"settled within {max(outside, default=0.0):.1f} s."
@@ -869,7 +869,7 @@ class Recovery:
 def recovery_times(engine: Engine) -> list[Recovery]:
     """Seconds from the start of each attempt a worker never finished (SIGKILL, SIGSTOP past the
     lease: the tick marks it ``worker_lost``) to the end of the reconciliation that settled it
-    (found, not found, cannot check): how long a post stays stuck (DESIGN §8: within 60 s)."""
+    (found, not found, cannot check): how long a post stays stuck (target: within 60 s)."""
     with engine.connect() as conn:
         rows = conn.execute(
             select(

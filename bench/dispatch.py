@@ -1,6 +1,6 @@
 """Publishing 1,000 posts due in the same second, and the cost of a tick as history grows.
 
-Targets (DESIGN §8), each measured against its baseline in the same run:
+Targets (docs/benchmarks.md), each measured against its baseline in the same run:
 
 * Redis broker, PostgreSQL calendar, 2 workers: p99 lateness (published - due) <= 2 s, and
   publish throughput >= 50% of bare Celery no-op tasks on the same broker and concurrency;

@@ -1,4 +1,4 @@
-"""`storyline preview STORY` wall time, CLI start-up included, vs a bare interpreter (DESIGN §8).
+"""`storyline preview STORY` wall time, CLI start-up included, vs a bare interpreter.
 
 The sample brand's launch story over every network and market, run as a community manager
 runs it: a fresh process of the installed ``storyline`` script. The baseline is

@@ -1,6 +1,6 @@
 """Sync 50k posts into an empty calendar, then re-sync with no change (SQLite and PostgreSQL).
 
-Targets (DESIGN §8): first sync < 10 s, re-sync with no change < 3 s, on each database. The
+Targets (docs/benchmarks.md): first sync < 10 s, re-sync with no change < 3 s, on each database. The
 posts are built in code (250 stories x 2 beats x 10 networks x 10 markets) so the figure is the
 calendar's cost alone, not rendering's. Each PostgreSQL run makes and drops its own database.
 """

@@ -2,8 +2,8 @@
 present, does the network accept them, and when do they expire?
 
 Why a command of its own: a token that expires on a Sunday holds every post of that account
-(DESIGN §6, ``held``); finding out on Friday is the point. Presence is read from the secrets
-(file and environment, :mod:`scheduler.secrets`); validity and expiry from the network, through
+(``held``); finding out on Friday is the point. Presence is read from the secrets
+(file and environment, :mod:`scheduler.app.secrets`); validity and expiry from the network, through
 the publisher's optional ``check(credentials) -> AccountStatus`` method:
 
     class MyPublisher:

@@ -1,4 +1,4 @@
-"""Network credentials (DESIGN §7): a YAML secrets file, overridden field by field by the env.
+"""Network credentials: a YAML secrets file, overridden field by field by the environment.
 
 Why two sources: the file (``STORYLINE_SECRETS_FILE``, never in git) holds a brand's whole set of
 tokens; an environment variable ``STORYLINE_SECRET_<NETWORK>_<ACCOUNT>_<FIELD>`` replaces one field

@@ -85,7 +85,7 @@ def format_text(findings: Sequence[Finding]) -> str:
 
 
 def format_json(findings: Sequence[Finding]) -> str:
-    """The shape DESIGN §4 fixes: ``{"ok": bool, "findings": [...]}``."""
+    """The fixed shape ``{"ok": bool, "findings": [...]}`` (docs/architecture.md, contracts)."""
     return json.dumps(
         {"ok": not has_errors(findings), "findings": [f.as_dict() for f in findings]},
         ensure_ascii=False,

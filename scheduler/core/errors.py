@@ -10,7 +10,7 @@
     │   ├── SchemaBehind           migrations are missing: run `storyline db upgrade`
     │   └── DatabaseBusy           another sync holds the calendar, or SQLite is locked
     ├── NotFound                   a post id, story or account that does not exist
-    ├── InvalidTransition          a command asked for a state change DESIGN §6 forbids
+    ├── InvalidTransition          a command asked for a state change the lifecycle forbids
     └── PublishError               a network said no; the dispatcher decides what follows
         ├── Transient              try again later (timeouts, 5xx, 429); retry_after in seconds
         ├── Permanent              the network refused this post; retrying cannot help

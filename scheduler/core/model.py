@@ -52,7 +52,7 @@ class Account:
 
     @property
     def key(self) -> str:
-        """The account's key in the secrets file: its id, else its handle (DESIGN §7)."""
+        """The account's key in the secrets file: its id, else its handle (docs/publishers.md)."""
         return self.id or self.handle or ""
 
     @property

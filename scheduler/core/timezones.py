@@ -1,4 +1,4 @@
-"""Local wall times to instants, the one way DESIGN §5 allows (pytz lives here and in planning).
+"""Local wall times to instants, the one way docs/content.md ("Time") allows; pytz lives here.
 
 * A wall time becomes an instant with ``tz.localize(naive, is_dst=None)``, never
   ``replace(tzinfo=...)`` (which silently picks the zone's first historical offset, LMT).
@@ -66,7 +66,7 @@ def _fmt(dt: datetime) -> str:
 
 
 def localize(naive: datetime, zone: str) -> Localized:
-    """The instant a wall time in ``zone`` names, following DESIGN §5 exactly."""
+    """The instant a wall time in ``zone`` names, following the time policy exactly."""
     if naive.tzinfo is not None:
         raise ValueError("localize takes a naive wall time")
     return _localize(naive, zone)

@@ -1,4 +1,4 @@
-"""The publisher protocol (DESIGN §7): what a network adapter is given and must answer.
+"""The publisher protocol (docs/publishers.md): what a network adapter is given and must answer.
 
 Publishers never touch the database. They get an :class:`OutgoingPost` (a frozen copy of the
 row), the account's :class:`Credentials`, and a ``checkpoint`` callback through which a

@@ -1,7 +1,7 @@
 """The one HTTP layer every publisher shares: timeouts, connection reuse, error mapping.
 
 Why one layer: nine publishers must agree on what a timeout, a 429 or a 5xx *means* for the
-state machine (DESIGN §6), and that agreement lives here:
+state machine (docs/architecture.md, lifecycle), and that agreement lives here:
 
 * connect errors and connect timeouts: nothing reached the network -> ``Transient(sent=False)``;
 * read/write timeouts, dropped connections after the request was written: the network may

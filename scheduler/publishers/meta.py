@@ -4,7 +4,7 @@ All three speak Meta's Graph API dialect: ``access_token`` as a parameter, error
 ``{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}`` (often with HTTP 400
 whatever the cause), cursor paging, and — for Instagram and Threads — the two-step media
 *container* flow. Keeping the dialect here means the three publishers agree on what each error
-code means for the state machine (DESIGN §6), following Meta's error-handling guide:
+code means for the post's lifecycle, following Meta's error-handling guide:
 
 * ``190`` (token expired/revoked), ``102`` (session), ``10`` and ``200``-``299`` (permission
   missing or removed) -> :class:`NeedsAuth`: only a person re-authorising can fix them;

@@ -1,7 +1,7 @@
 """The outbox: the embedded default publisher, and the in-package fake (the httpx habit).
 
 A network whose account has no credentials publishes here: one JSON file per post under
-``<data dir>/outbox/<network>/<market>/<story>__<beat>.json`` (DESIGN §7) holding the exact
+``<data dir>/outbox/<network>/<market>/<story>__<beat>.json`` (docs/publishers.md) holding the exact
 request the real publisher would send. The write is atomic (temp file, fsync, ``os.replace``) so
 a reader or a reconciliation never sees half a file, and ``find`` reads the file back, so a post
 interrupted mid-publish reconciles to ``published`` or certainly-absent, never "cannot tell".
@@ -45,7 +45,7 @@ Describer = Callable[[OutgoingPost], Mapping[str, Any]]
 
 
 def iso_z(dt: datetime) -> str:
-    """ISO 8601 in UTC with a ``Z``, the form every file and JSON shape of DESIGN uses."""
+    """ISO 8601 in UTC with a ``Z``, the form every file and JSON shape of Storyline uses."""
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

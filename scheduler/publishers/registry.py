@@ -1,4 +1,4 @@
-"""Which publisher sends a post (DESIGN §7), through the ``storyline.publishers`` entry points.
+"""Which publisher sends a post, through the ``storyline.publishers`` entry points.
 
 Built-ins register exactly like a third party's plugin would (the Datasette habit), so adding a
 network is a package with one entry point. The rule: a network uses its real publisher when the

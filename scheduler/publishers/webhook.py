@@ -7,7 +7,7 @@ body carries ``sent_at`` (also sent as ``X-Storyline-Timestamp``) so a replay is
 
 ``find`` asks ``GET <lookup_url>?post_id=<id>`` (signed over the post id) when the receiver
 documents such a lookup: 200 with ``{"id", "url"}`` is found, 404 is certainly absent; anything
-else, or no ``lookup_url``, is :class:`~scheduler.errors.CannotCheck` (DESIGN §6: never guess).
+else, or no ``lookup_url``, is :class:`~scheduler.core.errors.CannotCheck`: never guess.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`storyline validate`: compiler-style findings, the JSON of DESIGN §4, exit codes 0/1/2."""
+"""`storyline validate`: compiler-style findings, the fixed JSON shape, exit codes 0/1/2."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""timezones: DESIGN §5 — localize with is_dst=None, gaps move forward, overlaps take the first."""
+"""timezones: localize with is_dst=None, gaps move forward, overlaps take the first."""
 
 from __future__ import annotations
 

@@ -131,7 +131,7 @@ def test_validating_a_fuzzed_folder_never_raises(
 def test_storyline_validate_answers_json_findings_and_an_exit_code(
     files: dict[str, bytes], outside: Path, lines_dir: Path
 ) -> None:
-    """The CLI end to end: exit 0 or 1, the JSON of DESIGN §4, never a traceback."""
+    """The CLI end to end: exit 0 or 1, the fixed JSON shape, never a traceback."""
     with fresh_folder(files, outside) as folder:
         result = CliRunner().invoke(
             cli,

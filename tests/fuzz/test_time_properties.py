@@ -1,8 +1,8 @@
-"""Properties of local time (DESIGN §5), checked for every day of a year in every zone that matters.
+"""Properties of local time, checked for every day of a year in every zone that matters.
 
 The oracle is independent of the code under test: the standard library's :mod:`zoneinfo`
-(PEP 495 ``fold``) instead of pytz. For any wall time, ``fold=0`` names the instant DESIGN §5
-wants — the first occurrence of an ambiguous time, and for a time in a gap the reading with the
+(PEP 495 ``fold``) instead of pytz. For any wall time, ``fold=0`` names the instant the time policy
+(docs/content.md) wants — the first occurrence of an ambiguous time, and for a time in a gap the reading with the
 offset from before the jump, which is "moved forward by the gap". So the oracle for every case
 is ``naive.replace(tzinfo=ZoneInfo(zone), fold=0)``; what differs between cases is the note.
 
@@ -64,7 +64,7 @@ Kind = Literal["normal", "nonexistent", "ambiguous"]
 
 
 def classify(naive: datetime, zone: str) -> tuple[Kind, datetime]:
-    """What the wall time is in ``zone``, and the UTC instant DESIGN §5 maps it to."""
+    """What the wall time is in ``zone``, and the UTC instant the time policy maps it to."""
     tz = ZoneInfo(zone)
     first = naive.replace(tzinfo=tz, fold=0)
     second = naive.replace(tzinfo=tz, fold=1)

@@ -1,4 +1,4 @@
-"""The shared HTTP layer: what each failure means for the state machine (DESIGN §6)."""
+"""The shared HTTP layer: what each failure means for the post's lifecycle."""
 
 from __future__ import annotations
 

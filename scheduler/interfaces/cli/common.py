@@ -73,7 +73,7 @@ def echo_json(value: Any) -> None:
 TEXT_OR_JSON = click.Choice(["text", "json"])
 
 
-#: The state names of DESIGN §6 (``models.PostState``), spelled out so that importing the CLI
+#: The post states (docs/architecture.md, lifecycle), spelled out so that importing the CLI
 #: does not import SQLAlchemy: `validate` and `preview` must start fast.
 POST_STATES = (
     "planned",

@@ -51,7 +51,7 @@ def new_story_command(settings: Settings, name: str) -> None:
     type=click.Choice(["text", "json"]),
     default="text",
     show_default=True,
-    help="Compiler-style lines, or the JSON of DESIGN §4.",
+    help="Compiler-style lines, or JSON (docs/architecture.md, contracts).",
 )
 @pass_settings
 def validate_command(settings: Settings, fmt: str) -> None:
@@ -87,7 +87,7 @@ def _iso_utc(when: Any) -> str:
 
 
 def _preview_json(post: Any, overrides: Any) -> dict[str, Any]:
-    """One post in the shape DESIGN §4 fixes for ``preview --format json``."""
+    """One post in the fixed shape of ``preview --format json`` (docs/architecture.md)."""
     length, limit = _length_and_limit(post, overrides)
     return {
         "post_id": post.post_id,

@@ -1,4 +1,4 @@
-"""HTML mock-ups of posts and of the calendar: one self-contained file each (DESIGN §2).
+"""HTML mock-ups of posts and of the calendar: one self-contained file each (docs/architecture.md).
 
 ``render_preview_html`` draws planned posts as their networks' feeds would (``storyline preview
 --format html``); ``render_calendar_html`` draws calendar rows on a month grid per market

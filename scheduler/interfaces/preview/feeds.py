@@ -54,7 +54,7 @@ def feed_style(network: str) -> FeedStyle:
     return FeedStyle(network, network.capitalize(), _GENERIC_COLOR, None, "more")
 
 
-#: Colours of the post states (DESIGN §6) in the calendar.
+#: Colours of the post states (docs/architecture.md, lifecycle) in the calendar.
 STATE_COLORS: dict[str, str] = {
     "planned": "#5b6573",
     "queued": "#8a6d00",

@@ -1,5 +1,5 @@
 """The Meta publishers under the real dispatcher (SQLite calendar, real registry, local Graph
-API): what each network answer does to the post's state (DESIGN §6)."""
+API): what each network answer does to the post's state (docs/architecture.md, lifecycle)."""
 
 from __future__ import annotations
 

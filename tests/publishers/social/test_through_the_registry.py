@@ -1,4 +1,4 @@
-"""The six social publishers as the rest of Storyline drives them (DESIGN §7): chosen by the
+"""The six social publishers as the rest of Storyline drives them: chosen by the
 registry because the account has credentials in the environment, pointed at a local server by
 ``STORYLINE_API_BASE_<NETWORK>``, and never letting a secret through an error message."""
 
