@@ -8,9 +8,9 @@ This is the candidate query of the dispatcher's claim (``scheduler/dispatch.py``
     ORDER BY due_utc LIMIT 100                      -- + FOR UPDATE SKIP LOCKED on PostgreSQL
 
 Both calendars hold the same 150 due posts; the big one adds a year-long history (mostly
-published, a tenth planned in the future, some cancelled). Target (docs/benchmarks.md):
-median time with 1M rows <= 2x the median with 1k, on SQLite and on PostgreSQL. The rows are made by the
-database itself (a recursive CTE on SQLite, ``generate_series`` on PostgreSQL), so populating
+published, a tenth planned in the future, some cancelled). Target (docs/benchmarks.md): median
+time with 1M rows <= 2x the median with 1k, on SQLite and on PostgreSQL. The rows are made by
+the database itself (a recursive CTE on SQLite, ``generate_series`` on PostgreSQL), so populating
 a million takes seconds; each PostgreSQL database is made and dropped here.
 """
 

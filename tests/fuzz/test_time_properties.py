@@ -1,9 +1,9 @@
 """Properties of local time, checked for every day of a year in every zone that matters.
 
 The oracle is independent of the code under test: the standard library's :mod:`zoneinfo`
-(PEP 495 ``fold``) instead of pytz. For any wall time, ``fold=0`` names the instant the time policy
-(docs/content.md) wants — the first occurrence of an ambiguous time, and for a time in a gap the reading with the
-offset from before the jump, which is "moved forward by the gap". So the oracle for every case
+(PEP 495 ``fold``) instead of pytz. For any wall time, ``fold=0`` names the instant the time
+policy (docs/content.md) wants — the first occurrence of an ambiguous time, and for a time in a
+gap the reading with the offset from before the jump, which is "moved forward by the gap". So the oracle for every case
 is ``naive.replace(tzinfo=ZoneInfo(zone), fold=0)``; what differs between cases is the note.
 
 Zones: every zone of the sample brand (``content/markets.yaml``) plus the tricky ones —
