@@ -3,8 +3,9 @@
 The oracle is independent of the code under test: the standard library's :mod:`zoneinfo`
 (PEP 495 ``fold``) instead of pytz. For any wall time, ``fold=0`` names the instant the time
 policy (docs/content.md) wants — the first occurrence of an ambiguous time, and for a time in a
-gap the reading with the offset from before the jump, which is "moved forward by the gap". So the oracle for every case
-is ``naive.replace(tzinfo=ZoneInfo(zone), fold=0)``; what differs between cases is the note.
+gap the reading with the offset from before the jump, which is "moved forward by the gap". So
+the oracle for every case is ``naive.replace(tzinfo=ZoneInfo(zone), fold=0)``; what differs
+between cases is the note.
 
 Zones: every zone of the sample brand (``content/markets.yaml``) plus the tricky ones —
 Lord Howe (a 30-minute DST), São Paulo (DST until 2019: checked in 2018 too, where the clocks
