@@ -21,7 +21,6 @@ from scheduler.publishers.auth.base import (
     TokenLifecycle,
     TokenSet,
     TokenStatus,
-    on_stand_in,
 )
 from scheduler.publishers.auth.oauth import seconds
 from scheduler.publishers.base import Credentials
@@ -108,8 +107,9 @@ class FacebookTokens(TokenLifecycle):
         code_challenge: str,
         scopes: Sequence[str] | None = None,
     ) -> str:
+        override = self.settings.api_base_override(self.network)
         return graph.dialog_url(
-            on_stand_in(DIALOG_URL, self.settings.api_base_override(self.network)),
+            f"{override}/dialog/oauth" if override else DIALOG_URL,
             self.client_field(credentials, "client_id"),
             redirect_uri,
             state,
