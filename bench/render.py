@@ -1,4 +1,6 @@
-"""Render + validate a year of content vs raw Jinja rendering of the same templates (DESIGN §8).
+"""Render + validate a year of content vs raw Jinja rendering of the same templates.
+
+Targets: docs/benchmarks.md.
 
 A year is generated in a temporary folder: 300 stories (one launch a working day or so, each
 teased 7 days before its reveal, followed up on LinkedIn) for ~150 accounts in 19 markets, told
@@ -185,10 +187,10 @@ def _contexts(content: Path) -> list[tuple[str, dict[str, Any], Any]]:
     """Every post's (template name, template variables, PostContext), as the pipeline made them."""
     from datetime import UTC, datetime
 
+    import scheduler.planning.plan as planning
     from scheduler.app.pipeline import load_plan
     from scheduler.app.settings import Settings
     from scheduler.lines.loader import Draft, Lines, PostContext
-    from scheduler.planning.plan import plan as planning
 
     recorded: list[tuple[str, dict[str, Any], Any]] = []
     original = Lines.render
