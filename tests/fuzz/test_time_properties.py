@@ -1,10 +1,12 @@
-"""Properties of local time (DESIGN §5), checked for every day of a year in every zone that matters.
+"""Properties of local time (docs/content.md, Time), checked for every day of a year in every
+zone that matters.
 
 The oracle is independent of the code under test: the standard library's :mod:`zoneinfo`
-(PEP 495 ``fold``) instead of pytz. For any wall time, ``fold=0`` names the instant DESIGN §5
-wants — the first occurrence of an ambiguous time, and for a time in a gap the reading with the
-offset from before the jump, which is "moved forward by the gap". So the oracle for every case
-is ``naive.replace(tzinfo=ZoneInfo(zone), fold=0)``; what differs between cases is the note.
+(PEP 495 ``fold``) instead of pytz. For any wall time, ``fold=0`` names the instant the time
+policy wants — the first occurrence of an ambiguous time, and for a time in a gap the reading
+with the offset from before the jump, which is "moved forward by the gap". So the oracle for
+every case is ``naive.replace(tzinfo=ZoneInfo(zone), fold=0)``; what differs between cases is
+the note.
 
 Zones: every zone of the sample brand (``content/markets.yaml``) plus the tricky ones —
 Lord Howe (a 30-minute DST), São Paulo (DST until 2019: checked in 2018 too, where the clocks
@@ -29,7 +31,8 @@ from hypothesis import strategies as st
 from scheduler.content.loader import load_content
 from scheduler.core.model import Launch, Offset
 from scheduler.core.timezones import apply_offset, in_zone, localize
-from scheduler.lines.loader import Lines, load_lines
+from scheduler.lines.book import LineBook
+from scheduler.lines.loader import load_lines
 from scheduler.planning.plan import plan
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,7 +67,7 @@ Kind = Literal["normal", "nonexistent", "ambiguous"]
 
 
 def classify(naive: datetime, zone: str) -> tuple[Kind, datetime]:
-    """What the wall time is in ``zone``, and the UTC instant DESIGN §5 maps it to."""
+    """What the wall time is in ``zone``, and the UTC instant the time policy maps it to."""
     tz = ZoneInfo(zone)
     first = naive.replace(tzinfo=tz, fold=0)
     second = naive.replace(tzinfo=tz, fold=1)
@@ -236,7 +239,7 @@ def test_any_wall_time_maps_to_the_instant_the_policy_names(zone: str, naive: da
 
 
 @pytest.fixture(scope="module")
-def lines() -> Lines:
+def lines() -> LineBook:
     return load_lines(ROOT / "editorial_lines", eager=False)
 
 
@@ -269,7 +272,7 @@ def _odd_reveals() -> list[datetime]:
     )
 )
 def test_a_planned_teaser_is_seven_calendar_days_before_the_reveal_in_every_market(
-    reveal: datetime, lines: Lines
+    reveal: datetime, lines: LineBook
 ) -> None:
     with tempfile.TemporaryDirectory(prefix="sl-dst-") as name:
         root = Path(name)
@@ -280,7 +283,7 @@ def test_a_planned_teaser_is_seven_calendar_days_before_the_reveal_in_every_mark
             "beats: {teaser: -7d, reveal: 0}\nstory: {headline: Soon}\n",
             encoding="utf-8",
         )
-        content = load_content(root, networks=tuple(lines.lines))
+        content = load_content(root, networks=lines.networks)
         assert not [f for f in content.findings if f.is_error], content.findings
         planned = plan(content, lines, datetime(2026, 1, 1, tzinfo=UTC))
     due = {(p.beat, p.timezone): p for p in planned.posts}
