@@ -239,8 +239,11 @@ def _read_templates(
 def _bytecode_cache(folder: Path | None) -> BytecodeCache | None:
     """Compiled templates kept between runs, so a preview does not recompile the lines.
 
-    The file names carry a hash of the sandbox's module: compiled code embeds its budget
-    rewriting, so a change there must never load code compiled by an older version.
+    A speed shortcut over no cache (``None``): a repeat ``storyline preview`` takes 0.21 s
+    instead of 0.28 s (``bench preview``, warm); ``tests/lines/test_shortcuts.py`` holds
+    templates read back from it to freshly compiled ones. The file names carry a hash of the
+    sandbox's module: compiled code embeds its budget rewriting, so a change there must never
+    load code compiled by an older version.
     """
     if folder is None:
         return None

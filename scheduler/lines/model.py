@@ -9,7 +9,6 @@ render build on these.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
@@ -69,26 +68,11 @@ class PostContext:
 
     def as_template_vars(self) -> dict[str, Any]:
         """The variables handed to Jinja: one per field, nothing else."""
-        return template_vars(self)
+        return {name: getattr(self, name) for name in CONTEXT_FIELDS}
 
 
 #: The names a template sees, in declaration order.
 CONTEXT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(PostContext))
-
-
-def template_vars_plain(ctx: PostContext) -> dict[str, Any]:
-    """A context's template variables, one ``getattr`` per field."""
-    return {name: getattr(ctx, name) for name in CONTEXT_FIELDS}
-
-
-#: Every field's value of a context in one C-level call.
-_CONTEXT_VALUES = operator.attrgetter(*CONTEXT_FIELDS)
-
-
-def template_vars(ctx: PostContext) -> dict[str, Any]:
-    """:func:`template_vars_plain`, with the 22 values read by one ``attrgetter`` call (built
-    for every post rendered; ``tests/lines/test_shortcuts.py`` holds the two equal)."""
-    return dict(zip(CONTEXT_FIELDS, _CONTEXT_VALUES(ctx), strict=True))
 
 
 @dataclass(frozen=True, slots=True)

@@ -319,7 +319,14 @@ _NOT_METHODS = frozenset({Macro, bool, int, str, NoneType})
 
 class FastLineEnvironment(LineEnvironment):
     """:class:`LineEnvironment` with its speed shortcuts: what every render of every post
-    pays for in Jinja's generic paths, done directly where the answer is known."""
+    pays for in Jinja's generic paths, done directly where the answer is known.
+
+    Each override is one shortcut over the plain method it replaces, kept because switching
+    it off costs ``load_plan`` of the ``bench render`` year more than 2% (CPU time, medians of
+    fresh processes): ``make_globals`` 16%, ``call`` 8%, ``getattr`` 13% for loops and macro
+    modules and 4% for phrases. ``tests/lines/test_shortcuts.py`` holds each to the plain
+    sandbox: same text, same failure, same budget spent.
+    """
 
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         """A template's globals as one plain dict, not Jinja's ``ChainMap`` over ours.
@@ -364,12 +371,12 @@ class FastLineEnvironment(LineEnvironment):
             try:
                 value = getattr(obj, attribute)
             except AttributeError:
-                return super().getattr(obj, attribute)
+                return LineEnvironment.getattr(self, obj, attribute)
             if type(value) in _NOT_METHODS:  # a macro, ``loop.last``...: no str.format here
                 return value
             wrapped = self.wrap_str_format(value)
             return value if wrapped is None else wrapped
-        return super().getattr(obj, attribute)
+        return LineEnvironment.getattr(self, obj, attribute)
 
 
 def _wrap_concat(tree: nodes.Template, concat: nodes.Concat) -> None:
