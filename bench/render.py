@@ -1,5 +1,7 @@
 """Render + validate a year of content vs raw Jinja rendering of the same templates.
 
+Targets: docs/benchmarks.md.
+
 A year is generated in a temporary folder: 300 stories (one launch a working day or so, each
 teased 7 days before its reveal, followed up on LinkedIn) for ~150 accounts in 19 markets, told
 by the sample brand's real editorial lines. Then, in the same run:
@@ -12,7 +14,7 @@ by the sample brand's real editorial lines. Then, in the same run:
   twitter-text, whose import is part of the time);
 * **raw Jinja**: the same templates, compiled once by a plain ``jinja2.Environment``, rendered
   with the very same context of every post, and nothing else (fastest of three runs);
-* **sandboxed render only**: our ``Lines.render`` on those contexts (the sandbox and budget's
+* **sandboxed render only**: our ``LineBook.render`` on those contexts (the sandbox and budget's
   own cost, without loading or checks), for the record.
 
 Target: pipeline throughput >= 25% of raw Jinja; pipeline peak RSS < 500 MB.
@@ -185,15 +187,16 @@ def _contexts(content: Path) -> list[tuple[str, dict[str, Any], Any]]:
     """Every post's (template name, template variables, PostContext), as the pipeline made them."""
     from datetime import UTC, datetime
 
+    import scheduler.planning.plan as planning
     from scheduler.app.pipeline import load_plan
     from scheduler.app.settings import Settings
-    from scheduler.lines.loader import Draft, Lines, PostContext
-    from scheduler.planning import plan as planning
+    from scheduler.lines.book import LineBook
+    from scheduler.lines.model import Draft, PostContext
 
     recorded: list[tuple[str, dict[str, Any], Any]] = []
-    original = Lines.render
+    original = LineBook.render
 
-    def recording(self: Lines, ctx: PostContext, tracked_link: str | None = None) -> Draft:
+    def recording(self: LineBook, ctx: PostContext, tracked_link: str | None = None) -> Draft:
         name = self.template_name(ctx.network, ctx.beat) or ""
         recorded.append((name, ctx.as_template_vars(), (ctx, tracked_link)))
         return original(self, ctx, tracked_link)
@@ -203,14 +206,14 @@ def _contexts(content: Path) -> list[tuple[str, dict[str, Any], Any]]:
     saved = {name: getattr(planning, name) for name in checks}
     for name in checks:
         setattr(planning, name, lambda *a, **k: [])
-    Lines.render = recording  # type: ignore[method-assign]
+    LineBook.render = recording  # type: ignore[method-assign]
     try:
         load_plan(
             Settings(content_dir=content, lines_dir=LINES_DIR, data_dir=content.parent / "data"),
             datetime(2026, 11, 28, tzinfo=UTC),
         )
     finally:
-        Lines.render = original  # type: ignore[method-assign]
+        LineBook.render = original  # type: ignore[method-assign]
         for name, check in saved.items():
             setattr(planning, name, check)
     return recorded

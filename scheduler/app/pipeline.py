@@ -23,7 +23,8 @@ from scheduler.core.diagnostics import sort_findings
 from scheduler.core.errors import ContentError, NotFound
 from scheduler.core.model import Content
 from scheduler.core.suggest import unknown
-from scheduler.lines.loader import Lines, load_lines
+from scheduler.lines.book import LineBook
+from scheduler.lines.loader import load_lines
 from scheduler.planning.plan import ALL, Plan, Selection, paused_gc, plan
 from scheduler.text import networks
 
@@ -50,7 +51,7 @@ def _load_plan(settings: Settings, now: datetime, selection: Selection) -> Plan:
         eager=selection.stories is None,
         cache_dir=settings.data_dir / "cache" / "templates",
     )
-    content = load_content(settings.content_dir, networks=tuple(lines.lines))
+    content = load_content(settings.content_dir, networks=lines.networks)
     _check_selection(selection, content, lines)
     x_cache = settings.data_dir / "cache" / X_LENGTHS_FILE
     networks.remember_x_lengths(_read_x_lengths(x_cache))
@@ -124,7 +125,7 @@ def _write_x_lengths(path: Path) -> None:
         temporary.unlink(missing_ok=True)
 
 
-def _check_selection(selection: Selection, content: Content, lines: Lines) -> None:
+def _check_selection(selection: Selection, content: Content, lines: LineBook) -> None:
     """A name on the command line that matches nothing is a typo: say so, with suggestions.
 
     A story whose file exists but does not load is not "unknown": its findings are the answer.
@@ -137,7 +138,7 @@ def _check_selection(selection: Selection, content: Content, lines: Lines) -> No
             raise ContentError(own, f"story {name!r} has errors: fix them to preview it")
         raise NotFound(unknown("story", name, sorted(content.stories)))
     known = {
-        "network": sorted(lines.lines),
+        "network": sorted(lines.by_network),
         "market": sorted(content.markets),
         "beat": sorted({b.name for s in content.stories.values() for b in s.beats}),
     }

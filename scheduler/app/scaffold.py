@@ -137,7 +137,7 @@ def plan_scaffold(settings: Settings, name: str, today: date) -> Scaffold:
     if path.exists():
         raise StoryExists(f"{path} already exists: pick another name or edit that file")
     lines = load_lines(settings.lines_dir)
-    networks = tuple(sorted(lines.lines))
+    networks = tuple(sorted(lines.by_network))
     content = load_content(settings.content_dir, networks=networks)
     markets = tuple(content.markets)
     if not markets:

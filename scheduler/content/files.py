@@ -1,7 +1,9 @@
-"""The shape of each file the brand writes: ``markets.yaml`` and ``stories/<id>.yaml``.
+"""The shape of each file the brand writes: ``markets.yaml``, ``stories/<id>.yaml`` and
+``editorial_lines/<network>/line.yaml``.
 
-One table per file type, read by the loader to validate and by ``storyline schema`` to write
-the JSON Schema editors use, so the two can never disagree.
+One table per file type, read by the loaders to validate (``check_shape``/``conform``) and by
+``storyline schema`` to write the JSON Schema editors use, so the two can never disagree
+(``tests/content/test_one_shape.py`` runs the sample and bad cases through both).
 """
 
 from __future__ import annotations
@@ -9,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from scheduler.content.shapes import Field, Integer, Obj, OneOf, Seq, Text
+from scheduler.content.shapes import Boolean, Field, Integer, Obj, OneOf, Seq, Text
 from scheduler.core.model import OVERRIDABLE_FIELDS, Audience, StoryStatus
+from scheduler.text.voice import ALL_LOCALES, RULES, LinkPolicy
 
 MARKETS_FILE_NAME = "markets.yaml"
 
@@ -291,4 +294,85 @@ STORY_SHAPE = Obj(
         ),
     ),
     doc="content/stories/<id>.yaml: one story, written once.",
+)
+
+
+_CAP = Obj(
+    fields_of(max=Field(Integer(minimum=0), doc="at most this many; 0 forbids")),
+    doc="{max: N}",
+)
+
+
+#: A banned word or phrase: anything but spaces and ``*`` (a trailing ``*`` is "any ending").
+BANNED_WORD_PATTERN = r"^[\s\S]*[^ *][\s\S]*$"
+
+
+#: A ``banned:`` key: ``all``, or a locale as markets write it, in any case and with ``-`` or
+#: ``_`` (voice matches ``FR`` and ``pt_BR`` to the markets' ``fr`` and ``pt-BR``); any other
+#: key could never apply to a post.
+BANNED_LOCALE_PATTERN = rf"^([A-Za-z]{{2,3}}([-_][A-Za-z0-9]{{2,8}})*|{ALL_LOCALES})$"
+
+
+_WORD = Text(
+    numbers_ok=False,
+    pattern=BANNED_WORD_PATTERN,
+    pattern_hint="a word or phrase; a trailing * matches any ending",
+)
+
+
+_WORDS = Seq(_WORD, doc="words or phrases, matched case- and accent-insensitively")
+
+
+#: ``rules:`` of ``line.yaml``: the rules ``scheduler.text.voice`` reads, in its order. Their
+#: findings say ``unknown-rule`` and ``invalid-rule`` (``docs/networks.md``).
+RULES_SHAPE = Obj(
+    fields_of(
+        max_hashtags=Field(Integer(minimum=0), doc="most distinct hashtags in a post"),
+        emoji=Field(_CAP, doc="most emoji in a post"),
+        mentions=Field(_CAP, doc="most @mentions in a post"),
+        banned=Field(
+            Obj(
+                values=OneOf((_WORDS, _WORD)),
+                key_pattern=BANNED_LOCALE_PATTERN,
+                key_doc=f"a locale such as fr or pt-BR (any case), or '{ALL_LOCALES}'",
+            ),
+            doc="locale (or 'all') -> words the brand never uses there",
+        ),
+        require_signature=Field(Boolean(), doc="the market's claim must appear"),
+        link=Field(
+            Text(enum=tuple(p.value for p in LinkPolicy)),
+            default=LinkPolicy.INLINE.value,
+            doc="where the story's link goes: inline | first_comment | none",
+        ),
+        utm=Field(Boolean(), default=True, doc="add utm_* parameters to the link"),
+    ),
+    doc="The voice's rules; every broken rule is a finding of `storyline validate`.",
+    codes=MappingProxyType(
+        {
+            "unknown-field": "unknown-rule",
+            "wrong-type": "invalid-rule",
+            "bad-value": "invalid-rule",
+            "bad-key": "invalid-rule",
+        }
+    ),
+)
+assert tuple(RULES_SHAPE.fields) == RULES
+
+
+LINE_SHAPE = Obj(
+    fields_of(
+        voice=Field(
+            Text(numbers_ok=False), required=True, doc="how this network speaks, for people"
+        ),
+        rules=Field(RULES_SHAPE),
+        phrases=Field(
+            Obj(
+                values=Obj(values=Text(), doc="phrase key -> text"),
+                key_pattern=LOCALE_PATTERN,
+                key_doc="a locale as markets write it, like fr or pt-BR",
+            ),
+            doc="locale -> phrase key -> text the templates may use (en fills gaps)",
+        ),
+    ),
+    doc="editorial_lines/<network>/line.yaml: one network's voice.",
 )

@@ -68,9 +68,17 @@ def load_markets(
     if node is None:
         findings.append(Finding.error(root.pos, "missing-field", "missing field 'markets'"))
         return {}, []
+    markets_shape = MARKETS_SHAPE.fields["markets"].shape
+    assert isinstance(markets_shape, Obj)
     if not node.is_map:
-        findings.extend(check_shape(node, MARKETS_SHAPE.fields["markets"].shape, "markets"))
+        findings.extend(check_shape(node, markets_shape, "markets"))
         return {}, []
+    if len(node.fields) < markets_shape.min_fields:  # `markets: {}` is no markets at all
+        findings.append(
+            Finding.error(
+                node.pos, "bad-value", "markets needs at least 1 entry: no market, no post"
+            )
+        )
     markets: dict[str, Market] = {}
     codes: list[str] = []
     for code, kpos, mnode in node.entries():

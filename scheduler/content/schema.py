@@ -1,79 +1,24 @@
 """JSON Schemas (draft 2020-12) of the files the brand writes, for editors and CI.
 
-Generated from the very shapes the loaders validate with (``scheduler.content``'s tables, the
-rule names of ``scheduler.voice`` and the keys of ``scheduler.lines``), so the schema an editor
-shows and the checks ``storyline validate`` runs cannot drift apart. The schema covers shape
-(types, known fields, enums, patterns); meaning (does this market exist, is this zone real, does
-the media file exist) stays with ``storyline validate``.
+Generated from the very shapes the loaders validate with (``scheduler.content.files``: one per
+file type), so the schema an editor shows and the checks ``storyline validate`` runs cannot
+drift apart. The schema covers shape (types, known fields, enums, patterns); meaning (does this
+market exist, is this zone real, does the media file exist) stays with ``storyline validate``.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Final
 
-from scheduler.content.files import LOCALE_PATTERN, MARKETS_SHAPE, STORY_SHAPE
-from scheduler.content.shapes import Boolean, Field, Integer, Obj, OneOf, Seq, Shape, Text
-from scheduler.lines.loader import LINE_KEYS
-from scheduler.text.voice import ALL_LOCALES, RULES, LinkPolicy
+from scheduler.content.files import LINE_SHAPE, MARKETS_SHAPE, STORY_SHAPE
+from scheduler.content.shapes import Boolean, Field, Integer, Obj, Seq, Shape, Text
 
 DRAFT: Final = "https://json-schema.org/draft/2020-12/schema"
 BASE_ID: Final = "https://storyline.example/schema/"
-
-_CAP = Obj(
-    MappingProxyType({"max": Field(Integer(minimum=0), doc="at most this many; 0 forbids")}),
-    doc="{max: N}",
-)
-_WORDS = Seq(Text(), doc="words or phrases, matched case- and accent-insensitively")
-
-#: ``rules:`` of ``line.yaml``: the names ``scheduler.voice`` reads (a test keeps them equal).
-RULES_SHAPE = Obj(
-    MappingProxyType(
-        {
-            "max_hashtags": Field(Integer(minimum=0), doc="most distinct hashtags in a post"),
-            "emoji": Field(_CAP, doc="most emoji in a post"),
-            "mentions": Field(_CAP, doc="most @mentions in a post"),
-            "banned": Field(
-                Obj(
-                    values=OneOf((_WORDS, Text())),
-                    key_pattern=rf"^([a-z]{{2,3}}([-_][A-Za-z0-9]{{2,8}})*|{ALL_LOCALES})$",
-                    key_doc=f"a locale, or '{ALL_LOCALES}'",
-                ),
-                doc="locale (or 'all') -> words the brand never uses there",
-            ),
-            "require_signature": Field(Boolean(), doc="the market's claim must appear"),
-            "link": Field(
-                Text(enum=tuple(p.value for p in LinkPolicy)),
-                default=LinkPolicy.INLINE.value,
-                doc="where the story's link goes: inline | first_comment | none",
-            ),
-            "utm": Field(Boolean(), default=True, doc="add utm_* parameters to the link"),
-        }
-    ),
-    doc="The voice's rules; every broken rule is a finding of `storyline validate`.",
-)
-assert tuple(RULES_SHAPE.fields) == tuple(RULES)
-
-LINE_SHAPE = Obj(
-    MappingProxyType(
-        {
-            "voice": Field(Text(), required=True, doc="how this network speaks, for people"),
-            "rules": Field(RULES_SHAPE),
-            "phrases": Field(
-                Obj(
-                    values=Obj(values=Text(), doc="phrase key -> text"),
-                    key_pattern=LOCALE_PATTERN,
-                    key_doc="a locale like fr",
-                ),
-                doc="locale -> phrase key -> text the templates may use (en fills gaps)",
-            ),
-        }
-    ),
-    doc="editorial_lines/<network>/line.yaml: one network's voice.",
-)
-assert tuple(LINE_SHAPE.fields) == tuple(LINE_KEYS)
 
 #: ``storyline schema KIND``: which file each schema describes.
 SHAPES: Final[Mapping[str, tuple[Obj, str]]] = MappingProxyType(
@@ -128,9 +73,13 @@ def _text(shape: Text) -> dict[str, Any]:
     if shape.enum is not None:
         out: dict[str, Any] = {"enum": list(shape.enum)}
     elif shape.pattern is not None:
-        # Numbers are read as their source text, so only a string can match a pattern; the
-        # constants in ``also`` (an offset of 0) are the numbers that can.
         out = {"type": "string", "pattern": shape.pattern}
+        if shape.numbers_ok and not shape.also and re.fullmatch(shape.pattern, "0"):
+            # The loader reads a number as its source text (``2027`` as a hashtag or a story
+            # id); the schema sees only the number, so it admits every number when digits
+            # fit the pattern and leaves the rest (a negative id) to the loader. The
+            # constants in ``also`` (an offset of 0) are the only numbers such a text takes.
+            out = {"anyOf": [out, {"type": "number"}]}
     elif shape.numbers_ok:
         out = {"type": ["string", "number"]}
     else:

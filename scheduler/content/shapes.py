@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from types import MappingProxyType
 from typing import Any
@@ -84,6 +84,9 @@ class Obj:
     doc: str = ""
     min_fields: int = 0
     any_of: tuple[str, ...] = ()  # at least one of these fields must be set
+    #: Finding codes renamed for this mapping and everything in it: the rules of
+    #: ``line.yaml`` say ``unknown-rule`` and ``invalid-rule``, as ``docs/networks.md`` lists.
+    codes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,14 +120,27 @@ def check_shape(node: Node, shape: Shape, what: str = "value") -> list[Finding]:
     Meaning (does this market exist? is this zone real?) is the loader's job; this only
     guarantees that a value the loader reads has the type its table promises.
     """
+    return conform(node, shape, what)[1]
+
+
+def conform(node: Node, shape: Shape, what: str = "value") -> tuple[Any, list[Finding]]:
+    """``node`` as plain Python with every part that departs from ``shape`` left out, and why.
+
+    The value is what a loader may read without checking types again: a mapping keeps only
+    its known, well-formed fields (a required one may be missing: a finding says so), a list
+    only its good items, a text is the text as written (a number or date the shape takes as
+    text comes back as its source text). A value refused as a whole comes back as ``None``,
+    which no shape accepts.
+    """
     out: list[Finding] = []
 
-    def wrong(n: Node, s: Shape, label: str) -> None:
+    def wrong(n: Node, s: Shape, label: str) -> Any:
         out.append(
             Finding.error(
                 n.pos, "wrong-type", f"{label} must be {shape_name(s)}, not {kind_name(n)}"
             )
         )
+        return _REFUSED
 
     def text_ok(n: Node, s: Text) -> str | None:
         if not n.is_scalar:
@@ -155,65 +171,76 @@ def check_shape(node: Node, shape: Shape, what: str = "value") -> list[Finding]:
             return n.is_scalar and isinstance(n.value, int) and not isinstance(n.value, bool)
         return any(accepts(n, o) for o in s.options)
 
-    def walk(n: Node, s: Shape, label: str) -> None:
+    def walk(n: Node, s: Shape, label: str) -> Any:
         if isinstance(s, OneOf):
             for option in s.options:
                 if accepts(n, option):
-                    walk(n, option, label)
-                    return
-            wrong(n, s, label)
-            return
+                    return walk(n, option, label)
+            return wrong(n, s, label)
         if isinstance(s, Text):
-            if n.is_scalar and n.value in s.also and not isinstance(n.value, bool):
-                return
-            text = text_ok(n, s)
-            if text is None:
-                wrong(n, s, label)
-                return
-            if s.enum is not None and text not in s.enum:
-                choices = ", ".join(s.enum)
-                out.append(
-                    Finding.error(
-                        n.pos,
-                        "bad-value",
-                        f"{label} is {text!r}; expected one of {choices}"
-                        f"{did_you_mean(text, s.enum)}",
-                    )
-                )
-            elif s.pattern is not None and not re.fullmatch(s.pattern, text):
-                hint = f"; {s.pattern_hint}" if s.pattern_hint else ""
-                out.append(
-                    Finding.error(n.pos, s.pattern_code, f"{label} {text!r} is not valid{hint}")
-                )
-            return
+            return text(n, s, label)
         if isinstance(s, Boolean | Integer):
             if not accepts(n, s):
-                wrong(n, s, label)
-            elif isinstance(s, Integer) and s.minimum is not None and n.value < s.minimum:
+                return wrong(n, s, label)
+            if isinstance(s, Integer) and s.minimum is not None and n.value < s.minimum:
                 out.append(
                     Finding.error(n.pos, "bad-value", f"{label} must be at least {s.minimum}")
                 )
-            return
+                return _REFUSED
+            return n.value
         if isinstance(s, Seq):
-            if not n.is_seq:
-                wrong(n, s, label)
-                return
-            if len(n.items) < s.min_items:
-                out.append(
-                    Finding.error(
-                        n.pos, "bad-value", f"{label} needs at least {s.min_items} item(s)"
-                    )
+            return sequence(n, s, label)
+        if not s.codes:
+            return mapping(n, s, label)
+        start = len(out)
+        value = mapping(n, s, label)
+        for i in range(start, len(out)):
+            code = s.codes.get(out[i].code)
+            if code is not None:
+                out[i] = replace(out[i], code=code)
+        return value
+
+    def text(n: Node, s: Text, label: str) -> Any:
+        if n.is_scalar and n.value in s.also and not isinstance(n.value, bool):
+            return n.value
+        value = text_ok(n, s)
+        if value is None:
+            return wrong(n, s, label)
+        if s.enum is not None and value not in s.enum:
+            choices = ", ".join(s.enum)
+            out.append(
+                Finding.error(
+                    n.pos,
+                    "bad-value",
+                    f"{label} is {value!r}; expected one of {choices}{did_you_mean(value, s.enum)}",
                 )
-            for i, item in enumerate(n.items):
-                walk(item, s.item, f"{label}[{i}]")
-            return
+            )
+            return _REFUSED
+        if s.pattern is not None and not re.fullmatch(s.pattern, value):
+            hint = f"; {s.pattern_hint}" if s.pattern_hint else ""
+            message = f"{label} {value!r} is not valid{hint}"
+            out.append(Finding.error(n.pos, s.pattern_code, message))
+            return _REFUSED
+        return value
+
+    def sequence(n: Node, s: Seq, label: str) -> Any:
+        if not n.is_seq:
+            return wrong(n, s, label)
+        if len(n.items) < s.min_items:
+            out.append(
+                Finding.error(n.pos, "bad-value", f"{label} needs at least {s.min_items} item(s)")
+            )
+        items = (walk(item, s.item, f"{label}[{i}]") for i, item in enumerate(n.items))
+        return [item for item in items if item is not _REFUSED]
+
+    def mapping(n: Node, s: Obj, label: str) -> Any:
         if not n.is_map:
-            wrong(n, s, label)
-            return
+            return wrong(n, s, label)
         if len(n.fields) < s.min_fields:
             out.append(
                 Finding.error(n.pos, "bad-value", f"{label} needs at least {s.min_fields} entry")
             )
+        kept: dict[str, Any] = {}
         for key, kpos, value in n.entries():
             sub = f"{key}" if label == "value" else f"{label}.{key}"
             spec = s.fields.get(key)
@@ -221,13 +248,13 @@ def check_shape(node: Node, shape: Shape, what: str = "value") -> list[Finding]:
                 if spec.nonblank and value.is_scalar and value.value in (None, ""):
                     out.append(Finding.error(value.pos, spec.missing_code, f"{sub} is empty"))
                     continue
-                walk(value, spec.shape, sub)
+                checked = walk(value, spec.shape, sub)
             elif s.values is not None:
                 if s.key_pattern is not None and not re.fullmatch(s.key_pattern, key):
                     doc = f"; {s.key_doc}" if s.key_doc else ""
                     out.append(Finding.error(kpos, "bad-key", f"{sub}: {key!r} is not valid{doc}"))
                     continue
-                walk(value, s.values, sub)
+                checked = walk(value, s.values, sub)
             else:
                 known = tuple(s.fields)
                 where = f" in {label}" if label != "value" else ""
@@ -239,6 +266,9 @@ def check_shape(node: Node, shape: Shape, what: str = "value") -> list[Finding]:
                         f"known fields: {', '.join(known)}",
                     )
                 )
+                continue
+            if checked is not _REFUSED:
+                kept[key] = checked
         if s.any_of and not any(k in n.fields for k in s.any_of):
             where = f" in {label}" if label != "value" else ""
             out.append(
@@ -254,6 +284,11 @@ def check_shape(node: Node, shape: Shape, what: str = "value") -> list[Finding]:
                         n.pos, spec.missing_code, f"missing required field {key!r}{where}"
                     )
                 )
+        return kept
 
-    walk(node, shape, what)
-    return out
+    value = walk(node, shape, what)
+    return (None if value is _REFUSED else value), out
+
+
+#: What a part of a value that breaks its shape conforms to: nothing (see :func:`conform`).
+_REFUSED: Any = object()

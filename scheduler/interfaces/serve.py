@@ -122,7 +122,7 @@ class Previews:
             planned = load_plan(self.settings, now)
             # The plan holds posts, not stories: titles and market names come from the content.
             lines = load_lines(self.settings.lines_dir)
-            content = load_content(self.settings.content_dir, networks=tuple(lines.lines))
+            content = load_content(self.settings.content_dir, networks=lines.networks)
         except StorylineError as exc:
             return Snapshot(version, None, None, str(exc), now)
         return Snapshot(version, planned, content, None, now)

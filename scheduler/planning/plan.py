@@ -19,7 +19,8 @@ from scheduler.core.model import Account, Beat, Content, Market, Story, StorySta
 from scheduler.core.post import PlannedPost
 from scheduler.core.resolve import Resolved, resolve
 from scheduler.core.timezones import Localized, apply_offset
-from scheduler.lines.loader import TEMPLATE_SUFFIX, Line, Lines, PostContext
+from scheduler.lines.book import LineBook
+from scheduler.lines.model import TEMPLATE_SUFFIX, EditorialLine, PostContext
 from scheduler.text.links import UntrackableURL, track
 from scheduler.text.networks import check as check_network
 from scheduler.text.voice import LinkPolicy, check_voice
@@ -98,7 +99,7 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def plan(content: Content, lines: Lines, now: datetime, selection: Selection = ALL) -> Plan:
+def plan(content: Content, lines: LineBook, now: datetime, selection: Selection = ALL) -> Plan:
     """Stories x beats x networks x markets -> planned posts, rendered and checked.
 
     Drafts are planned too (``story_status`` says so): the store decides what a draft means.
@@ -110,7 +111,7 @@ def plan(content: Content, lines: Lines, now: datetime, selection: Selection = A
         return _plan(content, lines, now, selection)
 
 
-def _plan(content: Content, lines: Lines, now: datetime, selection: Selection) -> Plan:
+def _plan(content: Content, lines: LineBook, now: datetime, selection: Selection) -> Plan:
     posts: list[PlannedPost] = []
     findings: list[Finding] = []
     memo = _Memo()
@@ -137,7 +138,7 @@ def _plan(content: Content, lines: Lines, now: datetime, selection: Selection) -
 def _plan_story(
     story: Story,
     content: Content,
-    lines: Lines,
+    lines: LineBook,
     now: datetime,
     selection: Selection,
     findings: list[Finding],
@@ -159,7 +160,7 @@ def _plan_story(
         for network in beat_networks:
             if not selection.wants("networks", network):
                 continue
-            line = lines.lines.get(network)
+            line = lines.by_network.get(network)
             if line is None:
                 findings.append(
                     Finding.error(
@@ -251,7 +252,7 @@ class _Memo:
     specimens: dict[str, tuple[PostContext, str | None]] = field(default_factory=dict)
 
 
-def _unused_template_findings(lines: Lines, memo: _Memo) -> list[Finding]:
+def _unused_template_findings(lines: LineBook, memo: _Memo) -> list[Finding]:
     """Render every template no post used with a real context of its network, so a mistake in
     it shows now, not the day a story first needs it. Its findings are warnings: no post is
     broken yet."""
@@ -281,12 +282,12 @@ def _unused_template_findings(lines: Lines, memo: _Memo) -> list[Finding]:
 def _plan_post(
     story: Story,
     beat: Beat,
-    line: Line,
+    line: EditorialLine,
     market: Market,
     account: Account,
     target: _Target,
     where: _Where,
-    lines: Lines,
+    lines: LineBook,
     now: datetime,
     memo: _Memo,
 ) -> PlannedPost:

@@ -12,9 +12,11 @@ emoji it tolerates, and where links go. Every broken rule is a finding with a st
 ``too-many-mentions``  more @mentions than ``mentions.max``
 ``link-missing``       ``link: inline`` and the story's link is not in the text
 ``link-not-allowed``   ``link: none`` or ``first_comment`` and the text has a link
-``unknown-rule``       a rule name the line does not know (with a did-you-mean)
-``invalid-rule``       a known rule with a value of the wrong type or out of range
 =====================  ==========================================================
+
+The shape of ``rules:`` (``unknown-rule``, ``invalid-rule``) is checked where ``line.yaml`` is
+read, against ``RULES_SHAPE`` in ``scheduler.content.files``; :func:`rules_from` gives the
+checked values their meaning.
 
 Banned vocabulary is per locale. A post is checked against the list of its own locale (an
 exact key such as ``pt-BR``, else its language ``pt``) **and** the ``all`` list, which applies
@@ -24,14 +26,14 @@ word boundaries for words (``deal`` does not ban ``ideal``), matches a phrase th
 ends with a symbol as written (``% off``), lets any run of spaces match a space, and treats a
 trailing ``*`` as "any ending" (``promo*`` bans ``promotion``).
 
-Pure: no I/O. Positions come from the caller (``pos_of`` for the rules, ``pos`` for a post).
+Pure: no I/O. Positions come from the caller (``pos`` for a post).
 """
 
 from __future__ import annotations
 
 import functools
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
@@ -41,12 +43,8 @@ from urllib.parse import urlsplit
 import regex
 
 from scheduler.core.diagnostics import Finding, Position
-from scheduler.core.suggest import did_you_mean
 from scheduler.text.links import scheme_urls, url_spans
 from scheduler.text.networks import emoji_clusters, hashtags_in, mentions_in
-
-#: A path inside the ``rules:`` mapping: keys and list indices, e.g. ``("banned", "fr", 2)``.
-RulePath = tuple[str | int, ...]
 
 ALL_LOCALES: Final = "all"
 
@@ -123,124 +121,34 @@ RULES: Final = (
     "link",
     "utm",
 )
-_SUBKEYS: Final = ("max",)
 
 
-class _Parser:
-    """Collects findings while reading the rules, so one bad rule does not hide the others."""
+def rules_from(checked: Mapping[str, Any]) -> VoiceRules:
+    """The :class:`VoiceRules` of a line's ``rules:``, already checked against their shape.
 
-    def __init__(self, pos_of: Callable[[RulePath], Position]) -> None:
-        self.pos_of = pos_of
-        self.findings: list[Finding] = []
-
-    def invalid(self, path: RulePath, message: str) -> None:
-        self.findings.append(Finding.error(self.pos_of(path), "invalid-rule", message))
-
-    def unknown(self, path: RulePath, name: str, choices: Sequence[str], where: str) -> None:
-        self.findings.append(
-            Finding.error(
-                self.pos_of(path),
-                "unknown-rule",
-                f"unknown {where} {name!r}{did_you_mean(name, choices)};"
-                f" known: {', '.join(choices)}",
-            )
-        )
-
-    def count(self, path: RulePath, value: object) -> int | None:
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-            return value
-        self.invalid(path, f"{'.'.join(map(str, path))} must be a whole number >= 0, not {value!r}")
-        return None
-
-    def flag(self, path: RulePath, value: object) -> bool | None:
-        if isinstance(value, bool):
-            return value
-        self.invalid(path, f"{'.'.join(map(str, path))} must be true or false, not {value!r}")
-        return None
-
-    def cap(self, name: str, value: object) -> int | None:
-        """``{max: N}``, the shape of ``emoji`` and ``mentions``."""
-        if not isinstance(value, Mapping):
-            self.invalid((name,), f"{name} must be a mapping like {{max: 2}}, not {value!r}")
-            return None
-        result = None
-        for key, sub in value.items():
-            if key == "max":
-                result = self.count((name, "max"), sub)
-            else:
-                self.unknown((name, str(key)), str(key), _SUBKEYS, f"{name} setting")
-        return result
-
-    def banned(self, value: object) -> dict[str, tuple[str, ...]]:
-        if not isinstance(value, Mapping):
-            self.invalid(
-                ("banned",),
-                f"banned must map a locale (or 'all') to a list of words, not {value!r}",
-            )
-            return {}
-        lists: dict[str, tuple[str, ...]] = {}
-        for locale, words in value.items():
-            if not isinstance(locale, str) or not locale.strip():
-                self.invalid(("banned",), f"banned: {locale!r} is not a locale name")
-                continue
-            if isinstance(words, str):
-                words = [words]
-            if not isinstance(words, Sequence):
-                self.invalid(("banned", locale), f"banned.{locale} must be a list of words")
-                continue
-            kept: list[str] = []
-            for index, word in enumerate(words):
-                if isinstance(word, str) and word.strip(" *"):
-                    kept.append(word.strip())
-                else:
-                    self.invalid(
-                        ("banned", locale, index),
-                        f"banned.{locale}[{index}] must be a non-empty word, not {word!r}",
-                    )
-            lists[locale] = tuple(kept)
-        return lists
-
-    def link(self, value: object) -> LinkPolicy | None:
-        choices = [p.value for p in LinkPolicy]
-        if isinstance(value, str) and value in choices:
-            return LinkPolicy(value)
-        hint = did_you_mean(str(value), choices)
-        self.invalid(("link",), f"link must be one of {', '.join(choices)}, not {value!r}{hint}")
-        return None
-
-
-def parse_rules(
-    raw: Mapping[str, Any] | None, pos_of: Callable[[RulePath], Position]
-) -> tuple[VoiceRules, list[Finding]]:
-    """Read a line's ``rules:`` mapping; every problem is a finding, never an exception.
-
-    ``pos_of(path)`` gives the position of the value at ``path`` inside ``rules:`` (the caller
-    keeps the YAML positions). Rules with a bad value fall back to their default.
+    ``checked`` is what ``scheduler.content.shapes.conform`` keeps of the mapping against
+    ``RULES_SHAPE`` (``scheduler.content.files``): every value has its rule's type, and a rule
+    written wrong is absent, so it keeps its default. This gives the rules their meaning.
     """
-    parser = _Parser(pos_of)
-    if raw is None:
-        return VoiceRules(), []
-    if not isinstance(raw, Mapping):
-        parser.invalid((), f"rules must be a mapping of rule names to values, not {raw!r}")
-        return VoiceRules(), parser.findings
     values: dict[str, Any] = {}
-    for name, value in raw.items():
-        key = str(name)
-        if key == "max_hashtags":
-            values[key] = parser.count((key,), value)
-        elif key == "emoji":
-            values["max_emoji"] = parser.cap(key, value)
-        elif key == "mentions":
-            values["max_mentions"] = parser.cap(key, value)
-        elif key == "banned":
-            values[key] = MappingProxyType(parser.banned(value))
-        elif key in ("require_signature", "utm"):
-            values[key] = parser.flag((key,), value)
-        elif key == "link":
-            values[key] = parser.link(value)
-        else:
-            parser.unknown((key,), key, RULES, "rule")
-    return VoiceRules(**{k: v for k, v in values.items() if v is not None}), parser.findings
+    for name, value in checked.items():
+        if name in ("emoji", "mentions"):
+            if "max" in value:
+                values[f"max_{name}"] = value["max"]
+        elif name == "banned":
+            values[name] = MappingProxyType(
+                {locale: _words(words) for locale, words in value.items()}
+            )
+        elif name == "link":
+            values[name] = LinkPolicy(value)
+        else:  # max_hashtags, require_signature, utm: taken as they are
+            values[name] = value
+    return VoiceRules(**values)
+
+
+def _words(written: str | list[str]) -> tuple[str, ...]:
+    """A banned list as voice keeps it: one word alone is a list of one, spaces trimmed."""
+    return tuple(word.strip() for word in ([written] if isinstance(written, str) else written))
 
 
 @functools.cache

@@ -13,8 +13,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from scheduler.content.files import STORY_SHAPE
-from scheduler.content.schema import KINDS, LINE_SHAPE, RULES_SHAPE, json_schema
+from scheduler.content.files import LINE_SHAPE, RULES_SHAPE, STORY_SHAPE
+from scheduler.content.schema import KINDS, json_schema
 from scheduler.interfaces.cli import cli
 from scheduler.lines.loader import LINE_KEYS
 from scheduler.text.voice import RULES

@@ -25,7 +25,8 @@ from scheduler.content.loader import load_content
 from scheduler.core.diagnostics import Finding, Severity
 from scheduler.core.model import Content
 from scheduler.interfaces.cli import cli
-from scheduler.lines.loader import Lines, load_lines
+from scheduler.lines.book import LineBook
+from scheduler.lines.loader import load_lines
 from scheduler.planning.plan import plan
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,7 +45,7 @@ def lines_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def lines(lines_dir: Path) -> Lines:
+def lines(lines_dir: Path) -> LineBook:
     loaded = load_lines(lines_dir)
     assert not loaded.findings, loaded.findings
     return loaded
@@ -68,7 +69,7 @@ def fresh_folder(files: dict[str, bytes], outside: Path) -> Iterator[Path]:
 
 
 def _written_lines(path: Path) -> int:
-    """Lines in a file the way YAML counts them (every break YAML knows is in splitlines)."""
+    """LineBook in a file the way YAML counts them (every break YAML knows is in splitlines)."""
     return len(path.read_bytes().decode("utf-8", errors="replace").splitlines()) + 1
 
 
@@ -114,11 +115,11 @@ def test_load_content_never_raises_and_every_finding_points_into_a_file(
 
 @given(files=content_folders())
 def test_validating_a_fuzzed_folder_never_raises(
-    files: dict[str, bytes], outside: Path, lines: Lines
+    files: dict[str, bytes], outside: Path, lines: LineBook
 ) -> None:
     """The validate path (content -> lines -> planning) over real templates."""
     with fresh_folder(files, outside) as folder:
-        content = load_content(folder, networks=tuple(lines.lines))
+        content = load_content(folder, networks=lines.networks)
         planned = plan(content, lines, NOW)
         assert_precise([*content.findings, *planned.findings], folder)
         for post in planned.posts:

@@ -30,7 +30,8 @@ from hypothesis import strategies as st
 from scheduler.content.loader import load_content
 from scheduler.core.model import Launch, Offset
 from scheduler.core.timezones import apply_offset, in_zone, localize
-from scheduler.lines.loader import Lines, load_lines
+from scheduler.lines.book import LineBook
+from scheduler.lines.loader import load_lines
 from scheduler.planning.plan import plan
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -237,7 +238,7 @@ def test_any_wall_time_maps_to_the_instant_the_policy_names(zone: str, naive: da
 
 
 @pytest.fixture(scope="module")
-def lines() -> Lines:
+def lines() -> LineBook:
     return load_lines(ROOT / "editorial_lines", eager=False)
 
 
@@ -270,7 +271,7 @@ def _odd_reveals() -> list[datetime]:
     )
 )
 def test_a_planned_teaser_is_seven_calendar_days_before_the_reveal_in_every_market(
-    reveal: datetime, lines: Lines
+    reveal: datetime, lines: LineBook
 ) -> None:
     with tempfile.TemporaryDirectory(prefix="sl-dst-") as name:
         root = Path(name)
@@ -281,7 +282,7 @@ def test_a_planned_teaser_is_seven_calendar_days_before_the_reveal_in_every_mark
             "beats: {teaser: -7d, reveal: 0}\nstory: {headline: Soon}\n",
             encoding="utf-8",
         )
-        content = load_content(root, networks=tuple(lines.lines))
+        content = load_content(root, networks=lines.networks)
         assert not [f for f in content.findings if f.is_error], content.findings
         planned = plan(content, lines, datetime(2026, 1, 1, tzinfo=UTC))
     due = {(p.beat, p.timezone): p for p in planned.posts}

@@ -11,7 +11,9 @@ import pytest
 import pytz
 
 from scheduler.core.model import Media
-from scheduler.lines.loader import Lines, PostContext, load_lines
+from scheduler.lines.book import LineBook
+from scheduler.lines.loader import load_lines
+from scheduler.lines.model import PostContext
 
 LINE_YAML = """\
 voice: Short and plain.
@@ -23,7 +25,7 @@ phrases:
   fr: {soon: Bientôt}
 """
 
-MakeLines = Callable[..., Lines]
+MakeLines = Callable[..., LineBook]
 
 
 @pytest.fixture
@@ -33,7 +35,7 @@ def make_lines(tmp_path: Path) -> MakeLines:
     ``x/line.yaml`` is written with a plain default unless ``files`` gives one.
     """
 
-    def make(files: dict[str, str], *, eager: bool = True, line: str = "x") -> Lines:
+    def make(files: dict[str, str], *, eager: bool = True, line: str = "x") -> LineBook:
         root = tmp_path / "editorial_lines"
         written = {f"{line}/line.yaml": LINE_YAML, **files}
         for rel, text in written.items():

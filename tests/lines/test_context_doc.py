@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from scheduler.lines.loader import CONTEXT_FIELDS, PostContext
+from scheduler.lines.model import CONTEXT_FIELDS, PostContext
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "editorial-lines.md"
 

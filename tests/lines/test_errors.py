@@ -8,9 +8,10 @@ from dataclasses import replace
 
 import pytest
 
-from scheduler.lines.loader import Lines, PostContext
+from scheduler.lines.book import LineBook
+from scheduler.lines.model import PostContext
 
-MakeLines = Callable[..., Lines]
+MakeLines = Callable[..., LineBook]
 
 
 def test_an_undefined_variable_names_the_template_file_and_line(

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from scheduler.lines.loader import Lines, load_lines
+from scheduler.lines.book import LineBook
+from scheduler.lines.loader import load_lines
 from scheduler.text.voice import LinkPolicy
 
-MakeLines = Callable[..., Lines]
+MakeLines = Callable[..., LineBook]
 
 ROOT = Path(__file__).resolve().parents[2]
 NETWORKS = {
@@ -26,19 +27,19 @@ NETWORKS = {
 
 def test_the_sample_brand_has_a_line_for_every_network_without_errors() -> None:
     lines = load_lines(ROOT / "editorial_lines")
-    assert set(lines.lines) == NETWORKS
+    assert set(lines.by_network) == NETWORKS
     assert [f.format() for f in lines.findings if f.is_error] == []
 
 
 def test_every_sample_line_has_its_own_teaser_reveal_followup_and_default() -> None:
     lines = load_lines(ROOT / "editorial_lines")
-    for line in lines.lines.values():
+    for line in lines.by_network.values():
         assert {"teaser", "reveal", "followup", "default"} <= set(line.templates), line.network
 
 
 def test_every_sample_line_bans_discount_talk_in_every_brand_language() -> None:
     lines = load_lines(ROOT / "editorial_lines")
-    for line in lines.lines.values():
+    for line in lines.by_network.values():
         assert {"en", "fr", "de", "it", "hu", "pt", "zh"} <= set(line.voice_rules.banned)
         assert "% off" in line.voice_rules.banned["en"]
         assert "优惠" in line.voice_rules.banned["zh"]
@@ -46,18 +47,18 @@ def test_every_sample_line_bans_discount_talk_in_every_brand_language() -> None:
 
 def test_the_sample_voices_are_really_distinct() -> None:
     lines = load_lines(ROOT / "editorial_lines")
-    rules = {n: line.voice_rules for n, line in lines.lines.items()}
+    rules = {n: line.voice_rules for n, line in lines.by_network.items()}
     assert rules["linkedin"].max_emoji == 0
     assert rules["instagram"].link is LinkPolicy.NONE
     assert rules["threads"].max_hashtags == 1
-    assert len({line.voice for line in lines.lines.values()}) == len(NETWORKS)
+    assert len({line.voice for line in lines.by_network.values()}) == len(NETWORKS)
 
 
 def test_rules_are_parsed_by_voice_and_keep_their_positions(make_lines: MakeLines) -> None:
     lines = make_lines(
         {"x/line.yaml": "voice: v\nrules:\n  link: first_comment\n  emoji: {max: 1}\n"}
     )
-    line = lines.lines["x"]
+    line = lines.by_network["x"]
     assert line.link_policy is LinkPolicy.FIRST_COMMENT
     assert line.voice_rules.max_emoji == 1
     assert line.rule_pos("emoji", "max").line == 4
@@ -92,7 +93,7 @@ def test_a_network_folder_without_line_yaml_is_an_error(make_lines: MakeLines) -
     lines = make_lines({"threads/default.j2": "hi"})
     (finding,) = [f for f in lines.findings if f.code == "line-missing"]
     assert finding.file.endswith("editorial_lines/threads")
-    assert "threads" not in lines.lines
+    assert "threads" not in lines.by_network
 
 
 def test_malformed_yaml_is_a_finding_with_its_position(make_lines: MakeLines) -> None:
@@ -124,10 +125,10 @@ def test_a_line_for_google_plus_is_refused_with_the_reason(make_lines: MakeLines
     (finding,) = [f for f in lines.findings if f.code == "line-unknown-network"]
     assert finding.file.endswith("editorial_lines/googleplus")
     assert "2019" in finding.message
-    assert "googleplus" not in lines.lines
+    assert "googleplus" not in lines.by_network
 
 
 def test_a_line_for_an_unknown_network_is_refused(make_lines: MakeLines) -> None:
     lines = make_lines({"myspace/line.yaml": "voice: v\n"})
     assert "line-unknown-network" in [f.code for f in lines.findings]
-    assert "myspace" not in lines.lines
+    assert "myspace" not in lines.by_network

@@ -6,9 +6,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from scheduler.lines.loader import Lines, PostContext, load_lines
+from scheduler.lines.book import LineBook
+from scheduler.lines.loader import load_lines
+from scheduler.lines.model import PostContext
 
-MakeLines = Callable[..., Lines]
+MakeLines = Callable[..., LineBook]
 
 
 def test_a_beat_with_its_own_template_uses_it(make_lines: MakeLines, ctx: PostContext) -> None:
@@ -67,7 +69,7 @@ def test_phrases_speak_the_market_language_with_english_filling_gaps(
     make_lines: MakeLines, context: Callable[..., PostContext]
 ) -> None:
     lines = make_lines({"x/default.j2": "{{ phrases.soon }} / {{ phrases.ask }}"})
-    phrases = lines.lines["x"].phrases_for("fr")
+    phrases = lines.by_network["x"].phrases_for("fr")
     assert lines.render(context(phrases=phrases)).text == "Bientôt / Questions?"
 
 
@@ -75,8 +77,8 @@ def test_a_regional_locale_falls_back_to_its_language_then_english(
     make_lines: MakeLines,
 ) -> None:
     lines = make_lines({"x/default.j2": "x"})
-    assert lines.lines["x"].phrases_for("fr-CA")["soon"] == "Bientôt"
-    assert lines.lines["x"].phrases_for("ja")["soon"] == "Coming soon"
+    assert lines.by_network["x"].phrases_for("fr-CA")["soon"] == "Bientôt"
+    assert lines.by_network["x"].phrases_for("ja")["soon"] == "Coming soon"
 
 
 def test_first_comment_policy_moves_the_link_out_of_the_text(

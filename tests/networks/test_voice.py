@@ -6,8 +6,12 @@ from typing import Any
 
 import pytest
 
+from scheduler.content.files import RULES_SHAPE
+from scheduler.content.shapes import conform
+from scheduler.content.yamlpos import Kind, Node
 from scheduler.core.diagnostics import Finding, Position
-from scheduler.text.voice import LinkPolicy, RulePath, VoiceRules, check_voice, parse_rules
+from scheduler.lines.model import RulePath
+from scheduler.text.voice import LinkPolicy, VoiceRules, check_voice, rules_from
 
 POS = Position("editorial_lines/x/line.yaml", 3, 3)
 LINK = "https://brand.example/suv"
@@ -20,8 +24,24 @@ def at(path: RulePath) -> Position:
     )
 
 
+def node(value: Any, path: RulePath = ()) -> Node:
+    """``value`` as the YAML reader gives it, each key and value written at ``at(path)``."""
+    if isinstance(value, dict):
+        fields = {str(k): node(v, (*path, str(k))) for k, v in value.items()}
+        key_pos = {k: at((*path, k)) for k in fields}
+        return Node(Kind.MAP, at(path), fields=fields, key_pos=key_pos)
+    if isinstance(value, list):
+        items = tuple(node(v, (*path, i)) for i, v in enumerate(value))
+        return Node(Kind.SEQ, at(path), items=items)
+    return Node(Kind.SCALAR, at(path), value=value, raw=str(value))
+
+
 def parse(raw: Any) -> tuple[VoiceRules, list[Finding]]:
-    return parse_rules(raw, at)
+    """``rules:`` as the line loader reads them: their shape checked, then their meaning."""
+    if raw is None:
+        return rules_from({}), []
+    checked, findings = conform(node(raw), RULES_SHAPE, "rules")
+    return rules_from(checked or {}), findings
 
 
 def voice(rules: VoiceRules, text: str, **overrides: Any) -> list[Finding]:

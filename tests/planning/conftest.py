@@ -22,7 +22,8 @@ from scheduler.core.model import (
     Story,
     StoryStatus,
 )
-from scheduler.lines.loader import Lines, load_lines
+from scheduler.lines.book import LineBook
+from scheduler.lines.loader import load_lines
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -90,10 +91,10 @@ def content() -> Callable[..., Content]:
 
 
 @pytest.fixture
-def make_lines(tmp_path: Path) -> Callable[..., Lines]:
+def make_lines(tmp_path: Path) -> Callable[..., LineBook]:
     """A lines folder with x and linkedin (``{{ headline }} {{ link }}``), templates replaceable."""
 
-    def make(files: dict[str, str] | None = None) -> Lines:
+    def make(files: dict[str, str] | None = None) -> LineBook:
         root = tmp_path / "lines"
         written = {
             "x/line.yaml": PLAIN_LINE,
@@ -112,5 +113,5 @@ def make_lines(tmp_path: Path) -> Callable[..., Lines]:
 
 
 @pytest.fixture
-def lines(make_lines: Callable[..., Lines]) -> Lines:
+def lines(make_lines: Callable[..., LineBook]) -> LineBook:
     return make_lines()

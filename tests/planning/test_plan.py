@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from scheduler.core.diagnostics import Position
 from scheduler.core.model import Beat, Content, Launch, Offset, Story, StoryStatus
-from scheduler.lines.loader import Lines
+from scheduler.lines.book import LineBook
 from scheduler.planning.plan import Selection, plan
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -16,7 +16,7 @@ MakeStory = Callable[..., Story]
 MakeContent = Callable[..., Content]
 
 
-def test_post_ids_are_story_beat_network_market(content: MakeContent, lines: Lines) -> None:
+def test_post_ids_are_story_beat_network_market(content: MakeContent, lines: LineBook) -> None:
     posts = plan(content(), lines, NOW).posts
     ids = [p.post_id for p in posts]
     assert "suv/teaser/x/fr" in ids
@@ -27,7 +27,7 @@ def test_post_ids_are_story_beat_network_market(content: MakeContent, lines: Lin
 
 
 def test_a_beat_restricted_to_a_network_is_planned_only_there(
-    content: MakeContent, lines: Lines
+    content: MakeContent, lines: LineBook
 ) -> None:
     posts = plan(content(), lines, NOW).posts
     assert {p.network for p in posts if p.beat == "followup"} == {"linkedin"}
@@ -35,7 +35,7 @@ def test_a_beat_restricted_to_a_network_is_planned_only_there(
 
 
 def test_a_beat_restricted_to_markets_is_planned_only_there(
-    story: MakeStory, content: MakeContent, lines: Lines
+    story: MakeStory, content: MakeContent, lines: LineBook
 ) -> None:
     s = story(beats=(Beat("reveal", Offset(), markets=("fr",)),))
     posts = plan(content(s), lines, NOW).posts
@@ -43,21 +43,23 @@ def test_a_beat_restricted_to_markets_is_planned_only_there(
 
 
 def test_only_markets_with_an_account_on_the_network_take_part(
-    content: MakeContent, lines: Lines
+    content: MakeContent, lines: LineBook
 ) -> None:
     posts = plan(content(), lines, NOW).posts
     assert "suv/reveal/x/cn" not in {p.post_id for p in posts}
     assert "suv/reveal/linkedin/cn" in {p.post_id for p in posts}
 
 
-def test_posts_are_sorted_by_due_instant_then_post_id(content: MakeContent, lines: Lines) -> None:
+def test_posts_are_sorted_by_due_instant_then_post_id(
+    content: MakeContent, lines: LineBook
+) -> None:
     posts = plan(content(), lines, NOW).posts
     keys = [(p.due_utc, p.post_id) for p in posts]
     assert keys == sorted(keys)
 
 
 def test_a_local_launch_is_at_the_same_wall_time_in_every_market(
-    content: MakeContent, lines: Lines
+    content: MakeContent, lines: LineBook
 ) -> None:
     reveal = {p.market: p for p in plan(content(), lines, NOW).posts if p.beat == "reveal"}
     assert {p.due_local.hour for p in reveal.values()} == {9}
@@ -67,7 +69,7 @@ def test_a_local_launch_is_at_the_same_wall_time_in_every_market(
 
 
 def test_a_world_premiere_is_the_same_instant_everywhere(
-    story: MakeStory, content: MakeContent, lines: Lines
+    story: MakeStory, content: MakeContent, lines: LineBook
 ) -> None:
     instant = datetime(2027, 2, 10, 17, 0, tzinfo=UTC)
     s = story(launch=Launch(instant=instant, zone="Europe/Paris"))
@@ -78,7 +80,7 @@ def test_a_world_premiere_is_the_same_instant_everywhere(
 
 
 def test_a_teaser_seven_days_before_keeps_the_local_hour_across_dst(
-    story: MakeStory, content: MakeContent, lines: Lines
+    story: MakeStory, content: MakeContent, lines: LineBook
 ) -> None:
     # New York leaves DST on 1 Nov 2026: the reveal is in EST, its teaser a week before in EDT.
     s = story(launch=Launch(local=datetime(2026, 11, 5, 9, 0)))
@@ -91,7 +93,7 @@ def test_a_teaser_seven_days_before_keeps_the_local_hour_across_dst(
 
 
 def test_a_wall_time_that_does_not_exist_moves_forward_with_a_warning_at_the_launch(
-    story: MakeStory, content: MakeContent, lines: Lines
+    story: MakeStory, content: MakeContent, lines: LineBook
 ) -> None:
     where = Position("content/stories/suv.yaml", 7, 9)
     s = story(launch=Launch(local=datetime(2027, 3, 28, 2, 30), pos=where), networks=("x",))
@@ -104,7 +106,7 @@ def test_a_wall_time_that_does_not_exist_moves_forward_with_a_warning_at_the_lau
 
 
 def test_an_ambiguous_wall_time_takes_the_first_occurrence_with_a_warning(
-    story: MakeStory, content: MakeContent, lines: Lines
+    story: MakeStory, content: MakeContent, lines: LineBook
 ) -> None:
     s = story(launch=Launch(local=datetime(2026, 10, 25, 2, 30)), networks=("x",))
     result = plan(content(s, accounts={"fr": ("x",)}), lines, NOW)
@@ -113,7 +115,7 @@ def test_an_ambiguous_wall_time_takes_the_first_occurrence_with_a_warning(
     assert "time-ambiguous" in {f.code for f in result.findings}
 
 
-def test_links_carry_utm_tracking_with_the_post_id(content: MakeContent, lines: Lines) -> None:
+def test_links_carry_utm_tracking_with_the_post_id(content: MakeContent, lines: LineBook) -> None:
     post = next(p for p in plan(content(), lines, NOW).posts if p.post_id == "suv/reveal/x/fr")
     assert post.link is not None and post.link in post.text
     query = parse_qs(urlsplit(post.link).query)
@@ -127,7 +129,7 @@ def test_links_carry_utm_tracking_with_the_post_id(content: MakeContent, lines: 
 
 
 def test_a_line_that_opts_out_of_utm_keeps_the_link_as_written(
-    content: MakeContent, make_lines: Callable[..., Lines]
+    content: MakeContent, make_lines: Callable[..., LineBook]
 ) -> None:
     lines = make_lines({"x/line.yaml": "voice: v\nrules: {utm: false}\n"})
     post = next(p for p in plan(content(), lines, NOW).posts if p.post_id == "suv/reveal/x/fr")
@@ -135,7 +137,7 @@ def test_a_line_that_opts_out_of_utm_keeps_the_link_as_written(
 
 
 def test_an_over_length_post_is_an_error_on_the_post_and_in_the_plan(
-    story: MakeStory, content: MakeContent, lines: Lines
+    story: MakeStory, content: MakeContent, lines: LineBook
 ) -> None:
     s = story(text={"headline": "word " * 80})
     result = plan(content(s), lines, NOW)
@@ -147,7 +149,7 @@ def test_an_over_length_post_is_an_error_on_the_post_and_in_the_plan(
 
 
 def test_thirty_one_hashtags_on_instagram_is_an_error(
-    story: MakeStory, content: MakeContent, make_lines: Callable[..., Lines]
+    story: MakeStory, content: MakeContent, make_lines: Callable[..., LineBook]
 ) -> None:
     lines = make_lines(
         {
@@ -163,7 +165,7 @@ def test_thirty_one_hashtags_on_instagram_is_an_error(
 
 
 def test_a_banned_word_in_the_market_language_is_an_error(
-    story: MakeStory, content: MakeContent, make_lines: Callable[..., Lines]
+    story: MakeStory, content: MakeContent, make_lines: Callable[..., LineBook]
 ) -> None:
     lines = make_lines({"x/line.yaml": "voice: v\nrules:\n  banned: {fr: [promo], en: [deal]}\n"})
     s = story(locales={"fr": {"headline": "Grosse PROMO sur le SUV"}}, language="en")
@@ -174,7 +176,7 @@ def test_a_banned_word_in_the_market_language_is_an_error(
 
 
 def test_a_missing_signature_is_an_error_when_the_line_requires_it(
-    content: MakeContent, make_lines: Callable[..., Lines]
+    content: MakeContent, make_lines: Callable[..., LineBook]
 ) -> None:
     lines = make_lines({"x/line.yaml": "voice: v\nrules: {require_signature: true}\n"})
     post = next(p for p in plan(content(), lines, NOW).posts if p.network == "x")
@@ -182,7 +184,7 @@ def test_a_missing_signature_is_an_error_when_the_line_requires_it(
 
 
 def test_drafts_are_planned_with_their_status_and_their_errors_are_warnings(
-    story: MakeStory, content: MakeContent, lines: Lines
+    story: MakeStory, content: MakeContent, lines: LineBook
 ) -> None:
     s = story(status=StoryStatus.DRAFT, text={"headline": "word " * 80})
     result = plan(content(s), lines, NOW)
@@ -193,7 +195,7 @@ def test_drafts_are_planned_with_their_status_and_their_errors_are_warnings(
 
 
 def test_a_broken_template_is_reported_once_in_the_plan_with_a_count(
-    content: MakeContent, make_lines: Callable[..., Lines]
+    content: MakeContent, make_lines: Callable[..., LineBook]
 ) -> None:
     lines = make_lines({"x/default.j2": "{{ subtitle }}"})
     result = plan(content(), lines, NOW)
@@ -204,7 +206,7 @@ def test_a_broken_template_is_reported_once_in_the_plan_with_a_count(
 
 
 def test_now_only_marks_posts_already_due_and_never_changes_them(
-    content: MakeContent, lines: Lines
+    content: MakeContent, lines: LineBook
 ) -> None:
     early = plan(content(), lines, NOW)
     late = plan(content(), lines, datetime(2026, 12, 1, 12, 0, tzinfo=UTC))
@@ -216,14 +218,14 @@ def test_now_only_marks_posts_already_due_and_never_changes_them(
     assert "past-due" not in {f.code for f in late.findings}
 
 
-def test_a_selection_plans_only_what_it_names(content: MakeContent, lines: Lines) -> None:
+def test_a_selection_plans_only_what_it_names(content: MakeContent, lines: LineBook) -> None:
     chosen = Selection(networks=frozenset({"x"}), beats=frozenset({"reveal"}))
     posts = plan(content(), lines, NOW, chosen).posts
     assert [p.post_id for p in posts] == ["suv/reveal/x/fr", "suv/reveal/x/us"]
 
 
 def test_a_network_without_an_editorial_line_is_an_error(
-    story: MakeStory, content: MakeContent, lines: Lines
+    story: MakeStory, content: MakeContent, lines: LineBook
 ) -> None:
     s = story(networks=("x", "bluesky"))
     result = plan(content(s), lines, NOW)
@@ -231,7 +233,7 @@ def test_a_network_without_an_editorial_line_is_an_error(
 
 
 def test_a_template_no_story_uses_yet_is_tried_and_its_mistakes_are_warnings(
-    content: MakeContent, make_lines: Callable[..., Lines]
+    content: MakeContent, make_lines: Callable[..., LineBook]
 ) -> None:
     lines = make_lines({"x/countdown.j2": "{{ headline }}\n{{ countdown_text }}"})
     result = plan(content(), lines, NOW)

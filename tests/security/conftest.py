@@ -14,7 +14,9 @@ import pytest
 import pytz
 
 from scheduler.core.model import Media
-from scheduler.lines.loader import Draft, Lines, PostContext, load_lines
+from scheduler.lines.book import LineBook
+from scheduler.lines.loader import load_lines
+from scheduler.lines.model import Draft, PostContext
 
 LINE_YAML = """\
 voice: Plain and short.
@@ -60,7 +62,7 @@ class Rendered:
     """A hostile template rendered through the real loader: what came out, and where."""
 
     draft: Draft
-    lines: Lines
+    lines: LineBook
     template: Path  # the template file as written
     workdir: Path  # the current directory during the render (a payload's file would land here)
 

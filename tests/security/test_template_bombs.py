@@ -98,7 +98,8 @@ _MEASURE = textwrap.dedent(
     # A safety net: a regression fails with MemoryError instead of exhausting the machine.
     resource.setrlimit(resource.RLIMIT_AS, (3 * 1024**3, 3 * 1024**3))
     from scheduler.core.model import Media
-    from scheduler.lines.loader import PostContext, load_lines
+    from scheduler.lines.loader import load_lines
+    from scheduler.lines.model import PostContext
 
     root = Path(sys.argv[1])
     lines = load_lines(root)

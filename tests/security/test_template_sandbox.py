@@ -1,8 +1,8 @@
 """Editorial-line templates are untrusted: known Jinja sandbox escapes are refused as findings.
 
 Each payload is written into a real editorial line and rendered through the real loader
-(:func:`scheduler.lines.load_lines` + ``Lines.render``). Every one must come back as an error
-finding naming the template file and the payload's line, produce no text, run nothing (the
+(:func:`scheduler.lines.loader.load_lines` + ``LineBook.render``). Every one must come back as
+an error finding naming the template file and the payload's line, produce no text, run nothing (the
 payloads that reach ``os`` would create a file in the working directory) and show nothing of
 Python's internals (no class, module or function reprs, no addresses, no file contents).
 The list is reproduced in docs/security.md.

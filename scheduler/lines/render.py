@@ -1,0 +1,140 @@
+"""Rendering one :class:`PostContext` into a :class:`Draft`, and template failures as findings.
+
+A render never raises: a template that does not compile, reads an unknown field, trips the
+sandbox or runs out of budget gives a draft with no text and a finding naming the template's
+own file and line (Jinja rewrites its traceback frames to point there). The line's link
+policy decides where the tracked link goes; the text is tidied so templates stay readable.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any
+
+from jinja2 import TemplateError, TemplateSyntaxError, UndefinedError
+from jinja2.environment import Environment, Template
+from jinja2.exceptions import SecurityError
+
+from scheduler.core.diagnostics import Finding, Position
+from scheduler.lines.model import (
+    CONTEXT_FIELDS,
+    DEFAULT_TEMPLATE,
+    TEMPLATE_SUFFIX,
+    Draft,
+    EditorialLine,
+    PostContext,
+)
+from scheduler.lines.sandbox import BudgetExceeded, run_budgeted
+from scheduler.text.voice import LinkPolicy
+
+
+def compile_template(env: Environment, name: str, display: str) -> Template | Finding:
+    """The compiled template, or the finding that says why it does not compile."""
+    try:
+        return env.get_template(name)
+    except TemplateSyntaxError as exc:
+        pos = Position(exc.filename or display, exc.lineno or 0, 1 if exc.lineno else 0)
+        return Finding.error(pos, "template-syntax", exc.message or str(exc))
+    except TemplateError as exc:
+        return Finding.error(Position(display, 0, 0), "template-error", str(exc))
+
+
+def missing_template(line: EditorialLine | None, root: str, ctx: PostContext) -> Draft:
+    """The draft of a beat no template of the line can render."""
+    where = line.pos if line else Position(f"{root}/{ctx.network}", 0, 0)
+    finding = Finding.error(
+        where,
+        "template-missing",
+        f"no template for beat {ctx.beat!r} on {ctx.network}: add "
+        f"{ctx.network}/{ctx.beat}{TEMPLATE_SUFFIX} or {DEFAULT_TEMPLATE}{TEMPLATE_SUFFIX}",
+    )
+    return Draft(text="", findings=(finding,))
+
+
+def render_draft(
+    line: EditorialLine,
+    template: Template | Finding,
+    display: str,
+    ctx: PostContext,
+    tracked_link: str | None,
+) -> Draft:
+    """Render ``ctx`` with the line's ``template`` (or report why it does not compile).
+
+    ``tracked_link`` is the post's link even when the line keeps it out of the text
+    (``ctx.link`` is then ``None``): it becomes the draft's link or first comment.
+    """
+    if isinstance(template, Finding):  # a broken beat template must not fall back silently
+        return Draft(text="", template=display, findings=(template,))
+    filename = template.filename or display
+    try:
+        text, exported = run_budgeted(template, ctx.as_template_vars())
+    except Exception as exc:  # every template failure is the template's, reported as such
+        return Draft(text="", template=filename, findings=(_finding_of(exc, filename, ctx),))
+    title = exported.get("title")
+    first_comment = exported.get("first_comment")
+    link = ctx.link or tracked_link
+    policy = line.link_policy
+    if policy is LinkPolicy.FIRST_COMMENT:
+        link = tracked_link
+        first_comment = first_comment or link
+    elif policy is LinkPolicy.NONE:
+        link = None
+    return Draft(
+        text=tidy(text),
+        title=_clean(title) if title is not None else None,
+        link=link,
+        media=ctx.media,
+        hashtags=ctx.hashtags,
+        first_comment=_clean(first_comment) if first_comment else None,
+        template=filename,
+    )
+
+
+def _clean(value: Any) -> str:
+    return " ".join(str(value).split())
+
+
+def tidy(text: str) -> str:
+    """Strip trailing spaces per line and collapse 3+ blank lines: templates stay readable."""
+    lines = [ln.rstrip() for ln in text.strip().splitlines()]
+    out: list[str] = []
+    for ln in lines:
+        if ln or (out and out[-1]):
+            out.append(ln)
+    return "\n".join(out)
+
+
+def _template_frame(exc: BaseException, fallback: str) -> tuple[str, int]:
+    """The innermost frame that belongs to a template file (Jinja rewrites those frames)."""
+    found: tuple[str, int] | None = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename.endswith(TEMPLATE_SUFFIX):
+            found = (frame.filename, frame.lineno or 0)
+    return found or (fallback, 0)
+
+
+def _finding_of(exc: Exception, filename: str, ctx: PostContext) -> Finding:
+    file, line = _template_frame(exc, filename)
+    where = f"{ctx.story}/{ctx.beat}/{ctx.network}/{ctx.market}"
+    if isinstance(exc, TemplateSyntaxError):  # a syntax error in an imported macro file
+        line = exc.lineno or 0
+        pos = Position(exc.filename or file, line, 1 if line else 0)
+        return Finding.error(pos, "template-syntax", exc.message or str(exc))
+    if isinstance(exc, BudgetExceeded):
+        code, what = "template-budget", str(exc)
+    elif isinstance(exc, SecurityError):
+        code, what = "template-unsafe", f"refused by the sandbox: {exc}"
+    elif isinstance(exc, UndefinedError):
+        code, what = "template-undefined", f"{exc.message}; the fields are: {_field_list()}"
+    elif isinstance(exc, TemplateError):
+        code, what = "template-error", str(exc)
+    elif isinstance(exc, RecursionError):
+        code, what = "template-budget", "the template recurses too deeply"
+    else:
+        code, what = "template-error", f"{type(exc).__name__}: {exc}"
+    pos = Position(file, line, 1 if line else 0)
+    return Finding.error(pos, code, f"{what} (rendering {where})")
+
+
+def _field_list() -> str:
+    return ", ".join(CONTEXT_FIELDS)
