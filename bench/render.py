@@ -188,7 +188,7 @@ def _contexts(content: Path) -> list[tuple[str, dict[str, Any], Any]]:
     from scheduler.app.pipeline import load_plan
     from scheduler.app.settings import Settings
     from scheduler.lines.loader import Draft, Lines, PostContext
-    from scheduler.planning.plan import plan as planning
+    from scheduler.planning import plan as planning
 
     recorded: list[tuple[str, dict[str, Any], Any]] = []
     original = Lines.render
