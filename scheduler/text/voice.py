@@ -42,8 +42,8 @@ import regex
 
 from scheduler.core.diagnostics import Finding, Position
 from scheduler.core.suggest import did_you_mean
-from scheduler.text.links import scheme_urls, url_spans
-from scheduler.text.networks import emoji_clusters, hashtags_in, mentions_in
+from scheduler.text.counting import emoji_clusters
+from scheduler.text.extract import hashtags_in, links, links_in, mentions
 
 #: A path inside the ``rules:`` mapping: keys and list indices, e.g. ``("banned", "fr", 2)``.
 RulePath = tuple[str | int, ...]
@@ -392,12 +392,12 @@ def _check_banned(rules: VoiceRules, *, text: str, locale: str, pos: Position) -
 
 def _blank_links(text: str) -> str:
     """``text`` with every link replaced by as many spaces: positions stay those of ``text``."""
-    spans = url_spans(text)
+    spans = links(text)
     if not spans:
         return text
     pieces: list[str] = []
     last = 0
-    for start, end, _ in spans:
+    for _, start, end, _ in spans:
         start = max(start, last)
         if end > start:
             pieces.append(text[last:start])
@@ -442,8 +442,8 @@ def _check_counts(rules: VoiceRules, *, text: str, pos: Position) -> list[Findin
             shown = f"emoji ({' '.join(emoji[:5])})"
             findings += _over(pos, "too-many-emoji", len(emoji), rules.max_emoji, shown)
     if rules.max_mentions is not None:
-        mentions = len(mentions_in(text))
-        findings += _over(pos, "too-many-mentions", mentions, rules.max_mentions, "@mentions")
+        mentioned = len(mentions(text))
+        findings += _over(pos, "too-many-mentions", mentioned, rules.max_mentions, "@mentions")
     return findings
 
 
@@ -451,14 +451,14 @@ def _check_link(policy: LinkPolicy, *, text: str, link: str | None, pos: Positio
     if policy is LinkPolicy.INLINE:
         if not link:
             return []
-        written = scheme_urls(text)
-        if written[:1] == (link,):  # the usual post: its one link is the story's, as tracked
+        written = links_in(text, bare=False)
+        if written[:1] == [link]:  # the usual post: its one link is the story's, as tracked
             return []
         if not any(url == link or _same_link(url, link) for url in written):
             message = f"the line puts links inline, but {link} is not in the text"
             return [Finding.error(pos, "link-missing", message)]
         return []
-    urls = [url for _, _, url in url_spans(text)]
+    urls = links_in(text)
     if not urls:
         return []
     where = "goes in the first comment" if policy is LinkPolicy.FIRST_COMMENT else "is not used"

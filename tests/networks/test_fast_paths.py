@@ -1,9 +1,11 @@
 """The shortcuts taken for speed give exactly the answers of the slow, obvious computation.
 
-X lengths skip twitter-text's emoji expression where no emoji can start and its URL extractor
-where no top-level domain can start; link spans skip the extractor the same way; banned words
-are screened by one alternation before the per-term search. Each is held here to the
-reference computation on generated texts.
+Each shortcut of ``scheduler/text`` sits behind one function beside its plain version (the
+``*_plain`` functions): X lengths skip twitter-text's emoji expression where no emoji can start
+and its URL extractor where no top-level domain can start; links skip the extractor the same
+way; hashtags are found line by line; grapheme and emoji counts skip segmenting texts where
+every code point is a cluster of its own. Each is held here to its plain version, and the X
+length to ``parse_tweet`` itself, on generated texts.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from twitter_text import extract_urls_with_indices, parse_tweet
 
-from scheduler.text import links, networks
+from scheduler.text import counting, extract, links, xlength
 
 _PIECES = st.one_of(
     st.text(st.characters(codec="utf-8"), max_size=12),
@@ -50,7 +52,8 @@ _TEXTS = st.lists(_PIECES, max_size=14).map("".join)
 @settings(max_examples=400, deadline=None)
 @given(_TEXTS)
 def test_x_length_equals_parse_tweet_with_or_without_emoji(text: str) -> None:
-    assert networks.x_weighted_length(text) == parse_tweet(text).weightedLength
+    assert xlength.x_weighted_length(text) == parse_tweet(text).weightedLength
+    assert xlength.x_weighted_length_plain(text) == parse_tweet(text).weightedLength
 
 
 _URL_PIECES = st.one_of(
@@ -80,7 +83,7 @@ _URL_PIECES = st.one_of(
 @given(st.lists(_URL_PIECES, max_size=16).map("".join))
 def test_x_urls_found_word_by_word_are_the_extractors_on_the_whole_text(text: str) -> None:
     expected = {e["indices"][0]: len(e["url"]) for e in extract_urls_with_indices(text)}
-    assert networks._x_urls(text) == expected
+    assert xlength._urls(text) == xlength._urls_plain(text) == expected
 
 
 _TAG_PIECES = st.one_of(
@@ -92,12 +95,12 @@ _TAG_PIECES = st.one_of(
 @settings(max_examples=400, deadline=None)
 @given(st.lists(_TAG_PIECES, max_size=16).map("".join))
 def test_hashtags_found_line_by_line_are_those_of_the_whole_text(text: str) -> None:
-    assert networks.hashtags_in(text) == [m.group("tag") for m in networks._HASHTAG.finditer(text)]
+    assert extract.hashtags(text) == extract.hashtags_plain(text)
 
 
 def _reference_spans(text: str) -> list[tuple[int, int, str]]:
-    """url_spans as first written: scheme links, then every entity of the extractor."""
-    spans = list(links.url_spans(text, bare=False))
+    """Links as first written: scheme links, then every entity of the package's extractor."""
+    spans = [(s, e, url) for _, s, e, url in extract.links(text, bare=False)]
     for entity in extract_urls_with_indices(text):
         start, end = entity["indices"]
         if not any(s <= start < e for s, e, _ in spans):
@@ -108,13 +111,15 @@ def _reference_spans(text: str) -> list[tuple[int, int, str]]:
 @settings(max_examples=400, deadline=None)
 @given(_TEXTS)
 def test_link_spans_equal_the_extractor_everywhere(text: str) -> None:
-    assert links.url_spans(text) == _reference_spans(text)
+    assert extract.links(text) == extract.links_plain(text)
+    assert [(s, e, url) for _, s, e, url in extract.links(text)] == _reference_spans(text)
 
 
 def test_a_text_without_a_dot_before_a_letter_has_no_bare_domain() -> None:
-    assert links.url_spans("Sept places. Voir https://brand.example/suv.") == [
-        (18, 43, "https://brand.example/suv")
-    ]
+    assert [
+        (s, e, url)
+        for _, s, e, url in extract.links("Sept places. Voir https://brand.example/suv.")
+    ] == [(18, 43, "https://brand.example/suv")]
 
 
 _GRAPHEME = regex.compile(r"\X")
@@ -123,14 +128,15 @@ _GRAPHEME = regex.compile(r"\X")
 @settings(max_examples=400, deadline=None)
 @given(_TEXTS)
 def test_grapheme_count_equals_segmenting_the_text(text: str) -> None:
-    assert networks.graphemes(text) == len(_GRAPHEME.findall(text))
+    assert counting.graphemes(text) == counting.graphemes_plain(text)
+    assert counting.graphemes(text) == len(_GRAPHEME.findall(text))
 
 
 @settings(max_examples=400, deadline=None)
 @given(_TEXTS)
 def test_emoji_are_the_emoji_clusters_of_the_segmented_text(text: str) -> None:
-    expected = [cluster for cluster in _GRAPHEME.findall(text) if networks.is_emoji(cluster)]
-    assert networks.emoji_clusters(text) == expected
+    expected = [cluster for cluster in _GRAPHEME.findall(text) if counting.is_emoji(cluster)]
+    assert counting.emoji_clusters(text) == counting.emoji_clusters_plain(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -138,7 +144,7 @@ def test_emoji_are_the_emoji_clusters_of_the_segmented_text(text: str) -> None:
     [("a\r\nb", 3), ("e\u0301", 1), ("🇫🇷🇩🇪", 2), ("👍🏽", 1), ("\u1100\u1161", 1), ("é👀新", 3)],
 )
 def test_clusters_that_join_characters_are_counted_once(text: str, count: int) -> None:
-    assert networks.graphemes(text) == count
+    assert counting.graphemes(text) == count
 
 
 def _reference_track(url: str, network: str, campaign: str, post_id: str) -> str:
