@@ -11,9 +11,15 @@ from typing import Any, NamedTuple
 
 import pytest
 
+from scheduler.interfaces.preview.text import tokens
+from scheduler.publishers.bluesky import facets_of
 from scheduler.text import extract
 from scheduler.text.extract import Entity, Kind
+from scheduler.text.links import track_urls_in
 from scheduler.text.twitter_text.urls import extract_urls_with_indices
+
+WIKI = "https://en.example/wiki/Foo_(bar)"
+
 
 # --- links --------------------------------------------------------------------------------
 
@@ -46,6 +52,19 @@ def test_a_link_is_an_entity_with_its_position() -> None:
     assert extract.links("see https://brand.example/suv.") == (
         Entity(Kind.LINK, 4, 29, "https://brand.example/suv"),
     )
+
+
+# --- one link for everyone ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", [WIKI, f"see {WIKI}.", f"({WIKI})", f"{WIKI}, then #SUV"])
+def test_validation_tracking_preview_and_bluesky_see_the_same_whole_link(text: str) -> None:
+    assert extract.links_in(text) == [WIKI]
+    tracked = track_urls_in(text, network="x", campaign="c", post_id="p")
+    assert f"{WIKI}?utm_source=x&utm_medium=social&utm_campaign=c&utm_content=p" in tracked
+    assert [t.text for t in tokens(text) if t.kind == "url"] == [WIKI]
+    links = [f for f in facets_of(text) if f["features"][0]["$type"].endswith("#link")]
+    assert [f["features"][0]["uri"] for f in links] == [WIKI]
 
 
 # --- hashtags, mentions, topics -----------------------------------------------------------
