@@ -44,8 +44,9 @@ def utf8_bytes(text: str) -> int:
 def graphemes(text: str) -> int:
     """Number of user-perceived characters (extended grapheme clusters, UAX #29).
 
-    Nearly every post has one cluster per code point (precomposed accents, CJK,
-    single-code-point emoji): its count is then ``len``, without segmenting it.
+    Shortcut: nearly every post has one cluster per code point (precomposed accents, CJK,
+    single-code-point emoji); its count is then ``len``, without segmenting it
+    (:func:`graphemes_plain` segments every text).
     """
     if _text_traits(text)[0]:
         return len(text)
@@ -60,12 +61,11 @@ def graphemes_plain(text: str) -> int:
 @functools.cache
 def _char_traits(char: str) -> int:
     """``_JOINS`` if ``char`` can join a neighbour's cluster, ``_MAY_BE_EMOJI`` if an emoji
-    cluster can hold it (``_EMOJI_CANDIDATE``)."""
+    cluster can hold it (``_EMOJI_CANDIDATE``); remembered, as posts share their characters."""
     joins = _JOINS if _JOINER.match(char) else 0
     return joins | (_MAY_BE_EMOJI if _EMOJI_CANDIDATE.match(char) else 0)
 
 
-@functools.lru_cache(maxsize=4096)
 def _text_traits(text: str) -> tuple[bool, frozenset[str]]:
     """Whether every code point of ``text`` is a grapheme cluster of its own, and the
     characters of ``text`` an emoji needs — one pass over its distinct non-ASCII characters.
@@ -88,7 +88,6 @@ def _text_traits(text: str) -> tuple[bool, frozenset[str]]:
 # --- emoji --------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=8192)
 def is_emoji(cluster: str) -> bool:
     """Whether one grapheme cluster is an emoji, as Unicode's emoji data defines it.
 
@@ -105,42 +104,30 @@ def is_emoji(cluster: str) -> bool:
 
 
 def emoji_clusters(text: str) -> list[str]:
-    """The emoji of ``text``, one per grapheme cluster: "👨‍👩‍👧‍👦" is one emoji, not seven."""
-    return list(_emoji_clusters(text))
+    """The emoji of ``text``, one per grapheme cluster: "👨‍👩‍👧‍👦" is one emoji, not seven.
+
+    Shortcut: only a text holding a character an emoji needs is looked at, and one whose
+    every code point is a cluster of its own is not segmented: its emoji are its characters
+    shown as emoji, found in one pass (:func:`emoji_clusters_plain` segments every text).
+    """
+    one_per_char, candidates = _text_traits(text)
+    if not candidates:
+        return []
+    if one_per_char:
+        emoji = [char for char in candidates if is_emoji(char)]
+        if not emoji:
+            return []
+        return re.findall("[" + "".join(map(re.escape, sorted(emoji))) + "]", text)
+    return [
+        cluster
+        for cluster in _GRAPHEME.findall(text)
+        if not cluster.isascii() and is_emoji(cluster)
+    ]
 
 
 def emoji_clusters_plain(text: str) -> list[str]:
     """:func:`emoji_clusters`, the plain way: segment the text and test every cluster."""
     return [cluster for cluster in _GRAPHEME.findall(text) if is_emoji(cluster)]
-
-
-@functools.lru_cache(maxsize=4096)
-def _emoji_clusters(text: str) -> tuple[str, ...]:
-    """:func:`emoji_clusters`, remembered (voice and Threads both count a post's emoji), and
-    segmenting only texts where a cluster joins several code points."""
-    one_per_char, candidates = _text_traits(text)
-    if not candidates:
-        return ()
-    if one_per_char:  # then an emoji is one character, shown as emoji by default
-        emoji = _single_emoji(candidates)
-        return tuple(_any_of(emoji).findall(text)) if emoji else ()
-    return tuple(
-        cluster
-        for cluster in _GRAPHEME.findall(text)
-        if not cluster.isascii() and is_emoji(cluster)
-    )
-
-
-@functools.lru_cache(maxsize=1024)
-def _single_emoji(chars: frozenset[str]) -> frozenset[str]:
-    """Which of ``chars``, each a cluster of its own, are emoji."""
-    return frozenset(char for char in chars if is_emoji(char))
-
-
-@functools.lru_cache(maxsize=256)
-def _any_of(chars: frozenset[str]) -> re.Pattern[str]:
-    """One character class of ``chars``: finds them in a text's order in one C-level pass."""
-    return re.compile("[" + "".join(re.escape(char) for char in sorted(chars)) + "]")
 
 
 # --- Mastodon -----------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Final, NamedTuple
 
@@ -89,14 +89,11 @@ def _trim(url: str) -> str:
 
 def links(text: str, *, bare: bool = True) -> tuple[Entity, ...]:
     """The links of ``text``, in order: those written with their scheme, then, unless
-    ``bare`` is false, the bare domains twitter-text finds outside them."""
-    return _links(text, bare)
+    ``bare`` is false, the bare domains twitter-text finds outside them.
 
-
-@functools.lru_cache(maxsize=4096)
-def _links(text: str, bare: bool) -> tuple[Entity, ...]:
-    """:func:`links`, remembered (a post's text is searched by several checks), and asking
-    twitter-text only when a bare domain can be there (:func:`_may_hold_bare_domain`)."""
+    Shortcut: twitter-text's extractor runs only on a text where a bare domain can be
+    (:func:`_may_hold_bare_domain`); :func:`links_plain` runs it on every text.
+    """
     scheme = _scheme_links(text)
     if not bare or not _may_hold_bare_domain(text, scheme):
         return scheme
@@ -105,7 +102,7 @@ def _links(text: str, bare: bool) -> tuple[Entity, ...]:
 
 def links_plain(text: str, *, bare: bool = True) -> tuple[Entity, ...]:
     """:func:`links`, the plain way: the scheme links, and twitter-text on every text."""
-    scheme = tuple(_scheme_links_of(text))
+    scheme = _scheme_links(text)
     return _with_bare_domains(text, scheme) if bare else scheme
 
 
@@ -120,19 +117,16 @@ def _with_bare_domains(text: str, scheme: tuple[Entity, ...]) -> tuple[Entity, .
     return tuple(sorted(found, key=lambda link: link.start))
 
 
-@functools.lru_cache(maxsize=4096)
 def _scheme_links(text: str) -> tuple[Entity, ...]:
-    """The links written with their scheme, found once for both kinds of :func:`links`."""
+    """The links written with their scheme."""
     if "://" not in text:
         return ()
-    return tuple(_scheme_links_of(text))
-
-
-def _scheme_links_of(text: str) -> Iterable[Entity]:
+    found = []
     for match in _SCHEME_URL.finditer(text):
         url = _trim(match.group(0))
         if "://" in url and len(url) > url.index("://") + 3:
-            yield Entity(Kind.LINK, match.start(), match.start() + len(url), url)
+            found.append(Entity(Kind.LINK, match.start(), match.start() + len(url), url))
+    return tuple(found)
 
 
 # twitter-text finds a bare domain only by a "." and the first letter of its top-level
@@ -167,45 +161,38 @@ def links_in(text: str, *, bare: bool = True) -> list[str]:
 def hashtags(text: str) -> tuple[Entity, ...]:
     """The hashtags written in ``text``, in order (a ``#`` inside a link included: see
     :func:`entities` for the text as a reader sees it)."""
-    return _hashtags(text)
-
-
-@functools.lru_cache(maxsize=4096)
-def _hashtags(text: str) -> tuple[Entity, ...]:
-    """:func:`hashtags`, remembered (voice and the network both count a post's tags), and
-    found line by line, as posts share their lines: a tag holds no line feed, and the
-    look-behind reads one as it reads the start of the text."""
     if "#" not in text and "＃" not in text:
         return ()
-    if "\n" not in text:
-        return _line_hashtags(text)
-    found: list[Entity] = []
-    offset = 0
-    for line in text.split("\n"):
-        if "#" in line or "＃" in line:
-            found += (
-                Entity(Kind.HASHTAG, tag.start + offset, tag.end + offset, tag.value)
-                for tag in _line_hashtags(line)
-            )
-        offset += len(line) + 1
-    return tuple(found)
-
-
-@functools.lru_cache(maxsize=8192)
-def _line_hashtags(line: str) -> tuple[Entity, ...]:
-    return hashtags_plain(line)
-
-
-def hashtags_plain(text: str) -> tuple[Entity, ...]:
-    """:func:`hashtags`, the plain way: one search of the whole text."""
     return tuple(
         Entity(Kind.HASHTAG, m.start(), m.end(), m.group("tag")) for m in _HASHTAG.finditer(text)
     )
 
 
 def hashtags_in(text: str) -> list[str]:
-    """The hashtags written in ``text``, without their ``#``, in order."""
+    """The hashtags written in ``text``, without their ``#``, in order.
+
+    Shortcut: found line by line, each line remembered, as posts share most of their lines
+    (a tag holds no line feed, and the look-behind reads one as it reads the start of the
+    text); :func:`hashtags_in_plain` searches the whole text.
+    """
+    if "#" not in text and "＃" not in text:
+        return []
+    if "\n" not in text:
+        return list(_line_hashtags(text))
+    found: list[str] = []
+    for line in text.split("\n"):
+        if "#" in line or "＃" in line:
+            found += _line_hashtags(line)
+    return found
+
+
+def hashtags_in_plain(text: str) -> list[str]:
     return [tag.value for tag in hashtags(text)]
+
+
+@functools.lru_cache(maxsize=8192)
+def _line_hashtags(line: str) -> tuple[str, ...]:
+    return tuple(m.group("tag") for m in _HASHTAG.finditer(line))
 
 
 def mentions(text: str) -> tuple[Entity, ...]:

@@ -36,6 +36,35 @@ class UntrackableURL(ValueError):
     """A link that is not an absolute http(s) URL, so it cannot carry UTM parameters."""
 
 
+def track(url: str, *, network: str, campaign: str, post_id: str, medium: str = "social") -> str:
+    """``url`` with the UTM parameters of this post added; existing parameters are kept.
+
+    Shortcut: a story's tracked links on one network are the same but for the post id, so
+    the rest (the frame around it) is worked out once per link, network and campaign, and
+    the post id is quoted part by part; :func:`track_plain` works everything out each time.
+    """
+    frame = _tracking_frame(url, network, medium, campaign)
+    if frame is None:  # the link carries a UTM parameter of its own
+        return track_plain(url, network=network, campaign=campaign, post_id=post_id, medium=medium)
+    before, after = frame
+    return f"{before}{_encode_path(post_id)}{after}"
+
+
+def track_plain(
+    url: str, *, network: str, campaign: str, post_id: str, medium: str = "social"
+) -> str:
+    """:func:`track`, the plain way: split the link, add what is missing, put it together."""
+    base, query, fragment, present, untouched = _split_for_tracking(url)
+    wanted = zip(UTM_KEYS, (network, medium, campaign, post_id), strict=True)
+    added = "&".join(
+        f"{key}={quote(value, safe='')}" for key, value in wanted if key not in present
+    )
+    if not added:
+        return untouched
+    query = f"{query}&{added}" if query else added
+    return f"{base}?{query}#{fragment}" if fragment else f"{base}?{query}"
+
+
 @functools.lru_cache(maxsize=4096)
 def _encode(value: str) -> str:
     return quote(value, safe="")
@@ -45,21 +74,6 @@ def _encode_path(value: str) -> str:
     """:func:`_encode` of a post id, from its parts: quoting is per character, so the
     parts (story, beat, network, market) are each quoted once for every post they make."""
     return "%2F".join(map(_encode, value.split("/")))
-
-
-def track(url: str, *, network: str, campaign: str, post_id: str, medium: str = "social") -> str:
-    """``url`` with the UTM parameters of this post added; existing parameters are kept."""
-    frame = _tracking_frame(url, network, medium, campaign)
-    if frame is not None:  # nearly always: the link carries no UTM parameter of its own
-        before, after = frame
-        return f"{before}{_encode_path(post_id)}{after}"
-    base, query, fragment, present, untouched = _split_for_tracking(url)
-    wanted = zip(UTM_KEYS, (network, medium, campaign, post_id), strict=True)
-    added = "&".join(f"{key}={_encode(value)}" for key, value in wanted if key not in present)
-    if not added:
-        return untouched
-    query = f"{query}&{added}" if query else added
-    return f"{base}?{query}#{fragment}" if fragment else f"{base}?{query}"
 
 
 @functools.lru_cache(maxsize=1024)
@@ -78,11 +92,10 @@ def _tracking_frame(url: str, network: str, medium: str, campaign: str) -> tuple
     return f"{base}?{query}", f"#{fragment}" if fragment else ""
 
 
-@functools.lru_cache(maxsize=1024)
 def _split_for_tracking(url: str) -> tuple[str, str, str, frozenset[str], str]:
-    """What :func:`track` needs of a link, worked out once per link (a story's link is
-    tracked for every post): ``urlunsplit`` without query and fragment, the query, the
-    fragment, the parameter names present, and the link as ``urlunsplit`` writes it."""
+    """What :func:`track` needs of a link: ``urlunsplit`` without query and fragment, the
+    query, the fragment, the parameter names present, and the link as ``urlunsplit`` writes
+    it."""
     parts = urlsplit(url.strip())
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         raise UntrackableURL(f"cannot add tracking to {url!r}: not an absolute http(s) URL")

@@ -20,6 +20,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -183,7 +184,7 @@ def _emoji(text: str) -> dict[int, int]:
         return {}
     found: dict[int, int] = {}
     after = 0
-    for candidate in _emoji_finder(table, frozenset(chars)).finditer(text):
+    for candidate in _emoji_finder(table, chars).finditer(text):
         start = candidate.start()
         if start < after:
             continue
@@ -194,14 +195,13 @@ def _emoji(text: str) -> dict[int, int]:
     return found
 
 
-@functools.lru_cache(maxsize=256)
-def _emoji_finder(table: XEmojiTable, chars: frozenset[str]) -> re.Pattern[str]:
+def _emoji_finder(table: XEmojiTable, chars: AbstractSet[str]) -> re.Pattern[str]:
     """One expression finding the positions of ``chars`` where an emoji can start: any of
     them that is an emoji on its own, the others only before a character that continues
     one of their sequences (a digit only before U+FE0F or U+20E3)."""
     alone = sorted(c for c in chars if c in table.singles)
     parts = ["[" + "".join(map(re.escape, alone)) + "]"] if alone else []
-    for char in sorted(chars.difference(alone)):
+    for char in sorted(set(chars).difference(alone)):
         after = "".join(map(re.escape, sorted(table.followers[char])))
         parts.append(f"{re.escape(char)}(?=[{after}])")
     return re.compile("|".join(parts))

@@ -1,15 +1,19 @@
 """The shortcuts taken for speed give exactly the answers of the slow, obvious computation.
 
 Each shortcut of ``scheduler/text`` sits behind one function beside its plain version (the
-``*_plain`` functions): X lengths skip twitter-text's emoji expression where no emoji can start
-and its URL extractor where no top-level domain can start; links skip the extractor the same
-way; hashtags are found line by line; grapheme and emoji counts skip segmenting texts where
-every code point is a cluster of its own. Each is held here to its plain version, and the X
-length to ``parse_tweet`` itself, on generated texts.
+``*_plain`` functions; docs/networks.md lists them with what each saves on ``bench render``):
+X lengths skip twitter-text's emoji expression where no emoji can start and its URL extractor
+where no top-level domain can start; links skip the extractor the same way; hashtags are found
+line by line; grapheme and emoji counts skip segmenting texts where every code point is a
+cluster of its own; a story's tracked link is framed once per network; banned words are
+screened by each term's longest word, text is folded through a table, line by line, and a
+claim written as is needs no folding. Each is held here to its plain version on generated
+texts, and the X length to ``parse_tweet`` itself.
 """
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 import pytest
@@ -18,7 +22,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from twitter_text import extract_urls_with_indices, parse_tweet
 
-from scheduler.text import counting, extract, links, xlength
+from scheduler.core.diagnostics import Position
+from scheduler.text import counting, extract, links, voice, xlength
+from scheduler.text.twitter_text import config
+from scheduler.text.voice import VoiceRules
+
+POS = Position("content/stories/suv.yaml", 1, 1)
 
 _PIECES = st.one_of(
     st.text(st.characters(codec="utf-8"), max_size=12),
@@ -95,7 +104,7 @@ _TAG_PIECES = st.one_of(
 @settings(max_examples=400, deadline=None)
 @given(st.lists(_TAG_PIECES, max_size=16).map("".join))
 def test_hashtags_found_line_by_line_are_those_of_the_whole_text(text: str) -> None:
-    assert extract.hashtags(text) == extract.hashtags_plain(text)
+    assert extract.hashtags_in(text) == extract.hashtags_in_plain(text)
 
 
 def _reference_spans(text: str) -> list[tuple[int, int, str]]:
@@ -139,6 +148,17 @@ def test_emoji_are_the_emoji_clusters_of_the_segmented_text(text: str) -> None:
     assert counting.emoji_clusters(text) == counting.emoji_clusters_plain(text) == expected
 
 
+@settings(max_examples=400, deadline=None)
+@given(_TEXTS)
+def test_x_emoji_tried_where_one_can_start_are_those_tried_everywhere(text: str) -> None:
+    assert xlength._emoji(text) == xlength._emoji_plain(text)
+
+
+@given(st.characters())
+def test_x_weights_looked_up_once_are_the_weight_table(char: str) -> None:
+    assert xlength._weight(char) == xlength._weight(char) == config.character_weight(char)
+
+
 @pytest.mark.parametrize(
     ("text", "count"),
     [("a\r\nb", 3), ("e\u0301", 1), ("🇫🇷🇩🇪", 2), ("👍🏽", 1), ("\u1100\u1161", 1), ("é👀新", 3)],
@@ -176,6 +196,64 @@ _URLS = st.builds(
 def test_tracking_equals_splitting_and_unsplitting(
     url: str, network: str, campaign: str, post_id: str
 ) -> None:
-    assert links.track(
-        url, network=network, campaign=campaign, post_id=post_id
-    ) == _reference_track(url, network, campaign, post_id)
+    expected = _reference_track(url, network, campaign, post_id)
+    for _ in range(2):  # the frame is worked out once, then reused
+        assert links.track(url, network=network, campaign=campaign, post_id=post_id) == expected
+    assert links.track_plain(url, network=network, campaign=campaign, post_id=post_id) == expected
+
+
+# --- voice ----------------------------------------------------------------------------------
+
+_VOICE_PIECES = st.one_of(
+    _PIECES,
+    st.sampled_from(
+        [
+            "Promo",
+            "PROMÓ",
+            "promotion",
+            "deal",
+            "ideal",
+            "20% OFF",
+            "% off",
+            "Inspired  By\nYou",
+            "inspired by you",
+            "ﬁ",
+            "İ",
+            "ß",
+            "\u00a0",
+            "https://brand.example/deal?utm_campaign=promo ",
+            "www.promo.com",
+        ]
+    ),
+)
+_VOICE_TEXTS = st.lists(_VOICE_PIECES, max_size=14).map("".join)
+_TERMS = st.lists(
+    st.sampled_from(["promo*", "deal", "% off", "remise", "Inspired by you", "ß", "ﬁ", "İn"]),
+    max_size=4,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_VOICE_TEXTS)
+def test_text_folded_through_the_table_line_by_line_is_folded_char_by_char(text: str) -> None:
+    assert voice._folded(text) == voice._folded(text) == voice._folded_plain(text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_VOICE_TEXTS, _TERMS, _TERMS, st.sampled_from(["en", "fr", "fr-BE", "de"]))
+def test_banned_words_screened_by_their_longest_word_are_found_term_by_term(
+    text: str, everywhere: list[str], french: list[str], locale: str
+) -> None:
+    rules = VoiceRules(banned=MappingProxyType({"all": tuple(everywhere), "fr": tuple(french)}))
+    for _ in range(2):  # the locale's terms are worked out once, then reused
+        assert rules._banned(locale).terms == tuple(rules.banned_for(locale))
+        assert voice._check_banned(
+            rules, text=text, locale=locale, pos=POS
+        ) == voice._check_banned_plain(rules, text=text, locale=locale, pos=POS)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_VOICE_TEXTS, _VOICE_TEXTS)
+def test_a_claim_found_as_written_is_found_folded(text: str, claim: str) -> None:
+    for signature in (claim, text[len(text) // 3 : len(text) // 2], text):
+        assert voice._has_signature(text, signature) == voice._has_signature_plain(text, signature)
