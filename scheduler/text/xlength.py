@@ -42,6 +42,7 @@ def _normalized(text: str) -> str:
 
 def _urls_plain(text: str) -> dict[int, int]:
     """Start -> length of each URL twitter-text's extractor finds in ``text``."""
+    # Imported on first use: compiling its expressions costs a preview a tenth of a second.
     from scheduler.text.twitter_text.urls import extract_urls_with_indices
 
     return {e["indices"][0]: len(e["url"]) for e in extract_urls_with_indices(text)}
