@@ -1,6 +1,4 @@
-"""Render + validate a year of content vs raw Jinja rendering of the same templates.
-
-Targets: docs/benchmarks.md.
+"""Render + validate a year of content vs raw Jinja on the same templates (docs/benchmarks.md).
 
 A year is generated in a temporary folder: 300 stories (one launch a working day or so, each
 teased 7 days before its reveal, followed up on LinkedIn) for ~150 accounts in 19 markets, told

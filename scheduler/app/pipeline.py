@@ -8,9 +8,6 @@ no broker, no HTTP client): ``storyline preview`` must start fast.
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import importlib.util
 import json
 import os
 from dataclasses import replace
@@ -26,7 +23,7 @@ from scheduler.core.suggest import unknown
 from scheduler.lines.book import LineBook
 from scheduler.lines.loader import load_lines
 from scheduler.planning.plan import ALL, Plan, Selection, paused_gc, plan
-from scheduler.text import networks
+from scheduler.text import xlength
 
 
 def load_plan(settings: Settings, now: datetime, selection: Selection = ALL) -> Plan:
@@ -54,7 +51,7 @@ def _load_plan(settings: Settings, now: datetime, selection: Selection) -> Plan:
     content = load_content(settings.content_dir, networks=lines.networks)
     _check_selection(selection, content, lines)
     x_cache = settings.data_dir / "cache" / X_LENGTHS_FILE
-    networks.remember_x_lengths(_read_x_lengths(x_cache))
+    xlength.remember_x_lengths(_read_x_lengths(x_cache))
     planned = plan(content, lines, now, selection)
     _write_x_lengths(x_cache)
     findings = sort_findings((*lines.findings, *content.findings, *planned.findings))
@@ -67,26 +64,9 @@ X_LENGTHS_FILE = "x-lengths.json"
 X_LENGTHS_MAX = 20_000
 
 
-@functools.cache
 def _x_cache_version() -> str:
-    """What a cached X length depends on: the installed twitter-text and our counting code.
-
-    Found without importing twitter-text (sparing that import is the cache's whole point):
-    the release named by its ``dist-info`` folder, and the name, size and modification time
-    of each of its files, so an upgrade or a local change empties the cache.
-    """
-    spec = importlib.util.find_spec("twitter_text")
-    if spec is None or not spec.submodule_search_locations:
-        return "twitter-text missing"
-    package = Path(next(iter(spec.submodule_search_locations)))
-    releases = sorted(p.name for p in package.parent.glob("twitter_text_parser-*.dist-info"))
-    files = hashlib.sha256()
-    for file in sorted(package.rglob("*")):
-        if file.is_file() and "__pycache__" not in file.parts:
-            stat = file.stat()
-            files.update(f"{file.relative_to(package)}:{stat.st_size}:{stat.st_mtime_ns};".encode())
-    code = hashlib.sha256(Path(networks.__file__).read_bytes()).hexdigest()[:16]
-    return f"{','.join(releases)} files {files.hexdigest()[:16]}; networks.py {code}"
+    """What a cached X length depends on: the counting code and the vendored twitter-text."""
+    return xlength.counting_version()
 
 
 def _read_x_lengths(path: Path) -> dict[str, int]:
@@ -110,7 +90,7 @@ def _read_x_lengths(path: Path) -> dict[str, int]:
 def _write_x_lengths(path: Path) -> None:
     """Add the X lengths counted by this run to the cache (newest kept); best effort only:
     a read-only data dir costs the next run its counting, nothing else."""
-    counted = networks.counted_x_lengths()
+    counted = xlength.counted_x_lengths()
     if not counted:
         return
     merged = {**_read_x_lengths(path), **counted}

@@ -203,13 +203,11 @@ def warm_up() -> None:
     first posts of a burst wait behind them. Called in the worker's main process, so prefork
     children inherit the modules."""
     from scheduler.publishers.registry import load_class, publisher_classes
-    from scheduler.text.links import twitter_text
-    from scheduler.text.networks import x_emoji_table
+    from scheduler.text.xlength import warm_up as warm_up_x_counting
 
     for network in publisher_classes():
         load_class(network)
-    twitter_text()
-    x_emoji_table()
+    warm_up_x_counting()
 
 
 def new_token() -> str:

@@ -18,7 +18,6 @@ Flow (docs.bsky.app "Creating a post", "Links, mentions, and rich text"; atproto
 from __future__ import annotations
 
 import hashlib
-import re
 import time
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -37,6 +36,7 @@ from scheduler.publishers.base import (
 )
 from scheduler.publishers.http import HttpClient, default_classify, error_text
 from scheduler.publishers.media import media_file
+from scheduler.text.extract import Kind, entities
 
 DEFAULT_PDS = "https://bsky.social"
 COLLECTION = "app.bsky.feed.post"
@@ -63,9 +63,8 @@ def record_key(post_id: str, due: datetime) -> str:
     return "".join(reversed(chars))
 
 
-_URL = re.compile(r"https?://[^\s<>\"]+")
-_URL_TRAILING = ".,;:!?)]}'\""
-_HASHTAG = re.compile(r"(?<![\w&/#])[#\uff03](?P<tag>\w*[^\W\d]\w*)")
+#: Bluesky refuses a tag facet of more than 64 characters (``app.bsky.richtext.facet#tag``).
+MAX_TAG_LENGTH = 64
 
 
 def _byte_index(text: str, char_index: int) -> int:
@@ -73,45 +72,30 @@ def _byte_index(text: str, char_index: int) -> int:
 
 
 def facets_of(text: str) -> list[dict[str, Any]]:
-    """Link and hashtag facets, their ranges in UTF-8 bytes (start inclusive, end exclusive)."""
-    facets: list[tuple[int, dict[str, Any]]] = []
-    link_spans: list[tuple[int, int]] = []
-    for match in _URL.finditer(text):
-        url = match.group(0).rstrip(_URL_TRAILING)
-        start, end = match.start(), match.start() + len(url)
-        link_spans.append((start, end))
-        facets.append(
-            (
-                start,
-                {
-                    "index": {
-                        "byteStart": _byte_index(text, start),
-                        "byteEnd": _byte_index(text, end),
-                    },
-                    "features": [{"$type": "app.bsky.richtext.facet#link", "uri": url}],
-                },
-            )
-        )
-    for match in _HASHTAG.finditer(text):
-        start, end = match.start(), match.end()
-        if any(s <= start < e for s, e in link_spans):
-            continue  # a URL fragment, not a hashtag
-        tag = match.group("tag")
-        if len(tag) > 64:
+    """Link and hashtag facets, their ranges in UTF-8 bytes (start inclusive, end exclusive).
+
+    The links and hashtags are the ones validation and the preview see
+    (:func:`scheduler.text.extract.entities`): links written with their scheme, whole
+    (``https://en.example/wiki/Foo_(bar)``), and hashtags outside them.
+    """
+    facets: list[dict[str, Any]] = []
+    for entity in entities(text):
+        if entity.kind is Kind.LINK:
+            feature = {"$type": "app.bsky.richtext.facet#link", "uri": entity.value}
+        elif entity.kind is Kind.HASHTAG and len(entity.value) <= MAX_TAG_LENGTH:
+            feature = {"$type": "app.bsky.richtext.facet#tag", "tag": entity.value}
+        else:
             continue
         facets.append(
-            (
-                start,
-                {
-                    "index": {
-                        "byteStart": _byte_index(text, start),
-                        "byteEnd": _byte_index(text, end),
-                    },
-                    "features": [{"$type": "app.bsky.richtext.facet#tag", "tag": tag}],
+            {
+                "index": {
+                    "byteStart": _byte_index(text, entity.start),
+                    "byteEnd": _byte_index(text, entity.end),
                 },
-            )
+                "features": [feature],
+            }
         )
-    return [facet for _, facet in sorted(facets, key=lambda item: item[0])]
+    return facets
 
 
 def _iso(moment: datetime) -> str:

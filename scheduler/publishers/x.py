@@ -2,7 +2,7 @@
 
 Flow (docs.x.com: "Create Post", "Upload" media, "Chunked media upload", "Rate limits"):
 
-* text over 280 weighted characters (twitter-text v3, via :func:`scheduler.networks.measure`)
+* text over 280 weighted characters (twitter-text v3, via :func:`scheduler.text.networks.measure`)
   is split at sentence boundaries into a thread: the first post, then each next one as a reply
   (``reply.in_reply_to_tweet_id``). Each post id is checkpointed, so a crash resumes the thread
   where it stopped instead of starting it again;

@@ -39,7 +39,7 @@ from scheduler.publishers.base import (
 )
 from scheduler.publishers.http import HttpClient, error_text
 from scheduler.publishers.media import MediaFile, media_file
-from scheduler.text import networks
+from scheduler.text import extract
 
 DEFAULT_BASE = "https://www.googleapis.com"
 UPLOAD_PATH = "/upload/youtube/v3/videos"
@@ -129,7 +129,7 @@ class YouTubePublisher:
             "snippet": {
                 "title": title_of(post),
                 "description": post.text,
-                "tags": networks.hashtags_in(post.text),
+                "tags": extract.hashtags_in(post.text),
                 "categoryId": CATEGORY_PEOPLE_AND_BLOGS,
             },
             "status": status,

@@ -43,8 +43,8 @@ from urllib.parse import urlsplit
 import regex
 
 from scheduler.core.diagnostics import Finding, Position
-from scheduler.text.links import scheme_urls, url_spans
-from scheduler.text.networks import emoji_clusters, hashtags_in, mentions_in
+from scheduler.text.counting import emoji_clusters
+from scheduler.text.extract import hashtags_in, links, links_in, mentions
 
 ALL_LOCALES: Final = "all"
 
@@ -68,28 +68,15 @@ class VoiceRules:
     require_signature: bool = False
     link: LinkPolicy = LinkPolicy.INLINE
     utm: bool = True
-    #: locale -> its banned terms and their one alternation, worked out on first use
-    #: (a line's rules are checked against tens of thousands of posts, in a few locales).
+    #: locale -> the banned terms that apply there and their longest words, worked out on
+    #: first use (a line's rules are checked against tens of thousands of posts, in a few
+    #: locales): the shortcut of :func:`_check_banned`.
     _by_locale: dict[str, _Banned] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
     def banned_for(self, locale: str) -> list[tuple[str, str]]:
         """``(list name, term)`` pairs that apply to a post in ``locale``."""
-        return list(self._banned(locale).terms)
-
-    def _banned(self, locale: str) -> _Banned:
-        found = self._by_locale.get(locale)
-        if found is None:
-            terms = tuple(self._banned_terms(locale))
-            found = self._by_locale[locale] = _Banned(
-                terms,
-                _any_term(tuple(term for _, term in terms)) if terms else None,
-                tuple({_longest_word(term): None for _, term in terms}),
-            )
-        return found
-
-    def _banned_terms(self, locale: str) -> list[tuple[str, str]]:
         keys = [ALL_LOCALES]
         wanted = locale.replace("_", "-").casefold()
         exact = [k for k in self.banned if k.replace("_", "-").casefold() == wanted]
@@ -97,13 +84,21 @@ class VoiceRules:
         keys += exact or [k for k in self.banned if k.casefold() == language]
         return [(key, term) for key in keys for term in self.banned.get(key, ())]
 
+    def _banned(self, locale: str) -> _Banned:
+        """:meth:`banned_for` with each term's longest folded word, remembered per locale."""
+        found = self._by_locale.get(locale)
+        if found is None:
+            terms = tuple(self.banned_for(locale))
+            words = tuple({_longest_word(term): None for _, term in terms})
+            found = self._by_locale[locale] = _Banned(terms, words)
+        return found
+
 
 @dataclass(frozen=True, slots=True)
 class _Banned:
-    """The banned terms that apply in one locale, and one search that clears a clean post."""
+    """The banned terms that apply in one locale, and what clears a clean post at once."""
 
     terms: tuple[tuple[str, str], ...]
-    any_term: regex.Pattern[str] | None
     #: The longest folded word of each term: a post whose folded text holds none of them
     #: holds no banned term (each term's expression spells out every word of it).
     words: tuple[str, ...] = ()
@@ -151,43 +146,12 @@ def _words(written: str | list[str]) -> tuple[str, ...]:
     return tuple(word.strip() for word in ([written] if isinstance(written, str) else written))
 
 
-@functools.cache
 def _fold_char(char: str) -> str:
     return "".join(
         piece
         for piece in unicodedata.normalize("NFKD", char.casefold())
         if not unicodedata.combining(piece)
     )
-
-
-class _FoldTable(dict[int, str]):
-    """``str.translate`` table folding one code point at a time, filled on first sight:
-    folding a post is then one C-level pass instead of a Python loop per character."""
-
-    def __missing__(self, code: int) -> str:
-        folded = self[code] = _fold_char(chr(code))
-        return folded
-
-
-_FOLD_TABLE: Final = _FoldTable()
-
-
-def _folded(text: str) -> str:
-    """``text`` case- and accent-folded, character by character (see :func:`_fold`).
-
-    Folding is per character, so a text folds line by line; posts share most of their
-    lines (headline, hook, phrases) across markets and networks, so each line folds once.
-    """
-    if text.isascii():
-        return text.lower()
-    return "\n".join(map(_folded_line, text.split("\n")))
-
-
-@functools.lru_cache(maxsize=8192)
-def _folded_line(line: str) -> str:
-    if line.isascii():
-        return line.lower()
-    return line.translate(_FOLD_TABLE)
 
 
 def _fold(text: str) -> tuple[str, list[int]]:
@@ -203,7 +167,42 @@ def _fold(text: str) -> tuple[str, list[int]]:
     return "".join(folded), origin
 
 
-@functools.lru_cache(maxsize=4096)
+def _folded(text: str) -> str:
+    """``text`` case- and accent-folded, character by character (see :func:`_fold`).
+
+    Shortcut: a text folds through a translate table filled on first sight of each
+    character (one C-level pass instead of a Python loop per character), line by line with
+    each line remembered, as posts share most of their lines (headline, hook, phrases)
+    across markets and networks; :func:`_folded_plain` folds character by character.
+    """
+    if text.isascii():
+        return text.lower()
+    return "\n".join(map(_folded_line, text.split("\n")))
+
+
+def _folded_plain(text: str) -> str:
+    return _fold(text)[0]
+
+
+@functools.lru_cache(maxsize=8192)
+def _folded_line(line: str) -> str:
+    if line.isascii():
+        return line.lower()
+    return line.translate(_FOLD_TABLE)
+
+
+class _FoldTable(dict[int, str]):
+    """``str.translate`` table of :func:`_fold_char`, one code point at a time, filled on
+    first sight."""
+
+    def __missing__(self, code: int) -> str:
+        folded = self[code] = _fold_char(chr(code))
+        return folded
+
+
+_FOLD_TABLE: Final = _FoldTable()
+
+
 def _term_pattern(term: str) -> regex.Pattern[str]:
     return regex.compile(_term_source(term))
 
@@ -222,13 +221,6 @@ def _term_source(term: str) -> str:
     right = "" if prefix or not regex.search(r"\w$", core) else r"(?![\w])"
     tail = r"\w*" if prefix else ""
     return left + body + tail + right
-
-
-@functools.lru_cache(maxsize=1024)
-def _any_term(terms: tuple[str, ...]) -> regex.Pattern[str]:
-    """One alternation of every term of a list: a post with no banned word (nearly all of
-    them) is cleared by one search instead of one search per term."""
-    return regex.compile("|".join(f"(?:{_term_source(term)})" for term in terms))
 
 
 def _where(text: str, index: int) -> str:
@@ -269,19 +261,27 @@ def check_voice(
 
 
 def _check_banned(rules: VoiceRules, *, text: str, locale: str, pos: Position) -> list[Finding]:
-    """Banned words, outside links: a tracked URL carries campaign names, not the voice."""
+    """Banned words, outside links: a tracked URL carries campaign names, not the voice.
+
+    Shortcut: a post whose folded text holds none of the terms' longest words holds no
+    banned term, and is cleared without blanking its links or searching term by term
+    (:func:`_check_banned_plain`). Blanking links only turns characters into spaces, and
+    folding is per character: a word (no spaces) found in the folded prose is in the folded
+    text too.
+    """
     banned = rules._banned(locale)
-    if banned.any_term is None:
+    if not banned.terms or not banned.may_match(_folded(text)):
         return []
-    # Blanking links only turns characters into spaces, and folding is per character: a
-    # word (no spaces) found in the folded prose is in the folded text too.
-    if not banned.may_match(_folded(text)):
+    return _check_banned_plain(rules, text=text, locale=locale, pos=pos)
+
+
+def _check_banned_plain(
+    rules: VoiceRules, *, text: str, locale: str, pos: Position
+) -> list[Finding]:
+    terms = rules.banned_for(locale)
+    if not terms:
         return []
-    terms = banned.terms
-    prose = _blank_links(text)
-    if banned.any_term.search(_folded(prose)) is None:
-        return []
-    folded, origin = _fold(prose)
+    folded, origin = _fold(_blank_links(text))
     findings = []
     for list_name, term in terms:
         match = _term_pattern(term).search(folded)
@@ -300,12 +300,12 @@ def _check_banned(rules: VoiceRules, *, text: str, locale: str, pos: Position) -
 
 def _blank_links(text: str) -> str:
     """``text`` with every link replaced by as many spaces: positions stay those of ``text``."""
-    spans = url_spans(text)
+    spans = links(text)
     if not spans:
         return text
     pieces: list[str] = []
     last = 0
-    for start, end, _ in spans:
+    for _, start, end, _ in spans:
         start = max(start, last)
         if end > start:
             pieces.append(text[last:start])
@@ -323,12 +323,24 @@ def _check_signature(
     if not signature:
         message = "the line requires the market's claim, but this market has none"
         return [Finding.error(pos, "missing-signature", message)]
-    if signature in text:  # folding is per character: then the folded claim is in there too
-        return []
-    wanted = " ".join(_folded(signature).split())
-    if wanted in " ".join(_folded(text).split()):
+    if _has_signature(text, signature):
         return []
     return [Finding.error(pos, "missing-signature", f"the claim {signature!r} is not in the text")]
+
+
+def _has_signature(text: str, signature: str) -> bool:
+    """Whether ``text`` holds the claim, case- and accent-insensitively, any run of white
+    space matching a space.
+
+    Shortcut: a claim written as is is in there (folding is per character) without folding
+    the text (:func:`_has_signature_plain`).
+    """
+    return signature in text or _has_signature_plain(text, signature)
+
+
+def _has_signature_plain(text: str, signature: str) -> bool:
+    wanted = " ".join(_folded(signature).split())
+    return wanted in " ".join(_folded(text).split())
 
 
 def _over(pos: Position, code: str, count: int, cap: int | None, what: str) -> list[Finding]:
@@ -350,8 +362,8 @@ def _check_counts(rules: VoiceRules, *, text: str, pos: Position) -> list[Findin
             shown = f"emoji ({' '.join(emoji[:5])})"
             findings += _over(pos, "too-many-emoji", len(emoji), rules.max_emoji, shown)
     if rules.max_mentions is not None:
-        mentions = len(mentions_in(text))
-        findings += _over(pos, "too-many-mentions", mentions, rules.max_mentions, "@mentions")
+        mentioned = len(mentions(text))
+        findings += _over(pos, "too-many-mentions", mentioned, rules.max_mentions, "@mentions")
     return findings
 
 
@@ -359,14 +371,12 @@ def _check_link(policy: LinkPolicy, *, text: str, link: str | None, pos: Positio
     if policy is LinkPolicy.INLINE:
         if not link:
             return []
-        written = scheme_urls(text)
-        if written[:1] == (link,):  # the usual post: its one link is the story's, as tracked
-            return []
+        written = links_in(text, bare=False)
         if not any(url == link or _same_link(url, link) for url in written):
             message = f"the line puts links inline, but {link} is not in the text"
             return [Finding.error(pos, "link-missing", message)]
         return []
-    urls = [url for _, _, url in url_spans(text)]
+    urls = links_in(text)
     if not urls:
         return []
     where = "goes in the first comment" if policy is LinkPolicy.FIRST_COMMENT else "is not used"

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from scheduler.text import networks
+from scheduler.text import counting, networks
 
 # --- the wire --------------------------------------------------------------------------------
 
@@ -1254,7 +1254,7 @@ class BlueskyFake(FakeNetwork):
         need(
             record.get("$type") == "app.bsky.feed.post"
             and record.get("createdAt")
-            and networks.graphemes(text) <= 300
+            and counting.graphemes(text) <= 300
             and len(text.encode()) <= 3000,
             400,
             {"error": "InvalidRequest", "message": "Invalid app.bsky.feed.post record"},

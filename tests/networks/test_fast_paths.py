@@ -1,13 +1,19 @@
 """The shortcuts taken for speed give exactly the answers of the slow, obvious computation.
 
+Each shortcut of ``scheduler/text`` sits behind one function beside its plain version (the
+``*_plain`` functions; docs/networks.md lists them with what each saves on ``bench render``):
 X lengths skip twitter-text's emoji expression where no emoji can start and its URL extractor
-where no top-level domain can start; link spans skip the extractor the same way; banned words
-are screened by one alternation before the per-term search. Each is held here to the
-reference computation on generated texts.
+where no top-level domain can start; links skip the extractor the same way; hashtags are found
+line by line; grapheme and emoji counts skip segmenting texts where every code point is a
+cluster of its own; a story's tracked link is framed once per network; banned words are
+screened by each term's longest word, text is folded through a table, line by line, and a
+claim written as is needs no folding. Each is held here to its plain version on generated
+texts, and the X length to ``parse_tweet`` itself.
 """
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 import pytest
@@ -16,7 +22,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from twitter_text import extract_urls_with_indices, parse_tweet
 
-from scheduler.text import links, networks
+from scheduler.core.diagnostics import Position
+from scheduler.text import counting, extract, links, voice, xlength
+from scheduler.text.twitter_text import config
+from scheduler.text.voice import VoiceRules
+
+POS = Position("content/stories/suv.yaml", 1, 1)
 
 _PIECES = st.one_of(
     st.text(st.characters(codec="utf-8"), max_size=12),
@@ -50,7 +61,8 @@ _TEXTS = st.lists(_PIECES, max_size=14).map("".join)
 @settings(max_examples=400, deadline=None)
 @given(_TEXTS)
 def test_x_length_equals_parse_tweet_with_or_without_emoji(text: str) -> None:
-    assert networks.x_weighted_length(text) == parse_tweet(text).weightedLength
+    assert xlength.x_weighted_length(text) == parse_tweet(text).weightedLength
+    assert xlength.x_weighted_length_plain(text) == parse_tweet(text).weightedLength
 
 
 _URL_PIECES = st.one_of(
@@ -80,7 +92,7 @@ _URL_PIECES = st.one_of(
 @given(st.lists(_URL_PIECES, max_size=16).map("".join))
 def test_x_urls_found_word_by_word_are_the_extractors_on_the_whole_text(text: str) -> None:
     expected = {e["indices"][0]: len(e["url"]) for e in extract_urls_with_indices(text)}
-    assert networks._x_urls(text) == expected
+    assert xlength._urls(text) == xlength._urls_plain(text) == expected
 
 
 _TAG_PIECES = st.one_of(
@@ -92,12 +104,12 @@ _TAG_PIECES = st.one_of(
 @settings(max_examples=400, deadline=None)
 @given(st.lists(_TAG_PIECES, max_size=16).map("".join))
 def test_hashtags_found_line_by_line_are_those_of_the_whole_text(text: str) -> None:
-    assert networks.hashtags_in(text) == [m.group("tag") for m in networks._HASHTAG.finditer(text)]
+    assert extract.hashtags_in(text) == extract.hashtags_in_plain(text)
 
 
 def _reference_spans(text: str) -> list[tuple[int, int, str]]:
-    """url_spans as first written: scheme links, then every entity of the extractor."""
-    spans = list(links.url_spans(text, bare=False))
+    """Links as first written: scheme links, then every entity of the package's extractor."""
+    spans = [(s, e, url) for _, s, e, url in extract.links(text, bare=False)]
     for entity in extract_urls_with_indices(text):
         start, end = entity["indices"]
         if not any(s <= start < e for s, e, _ in spans):
@@ -108,13 +120,15 @@ def _reference_spans(text: str) -> list[tuple[int, int, str]]:
 @settings(max_examples=400, deadline=None)
 @given(_TEXTS)
 def test_link_spans_equal_the_extractor_everywhere(text: str) -> None:
-    assert links.url_spans(text) == _reference_spans(text)
+    assert extract.links(text) == extract.links_plain(text)
+    assert [(s, e, url) for _, s, e, url in extract.links(text)] == _reference_spans(text)
 
 
 def test_a_text_without_a_dot_before_a_letter_has_no_bare_domain() -> None:
-    assert links.url_spans("Sept places. Voir https://brand.example/suv.") == [
-        (18, 43, "https://brand.example/suv")
-    ]
+    assert [
+        (s, e, url)
+        for _, s, e, url in extract.links("Sept places. Voir https://brand.example/suv.")
+    ] == [(18, 43, "https://brand.example/suv")]
 
 
 _GRAPHEME = regex.compile(r"\X")
@@ -123,14 +137,26 @@ _GRAPHEME = regex.compile(r"\X")
 @settings(max_examples=400, deadline=None)
 @given(_TEXTS)
 def test_grapheme_count_equals_segmenting_the_text(text: str) -> None:
-    assert networks.graphemes(text) == len(_GRAPHEME.findall(text))
+    assert counting.graphemes(text) == counting.graphemes_plain(text)
+    assert counting.graphemes(text) == len(_GRAPHEME.findall(text))
 
 
 @settings(max_examples=400, deadline=None)
 @given(_TEXTS)
 def test_emoji_are_the_emoji_clusters_of_the_segmented_text(text: str) -> None:
-    expected = [cluster for cluster in _GRAPHEME.findall(text) if networks.is_emoji(cluster)]
-    assert networks.emoji_clusters(text) == expected
+    expected = [cluster for cluster in _GRAPHEME.findall(text) if counting.is_emoji(cluster)]
+    assert counting.emoji_clusters(text) == counting.emoji_clusters_plain(text) == expected
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TEXTS)
+def test_x_emoji_tried_where_one_can_start_are_those_tried_everywhere(text: str) -> None:
+    assert xlength._emoji(text) == xlength._emoji_plain(text)
+
+
+@given(st.characters())
+def test_x_weights_looked_up_once_are_the_weight_table(char: str) -> None:
+    assert xlength._weight(char) == xlength._weight(char) == config.character_weight(char)
 
 
 @pytest.mark.parametrize(
@@ -138,7 +164,7 @@ def test_emoji_are_the_emoji_clusters_of_the_segmented_text(text: str) -> None:
     [("a\r\nb", 3), ("e\u0301", 1), ("🇫🇷🇩🇪", 2), ("👍🏽", 1), ("\u1100\u1161", 1), ("é👀新", 3)],
 )
 def test_clusters_that_join_characters_are_counted_once(text: str, count: int) -> None:
-    assert networks.graphemes(text) == count
+    assert counting.graphemes(text) == count
 
 
 def _reference_track(url: str, network: str, campaign: str, post_id: str) -> str:
@@ -170,6 +196,64 @@ _URLS = st.builds(
 def test_tracking_equals_splitting_and_unsplitting(
     url: str, network: str, campaign: str, post_id: str
 ) -> None:
-    assert links.track(
-        url, network=network, campaign=campaign, post_id=post_id
-    ) == _reference_track(url, network, campaign, post_id)
+    expected = _reference_track(url, network, campaign, post_id)
+    for _ in range(2):  # the frame is worked out once, then reused
+        assert links.track(url, network=network, campaign=campaign, post_id=post_id) == expected
+    assert links.track_plain(url, network=network, campaign=campaign, post_id=post_id) == expected
+
+
+# --- voice ----------------------------------------------------------------------------------
+
+_VOICE_PIECES = st.one_of(
+    _PIECES,
+    st.sampled_from(
+        [
+            "Promo",
+            "PROMÓ",
+            "promotion",
+            "deal",
+            "ideal",
+            "20% OFF",
+            "% off",
+            "Inspired  By\nYou",
+            "inspired by you",
+            "ﬁ",
+            "İ",
+            "ß",
+            "\u00a0",
+            "https://brand.example/deal?utm_campaign=promo ",
+            "www.promo.com",
+        ]
+    ),
+)
+_VOICE_TEXTS = st.lists(_VOICE_PIECES, max_size=14).map("".join)
+_TERMS = st.lists(
+    st.sampled_from(["promo*", "deal", "% off", "remise", "Inspired by you", "ß", "ﬁ", "İn"]),
+    max_size=4,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_VOICE_TEXTS)
+def test_text_folded_through_the_table_line_by_line_is_folded_char_by_char(text: str) -> None:
+    assert voice._folded(text) == voice._folded(text) == voice._folded_plain(text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_VOICE_TEXTS, _TERMS, _TERMS, st.sampled_from(["en", "fr", "fr-BE", "de"]))
+def test_banned_words_screened_by_their_longest_word_are_found_term_by_term(
+    text: str, everywhere: list[str], french: list[str], locale: str
+) -> None:
+    rules = VoiceRules(banned=MappingProxyType({"all": tuple(everywhere), "fr": tuple(french)}))
+    for _ in range(2):  # the locale's terms are worked out once, then reused
+        assert rules._banned(locale).terms == tuple(rules.banned_for(locale))
+        assert voice._check_banned(
+            rules, text=text, locale=locale, pos=POS
+        ) == voice._check_banned_plain(rules, text=text, locale=locale, pos=POS)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_VOICE_TEXTS, _VOICE_TEXTS)
+def test_a_claim_found_as_written_is_found_folded(text: str, claim: str) -> None:
+    for signature in (claim, text[len(text) // 3 : len(text) // 2], text):
+        assert voice._has_signature(text, signature) == voice._has_signature_plain(text, signature)

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from scheduler.text.links import UntrackableURL, find_urls, track, track_urls_in
+from scheduler.text.links import UntrackableURL, track, track_urls_in
 
 POST_ID = "suv/reveal/x/fr"
 
@@ -71,22 +71,6 @@ def test_track_uses_the_medium_given() -> None:
 def test_track_refuses_what_is_not_an_absolute_http_url(url: str) -> None:
     with pytest.raises(UntrackableURL, match="not an absolute http"):
         tracked(url)
-
-
-def test_find_urls_accepts_any_top_level_domain() -> None:
-    assert find_urls("Discover it: https://brand.example/suv.") == ["https://brand.example/suv"]
-
-
-def test_find_urls_leaves_sentence_punctuation_and_unopened_brackets_out() -> None:
-    text = "(see https://brand.example/suv?a=1), and https://en.wikipedia.org/wiki/SUV_(car)!"
-    assert find_urls(text) == [
-        "https://brand.example/suv?a=1",
-        "https://en.wikipedia.org/wiki/SUV_(car)",
-    ]
-
-
-def test_find_urls_finds_bare_domains_with_a_real_tld() -> None:
-    assert find_urls("Visit www.brand.com/suv, e.g. today") == ["www.brand.com/suv"]
 
 
 def test_track_urls_in_tracks_each_scheme_link_in_place() -> None:

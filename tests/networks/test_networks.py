@@ -1,4 +1,4 @@
-"""Each network's hard limits, counted the network's own way (scheduler.networks)."""
+"""Each network's hard limits, counted the network's own way (scheduler.text.networks)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from twitter_text import parse_tweet
 
 from scheduler.core.diagnostics import Finding, Position, Severity
-from scheduler.text import networks
+from scheduler.text import extract, networks, xlength
 
 POS = Position("content/stories/suv.yaml", 14, 5)
 IMAGE = ("media/suv-front.jpg",)
@@ -223,7 +223,7 @@ def test_instagram_refuses_21_mentions() -> None:
 
 
 def test_an_email_address_is_not_a_mention() -> None:
-    assert networks.mentions_in("write to press@brand.example") == []
+    assert extract.mentions_in("write to press@brand.example") == []
 
 
 def test_instagram_caption_limit_is_2200() -> None:
@@ -234,7 +234,7 @@ def test_instagram_caption_limit_is_2200() -> None:
 
 
 def test_a_hash_inside_a_link_is_not_a_hashtag() -> None:
-    assert networks.hashtags_in("see https://brand.example/suv#specs and #SUV") == ["SUV"]
+    assert extract.hashtags_in("see https://brand.example/suv#specs and #SUV") == ["SUV"]
 
 
 # --- YouTube: title 100, description 5,000 bytes, no < > -----------------------------------
@@ -341,9 +341,9 @@ _PIECES = st.one_of(
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_PIECES, max_size=12).map("".join))
 def test_x_length_without_emoji_equals_parse_tweet(text: str) -> None:
-    assert networks.x_weighted_length(text) == parse_tweet(text).weightedLength
+    assert xlength.x_weighted_length(text) == parse_tweet(text).weightedLength
 
 
 @pytest.mark.parametrize("text", ["©", "1\u20e3", "‼", "ok 👍🏽", "新车", "™ 2026"])
 def test_x_length_with_possible_emoji_is_parse_tweet(text: str) -> None:
-    assert networks.x_weighted_length(text) == parse_tweet(text).weightedLength
+    assert xlength.x_weighted_length(text) == parse_tweet(text).weightedLength

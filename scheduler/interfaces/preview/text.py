@@ -3,8 +3,8 @@
 The post text comes from the content team and the brand's templates, so it is untrusted here:
 the text is split into tokens on the *raw* string, every piece is HTML-escaped on its own, and
 the only markup in the result is the markup this module writes around the pieces. A link becomes
-an ``<a>`` only when it starts with ``http://`` or ``https://``, so no ``javascript:`` URL can be
-produced, whatever the story says.
+an ``<a>`` only when it starts with ``http://`` or ``https://`` (in any case), so no
+``javascript:`` URL can be produced, whatever the story says.
 """
 
 from __future__ import annotations
@@ -12,21 +12,19 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Final
 
 from markupsafe import Markup, escape
 
-# A URL runs to the next space or quote; trailing sentence punctuation is not part of it.
-_URL = r"https?://[^\s<>\"'`]+"
-# ``#tag`` not glued to a word or an entity (``&#39;``); ``＃`` is the full-width sign; Weibo
-# writes its topics between two signs, ``#话题#``.
-_HASHTAG = (
-    r"(?<![\w&/#＃])[#＃][^#＃\s&;]{1,63}[#＃]"
-    r"|(?<![\w&/#＃])[#＃][^\W\d_][\w]*|(?<![\w&/#＃])[#＃]\d+[^\W\d][\w]*"
-)
-# ``@user``, ``@handle.bsky.social``, ``@user@instance.example`` (Mastodon).
-_MENTION = r"(?<![\w@/.])@\w(?:[\w.-]*\w)?(?:@\w(?:[\w.-]*\w)?)?"
-_TOKEN = re.compile(f"(?P<url>{_URL})|(?P<tag>{_HASHTAG})|(?P<mention>{_MENTION})")
-_TRAILING_PUNCTUATION = ".,;:!?)]}'\"»”’…"
+from scheduler.text.extract import Kind, entities
+
+#: The preview's token kind of each kind of entity (a Weibo topic is shown as a hashtag).
+_TOKEN_KINDS: Final = {
+    Kind.LINK: "url",
+    Kind.TOPIC: "tag",
+    Kind.HASHTAG: "tag",
+    Kind.MENTION: "mention",
+}
 _SHOWN_URL_LENGTH = 32
 
 
@@ -39,25 +37,18 @@ class Token:
 
 
 def tokens(text: str) -> Iterator[Token]:
-    """Split ``text`` into plain runs and the entities a feed highlights, in order."""
+    """Split ``text`` into plain runs and the entities a feed highlights, in order.
+
+    The entities are the ones validation, tracking and Bluesky's facets see
+    (:func:`scheduler.text.extract.entities`): links written with their scheme (a bare domain
+    is not made clickable), hashtags, mentions, and Weibo's ``#topics#``.
+    """
     last = 0
-    for match in _TOKEN.finditer(text):
-        kind = match.lastgroup or "text"
-        value = match.group()
-        start, end = match.start(), match.end()
-        if kind == "url":
-            stripped = value.rstrip(_TRAILING_PUNCTUATION)
-            # Keep a closing parenthesis that closes one opened inside the URL (Wikipedia links).
-            while value[len(stripped) : len(stripped) + 1] == ")" and stripped.count(
-                "("
-            ) > stripped.count(")"):
-                stripped += ")"
-            end = start + len(stripped)
-            value = stripped
-        if start > last:
-            yield Token("text", text[last:start])
-        yield Token(kind, value)
-        last = end
+    for entity in entities(text, with_topics=True):
+        if entity.start > last:
+            yield Token("text", text[last : entity.start])
+        yield Token(_TOKEN_KINDS[entity.kind], text[entity.start : entity.end])
+        last = entity.end
     if last < len(text):
         yield Token("text", text[last:])
 

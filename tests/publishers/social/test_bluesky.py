@@ -72,6 +72,22 @@ def test_trailing_punctuation_is_not_part_of_the_link() -> None:
     assert facet["features"][0]["uri"] == "https://brand.example/suv"
 
 
+def test_a_link_with_parentheses_is_one_facet_over_the_whole_url() -> None:
+    url = "https://en.example/wiki/Foo_(bar)"
+    (facet,) = facets_of(url)
+    assert facet["index"] == {"byteStart": 0, "byteEnd": len(url.encode("utf-8"))}
+    assert facet["features"] == [{"$type": "app.bsky.richtext.facet#link", "uri": url}]
+
+
+def test_a_link_with_parentheses_inside_a_sentence_keeps_its_bytes() -> None:
+    url = "https://en.example/wiki/Foo_(bar)"
+    text = f"Histoire 🚙 (voir {url})."
+    (facet,) = facets_of(text)
+    raw = text.encode("utf-8")
+    assert raw[facet["index"]["byteStart"] : facet["index"]["byteEnd"]] == url.encode("utf-8")
+    assert facet["features"][0]["uri"] == url
+
+
 def test_a_url_fragment_and_a_number_are_not_hashtags() -> None:
     facets = facets_of("Page https://brand.example/a#specs and #2026 only")
     assert [f["features"][0]["$type"] for f in facets] == ["app.bsky.richtext.facet#link"]

@@ -1,10 +1,12 @@
-"""twitter-text is used without its package ``__init__``, its emoji module or ``pkg_resources``.
+"""The vendored parts of twitter-text (scheduler/text/twitter_text) are the package's own.
 
-Its ``__init__`` imports the emoji module, which reads the package's emoji table through
-``pkg_resources`` (slow to import, and gone from setuptools 81 on) and compiles one expression
-of thousands of alternatives. Storyline reads that table itself and imports only the
-extractor and the weights; these tests hold the result to the package's own expression and
-to ``parse_tweet``, and show counting works where ``pkg_resources`` cannot be imported.
+Storyline carries the parts of twitter-text it uses (the URL extractor, the v3 weights, the
+emoji table read from the package's data file) instead of importing the package, whose
+``__init__`` loads its emoji table through ``pkg_resources`` (slow to import, and gone from
+setuptools 81 on) and compiles one expression of thousands of alternatives. The package is a
+test dependency only: these tests hold the vendored expressions, weights and emoji table to
+the package's, the counts to ``parse_tweet``, and show counting works where neither the
+package nor ``pkg_resources`` can be imported.
 """
 
 from __future__ import annotations
@@ -18,11 +20,20 @@ from pathlib import Path
 import pytest
 import yaml
 from twitter_text import extract_urls_with_indices, parse_tweet
+from twitter_text.config import config as package_config
 from twitter_text.regexp import emoji as package_emoji
+from twitter_text.regexp.extract_url import extract_url
+from twitter_text.regexp.invalid_url_without_protocol_preceding_chars import (
+    invalid_url_without_protocol_preceding_chars,
+)
+from twitter_text.regexp.valid_ascii_domain import valid_ascii_domain
+from twitter_text.regexp.valid_tco_url import valid_tco_url
 
 from scheduler.app.pipeline import load_plan
 from scheduler.app.settings import Settings
-from scheduler.text import links, networks
+from scheduler.text import extract, xlength
+from scheduler.text.twitter_text import config, urls
+from scheduler.text.twitter_text.emoji import DATA
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFORMANCE = ROOT.parent / "shared" / "conformance" / "twitter-text" / "validate.yml"
@@ -33,8 +44,35 @@ def _escaped(code: int, upper: bool) -> str:
     return r"\U" + digits.zfill(8)
 
 
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [
+        (urls.EXTRACT_URL, extract_url),
+        (urls.VALID_ASCII_DOMAIN_RE, valid_ascii_domain),
+        (urls.VALID_TCO_URL, valid_tco_url),
+        (
+            urls.INVALID_URL_WITHOUT_PROTOCOL_PRECEDING_CHARS,
+            invalid_url_without_protocol_preceding_chars,
+        ),
+    ],
+    ids=["extract_url", "valid_ascii_domain", "valid_tco_url", "invalid_preceding_chars"],
+)
+def test_the_url_expressions_are_the_packages_own(ours: object, theirs: object) -> None:
+    assert (ours.pattern, ours.flags) == (theirs.pattern, theirs.flags)  # type: ignore[attr-defined]
+
+
+def test_the_weights_are_the_packages_v3_defaults() -> None:
+    assert package_config["defaults"] == config.DEFAULTS
+    assert package_config["defaults"]["version"] == 3
+
+
+def test_the_emoji_data_is_the_packages_file() -> None:
+    packaged = Path(package_emoji.__file__).with_name("emoji-test.txt")
+    assert DATA.read_bytes() == packaged.read_bytes()
+
+
 def test_the_emoji_table_builds_the_packages_own_expression() -> None:
-    table = networks.x_emoji_table()
+    table = xlength.x_emoji_table()
     multi = "|".join(
         "".join(_escaped(ord(char), upper=True) for char in sequence)
         for sequence in table.sequences
@@ -60,7 +98,8 @@ def test_every_emoji_of_the_table_is_found_as_the_package_finds_it() -> None:
             f"{entry.emoji}{entry.emoji}",
             f"1{entry.emoji}",
         ):
-            assert networks._x_emoji(text) == _package_emoji(text), entry
+            assert xlength._emoji(text) == _package_emoji(text), entry
+            assert xlength._emoji_plain(text) == _package_emoji(text), entry
 
 
 def _conformance_texts() -> list[str]:
@@ -72,7 +111,8 @@ def test_the_conformance_texts_hold_the_same_emoji_as_the_package_finds() -> Non
     texts = _conformance_texts()
     assert len(texts) > 50
     for text in texts:
-        assert networks._x_emoji(text) == _package_emoji(text), text
+        assert xlength._emoji(text) == _package_emoji(text), text
+        assert xlength._emoji_plain(text) == _package_emoji(text), text
 
 
 def _sample_x_posts(data_dir: Path) -> list[str]:
@@ -87,19 +127,22 @@ def test_the_sample_brands_x_posts_count_as_parse_tweet_counts_them(tmp_path: Pa
     texts = _sample_x_posts(tmp_path)
     assert texts
     for text in texts:
-        assert networks._x_emoji(text) == _package_emoji(text)
-        assert networks._count_x_weighted_length(text) == parse_tweet(text).weightedLength
+        assert xlength._emoji(text) == _package_emoji(text)
+        assert xlength._count(text) == parse_tweet(text).weightedLength
+        assert xlength.x_weighted_length_plain(text) == parse_tweet(text).weightedLength
 
 
 def test_the_conformance_texts_count_as_parse_tweet_counts_them() -> None:
     for text in _conformance_texts():
-        assert networks._count_x_weighted_length(text) == parse_tweet(text).weightedLength
+        assert xlength._count(text) == parse_tweet(text).weightedLength
+        assert xlength.x_weighted_length_plain(text) == parse_tweet(text).weightedLength
 
 
-def test_the_conformance_texts_hold_the_urls_the_extractor_finds_in_the_whole_text() -> None:
+def test_the_conformance_texts_hold_the_urls_the_package_finds_in_the_whole_text() -> None:
     for text in _conformance_texts():
         whole = {e["indices"][0]: len(e["url"]) for e in extract_urls_with_indices(text)}
-        assert networks._x_urls(text) == whole, text
+        assert xlength._urls(text) == whole, text
+        assert xlength._urls_plain(text) == whole, text
 
 
 @pytest.mark.parametrize(
@@ -109,18 +152,18 @@ def test_the_conformance_texts_hold_the_urls_the_extractor_finds_in_the_whole_te
 def test_keycaps_sequences_and_text_symbols_are_found_as_the_package_finds_them(
     text: str,
 ) -> None:
-    assert networks._x_emoji(text) == _package_emoji(text)
+    assert xlength._emoji(text) == _package_emoji(text)
 
 
 _COUNT = """
 import json, sys
 sys.modules["pkg_resources"] = None  # as with setuptools >= 81: importing it fails
-from scheduler.text import links, networks
+sys.modules["twitter_text"] = None  # nor is the package needed
+from scheduler.text import extract, xlength
 texts = json.loads(sys.stdin.read())
-lengths = [networks.x_weighted_length(text) for text in texts]
-spans = [links.url_spans(text) for text in texts]
-print(json.dumps({"lengths": lengths, "spans": spans,
-                  "emoji_module": "twitter_text.regexp.emoji" in sys.modules}))
+lengths = [xlength.x_weighted_length(text) for text in texts]
+spans = [[list(link) for link in extract.links(text)] for text in texts]
+print(json.dumps({"lengths": lengths, "spans": spans}))
 """
 
 _TEXTS = [
@@ -131,7 +174,7 @@ _TEXTS = [
 ]
 
 
-def test_x_lengths_and_links_need_no_pkg_resources() -> None:
+def test_x_lengths_and_links_need_neither_the_package_nor_pkg_resources() -> None:
     run = subprocess.run(
         [sys.executable, "-c", _COUNT],
         input=json.dumps(_TEXTS),
@@ -142,21 +185,18 @@ def test_x_lengths_and_links_need_no_pkg_resources() -> None:
     )
     result = json.loads(run.stdout)
     assert result["lengths"] == [parse_tweet(text).weightedLength for text in _TEXTS]
-    assert result["spans"] == [[list(span) for span in links.url_spans(t)] for t in _TEXTS]
-    assert result["emoji_module"] is False
+    assert result["spans"] == [[list(link) for link in extract.links(t)] for t in _TEXTS]
 
 
 _THEN_THE_PACKAGE = """
 import json, sys
-from scheduler.text import links, networks
-from scheduler.app.settings import Settings
-from scheduler.app.pipeline import load_plan
-length = networks.x_weighted_length("Soon 👀 brand.com")
-before = "pkg_resources" in sys.modules
+from scheduler.text import xlength
+length = xlength.x_weighted_length("Soon 👀 brand.com")
+before = sorted(m for m in sys.modules if m.split(".")[0] in ("twitter_text", "pkg_resources"))
 from twitter_text import extract_urls, parse_tweet
 import twitter_text
 print(json.dumps({
-    "pkg_resources_before": before,
+    "before": before,
     "same": parse_tweet("Soon 👀 brand.com").weightedLength == length,
     "extract_urls": type(twitter_text.extract_urls).__name__,
     "regexp": type(twitter_text.regexp).__name__,
@@ -165,7 +205,7 @@ print(json.dumps({
 """
 
 
-def test_the_package_imported_later_is_the_package_as_a_plain_import_makes_it() -> None:
+def test_counting_leaves_the_package_alone_for_whoever_imports_it() -> None:
     run = subprocess.run(
         [sys.executable, "-c", _THEN_THE_PACKAGE],
         capture_output=True,
@@ -175,7 +215,7 @@ def test_the_package_imported_later_is_the_package_as_a_plain_import_makes_it() 
     )
     result = json.loads(run.stdout)
     assert result == {
-        "pkg_resources_before": False,
+        "before": [],
         "same": True,
         "extract_urls": "function",
         "regexp": "module",
