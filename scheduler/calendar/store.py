@@ -35,7 +35,6 @@ from json.encoder import encode_basestring
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, func, insert, inspect, select, text, update
 from sqlalchemy.engine import Connection, Engine
@@ -43,6 +42,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from scheduler.calendar.database import SQLITE_BUSY_TIMEOUT_MS, check_reachable
+from scheduler.calendar.rows import AttemptRow, CalendarRow
 from scheduler.calendar.tables import Attempt, Post, PostState
 from scheduler.core.errors import DatabaseBusy, DatabaseError, NotFound, SchemaBehind
 from scheduler.core.suggest import closest
@@ -894,51 +894,6 @@ def sync(
 
 
 # --- what the calendar, status and dispatcher read ---------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class CalendarRow:
-    """One post of the calendar as the CLI and the HTML calendar show it (datetimes aware UTC)."""
-
-    post_id: str
-    story: str
-    beat: str
-    network: str
-    market: str
-    account: str
-    account_name: str
-    campaign: str
-    timezone: str
-    due_utc: datetime
-    status: str
-    status_reason: str | None
-    text: str
-    title: str | None
-    link: str | None
-    media: tuple[dict[str, str], ...]
-    first_comment: str | None
-    attempts: int
-    remote_id: str | None
-    url: str | None
-    last_error: str | None
-    created_at: datetime
-    updated_at: datetime
-    published_at: datetime | None
-
-    @property
-    def due_local(self) -> datetime:
-        return self.due_utc.astimezone(ZoneInfo(self.timezone))
-
-
-@dataclass(frozen=True, slots=True)
-class AttemptRow:
-    started_at: datetime
-    finished_at: datetime | None
-    outcome: str
-    error: str | None
-    http_status: int | None
-    latency_ms: int | None
-    worker: str | None
 
 
 def _opt(dt: datetime | None) -> datetime | None:
