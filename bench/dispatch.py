@@ -1,6 +1,6 @@
 """Publishing 1,000 posts due in the same second, and the cost of a tick as history grows.
 
-Targets (DESIGN §8), each measured against its baseline in the same run:
+Targets (docs/benchmarks.md), each measured against its baseline in the same run:
 
 * Redis broker, PostgreSQL calendar, 2 workers: p99 lateness (published - due) <= 2 s, and
   publish throughput >= 50% of bare Celery no-op tasks on the same broker and concurrency;
@@ -33,7 +33,7 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.engine import Engine
 
 from scheduler.app.settings import Settings
-from scheduler.calendar import store
+from scheduler.calendar import migrate
 from scheduler.calendar.database import make_engine
 from scheduler.calendar.tables import Post
 from scheduler.dispatch.dispatcher import Dispatcher, Policy
@@ -184,7 +184,7 @@ def publish_burst(
 ) -> dict[str, float]:
     """Start the workers, put ``n`` posts due in one second, wait until all are published."""
     engine = make_engine(database_url)
-    store.upgrade(engine)
+    migrate.upgrade(engine)
     queue = f"bench-{uuid.uuid4().hex[:8]}"
     env = worker_env(data_dir, database_url, broker_url, queue)
     procs = start_workers("worker", env, workers, data_dir, beat=True)
@@ -256,7 +256,7 @@ def noop_burst(broker_url: str, n: int, workers: int, data_dir: Path) -> float:
 def tick_cost(database_url: str, history: int, due_now: int = 100, repeat: int = 15) -> float:
     """Median seconds of one tick claiming ``due_now`` posts over ``history`` published ones."""
     engine = make_engine(database_url)
-    store.upgrade(engine)
+    migrate.upgrade(engine)
     past = datetime(2025, 1, 1, tzinfo=UTC)
     for start in range(0, history, 50_000):
         insert_rows(

@@ -1,6 +1,6 @@
 """How the calendar reads: plan/sync reports, the calendar as a table, JSON or iCalendar, status.
 
-Rendering only: the rows come from :mod:`scheduler.calendar.store`; nothing here touches the
+Rendering only: the rows come from :mod:`scheduler.calendar.queries`; nothing here touches the
 database or the clock (``now`` is passed in). Every time shown is the post's market's local time
 with its zone — the database speaks UTC, people do not.
 """
@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
+    from scheduler.calendar.diff import Change, Diff
     from scheduler.calendar.rows import AttemptRow, CalendarRow
-    from scheduler.calendar.store import Change, Diff
 
 #: Plan wording (future) and sync wording (done), per action, in display order.
 _PLAN_WORDS = {

@@ -28,8 +28,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from scheduler.app.settings import Settings
-from scheduler.calendar.database import _sqlite_pragmas as sqlite_pragmas
 from scheduler.calendar.database import dispose_all, engine_for
+from scheduler.calendar.dialect import sqlite_pragmas
 from scheduler.dispatch.dispatcher import Dispatcher, Job, Policy, warm_up
 
 log = logging.getLogger(__name__)

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from icalendar import Calendar
 
+from scheduler.calendar.diff import Action, Change, Diff
 from scheduler.calendar.rows import CalendarRow
-from scheduler.calendar.store import Action, Change, Diff
 from scheduler.interfaces import formats as export
 
 from .conftest import LAUNCH, NOW

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from scheduler.dispatch.dispatcher import DEMO_LEAD, DEMO_STEP, demo_shift, events_since
+from scheduler.dispatch.demo import DEMO_LEAD, DEMO_STEP, demo_shift
+from scheduler.dispatch.events import events_since
 from scheduler.planning.plan import PlannedPost
 
 from .conftest import T0, add_posts

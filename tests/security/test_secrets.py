@@ -266,10 +266,10 @@ def _add_post(engine: Any, network: str, account: str) -> str:
 
 def _publish_all(settings: Settings, accounts: list[tuple[str, str]]) -> Any:
     """Sync-free: insert the posts, let one dispatcher tick claim them and publish each."""
-    from scheduler.calendar import store
+    from scheduler.calendar import migrate
 
     engine = make_engine(settings.database_url)
-    store.upgrade(engine)
+    migrate.upgrade(engine)
     for network, account in accounts:
         _add_post(engine, network, account)
     dispatcher = Dispatcher(

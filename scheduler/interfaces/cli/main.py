@@ -359,12 +359,12 @@ _TEXT_OR_JSON = click.Choice(["text", "json"])
 @pass_settings
 def plan_command(settings: Settings, fmt: str) -> None:
     """Show what `sync` would change in the calendar. Writes nothing."""
-    from scheduler.calendar import store
+    from scheduler.calendar.diff import compare
     from scheduler.interfaces import formats as calendar_export
 
     now = clock_now(settings)
     planned = load_planned(settings, now, "planned")
-    d = store.plan(_calendar_engine(settings), planned, now)
+    d = compare(_calendar_engine(settings), planned, now)
     if fmt == "json":
         _echo_json(calendar_export.diff_json(d))
     else:
@@ -382,14 +382,15 @@ def sync_command(settings: Settings, fmt: str) -> None:
     """Make the calendar match the content in one transaction; refuses content with errors."""
     from contextlib import ExitStack
 
-    from scheduler.calendar import store
+    from scheduler.calendar.apply import sync
+    from scheduler.calendar.diff import Diff
     from scheduler.interfaces import formats as calendar_export
 
     now = clock_now(settings)
     planned = load_planned(settings, now, "synced")
     with ExitStack() as stack:
 
-        def on_diff(d: store.Diff) -> Callable[[int], None] | None:
+        def on_diff(d: Diff) -> Callable[[int], None] | None:
             if d.writes < PROGRESS_MIN_ROWS or not sys.stderr.isatty():
                 return None
             bar = stack.enter_context(
@@ -397,7 +398,7 @@ def sync_command(settings: Settings, fmt: str) -> None:
             )
             return bar.update
 
-        result = store.sync(_calendar_engine(settings), planned, now, on_diff=on_diff)
+        result = sync(_calendar_engine(settings), planned, now, on_diff=on_diff)
     if result.created_schema and fmt == "text":
         click.echo("created the calendar database", err=True)
     if result.skipped:
@@ -460,7 +461,8 @@ def calendar_command(
 
     from sqlmodel import Session
 
-    from scheduler.calendar import store
+    from scheduler.calendar.migrate import ensure_schema
+    from scheduler.calendar.queries import calendar_rows
     from scheduler.interfaces import formats as calendar_export
 
     if from_date and to_date and to_date < from_date:
@@ -468,9 +470,9 @@ def calendar_command(
             f"--to {to_date:%Y-%m-%d} is before --from {from_date:%Y-%m-%d}", param_hint="--to"
         )
     engine = _calendar_engine(settings)
-    store.ensure_schema(engine)
+    ensure_schema(engine)
     with Session(engine) as session:
-        rows = store.calendar_rows(
+        rows = calendar_rows(
             session,
             from_date=from_date.date() if from_date else None,
             to_date=to_date.date() if to_date else None,
@@ -505,20 +507,21 @@ def status_command(settings: Settings, post_id: str | None, fmt: str) -> None:
     """Posts per state; with POST_ID, that post in full with its attempts."""
     from sqlmodel import Session
 
-    from scheduler.calendar import store
+    from scheduler.calendar.migrate import ensure_schema
+    from scheduler.calendar.queries import post_detail, state_counts
     from scheduler.interfaces import formats as calendar_export
 
     engine = _calendar_engine(settings)
-    store.ensure_schema(engine)
+    ensure_schema(engine)
     with Session(engine) as session:
         if post_id is None:
-            counts = store.state_counts(session)
+            counts = state_counts(session)
             if fmt == "json":
                 _echo_json(counts)
             else:
                 click.echo(calendar_export.status_text(counts))
             return
-        row, attempts = store.post_detail(session, post_id)
+        row, attempts = post_detail(session, post_id)
     if fmt == "json":
         _echo_json(calendar_export.post_json(row, attempts))
     else:
@@ -534,10 +537,10 @@ def db_group() -> None:
 @pass_settings
 def db_upgrade_command(settings: Settings) -> None:
     """Apply the migrations this version needs (safe to run any number of times)."""
-    from scheduler.calendar import store
+    from scheduler.calendar.migrate import upgrade
 
     engine = _calendar_engine(settings)
-    before, after = store.upgrade(engine)
+    before, after = upgrade(engine)
     where = engine.url.render_as_string(hide_password=True)
     if before == after:
         click.echo(f"the calendar database is up to date ({after}): {where}")
@@ -550,11 +553,11 @@ def db_upgrade_command(settings: Settings) -> None:
 
 def _dispatcher(settings: Settings) -> Any:
     """The calendar's dispatcher for an operator command (no HTTP client, no secrets read)."""
-    from scheduler.calendar import store
+    from scheduler.calendar.migrate import ensure_schema
     from scheduler.dispatch.dispatcher import Dispatcher
 
     engine = _calendar_engine(settings)
-    store.ensure_schema(engine)
+    ensure_schema(engine)
     return Dispatcher(engine, settings, clock=lambda: clock_now(settings))
 
 
@@ -660,8 +663,10 @@ def run_command(settings: Settings, concurrency: int, demo: bool) -> None:
     import time
     from datetime import timedelta
 
-    from scheduler.calendar import store
-    from scheduler.dispatch.dispatcher import demo_shift, events_since
+    from scheduler.calendar.apply import sync
+    from scheduler.calendar.migrate import upgrade
+    from scheduler.dispatch.demo import demo_shift
+    from scheduler.dispatch.events import events_since
 
     if demo:
         data = settings.data_dir
@@ -672,12 +677,12 @@ def run_command(settings: Settings, concurrency: int, demo: bool) -> None:
         )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = _calendar_engine(settings)
-    store.upgrade(engine)
+    upgrade(engine)
     now = clock_now(settings)
     planned = load_planned(settings, now, "synced")
     if demo:
         planned = demo_shift(planned, now)
-    result = store.sync(engine, planned, now)
+    result = sync(engine, planned, now)
     click.echo(calendar_export_summary(result))
     env = dict(os.environ)
     env.update(
