@@ -54,7 +54,6 @@ class Context:
         self.clock = clock
         self.policy = policy or Policy.from_settings(settings)
         self._registry = registry
-        self._routes: dict[tuple[str, str], Route] = {}
         self.rng = rng or random.Random()  # jitter, not security
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
 
@@ -71,14 +70,8 @@ class Context:
             self._registry.close()
 
     def route(self, network: str, account: str) -> Route:
-        """The registry's route, kept per account: the registry reads secrets once, so the
-        answer cannot change in this process, and the outbox route is otherwise rebuilt (entry
-        point loaded, publisher made) for every post. Refusals are not kept: they raise."""
-        key = (network, account)
-        found = self._routes.get(key)
-        if found is None:
-            found = self._routes[key] = self.registry.route(network, account)
-        return found
+        """The publisher and credentials for an account (raises NeedsAuth or ConfigError)."""
+        return self.registry.route(network, account)
 
     def now(self) -> datetime:
         now = self.clock()
