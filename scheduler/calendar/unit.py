@@ -58,7 +58,10 @@ class UnitOfWork:
 
     @contextmanager
     def holding(self) -> Iterator[None]:
-        if not self.dialect.single_statement_steps or getattr(self._local, "held", None):
+        if (
+            not self.dialect.single_statement_steps
+            or getattr(self._local, "held", None) is not None
+        ):
             yield
             return
         with self._autocommit.connect() as conn:
