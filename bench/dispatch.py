@@ -10,7 +10,7 @@ Targets (docs/benchmarks.md), each measured against its baseline in the same run
 Workers are real ``celery -A worker worker`` processes publishing to the outbox
 (``STORYLINE_PUBLISHER=outbox``, an fsync'd file per post), so the figure covers the whole path:
 beat -> tick -> claim -> broker -> guarded publish -> outbox -> recorded outcome. They run with
-the production pool and concurrency of ``scheduler.tasks`` (``BENCH_POOL`` and
+the production pool and concurrency of ``scheduler.interfaces.worker`` (``BENCH_POOL`` and
 ``BENCH_CONCURRENCY`` override both the publishing workers and the no-op baseline).
 """
 
