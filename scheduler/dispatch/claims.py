@@ -16,8 +16,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 
 from scheduler.calendar.database import from_db
-from scheduler.calendar.moves import move
+from scheduler.calendar.moves import move, state_is
 from scheduler.calendar.queries import due_query
+from scheduler.core import lifecycle
 from scheduler.core.lifecycle import AttemptOutcome, Cause, PostState
 from scheduler.dispatch.context import ATTEMPT, POST, Context, new_token, utc
 from scheduler.dispatch.policy import Job
@@ -88,8 +89,7 @@ def _reconcile_first(ctx: Context, now: datetime) -> list[Job]:
     token = new_token()
     with ctx.uow.transaction() as conn:
         rows = conn.execute(
-            move(Cause.WORKER_LOST)
-            .where(POST.c.lease_until < utc(now))
+            move(Cause.WORKER_LOST, POST.c.lease_until < utc(now), guard="select")
             .values(
                 attempt_token=token,
                 lease_until=utc(now + ctx.policy.lease),
@@ -124,9 +124,10 @@ def _claim_values(ctx: Context, now: datetime, token: str) -> dict[str, object]:
 
 def _claim_due(ctx: Context, now: datetime, spaced: set[str]) -> list[Job]:
     """``planned`` posts due and ``retry_wait`` posts whose next attempt is due -> ``queued``,
-    in one statement per state."""
+    in one statement per state. The candidates are selected in their state and locked (or, where
+    the database has no row locks, guarded by it: ``Dialect.claim_where``)."""
     out: list[Job] = []
-    for state in (PostState.PLANNED, PostState.RETRY_WAIT):
+    for state in lifecycle.sources(Cause.CLAIMED):  # planned, retry_wait
         token = new_token()
         candidates = due_query(now, ctx.policy.claim_batch, state)
         if spaced:
@@ -134,8 +135,7 @@ def _claim_due(ctx: Context, now: datetime, spaced: set[str]) -> list[Job]:
         picked = candidates.cte("picked").prefix_with("MATERIALIZED")
         with ctx.uow.transaction() as conn:
             rows = conn.execute(
-                move(Cause.CLAIMED)
-                .where(*ctx.uow.dialect.claim_where(picked, state))
+                move(Cause.CLAIMED, *ctx.uow.dialect.claim_where(picked, state), guard="locked")
                 .values(_claim_values(ctx, now, token))
                 .returning(POST.c.post_id)
                 .execution_options(synchronize_session=False)
@@ -186,9 +186,9 @@ def _claim_spaced(ctx: Context, now: datetime, spaced: set[str]) -> list[Job]:
         token = new_token()
         with ctx.uow.transaction() as conn:
             won = conn.execute(
-                move(Cause.CLAIMED)
-                .where(POST.c.post_id == c.post_id, POST.c.status == c.status)
-                .values(_claim_values(ctx, now, token))
+                move(Cause.CLAIMED, POST.c.post_id == c.post_id, state_is(c.status)).values(
+                    _claim_values(ctx, now, token)
+                )
             ).rowcount
         if won:
             out.append((c.post_id, token))

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.engine import RowMapping
 
 from scheduler.calendar.database import from_db
-from scheduler.calendar.moves import move
+from scheduler.calendar.moves import move, state_is
 from scheduler.core import lifecycle
 from scheduler.core.errors import InvalidTransition, NotFound
 from scheduler.core.lifecycle import Cause, HoldReason, PostState
@@ -37,9 +37,9 @@ def _transition(ctx: Context, post_id: str, cause: Cause, verb: str, **values: A
         )
     with ctx.uow.transaction() as conn:
         won = conn.execute(
-            move(cause)
-            .where(POST.c.post_id == post_id, POST.c.status == row["status"])
-            .values(updated_at=utc(ctx.now()), **values)
+            move(cause, POST.c.post_id == post_id, state_is(row["status"])).values(
+                updated_at=utc(ctx.now()), **values
+            )
         ).rowcount
     if not won:
         raise InvalidTransition(f"cannot {verb} {post_id}: its state changed meanwhile")
@@ -114,12 +114,11 @@ def release_account(ctx: Context, network: str, account: str) -> int:
     with ctx.uow.transaction() as conn:
         return int(
             conn.execute(
-                move(Cause.ACCOUNT_RELEASED)
-                .where(
+                move(
+                    Cause.ACCOUNT_RELEASED,
                     POST.c.network == network,
                     POST.c.account == account,
                     POST.c.hold_reason == HoldReason.NEEDS_REAUTH,
-                )
-                .values(status_reason="account released", updated_at=utc(ctx.now()))
+                ).values(status_reason="account released", updated_at=utc(ctx.now()))
             ).rowcount
         )

@@ -17,7 +17,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.sql import ColumnElement
 
 from scheduler.calendar.database import from_db
-from scheduler.calendar.moves import move
+from scheduler.calendar.moves import move, state_is
 from scheduler.core import lifecycle
 from scheduler.core.errors import Transient
 from scheduler.core.lifecycle import AttemptOutcome, Cause, PostState
@@ -43,7 +43,7 @@ class Claim:
 
 def mine(post_id: str, token: str, state: str = PostState.PUBLISHING) -> list[ColumnElement[bool]]:
     """The guard of every step of a claim: this post, in this state, with this token."""
-    return [POST.c.post_id == post_id, POST.c.status == state, POST.c.attempt_token == token]
+    return [POST.c.post_id == post_id, state_is(state), POST.c.attempt_token == token]
 
 
 def finish_attempt(
@@ -74,22 +74,19 @@ def finish_attempt(
 # statement per post cost more than running it on SQLite.
 
 #: A claimed post's ``published``, guarded by state and token.
-MARK_PUBLISHED = (
-    move(Cause.PUBLISHED, Cause.FOUND)
-    .where(
-        POST.c.post_id == bindparam("o_post"),
-        POST.c.status == bindparam("o_state"),
-        POST.c.attempt_token == bindparam("o_token"),
-    )
-    .values(
-        remote_id=bindparam("o_remote", type_=POST.c.remote_id.type),
-        url=bindparam("o_url", type_=POST.c.url.type),
-        published_at=bindparam("o_now", type_=POST.c.published_at.type),
-        updated_at=bindparam("o_now", type_=POST.c.updated_at.type),
-        lease_until=None,
-        status_reason=bindparam("o_reason", type_=POST.c.status_reason.type),
-        last_error=None,
-    )
+MARK_PUBLISHED = move(
+    (Cause.PUBLISHED, Cause.FOUND),
+    POST.c.post_id == bindparam("o_post"),
+    state_is(bindparam("o_state")),
+    POST.c.attempt_token == bindparam("o_token"),
+).values(
+    remote_id=bindparam("o_remote", type_=POST.c.remote_id.type),
+    url=bindparam("o_url", type_=POST.c.url.type),
+    published_at=bindparam("o_now", type_=POST.c.published_at.type),
+    updated_at=bindparam("o_now", type_=POST.c.updated_at.type),
+    lease_until=None,
+    status_reason=bindparam("o_reason", type_=POST.c.status_reason.type),
+    last_error=None,
 )
 #: The result of an ``Attempt``.
 FINISH_ATTEMPT = (
@@ -185,9 +182,7 @@ def fail(
     """``failed``: refused by the network, too late, out of attempts, or misconfigured."""
     with ctx.uow.transaction() as conn:
         conn.execute(
-            move(Cause.FAILED)
-            .where(*mine(claim.post_id, claim.token))
-            .values(
+            move(Cause.FAILED, *mine(claim.post_id, claim.token)).values(
                 status_reason=reason, last_error=reason, lease_until=None, updated_at=utc(ctx.now())
             )
         )
@@ -238,9 +233,7 @@ def retry_later(
         )
     with ctx.uow.transaction() as conn:
         conn.execute(
-            move(Cause.RETRY_LATER)
-            .where(*mine(claim.post_id, claim.token))
-            .values(
+            move(Cause.RETRY_LATER, *mine(claim.post_id, claim.token)).values(
                 next_attempt_at=utc(next_at),
                 lease_until=None,
                 last_error=str(exc),
@@ -276,15 +269,14 @@ def hold_account(
     }
     unsent = [PostState.PLANNED, PostState.RETRY_WAIT, PostState.QUEUED]
     with ctx.uow.transaction() as conn:
-        conn.execute(move(Cause.NEEDS_AUTH).where(*mine(claim.post_id, claim.token)).values(held))
+        conn.execute(move(Cause.NEEDS_AUTH, *mine(claim.post_id, claim.token)).values(held))
         conn.execute(
-            move(Cause.NEEDS_AUTH)
-            .where(
+            move(
+                Cause.NEEDS_AUTH,
                 POST.c.network == row["network"],
                 POST.c.account == row["account"],
                 POST.c.status.in_(unsent),
-            )
-            .values(held)
+            ).values(held)
         )
         finish_attempt(
             ctx,
@@ -301,9 +293,7 @@ def needs_review(ctx: Context, claim: Claim, exc: Transient, reason: str) -> str
     """``needs_review``: the request may have reached the network and it cannot tell."""
     with ctx.uow.transaction() as conn:
         conn.execute(
-            move(Cause.UNSURE)
-            .where(*mine(claim.post_id, claim.token))
-            .values(
+            move(Cause.UNSURE, *mine(claim.post_id, claim.token)).values(
                 status_reason=reason,
                 last_error=str(exc),
                 lease_until=None,

@@ -45,8 +45,11 @@ FRESH_CLAIM = timedelta(milliseconds=500)
 
 #: The guarded ``queued -> publishing``: no row comes back unless the token still holds.
 CLAIM_FOR_SEND = (
-    move(Cause.TAKEN)
-    .where(POST.c.post_id == bindparam("b_post"), POST.c.attempt_token == bindparam("b_token"))
+    move(
+        Cause.TAKEN,
+        POST.c.post_id == bindparam("b_post"),
+        POST.c.attempt_token == bindparam("b_token"),
+    )
     .values(
         lease_until=bindparam("b_lease", type_=POST.c.lease_until.type),
         attempts=POST.c.attempts + 1,

@@ -59,9 +59,9 @@ def reconcile(ctx: Context, post_id: str, token: str) -> str:
         reason = f"a worker died while publishing and the network cannot tell: {exc}"
         with ctx.uow.transaction() as conn:
             conn.execute(
-                move(Cause.CANNOT_CHECK)
-                .where(*mine(post_id, token, PostState.RECONCILING))
-                .values(status_reason=reason, lease_until=None, updated_at=utc(ctx.now()))
+                move(Cause.CANNOT_CHECK, *mine(post_id, token, PostState.RECONCILING)).values(
+                    status_reason=reason, lease_until=None, updated_at=utc(ctx.now())
+                )
             )
             finish_attempt(
                 ctx, attempt_id, AttemptOutcome.CANNOT_CHECK, error=reason, started=claim.started
@@ -73,9 +73,7 @@ def reconcile(ctx: Context, post_id: str, token: str) -> str:
     now = ctx.now()
     with ctx.uow.transaction() as conn:
         won = conn.execute(
-            move(Cause.NOT_FOUND)
-            .where(*mine(post_id, token, PostState.RECONCILING))
-            .values(
+            move(Cause.NOT_FOUND, *mine(post_id, token, PostState.RECONCILING)).values(
                 lease_until=utc(now + ctx.policy.lease),
                 status_reason="not found on the network after a crash: publishing again",
                 updated_at=utc(now),
