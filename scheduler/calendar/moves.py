@@ -69,6 +69,7 @@ def _base(causes: tuple[Cause, ...]) -> Update:
 # running them on SQLite.
 _BASES = MappingProxyType({cause: _base((cause,)) for cause in Cause})
 _GUARDS = MappingProxyType({cause: _guard((cause,), indexable=False) for cause in Cause})
+_SELECTING = MappingProxyType({cause: _guard((cause,), indexable=True) for cause in Cause})
 
 
 def move(
@@ -76,9 +77,11 @@ def move(
 ) -> Update:
     """The guarded UPDATE of ``cause`` (a tuple of causes only if they write the same columns:
     a post published by its own send or found by a lookup)."""
-    causes = cause if isinstance(cause, tuple) else (cause,)
-    if len(causes) == 1 and guard == "key":
-        return _BASES[causes[0]].where(*where, _GUARDS[causes[0]])
+    if not isinstance(cause, tuple):
+        if guard == "locked":
+            return _BASES[cause].where(*where)
+        return _BASES[cause].where(*where, (_GUARDS if guard == "key" else _SELECTING)[cause])
+    causes = cause
     statement = _base(causes).where(*where)
     if guard == "locked":
         return statement
