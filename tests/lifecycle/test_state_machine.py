@@ -15,6 +15,7 @@ one an operator retried from ``needs_review`` (documented: a human decides).
 
 from __future__ import annotations
 
+import atexit
 import random
 import shutil
 import tempfile
@@ -78,6 +79,7 @@ def _template() -> Path:
     global _TEMPLATE
     if _TEMPLATE is None:
         folder = Path(tempfile.mkdtemp(prefix="storyline-lifecycle-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
         path = folder / "template.db"
         engine = make_engine(f"sqlite:///{path}")
         upgrade(engine)
