@@ -717,7 +717,7 @@ class ChaosResult:
                 "",
                 f"Posts left in flight by a killed or paused worker: {len(rec)}; settled by "
                 f"reconciliation after p50 {percentile(rec, 50):.1f} s, max {rec[-1]:.1f} s, "
-                "counted from the lost attempt's start (target: within 60 s)"
+                "counted from the lost attempt's start (target: within 60 s, docs/reliability.md)"
                 + (
                     f"; {across} of them were stuck across the database outage, the others "
                     f"settled within {max(outside, default=0.0):.1f} s."
@@ -869,7 +869,8 @@ class Recovery:
 def recovery_times(engine: Engine) -> list[Recovery]:
     """Seconds from the start of each attempt a worker never finished (SIGKILL, SIGSTOP past the
     lease: the tick marks it ``worker_lost``) to the end of the reconciliation that settled it
-    (found, not found, cannot check): how long a post stays stuck (target: within 60 s)."""
+    (found, not found, cannot check): how long a post stays stuck (docs/reliability.md: within
+    60 s)."""
     with engine.connect() as conn:
         rows = conn.execute(
             select(
@@ -1001,7 +1002,7 @@ def run_chaos(
         else:
             raise ValueError(f"unknown backend {s.backend!r}: postgres or sqlite")
         engine = make_engine(direct_url)
-        from scheduler.calendar.store import upgrade
+        from scheduler.calendar.migrate import upgrade
 
         upgrade(engine)
         env = {k: v for k, v in os.environ.items() if not k.startswith("STORYLINE_")}

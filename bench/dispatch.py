@@ -10,7 +10,7 @@ Targets (docs/benchmarks.md), each measured against its baseline in the same run
 Workers are real ``celery -A worker worker`` processes publishing to the outbox
 (``STORYLINE_PUBLISHER=outbox``, an fsync'd file per post), so the figure covers the whole path:
 beat -> tick -> claim -> broker -> guarded publish -> outbox -> recorded outcome. They run with
-the production pool and concurrency of ``scheduler.tasks`` (``BENCH_POOL`` and
+the production pool and concurrency of ``scheduler.interfaces.worker`` (``BENCH_POOL`` and
 ``BENCH_CONCURRENCY`` override both the publishing workers and the no-op baseline).
 """
 
@@ -32,8 +32,9 @@ from pathlib import Path
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.engine import Engine
 
+from scheduler.app.publishing import registry_for
 from scheduler.app.settings import Settings
-from scheduler.calendar import store
+from scheduler.calendar import migrate
 from scheduler.calendar.database import make_engine
 from scheduler.calendar.tables import Post
 from scheduler.dispatch.dispatcher import Dispatcher, Policy
@@ -184,7 +185,7 @@ def publish_burst(
 ) -> dict[str, float]:
     """Start the workers, put ``n`` posts due in one second, wait until all are published."""
     engine = make_engine(database_url)
-    store.upgrade(engine)
+    migrate.upgrade(engine)
     queue = f"bench-{uuid.uuid4().hex[:8]}"
     env = worker_env(data_dir, database_url, broker_url, queue)
     procs = start_workers("worker", env, workers, data_dir, beat=True)
@@ -256,7 +257,7 @@ def noop_burst(broker_url: str, n: int, workers: int, data_dir: Path) -> float:
 def tick_cost(database_url: str, history: int, due_now: int = 100, repeat: int = 15) -> float:
     """Median seconds of one tick claiming ``due_now`` posts over ``history`` published ones."""
     engine = make_engine(database_url)
-    store.upgrade(engine)
+    migrate.upgrade(engine)
     past = datetime(2025, 1, 1, tzinfo=UTC)
     for start in range(0, history, 50_000):
         insert_rows(
@@ -274,7 +275,13 @@ def tick_cost(database_url: str, history: int, due_now: int = 100, repeat: int =
     with engine.begin() as conn:
         conn.execute(text("ANALYZE"))
     settings = Settings(data_dir=Path(tempfile.gettempdir()), publisher_override="outbox")
-    dispatcher = Dispatcher(engine, settings, clock=lambda: now, policy=Policy())
+    dispatcher = Dispatcher(
+        engine,
+        settings,
+        clock=lambda: now,
+        policy=Policy(),
+        make_registry=lambda: registry_for(settings),
+    )
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()

@@ -1,7 +1,7 @@
 """The "due now" query with 1M posts in history vs 1k: its cost must not follow the history.
 
-This is the candidate query of the dispatcher's claim (``scheduler/dispatch.py``,
-``_claim_due``; built by :func:`scheduler.store.due_query`)::
+This is the candidate query of the dispatcher's claim (``scheduler/dispatch/claims.py``,
+``_claim_due``; built by :func:`scheduler.calendar.queries.due_query`)::
 
     SELECT post_id, due_utc FROM post
     WHERE status = 'planned' AND due_utc <= :now
@@ -9,8 +9,8 @@ This is the candidate query of the dispatcher's claim (``scheduler/dispatch.py``
 
 Both calendars hold the same 150 due posts; the big one adds a year-long history (mostly
 published, a tenth planned in the future, some cancelled). Target (docs/benchmarks.md): median
-time with 1M rows <= 2x the median with 1k, on SQLite and on PostgreSQL. The rows are made by
-the database itself (a recursive CTE on SQLite, ``generate_series`` on PostgreSQL), so populating
+time with 1M rows <= 2x the median with 1k, on SQLite and on PostgreSQL. The rows are made by the
+database itself (a recursive CTE on SQLite, ``generate_series`` on PostgreSQL), so populating
 a million takes seconds; each PostgreSQL database is made and dropped here.
 """
 
@@ -29,7 +29,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from bench.sync import pg_database
-from scheduler.calendar import store
+from scheduler.calendar import migrate, queries
 from scheduler.calendar.database import make_engine
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -72,7 +72,7 @@ FROM generate_series(1, :n) AS i
 
 def populate(engine: Engine, history: int) -> None:
     """``history`` rows of past and future posts, plus the same DUE_NOW due posts."""
-    store.upgrade(engine)
+    migrate.upgrade(engine)
     base = NOW - timedelta(hours=2)
     with engine.begin() as conn:
         if engine.dialect.name == "sqlite":
@@ -84,7 +84,7 @@ def populate(engine: Engine, history: int) -> None:
         else:
             conn.execute(text(_PG_FILL), {"n": history, "base": base})
         conn.execute(
-            store.post_table.insert(),
+            queries.POST.insert(),
             [
                 {
                     "post_id": f"due/reveal/x/m{i}",
@@ -114,10 +114,7 @@ def populate(engine: Engine, history: int) -> None:
 
 
 def statement(engine: Engine) -> Any:
-    stmt = store.due_query(NOW, limit=100)
-    if engine.dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    return stmt
+    return queries.due_query(NOW, limit=100)
 
 
 def query_plan(engine: Engine) -> str:
@@ -188,9 +185,9 @@ def run(quick: bool = False) -> str:
         '## The "due now" query vs history size (`bench/due_query.py`)',
         "",
         f"`python -m bench due_query{' --quick' if quick else ''}`: the dispatcher's claim query "
-        f"(`store.due_query`, the candidate select of `dispatch._claim_due`) on a calendar of "
-        f"{big:,} posts vs one of {small:,}, both with the same {DUE_NOW} posts due; median of "
-        f"{ROUNDS * PER_ROUND} runs each, interleaved.",
+        f"(`calendar.queries.due_query`, the candidate select of `dispatch.claims._claim_due`) "
+        f"on a calendar of {big:,} posts vs one of {small:,}, both with the same {DUE_NOW} "
+        f"posts due; median of {ROUNDS * PER_ROUND} runs each, interleaved.",
         "",
         f"| database | {small:,} posts | {big:,} posts | ratio | target | populate {big:,} | "
         "result |",

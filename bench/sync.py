@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from scheduler.calendar import store
+from scheduler.calendar import apply, migrate, queries
 from scheduler.calendar.database import make_engine
 from scheduler.core.post import PlannedPost, post_id
 
@@ -107,17 +107,17 @@ def measure(url: str, planned: list[PlannedPost]) -> tuple[float, float, float, 
     """(first sync s, re-sync s, every-post-edited sync s, rows in the calendar)."""
     engine = make_engine(url)
     try:
-        store.upgrade(engine)
-        first = timed(lambda: store.sync(engine, planned, NOW))
-        result: list[store.SyncResult] = []
-        again = timed(lambda: result.append(store.sync(engine, planned, NOW)))
+        migrate.upgrade(engine)
+        first = timed(lambda: apply.sync(engine, planned, NOW))
+        result: list[apply.SyncResult] = []
+        again = timed(lambda: result.append(apply.sync(engine, planned, NOW)))
         assert not result[0].diff.has_changes, "the re-sync found changes"
         edited = [replace(p, text=p.text + " #edited") for p in planned]
-        every = timed(lambda: store.sync(engine, edited, NOW))
+        every = timed(lambda: apply.sync(engine, edited, NOW))
         from sqlalchemy import func, select
 
         with engine.connect() as conn:
-            count = conn.execute(select(func.count()).select_from(store.post_table)).scalar_one()
+            count = conn.execute(select(func.count()).select_from(queries.POST)).scalar_one()
         return first, again, every, int(count)
     finally:
         engine.dispose()

@@ -6,8 +6,16 @@ two meet, so that every entry point (the worker, the CLI, tests) chooses publish
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+
 from scheduler.app.secrets import Secrets, load_secrets
 from scheduler.app.settings import Settings
+from scheduler.calendar.database import engine_for, utcnow
+from scheduler.dispatch.dispatcher import Dispatcher
+from scheduler.dispatch.policy import Policy, http_timeout
 from scheduler.publishers.http import HttpClient
 from scheduler.publishers.registry import Registry
 
@@ -21,4 +29,28 @@ def registry_for(
         secrets=secrets if secrets is not None else load_secrets(settings),
         http=http,
         forced_outbox=(settings.publisher_override or "").lower() == "outbox",
+    )
+
+
+def dispatcher_for(
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    clock: Callable[[], datetime] = utcnow,
+    publishers: bool = True,
+) -> Dispatcher:
+    """The calendar's dispatcher. With ``publishers`` its registry (secrets, one HTTP client
+    whose timeouts fit inside the lease) is built on first use; without, it refuses to publish,
+    which is all an operator command needs."""
+    policy = Policy.from_settings(settings)
+
+    def make_registry() -> Registry:
+        return registry_for(settings, http=HttpClient(timeout=http_timeout(policy)))
+
+    return Dispatcher(
+        engine or engine_for(settings.database_url),
+        settings,
+        clock=clock,
+        policy=policy,
+        make_registry=make_registry if publishers else None,
     )

@@ -1,8 +1,8 @@
-"""Engines and sessions: the one place that knows how to open the calendar database.
+"""Engines: the one place that opens the calendar database, and says so when it cannot.
 
-SQLite gets WAL (readers never block the writer), a busy timeout (a second writer waits instead
-of failing at once) and foreign keys; PostgreSQL gets a pre-ping pool so a restarted server
-does not surface as an obscure error on the next tick.
+What each database needs (SQLite's WAL and busy timeout, PostgreSQL's pool) is
+:mod:`scheduler.calendar.dialect`'s; this module makes one engine per URL and process, and
+turns a refused connection or a lock held too long into a message an operator can act on.
 """
 
 from __future__ import annotations
@@ -10,27 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
-from sqlalchemy.exc import OperationalError as SAOperationalError
-from sqlmodel import Session, create_engine
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlmodel import create_engine
 
-from scheduler.core.errors import ConfigError, DatabaseUnreachable
+from scheduler.calendar.dialect import dialect_named
+from scheduler.core.errors import ConfigError, DatabaseBusy, DatabaseUnreachable
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
 _ENGINES: dict[str, Engine] = {}
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
 
 
 def make_engine(url: str) -> Engine:
@@ -39,24 +27,12 @@ def make_engine(url: str) -> Engine:
         parsed = make_url(url)
     except ArgumentError:
         raise ConfigError(f"not a database URL: {url!r}") from None
-    kwargs: dict[str, Any] = {}
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            from pathlib import Path
-
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
-    else:
-        # Kept open: a worker's threads (8) plus its tick. A smaller pool made every
-        # connection above it an "overflow" one, closed when handed back and opened again for
-        # the next post: a new PostgreSQL backend per publish in a burst.
-        kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=10)
+    dialect = dialect_named(parsed.get_backend_name())
     try:
-        engine = create_engine(url, **kwargs)
+        engine = create_engine(url, **dialect.engine_options(parsed))
     except NoSuchModuleError:
         raise ConfigError(f"unsupported database URL scheme: {parsed.drivername!r}") from None
-    if parsed.get_backend_name() == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+    dialect.prepare(engine)
     return engine
 
 
@@ -80,22 +56,26 @@ def check_reachable(engine: Engine) -> None:
     try:
         with engine.connect():
             pass
-    except SAOperationalError as exc:
+    except OperationalError as exc:
         where = engine.url.render_as_string(hide_password=True)
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise DatabaseUnreachable(f"cannot connect to {where}: {reason}") from None
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """One transaction: commit on success, roll back on any error."""
-    with Session(engine, expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+def translate_busy(engine: Engine, timeout_s: float) -> Iterator[None]:
+    """A lock waited for in vain (another sync or migration) becomes :class:`DatabaseBusy`."""
+    try:
+        yield
+    except OperationalError as exc:
+        message = str(exc.orig or exc).lower()
+        if "locked" in message or "lock timeout" in message or "lock_timeout" in message:
+            where = engine.url.render_as_string(hide_password=True)
+            raise DatabaseBusy(
+                f"the calendar is locked by another process ({where}); "
+                f"waited {timeout_s:g} s: try again when the other sync or migration has finished"
+            ) from None
+        raise
 
 
 def utcnow() -> datetime:

@@ -2,39 +2,19 @@
 
 Datetime columns are ``timestamp with time zone`` (SQLModel's default): PostgreSQL keeps the
 instant, SQLite keeps the text with its offset. Every value written is aware UTC, and
-:func:`scheduler.db.from_db` normalises what comes back, so no naive datetime escapes.
+:func:`scheduler.calendar.database.from_db` normalises what comes back, so no naive datetime
+escapes. The state columns (``status``, ``hold_reason``, ``set_by``) hold the values of
+:mod:`scheduler.core.lifecycle`.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-
-class PostState(StrEnum):
-    """The fixed state names of DESIGN §6."""
-
-    PLANNED = "planned"
-    QUEUED = "queued"
-    PUBLISHING = "publishing"
-    PUBLISHED = "published"
-    RETRY_WAIT = "retry_wait"
-    FAILED = "failed"
-    RECONCILING = "reconciling"
-    NEEDS_REVIEW = "needs_review"
-    CANCELLED = "cancelled"
-    HELD = "held"
-
-
-#: Posts sync may still rewrite; the others are in flight or done.
-MUTABLE_STATES = frozenset({PostState.PLANNED, PostState.HELD, PostState.RETRY_WAIT})
-#: States a post never leaves on its own.
-TERMINAL_STATES = frozenset(
-    {PostState.PUBLISHED, PostState.FAILED, PostState.CANCELLED, PostState.NEEDS_REVIEW}
-)
+from scheduler.core.lifecycle import PostState
 
 
 class Post(SQLModel, table=True):
@@ -65,9 +45,15 @@ class Post(SQLModel, table=True):
     due_utc: datetime
     timezone: str = Field(max_length=64)
     status: str = Field(default=PostState.PLANNED, max_length=20)
+    #: Why a held post is held (``lifecycle.HoldReason``); NULL in every other state.
+    hold_reason: str | None = Field(default=None, max_length=20)
+    #: Who made the last move (``lifecycle.Actor``): a planned post an operator moved keeps
+    #: its slot; a post sync cancelled comes back with its content.
+    set_by: str | None = Field(default=None, max_length=20)
+    #: For people: why the post is in its state. Never read back by the code.
     status_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     attempts: int = 0
-    # Claim bookkeeping (DESIGN §6): who may publish, until when.
+    # Claim bookkeeping (docs/operations.md, "How a post goes out"): who may publish, until when.
     attempt_token: str | None = Field(default=None, max_length=64)
     lease_until: datetime | None = None
     next_attempt_at: datetime | None = None
@@ -90,7 +76,7 @@ class Attempt(SQLModel, table=True):
     attempt_token: str | None = Field(default=None, max_length=64)
     started_at: datetime
     finished_at: datetime | None = None
-    outcome: str = Field(max_length=30)  # published | transient | permanent | needs_auth | ...
+    outcome: str = Field(max_length=30)  # a lifecycle.AttemptOutcome
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     http_status: int | None = None
     latency_ms: int | None = None

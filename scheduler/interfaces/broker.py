@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from scheduler.calendar.database import _sqlite_pragmas as sqlite_pragmas
+from scheduler.calendar.dialect import sqlite_pragmas
 
 #: How often a worker of the embedded broker deletes messages delivered over an hour ago.
 SWEEP_EVERY_S = 300.0

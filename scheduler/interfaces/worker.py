@@ -18,8 +18,9 @@ from typing import Any
 from celery import Celery
 from celery.signals import worker_init, worker_process_init
 
+from scheduler.app.publishing import dispatcher_for
 from scheduler.app.settings import Settings
-from scheduler.calendar.database import dispose_all, engine_for
+from scheduler.calendar.database import dispose_all
 from scheduler.dispatch.dispatcher import Dispatcher, Job, Policy, warm_up
 from scheduler.interfaces.broker import broker_of
 
@@ -107,7 +108,7 @@ def dispatcher() -> Dispatcher:
     if _dispatcher is None:
         with _dispatcher_lock:
             if _dispatcher is None:
-                made = Dispatcher(engine_for(settings.database_url), settings)
+                made = dispatcher_for(settings)
                 made.registry  # noqa: B018 - secrets read and HTTP client made once, here
                 _dispatcher = made
     return _dispatcher

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
-from scheduler.calendar import store
+from scheduler.calendar import migrate
 from scheduler.calendar.database import make_engine
 from scheduler.calendar.tables import Post
 from scheduler.core.model import StoryStatus
@@ -82,20 +82,22 @@ def brand(
 def engine(database_url: str) -> Iterator[Engine]:
     """An upgraded calendar, on SQLite and on PostgreSQL (the ``database_url`` fixture)."""
     eng = make_engine(database_url)
-    store.upgrade(eng)
+    migrate.upgrade(eng)
     try:
         yield eng
     finally:
         eng.dispose()
 
 
-def set_state(engine: Engine, pid: str, status: str, reason: str | None = None) -> None:
-    """What a dispatcher or an operator would do to a post."""
+def set_state(
+    engine: Engine, pid: str, status: str, reason: str | None = None, **columns: object
+) -> None:
+    """What a dispatcher or an operator would do to a post (``columns``: ``set_by``...)."""
     with engine.begin() as conn:
         conn.execute(
             update(Post.__table__)  # type: ignore[attr-defined]
             .where(Post.__table__.c.post_id == pid)  # type: ignore[attr-defined]
-            .values(status=status, status_reason=reason)
+            .values(status=status, status_reason=reason, **columns)
         )
 
 

@@ -7,17 +7,17 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.engine import Engine
 
-from scheduler.calendar import store
-from scheduler.calendar.store import Action
+from scheduler.calendar import apply, diff
+from scheduler.calendar.diff import Action
 
 from .conftest import LAUNCH, NOW, brand, planned, rows, set_state
 
 
-def sync(engine: Engine, posts: list, now=NOW) -> store.Diff:  # type: ignore[no-untyped-def]
-    return store.sync(engine, posts, now).diff
+def sync(engine: Engine, posts: list, now=NOW) -> diff.Diff:  # type: ignore[no-untyped-def]
+    return apply.sync(engine, posts, now).diff
 
 
-def only(d: store.Diff, action: Action) -> store.Change:
+def only(d: diff.Diff, action: Action) -> diff.Change:
     found = d.of(action)
     assert len(found) == 1, d.changes
     return found[0]
@@ -43,7 +43,7 @@ def test_a_second_sync_changes_nothing(engine: Engine) -> None:
 
 
 def test_plan_writes_nothing(engine: Engine) -> None:
-    d = store.plan(engine, brand(), NOW)
+    d = diff.compare(engine, brand(), NOW)
     assert d.counts[Action.ADD] == 8
     assert rows(engine) == {}
 
@@ -52,7 +52,7 @@ def test_plan_then_sync_apply_the_same_changes(engine: Engine) -> None:
     posts = brand()
     sync(engine, posts)
     edited = [*posts[1:], planned("suv", "reveal", "x", "gb")]
-    assert store.plan(engine, edited, NOW).changes == sync(engine, edited).changes
+    assert diff.compare(engine, edited, NOW).changes == sync(engine, edited).changes
 
 
 def test_new_text_is_an_update_in_place(engine: Engine) -> None:
@@ -205,7 +205,7 @@ def test_a_slot_moved_by_an_operator_is_kept_until_the_post_goes_out(
         conn.execute(
             update(Post.__table__)  # type: ignore[attr-defined]
             .where(Post.__table__.c.post_id == "suv/reveal/x/fr")  # type: ignore[attr-defined]
-            .values(status="planned", status_reason=reason, due_utc=NOW)
+            .values(status="planned", status_reason=reason, due_utc=NOW, set_by="operator")
         )
     d = sync(engine, [planned(due=NOW - timedelta(hours=1))], now=NOW + timedelta(seconds=1))
     assert (d.changes, d.unchanged) == ((), 1)
@@ -215,7 +215,7 @@ def test_a_slot_moved_by_an_operator_is_kept_until_the_post_goes_out(
 
 def test_new_text_still_reaches_a_post_an_operator_released(engine: Engine) -> None:
     sync(engine, [planned()])
-    set_state(engine, "suv/reveal/x/fr", "planned", "released")
+    set_state(engine, "suv/reveal/x/fr", "planned", "released", set_by="operator")
     only(sync(engine, [planned(text="Edited", due=LAUNCH + timedelta(1))]), Action.UPDATE)
     row = rows(engine)["suv/reveal/x/fr"]
     assert (row["text"], row["due_utc"], row["status_reason"]) == ("Edited", LAUNCH, "released")
@@ -271,7 +271,7 @@ def test_a_post_cancelled_by_sync_comes_back_with_its_content(engine: Engine) ->
 
 def test_a_post_cancelled_by_an_operator_stays_cancelled(engine: Engine) -> None:
     sync(engine, [planned()])
-    set_state(engine, "suv/reveal/x/fr", "cancelled", "cancelled by alice")
+    set_state(engine, "suv/reveal/x/fr", "cancelled", "cancelled by alice", set_by="operator")
     assert not sync(engine, [planned()]).has_changes
     change = only(sync(engine, [planned(text="Edited")]), Action.LOCKED)
     assert change.reason.startswith("cancelled by an operator")
@@ -292,15 +292,12 @@ def test_a_post_held_for_re_authorisation_gets_new_text_but_stays_held(engine: E
 
 def test_a_post_claimed_after_the_diff_is_skipped_not_rewritten(engine: Engine) -> None:
     """The guard on the status seen: a dispatcher may claim a post between diff and write."""
-    from sqlmodel import Session
-
     sync(engine, [planned()])
-    with Session(engine) as session:
-        d = store.diff(session, [planned(text="Edited")], NOW)
+    with engine.connect() as conn:
+        d = diff.diff(conn, [planned(text="Edited")], NOW)
     set_state(engine, "suv/reveal/x/fr", "queued")
-    with Session(engine) as session:
-        skipped = store.apply(session, d, NOW)
-        session.commit()
+    with engine.begin() as conn:
+        skipped = apply.apply(conn, d, NOW)
     row = rows(engine)["suv/reveal/x/fr"]
     assert (row["text"], row["status"]) == ("The comfort SUV arrives (x, fr).", "queued")
     assert skipped == 1
@@ -308,7 +305,7 @@ def test_a_post_claimed_after_the_diff_is_skipped_not_rewritten(engine: Engine) 
 
 def test_the_counts_cover_every_action(engine: Engine) -> None:
     sync(engine, brand())
-    d = store.plan(engine, [*brand()[1:], planned("van")], NOW)
+    d = diff.compare(engine, [*brand()[1:], planned("van")], NOW)
     assert d.counts == {
         Action.ADD: 1,
         Action.UPDATE: 0,
@@ -326,4 +323,4 @@ def test_a_plan_listing_a_post_twice_is_refused(engine: Engine) -> None:
     from scheduler.core.errors import DatabaseError
 
     with pytest.raises(DatabaseError, match="twice"):
-        store.plan(engine, [planned(), planned()], NOW)
+        diff.compare(engine, [planned(), planned()], NOW)

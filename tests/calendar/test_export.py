@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from icalendar import Calendar
 
-from scheduler.calendar.store import Action, CalendarRow, Change, Diff
+from scheduler.calendar.diff import Action, Change, Diff
+from scheduler.calendar.rows import CalendarRow
 from scheduler.interfaces.formats import calendar_views, sync_report, times
 
 from .conftest import LAUNCH, NOW

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from scheduler.calendar import store
+from scheduler.calendar import apply, diff, migrate
 from scheduler.calendar.database import make_engine
-from scheduler.calendar.store import Action
+from scheduler.calendar.diff import Action
 from scheduler.core.errors import DatabaseBusy, SchemaBehind
 
 from .conftest import NOW, brand, rows
@@ -24,14 +24,14 @@ def many(n_stories: int = 30) -> list:  # type: ignore[type-arg]
 
 def test_two_syncs_at_once_insert_each_post_once(engine: Engine) -> None:
     posts = many()
-    results: list[store.SyncResult] = []
+    results: list[apply.SyncResult] = []
     errors: list[BaseException] = []
     start = threading.Barrier(2)
 
     def run() -> None:
         try:
             start.wait()
-            results.append(store.sync(engine, posts, NOW))
+            results.append(apply.sync(engine, posts, NOW))
         except BaseException as exc:
             errors.append(exc)
 
@@ -49,35 +49,35 @@ def test_two_syncs_at_once_insert_each_post_once(engine: Engine) -> None:
 def test_a_sync_that_fails_half_way_writes_nothing(engine: Engine) -> None:
     posts = many(300)  # 2,400 posts: more than one write batch
 
-    def explode_after_first_batch(_d: store.Diff) -> Callable[[int], None]:
+    def explode_after_first_batch(_d: diff.Diff) -> Callable[[int], None]:
         def progress(_n: int) -> None:
             raise RuntimeError("power cut")
 
         return progress
 
     with pytest.raises(RuntimeError, match="power cut"):
-        store.sync(engine, posts, NOW, on_diff=explode_after_first_batch)
+        apply.sync(engine, posts, NOW, on_diff=explode_after_first_batch)
     assert rows(engine) == {}
 
 
 def test_progress_counts_every_written_row(engine: Engine) -> None:
     written: list[int] = []
-    store.sync(engine, many(), NOW, on_diff=lambda _d: written.append)
+    apply.sync(engine, many(), NOW, on_diff=lambda _d: written.append)
     assert sum(written) == len(many())
 
 
 def test_a_locked_sqlite_calendar_is_reported_busy(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'calendar.db'}"
     engine = make_engine(url)
-    store.upgrade(engine)
+    migrate.upgrade(engine)
     holder = make_engine(url)
     try:
         with holder.connect() as conn:
             conn.exec_driver_sql("BEGIN IMMEDIATE")  # another process is writing
             with pytest.raises(DatabaseBusy, match="locked by another process"):
-                store.sync(engine, brand(), NOW, lock_timeout_s=0.2)
+                apply.sync(engine, brand(), NOW, lock_timeout_s=0.2)
             conn.exec_driver_sql("ROLLBACK")
-        assert store.sync(engine, brand(), NOW).diff.counts[Action.ADD] == 8
+        assert apply.sync(engine, brand(), NOW).diff.counts[Action.ADD] == 8
     finally:
         holder.dispose()
         engine.dispose()
@@ -86,16 +86,16 @@ def test_a_locked_sqlite_calendar_is_reported_busy(tmp_path: Path) -> None:
 @pytest.mark.postgres
 def test_a_postgres_sync_waiting_too_long_for_another_is_reported_busy(pg_url: str) -> None:
     engine = make_engine(pg_url)
-    store.upgrade(engine)
+    migrate.upgrade(engine)
     try:
         with engine.connect() as conn:
-            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": store.SYNC_LOCK_KEY})
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": apply.SYNC_LOCK_KEY})
             with pytest.raises(DatabaseBusy, match="locked by another process"):
-                store.sync(engine, brand(), NOW, lock_timeout_s=0.2)
-            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": store.SYNC_LOCK_KEY})
+                apply.sync(engine, brand(), NOW, lock_timeout_s=0.2)
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": apply.SYNC_LOCK_KEY})
             conn.commit()
         assert rows(engine) == {}
-        assert store.sync(engine, brand(), NOW).diff.counts[Action.ADD] == 8
+        assert apply.sync(engine, brand(), NOW).diff.counts[Action.ADD] == 8
     finally:
         engine.dispose()
 
@@ -103,9 +103,9 @@ def test_a_postgres_sync_waiting_too_long_for_another_is_reported_busy(pg_url: s
 def test_a_brand_new_sqlite_file_gets_its_schema_on_first_sync(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'fresh' / 'storyline.db'}")
     try:
-        result = store.sync(engine, brand(), NOW)
+        result = apply.sync(engine, brand(), NOW)
         assert result.created_schema
-        assert store.current_revision(engine) == store.head_revision()
+        assert migrate.current_revision(engine) == migrate.head_revision()
     finally:
         engine.dispose()
 
@@ -118,7 +118,7 @@ def test_two_first_syncs_of_a_brand_new_sqlite_file_create_it_once(tmp_path: Pat
     def run() -> None:
         try:
             start.wait()
-            store.sync(engine, brand(), NOW)
+            apply.sync(engine, brand(), NOW)
         except BaseException as exc:
             errors.append(exc)
 
@@ -137,8 +137,8 @@ def test_two_first_syncs_of_a_brand_new_sqlite_file_create_it_once(tmp_path: Pat
 def test_plan_on_a_brand_new_sqlite_file_adds_everything(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'storyline.db'}")
     try:
-        assert store.plan(engine, brand(), NOW).counts[Action.ADD] == 8
-        assert store.current_revision(engine) is None  # plan wrote nothing, not even a schema
+        assert diff.compare(engine, brand(), NOW).counts[Action.ADD] == 8
+        assert migrate.current_revision(engine) is None  # plan wrote nothing, not even a schema
     finally:
         engine.dispose()
 
@@ -148,7 +148,7 @@ def test_an_empty_postgres_database_must_be_upgraded_explicitly(pg_url: str) -> 
     engine = make_engine(pg_url)
     try:
         with pytest.raises(SchemaBehind, match=r"no calendar yet: run `storyline db upgrade`"):
-            store.sync(engine, brand(), NOW)
+            apply.sync(engine, brand(), NOW)
     finally:
         engine.dispose()
 
@@ -157,16 +157,16 @@ def test_a_template_change_rewrites_every_post_in_bulk(engine: Engine) -> None:
     from dataclasses import replace
 
     posts = many(300)  # 2,400 posts: more than one write batch
-    store.sync(engine, posts, NOW)
+    apply.sync(engine, posts, NOW)
     edited = [replace(p, text=p.text + " #new") for p in posts]
-    result = store.sync(engine, edited, NOW)
+    result = apply.sync(engine, edited, NOW)
     assert (result.diff.counts[Action.UPDATE], result.skipped) == (len(posts), 0)
     assert all(str(r["text"]).endswith(" #new") for r in rows(engine).values())
 
 
 def test_removing_everything_cancels_every_planned_post_in_bulk(engine: Engine) -> None:
     posts = many(300)
-    store.sync(engine, posts, NOW)
-    result = store.sync(engine, [], NOW)
+    apply.sync(engine, posts, NOW)
+    result = apply.sync(engine, [], NOW)
     assert result.diff.counts[Action.CANCEL] == len(posts)
     assert {r["status"] for r in rows(engine).values()} == {"cancelled"}

@@ -18,7 +18,7 @@ from bench.chaoslib import Faults, Receiver, Scenario, schedule_posts
 from scheduler.app.secrets import Secrets
 from scheduler.app.settings import Settings
 from scheduler.calendar.database import make_engine
-from scheduler.calendar.store import upgrade
+from scheduler.calendar.migrate import upgrade
 from scheduler.dispatch.dispatcher import Dispatcher, Policy
 from scheduler.publishers.http import HttpClient
 from scheduler.publishers.registry import Registry

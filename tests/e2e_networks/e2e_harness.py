@@ -29,9 +29,9 @@ from typing import Any
 import yaml
 from e2e_fakenets import FAKES, FakeNetwork, MediaServer
 
+from scheduler.app.publishing import dispatcher_for
 from scheduler.app.settings import Settings
 from scheduler.calendar.database import make_engine
-from scheduler.dispatch.dispatcher import Dispatcher
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -182,7 +182,7 @@ def make_all_due_now(run: Run) -> None:
     settings = Settings.from_env(run.env)
     engine = make_engine(f"sqlite:///{run.database}")
     try:
-        dispatcher = Dispatcher(engine, settings)
+        dispatcher = dispatcher_for(settings, engine=engine, publishers=False)
         for post_id in ids[1:]:
             dispatcher.publish_now(post_id)
     finally:

@@ -16,7 +16,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 
 from scheduler.app.settings import Settings
-from scheduler.calendar import store
+from scheduler.calendar import migrate
 from scheduler.calendar.database import make_engine
 from scheduler.calendar.tables import Attempt, Post
 from scheduler.core.errors import Transient
@@ -70,7 +70,7 @@ class OneRoute:
 @pytest.fixture
 def engine(tmp_path: Path) -> Iterator[Engine]:
     eng = make_engine(f"sqlite:///{tmp_path / 'calendar.db'}")
-    store.upgrade(eng)
+    migrate.upgrade(eng)
     yield eng
     eng.dispose()
 

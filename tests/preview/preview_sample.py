@@ -241,7 +241,7 @@ def calendar_rows() -> list[CalendarRow]:
                         timezone=ZONES[market],
                         due_utc=local.astimezone(UTC),
                         status="planned",
-                        excerpt="Winter is coming: check your tyres before the first frost.",
+                        text="Winter is coming: check your tyres before the first frost.",
                         story_title="Winter tyres check",
                     )
                 )

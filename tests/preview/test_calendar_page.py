@@ -23,7 +23,7 @@ def row(**changes: object) -> CalendarRow:
         "timezone": "Europe/Paris",
         "due_utc": datetime(2026, 12, 1, 8, 0, tzinfo=UTC),
         "status": "planned",
-        "excerpt": "hello",
+        "text": "hello",
     }
     values.update(changes)
     return CalendarRow(**values)  # type: ignore[arg-type]
@@ -75,7 +75,7 @@ def test_weeks_start_on_monday() -> None:
 
 
 def test_entries_carry_network_market_state_and_story_for_the_filters() -> None:
-    (entry,) = entries(render([row(status="failed", error="HTTP 400")]))
+    (entry,) = entries(render([row(status="failed", last_error="HTTP 400")]))
     assert 'data-network="x" data-market="fr" data-status="failed" data-story="s"' in entry
     assert "st-failed" in entry
     assert "HTTP 400" in entry
@@ -135,7 +135,7 @@ def test_the_legend_names_every_story() -> None:
 
 
 def test_excerpts_are_escaped() -> None:
-    html = render([row(excerpt="<script>alert(1)</script>", account_name="<b>x</b>")])
+    html = render([row(text="<script>alert(1)</script>", account_name="<b>x</b>")])
     assert "<script>alert(1)" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&lt;b&gt;x&lt;/b&gt;" in html

@@ -32,9 +32,9 @@ T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 def create_schema(engine: Engine) -> None:
     """The calendar schema: the migrations when they exist, else the models' tables."""
     try:
-        from scheduler.calendar import store
+        from scheduler.calendar import migrate
 
-        upgrade = getattr(store, "upgrade", None)
+        upgrade = getattr(migrate, "upgrade", None)
     except ImportError:
         upgrade = None
     if upgrade is not None:

@@ -87,7 +87,13 @@ def test_publish_now_makes_the_post_due_now(calendar):
 
 def test_release_an_account(calendar):
     url, engine = calendar
-    ids = add_posts(engine, 2, status="held", status_reason="account needs re-auth: 401")
+    ids = add_posts(
+        engine,
+        2,
+        status="held",
+        status_reason="account needs re-auth: 401",
+        hold_reason="needs_reauth",
+    )
     result = invoke(url, "release", "--account", "facebook:100")
     assert result.exit_code == 0, result.output
     assert "released 2 post(s)" in result.output

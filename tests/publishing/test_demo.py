@@ -6,7 +6,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from scheduler.core.post import PlannedPost
-from scheduler.dispatch.dispatcher import DEMO_LEAD, DEMO_STEP, demo_shift, events_since
+from scheduler.dispatch.demo import DEMO_LEAD, DEMO_STEP, demo_shift
+from scheduler.dispatch.events import events_since
 
 from .conftest import T0, add_posts
 

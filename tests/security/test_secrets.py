@@ -266,10 +266,10 @@ def _add_post(engine: Any, network: str, account: str) -> str:
 
 def _publish_all(settings: Settings, accounts: list[tuple[str, str]]) -> Any:
     """Sync-free: insert the posts, let one dispatcher tick claim them and publish each."""
-    from scheduler.calendar import store
+    from scheduler.calendar import migrate
 
     engine = make_engine(settings.database_url)
-    store.upgrade(engine)
+    migrate.upgrade(engine)
     for network, account in accounts:
         _add_post(engine, network, account)
     dispatcher = Dispatcher(
@@ -278,6 +278,7 @@ def _publish_all(settings: Settings, accounts: list[tuple[str, str]]) -> Any:
         clock=lambda: T0 + timedelta(seconds=5),
         policy=Policy(lease=timedelta(seconds=60), max_attempts=1, backoff_base=1.0),
         worker="security-test",
+        make_registry=lambda: registry_for(settings),
     )
     try:
         jobs: list[tuple[str, str]] = []

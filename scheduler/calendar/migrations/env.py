@@ -1,4 +1,5 @@
-"""Alembic environment: run migrations on the connection :func:`scheduler.store.upgrade` hands in.
+"""Alembic environment: run migrations on the connection :func:`scheduler.calendar.migrate.upgrade`
+hands in.
 
 The configuration is built in code (no ``alembic.ini`` to find at run time), so the migrations
 work from an installed wheel as well as from a checkout. Given only a URL (``alembic`` run by
@@ -13,6 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import scheduler.calendar.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+from scheduler.calendar.dialect import dialect_for
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -23,7 +25,7 @@ def _run(connection: Connection) -> None:
         connection=connection,
         target_metadata=target_metadata,
         # SQLite cannot ALTER most things in place: batch mode copies the table instead.
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=dialect_for(connection).batch_migrations,
         compare_type=True,
     )
     with context.begin_transaction():

@@ -27,11 +27,11 @@ from scheduler.interfaces.formats import calendar_views, sync_report
 @pass_settings
 def plan_command(settings: Settings, fmt: str) -> None:
     """Show what `sync` would change in the calendar. Writes nothing."""
-    from scheduler.calendar import store
+    from scheduler.calendar import diff
 
     now = clock_now(settings)
     planned = load_planned(settings, now, "planned")
-    d = store.plan(calendar_engine(settings), planned, now)
+    d = diff.compare(calendar_engine(settings), planned, now)
     if fmt == "json":
         echo_json(sync_report.diff_json(d))
     else:
@@ -49,13 +49,13 @@ def sync_command(settings: Settings, fmt: str) -> None:
     """Make the calendar match the content in one transaction; refuses content with errors."""
     from contextlib import ExitStack
 
-    from scheduler.calendar import store
+    from scheduler.calendar import apply, diff
 
     now = clock_now(settings)
     planned = load_planned(settings, now, "synced")
     with ExitStack() as stack:
 
-        def on_diff(d: store.Diff) -> Callable[[int], None] | None:
+        def on_diff(d: diff.Diff) -> Callable[[int], None] | None:
             if d.writes < PROGRESS_MIN_ROWS or not sys.stderr.isatty():
                 return None
             bar = stack.enter_context(
@@ -63,7 +63,7 @@ def sync_command(settings: Settings, fmt: str) -> None:
             )
             return bar.update
 
-        result = store.sync(calendar_engine(settings), planned, now, on_diff=on_diff)
+        result = apply.sync(calendar_engine(settings), planned, now, on_diff=on_diff)
     if result.created_schema and fmt == "text":
         click.echo("created the calendar database", err=True)
     if result.skipped:
@@ -110,16 +110,16 @@ def calendar_command(
 
     from sqlmodel import Session
 
-    from scheduler.calendar import store
+    from scheduler.calendar import migrate, queries
 
     if from_date and to_date and to_date < from_date:
         raise click.BadParameter(
             f"--to {to_date:%Y-%m-%d} is before --from {from_date:%Y-%m-%d}", param_hint="--to"
         )
     engine = calendar_engine(settings)
-    store.ensure_schema(engine)
+    migrate.ensure_schema(engine)
     with Session(engine) as session:
-        rows = store.calendar_rows(
+        rows = queries.calendar_rows(
             session,
             from_date=from_date.date() if from_date else None,
             to_date=to_date.date() if to_date else None,
@@ -154,19 +154,19 @@ def status_command(settings: Settings, post_id: str | None, fmt: str) -> None:
     """Posts per state; with POST_ID, that post in full with its attempts."""
     from sqlmodel import Session
 
-    from scheduler.calendar import store
+    from scheduler.calendar import migrate, queries
 
     engine = calendar_engine(settings)
-    store.ensure_schema(engine)
+    migrate.ensure_schema(engine)
     with Session(engine) as session:
         if post_id is None:
-            counts = store.state_counts(session)
+            counts = queries.state_counts(session)
             if fmt == "json":
                 echo_json(counts)
             else:
                 click.echo(calendar_views.status_text(counts))
             return
-        row, attempts = store.post_detail(session, post_id)
+        row, attempts = queries.post_detail(session, post_id)
     if fmt == "json":
         echo_json(calendar_views.post_json(row, attempts))
     else:
@@ -182,10 +182,10 @@ def db_group() -> None:
 @pass_settings
 def db_upgrade_command(settings: Settings) -> None:
     """Apply the migrations this version needs (safe to run any number of times)."""
-    from scheduler.calendar import store
+    from scheduler.calendar import migrate
 
     engine = calendar_engine(settings)
-    before, after = store.upgrade(engine)
+    before, after = migrate.upgrade(engine)
     where = engine.url.render_as_string(hide_password=True)
     if before == after:
         click.echo(f"the calendar database is up to date ({after}): {where}")

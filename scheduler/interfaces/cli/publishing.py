@@ -21,12 +21,14 @@ from scheduler.interfaces.formats import sync_report
 
 def _dispatcher(settings: Settings) -> Any:
     """The calendar's dispatcher for an operator command (no HTTP client, no secrets read)."""
-    from scheduler.calendar import store
-    from scheduler.dispatch.dispatcher import Dispatcher
+    from scheduler.app.publishing import dispatcher_for
+    from scheduler.calendar.migrate import ensure_schema
 
     engine = calendar_engine(settings)
-    store.ensure_schema(engine)
-    return Dispatcher(engine, settings, clock=lambda: clock_now(settings))
+    ensure_schema(engine)
+    return dispatcher_for(
+        settings, engine=engine, clock=lambda: clock_now(settings), publishers=False
+    )
 
 
 def _said(row: Any) -> str:
@@ -131,8 +133,10 @@ def run_command(settings: Settings, concurrency: int, demo: bool) -> None:
     import time
     from datetime import timedelta
 
-    from scheduler.calendar import store
-    from scheduler.dispatch.dispatcher import demo_shift, events_since
+    from scheduler.calendar.apply import sync
+    from scheduler.calendar.migrate import upgrade
+    from scheduler.dispatch.demo import demo_shift
+    from scheduler.dispatch.events import events_since
 
     if demo:
         data = settings.data_dir
@@ -143,12 +147,12 @@ def run_command(settings: Settings, concurrency: int, demo: bool) -> None:
         )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = calendar_engine(settings)
-    store.upgrade(engine)
+    upgrade(engine)
     now = clock_now(settings)
     planned = load_planned(settings, now, "synced")
     if demo:
         planned = demo_shift(planned, now)
-    result = store.sync(engine, planned, now)
+    result = sync(engine, planned, now)
     click.echo(calendar_export_summary(result))
     env = dict(os.environ)
     env.update(

@@ -1,7 +1,8 @@
 """The calendar as a table, JSON, iCalendar or HTML, and one post in full for ``status``.
 
-Rendering only: the rows come from the calendar's queries; nothing here touches the database
-or the clock (``now`` is passed in).
+Rendering only: the rows come from :mod:`scheduler.calendar.queries`; nothing here touches the
+database or the clock (``now`` is passed in). Every time shown is the post's market's local time
+with its zone — the database speaks UTC, people do not.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from typing import TYPE_CHECKING, Any
 from scheduler.interfaces.formats.times import format_local, iso_local, iso_utc, short
 
 if TYPE_CHECKING:
-    from scheduler.calendar.store import AttemptRow, CalendarRow
-
+    from scheduler.calendar.rows import AttemptRow, CalendarRow
 
 ICS_PRODID = "-//Storyline//publishing calendar//EN"
 
@@ -138,9 +138,10 @@ def calendar_ics(rows: Sequence[CalendarRow], now: datetime) -> bytes:
         event.add("description", "\n".join(lines))
         event.add("categories", [r.network, r.market, r.story])
         event.add("status", _ics_status(r.status))
-        event.add("created", r.created_at.astimezone(UTC))
-        event.add("last-modified", r.updated_at.astimezone(UTC))
-        event.add("sequence", max(0, int((r.updated_at - r.created_at).total_seconds())))
+        if r.created_at is not None and r.updated_at is not None:  # a row with its history
+            event.add("created", r.created_at.astimezone(UTC))
+            event.add("last-modified", r.updated_at.astimezone(UTC))
+            event.add("sequence", max(0, int((r.updated_at - r.created_at).total_seconds())))
         if r.url:
             event.add("url", r.url)
         cal.add_component(event)
@@ -148,26 +149,14 @@ def calendar_ics(rows: Sequence[CalendarRow], now: datetime) -> bytes:
 
 
 def calendar_html(rows: Sequence[CalendarRow], now: datetime) -> str:
-    """The month grid page of :mod:`scheduler.preview`, fed with the store's rows."""
-    from scheduler.interfaces.preview import CalendarRow as PreviewRow
+    """The month grid page of :mod:`scheduler.interfaces.preview`, fed with the calendar's rows
+    (a post's own title stands for its story's, which the database does not keep)."""
+    from dataclasses import replace
+
     from scheduler.interfaces.preview import render_calendar_html
 
     cells = [
-        PreviewRow(
-            post_id=r.post_id,
-            story=r.story,
-            beat=r.beat,
-            network=r.network,
-            market=r.market,
-            account_name=r.account_name or r.account,
-            timezone=r.timezone,
-            due_utc=r.due_utc,
-            status=r.status,
-            excerpt=short(r.text, 140),
-            story_title=r.title or "",
-            error=r.last_error,
-            remote_url=r.url,
-        )
+        replace(r, account_name=r.account_name or r.account, story_title=r.title or "")
         for r in rows
     ]
     return render_calendar_html(cells, generated_at=now)

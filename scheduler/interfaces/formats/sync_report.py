@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from scheduler.interfaces.formats.times import format_local, iso_local, iso_utc
 
 if TYPE_CHECKING:
-    from scheduler.calendar.store import Change, Diff
+    from scheduler.calendar.diff import Change, Diff
 
 
 #: Plan wording (future) and sync wording (done), per action, in display order.

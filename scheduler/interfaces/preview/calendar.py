@@ -13,59 +13,13 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from scheduler.calendar.rows import CalendarRow
 from scheduler.interfaces.preview.feeds import FEEDS, STATE_COLORS, feed_style
 from scheduler.interfaces.preview.render import OFFLINE_CSP, render
 
-if TYPE_CHECKING:
-    from scheduler.core.post import PlannedPost
-
 _EXCERPT = 140
-
-
-@dataclass(frozen=True, slots=True)
-class CalendarRow:
-    """One post of the calendar, as the database knows it (built by ``store``'s queries).
-
-    ``due_utc`` is aware; ``timezone`` is the market's IANA zone, used to place the post on its
-    local day. ``excerpt`` is the start of the text (cut here if longer).
-    """
-
-    post_id: str
-    story: str
-    beat: str
-    network: str
-    market: str
-    account_name: str
-    timezone: str
-    due_utc: datetime
-    status: str
-    excerpt: str = ""
-    story_title: str = ""
-    error: str | None = None
-    remote_url: str | None = None
-
-    @classmethod
-    def of_planned(
-        cls, post: PlannedPost, *, status: str, story_title: str = "", error: str | None = None
-    ) -> CalendarRow:
-        """The row of a post straight from the content (``storyline serve``, before any sync)."""
-        return cls(
-            post_id=post.post_id,
-            story=post.story,
-            beat=post.beat,
-            network=post.network,
-            market=post.market,
-            account_name=post.account_name,
-            timezone=post.timezone,
-            due_utc=post.due_utc,
-            status=status,
-            excerpt=post.text,
-            story_title=story_title,
-            error=error,
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,7 +214,7 @@ def market_calendars(
                 step=step,
                 steps=total,
                 label=style.label,
-                excerpt=_excerpt(r.excerpt),
+                excerpt=_excerpt(r.text),
                 story_title=titles[r.story],
             )
         )

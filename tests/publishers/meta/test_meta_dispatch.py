@@ -1,5 +1,5 @@
 """The Meta publishers under the real dispatcher (SQLite calendar, real registry, local Graph
-API): what each network answer does to the post's state (docs/architecture.md, lifecycle)."""
+API): what each network answer does to the post's state (docs/operations.md)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine, RowMapping
 
 from scheduler.app.secrets import Secrets
 from scheduler.app.settings import Settings
-from scheduler.calendar import store
+from scheduler.calendar import migrate
 from scheduler.calendar.database import from_db, make_engine
 from scheduler.calendar.tables import Attempt, Post
 from scheduler.dispatch.dispatcher import Dispatcher, Policy
@@ -42,7 +42,7 @@ class Clock:
 @pytest.fixture
 def engine(tmp_path: Path) -> Iterator[Engine]:
     engine = make_engine(f"sqlite:///{tmp_path / 'calendar.db'}")
-    store.upgrade(engine)
+    migrate.upgrade(engine)
     yield engine
     engine.dispose()
 

@@ -1,0 +1,254 @@
+"""``publish(post_id, token)``: one claimed post to the network, at most one send per token.
+
+1. **Take**: the guarded ``queued -> publishing`` (``WHERE status = 'queued' AND attempt_token =
+   :token``) with its ``Attempt`` row; a duplicate delivery finds nothing to move.
+2. **Zombie check**: right before the network call, the lease is extended only if the token is
+   still ours and the lease has not run out: a worker paused past its lease sends nothing.
+3. **One network call**, then the outcome (:mod:`scheduler.dispatch.outcomes`). A lost answer
+   is looked up before anything else (:mod:`scheduler.dispatch.reconcile`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Select, bindparam, insert, literal, select, true, update
+
+from scheduler.calendar.database import from_db
+from scheduler.calendar.moves import move
+from scheduler.core.errors import ConfigError, NeedsAuth, PublishError, Transient
+from scheduler.core.lifecycle import AttemptOutcome, Cause, PostState
+from scheduler.dispatch import reconcile
+from scheduler.dispatch.context import ATTEMPT, POST, Context, utc
+from scheduler.dispatch.outcomes import (
+    Claim,
+    fail,
+    finish_attempt,
+    hold_account,
+    mark_published,
+    mine,
+    retry_later,
+)
+from scheduler.dispatch.policy import Job, human
+
+log = logging.getLogger(__name__)
+
+#: A claim this young needs no second check before the network call: ``begin`` just made it.
+FRESH_CLAIM = timedelta(milliseconds=500)
+
+# The publish path's statements, built once with bound parameters: building and hashing a
+# statement per post cost more than running it on SQLite.
+
+#: The guarded ``queued -> publishing``: no row comes back unless the token still holds.
+CLAIM_FOR_SEND = (
+    move(
+        Cause.TAKEN,
+        POST.c.post_id == bindparam("b_post"),
+        POST.c.attempt_token == bindparam("b_token"),
+    )
+    .values(
+        lease_until=bindparam("b_lease", type_=POST.c.lease_until.type),
+        attempts=POST.c.attempts + 1,
+        updated_at=bindparam("b_now", type_=POST.c.updated_at.type),
+    )
+    .returning(*POST.c)
+)
+#: The ``Attempt`` row of that claim.
+ATTEMPT_SENDING = (
+    insert(ATTEMPT)
+    .values(
+        post_id=bindparam("b_post"),
+        attempt_token=bindparam("b_token"),
+        started_at=bindparam("b_started", type_=ATTEMPT.c.started_at.type),
+        outcome=AttemptOutcome.SENDING,
+        worker=bindparam("b_worker", type_=ATTEMPT.c.worker.type),
+    )
+    .returning(ATTEMPT.c.id)
+)
+
+
+def _begin_in_one_statement() -> Select[Any]:
+    """The claim and its ``Attempt`` as one statement (data-modifying CTEs), so it is its own
+    transaction: one round trip where BEGIN, UPDATE, INSERT, COMMIT took four. When the guard
+    fails no row comes back and no Attempt is written (the INSERT selects from the UPDATE's
+    RETURNING)."""
+    claimed = CLAIM_FOR_SEND.cte("claimed")
+    attempt = (
+        insert(ATTEMPT)
+        .from_select(
+            ["post_id", "attempt_token", "started_at", "outcome", "worker"],
+            select(
+                claimed.c.post_id,
+                claimed.c.attempt_token,
+                bindparam("b_started", type_=ATTEMPT.c.started_at.type),
+                literal(str(AttemptOutcome.SENDING)),
+                bindparam("b_worker", type_=ATTEMPT.c.worker.type),
+            ),
+        )
+        .returning(ATTEMPT.c.id)
+        .cte("attempt")
+    )
+    return select(claimed, attempt.c.id.label("attempt_id")).select_from(
+        claimed.join(attempt, true())
+    )
+
+
+BEGIN_IN_ONE_STATEMENT = _begin_in_one_statement()
+
+
+def publish(ctx: Context, post_id: str, token: str | None = None) -> str:
+    """Publish one claimed post; returns what happened (for the worker log).
+
+    The common path tries the guarded ``queued -> publishing`` first and reads nothing
+    else: a publish costs one transaction to start and one to record the outcome."""
+    with ctx.uow.holding():
+        return _publish(ctx, post_id, token)
+
+
+def publish_many(ctx: Context, jobs: Sequence[Job]) -> list[str]:
+    """The claims of one message (``Policy.messages``), published one after another, each
+    exactly as ``publish`` would, on one connection. A post that raises (the database
+    went away mid-batch) is logged and left to its lease; the others still go."""
+    outcomes = []
+    with ctx.uow.holding():
+        for post_id, token in jobs:
+            try:
+                outcomes.append(publish(ctx, post_id, token))
+            except Exception:
+                log.exception("%s: could not publish; its lease will bring it back", post_id)
+                outcomes.append("error")
+    return outcomes
+
+
+def _publish(ctx: Context, post_id: str, token: str | None) -> str:
+    if token is None:  # a hand-sent task: whatever claim the row holds now
+        row = ctx.read(post_id)
+        token = row["attempt_token"] if row is not None else None
+        if token is None:
+            return "not claimed"
+    claim = begin(ctx, post_id, token)
+    if claim is None:
+        row = ctx.read(post_id)
+        if row is None:
+            return "missing"
+        if row["status"] != PostState.RECONCILING or row["attempt_token"] != token:
+            return "duplicate"
+        outcome = reconcile.reconcile(ctx, post_id, token)
+        if outcome != PostState.QUEUED:
+            return outcome
+        claim = begin(ctx, post_id, token)
+        if claim is None:
+            return "duplicate"
+    return send(ctx, claim)
+
+
+def begin(ctx: Context, post_id: str, token: str) -> Claim | None:
+    """The guarded ``queued -> publishing``: None means another delivery already has it."""
+    now = ctx.now()
+    params = {
+        "b_post": post_id,
+        "b_token": token,
+        "b_lease": utc(now + ctx.policy.lease),
+        "b_now": utc(now),
+        "b_started": utc(now),
+        "b_worker": ctx.worker[:200],
+    }
+    if ctx.uow.dialect.single_statement_steps:
+        with ctx.uow.statement() as conn:
+            found = conn.execute(BEGIN_IN_ONE_STATEMENT, params).mappings().first()
+        if found is None:
+            return None
+        return Claim(row=found, token=token, attempt_id=found["attempt_id"], began=now)
+    with ctx.uow.transaction() as conn:
+        row = conn.execute(CLAIM_FOR_SEND, params).mappings().first()
+        if row is None:
+            return None
+        attempt_id = conn.execute(ATTEMPT_SENDING, params).scalar_one()
+    return Claim(row=row, token=token, attempt_id=attempt_id, began=now)
+
+
+def _extend_lease(ctx: Context, claim: Claim) -> bool:
+    """The zombie check: extend the lease only if the token is still ours and the lease has
+    not run out. ``begin``'s guarded update was that check if it is fresh."""
+    now = ctx.now()
+    if now - claim.began < FRESH_CLAIM:
+        return True
+    with ctx.uow.transaction() as conn:
+        return bool(
+            conn.execute(
+                update(POST)
+                .where(*mine(claim.post_id, claim.token), POST.c.lease_until >= utc(now))
+                .values(lease_until=utc(now + ctx.policy.lease))
+            ).rowcount
+        )
+
+
+def send(ctx: Context, claim: Claim) -> str:
+    """From ``publishing`` to an outcome; the network call happens at most once here."""
+    row, token = claim.row, claim.token
+    post_id = claim.post_id
+    now = ctx.now()
+    due = from_db(row["due_utc"])
+    assert due is not None
+    limit = ctx.policy.lateness_limit(row["network"])
+    if now - due > limit:
+        late, net = human(now - due), row["network"]
+        reason = f"too late: {late} past due, {net} allows {human(limit)}"
+        return fail(ctx, claim, reason, outcome=AttemptOutcome.TOO_LATE)
+    try:
+        route = ctx.route(row["network"], row["account"])
+    except NeedsAuth as exc:
+        return hold_account(ctx, claim, str(exc))
+    except ConfigError as exc:
+        return fail(ctx, claim, str(exc), outcome=AttemptOutcome.CONFIG)
+    post = ctx.outgoing(row)
+
+    # A slow route or a paused process since ``begin``: a worker paused past its lease loses
+    # here and sends nothing.
+    if not _extend_lease(ctx, claim):
+        finish_attempt(
+            ctx,
+            claim.attempt_id,
+            AttemptOutcome.SUPERSEDED,
+            error="lease lost before sending: another worker owns the post now",
+            started=claim.started,
+        )
+        return "superseded"
+
+    # An earlier attempt sent the request and never heard back, and the network did not
+    # have the post *then*: look again before any resend.
+    if int(row["attempts"]) > 1:
+        looked = reconcile.look_again_if_unconfirmed(ctx, claim, route, post)
+        if looked is not None:
+            return looked
+
+    def checkpoint(data: Mapping[str, Any]) -> None:
+        with ctx.uow.transaction() as conn:
+            conn.execute(
+                update(POST)
+                .where(*mine(post_id, token))
+                .values(checkpoint_json=json.dumps(dict(data)))
+            )
+
+    try:
+        published = route.publisher.publish(post, route.credentials, checkpoint)
+    except Transient as exc:
+        if exc.sent:
+            return reconcile.after_lost_response(ctx, claim, route, post, exc)
+        return retry_later(ctx, claim, exc)
+    except NeedsAuth as exc:
+        return hold_account(ctx, claim, str(exc), http_status=exc.http_status)
+    except PublishError as exc:  # Permanent, or a publisher misusing CannotCheck
+        return fail(
+            ctx, claim, str(exc), outcome=AttemptOutcome.PERMANENT, http_status=exc.http_status
+        )
+    except Exception as exc:
+        # A publisher bug after which the post may or may not be out: never guess.
+        log.exception("publisher %s crashed on %s", route.kind, post_id)
+        lost = Transient(f"{route.kind} publisher crashed: {exc!r}", sent=True)
+        return reconcile.after_lost_response(ctx, claim, route, post, lost)
+    return mark_published(ctx, claim, published, via=route.kind)
