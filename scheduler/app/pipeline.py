@@ -18,11 +18,12 @@ from scheduler.app.settings import Settings
 from scheduler.content.loader import load_content
 from scheduler.core.diagnostics import sort_findings
 from scheduler.core.errors import ContentError, NotFound
+from scheduler.core.memory import paused_gc
 from scheduler.core.model import Content
 from scheduler.core.suggest import unknown
 from scheduler.lines.book import LineBook
 from scheduler.lines.loader import load_lines
-from scheduler.planning.plan import ALL, Plan, Selection, paused_gc, plan
+from scheduler.planning.plan import ALL, Plan, Selection, plan
 from scheduler.text import xlength
 
 

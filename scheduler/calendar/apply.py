@@ -20,10 +20,10 @@ from sqlalchemy.engine import Connection, Engine
 from scheduler.calendar.database import translate_busy
 from scheduler.calendar.dialect import aware, dialect_for
 from scheduler.calendar.diff import WRITING_ACTIONS, Action, Diff, diff
-from scheduler.calendar.fast import gc_paused
 from scheduler.calendar.migrate import ensure_schema, is_new_embedded, upgrade
 from scheduler.calendar.planned import Planned
 from scheduler.calendar.unit import UnitOfWork
+from scheduler.core.memory import paused_gc
 
 #: ``pg_advisory_xact_lock`` key of syncs (ASCII "SYNCCAL"): a constant, so every Storyline
 #: process on the database agrees on it.
@@ -156,7 +156,7 @@ def sync(
     with (
         translate_busy(engine, lock_timeout_s),
         UnitOfWork(engine).transaction() as conn,
-        gc_paused(),
+        paused_gc(),
     ):
         dialect_for(conn).lock_calendar(conn, SYNC_LOCK_KEY, lock_timeout_s)
         d = diff(conn, planned, now)

@@ -32,12 +32,13 @@ from typing import Any, NamedTuple
 from sqlalchemy.engine import Connection, Engine
 
 from scheduler.calendar.dialect import aware, dialect_for
-from scheduler.calendar.fast import content_hash, gc_paused
+from scheduler.calendar.fast import content_hash
 from scheduler.calendar.migrate import ensure_schema, is_new_embedded
 from scheduler.calendar.planned import Planned
 from scheduler.core import lifecycle
 from scheduler.core.errors import DatabaseError
 from scheduler.core.lifecycle import Actor, Cause, HoldReason, PostState
+from scheduler.core.memory import paused_gc
 from scheduler.core.model import StoryStatus
 
 #: What sync writes in ``status_reason``, for people (never read back).
@@ -403,5 +404,5 @@ def compare(engine: Engine, planned: Sequence[Planned], now: datetime) -> Diff:
     new = is_new_embedded(engine)
     if not new:
         ensure_schema(engine)
-    with engine.connect() as conn, gc_paused():
+    with engine.connect() as conn, paused_gc():
         return diff(conn, planned, now, existing={} if new else None)

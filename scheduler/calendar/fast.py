@@ -1,4 +1,4 @@
-"""The two shortcuts sync keeps, each beside the plain version it must equal.
+"""The shortcut sync keeps, beside the plain version it must equal (and the paused collector).
 
 ``tests/calendar/test_fast.py`` holds each to its plain version with Hypothesis. Measured on
 ``python -m bench sync``'s 50k posts on SQLite, median of 5 fresh processes each, the shortcut
@@ -8,16 +8,14 @@ with other test runs):
 * :func:`content_hash`: a first sync 1.54 s instead of 1.74 s, an unchanged re-sync 0.57 s
   instead of 0.63 s (before the split, quieter: 0.94 vs 1.11 s and 0.40 vs 0.52 s). Hashing is
   most of what an unchanged re-sync computes.
-* :func:`gc_paused`: an unchanged re-sync 0.57 s instead of 0.73 s, a sync of 50k edits 2.02 s
-  instead of 2.41 s (before: first sync 0.94 vs 1.06 s, edits 1.42 vs 1.69 s).
+* :func:`scheduler.core.memory.paused_gc` (shared with planning): an unchanged re-sync 0.57 s
+  instead of 0.73 s, a sync of 50k edits 2.02 s instead of 2.41 s (before: first sync 0.94 vs
+  1.06 s, edits 1.42 vs 1.69 s).
 """
 
 from __future__ import annotations
 
-import gc
 import hashlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from json.encoder import encode_basestring
 
 from scheduler.calendar.planned import Planned
@@ -48,19 +46,3 @@ def content_hash(p: Planned) -> str:
         f'"text": {_json_string(p.text)}, "title": {_json_string(p.title)}}}'
     )
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a diff allocates its ~100k small objects.
-
-    None of them form cycles, yet each allocation burst triggers collections that rescan the
-    whole plan. The plain version is to leave the collector alone (``contextlib.nullcontext``).
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()

@@ -6,15 +6,14 @@ touches the database. The store compares these values with the calendar (``story
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import operator
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
 
 from scheduler.core.diagnostics import Finding, Position, Severity, has_errors, sort_findings
+from scheduler.core.memory import paused_gc
 from scheduler.core.model import Account, Beat, Content, Market, Story, StoryStatus
 from scheduler.core.post import PlannedPost
 from scheduler.core.resolve import Resolved, resolve
@@ -73,39 +72,13 @@ _TEMPLATE_CODE_PREFIX = "template-"
 PAST_DUE = "past-due"
 
 
-@contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
-    """Python's cyclic garbage collector off for the duration, as it was after.
-
-    Planning a year allocates hundreds of thousands of objects that live until the plan is
-    done (contexts, drafts, findings, posts), and makes almost no reference cycles (a few
-    hundred objects in 93,000 renders). With the collector on, every few thousand
-    allocations it walks the whole growing heap again: that costs the pipeline about 40% of
-    its time. Reference counting still frees everything else as it goes.
-
-    Turned back on, the collector would first walk every object made meanwhile, as they
-    are all still in its youngest generation (~2% of the pipeline). ``gc.freeze()`` then
-    ``gc.unfreeze()`` moves them all to the oldest generation without looking at them:
-    a full collection still examines them, the frequent young ones no longer do.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.freeze()
-            gc.unfreeze()
-            gc.enable()
-
-
 def plan(content: Content, lines: LineBook, now: datetime, selection: Selection = ALL) -> Plan:
     """Stories x beats x networks x markets -> planned posts, rendered and checked.
 
     Drafts are planned too (``story_status`` says so): the store decides what a draft means.
     A market takes part on a network only if it has an account there. ``now`` only marks
     posts already due with an informational finding; the store decides what to do with them.
-    The cyclic garbage collector is paused meanwhile (see :func:`paused_gc`).
+    The cyclic garbage collector is paused meanwhile (:func:`scheduler.core.memory.paused_gc`).
     """
     with paused_gc():
         return _plan(content, lines, now, selection)

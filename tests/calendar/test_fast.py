@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 from dataclasses import replace
 from datetime import timedelta
 
@@ -11,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scheduler.calendar import diff, fast
+from scheduler.core.memory import paused_gc
 from scheduler.core.model import Media
 
 from .conftest import LAUNCH, NOW, brand, planned
@@ -43,20 +43,6 @@ def test_the_fast_hash_equals_content_hash(
     assert fast.content_hash(p) == fast.plain_content_hash(p) == p.content_hash
 
 
-def test_the_collector_is_paused_inside_and_restored_after() -> None:
-    assert gc.isenabled()
-    with fast.gc_paused():
-        assert not gc.isenabled()
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        with fast.gc_paused():
-            pass
-        assert not gc.isenabled()  # left as it was found
-    finally:
-        gc.enable()
-
-
 @given(
     edits=st.lists(
         st.tuples(st.integers(0, 7), st.sampled_from(["text", "later", "earlier", "draft"])),
@@ -76,7 +62,7 @@ def test_a_diff_with_the_collector_paused_equals_one_without(edits) -> None:  # 
         else:
             posts[i] = planned(p.story, p.beat, p.network, p.market, due=LAUNCH, draft=True)
     existing = _existing(brand())
-    with fast.gc_paused():
+    with paused_gc():
         paused = diff.diff(None, posts, NOW, existing=existing)  # type: ignore[arg-type]
     with contextlib.nullcontext():
         plain = diff.diff(None, posts, NOW, existing=existing)  # type: ignore[arg-type]

@@ -1,10 +1,10 @@
-"""Planning pauses the cyclic garbage collector, and leaves it as it found it."""
+"""Planning and sync pause the cyclic garbage collector, and leave it as they found it."""
 
 from __future__ import annotations
 
 import gc
 
-from scheduler.planning.plan import paused_gc
+from scheduler.core.memory import paused_gc
 
 
 def _in_generation(obj: object, generation: int) -> bool:
