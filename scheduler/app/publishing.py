@@ -23,12 +23,12 @@ from scheduler.publishers.registry import Registry
 def registry_for(
     settings: Settings, *, http: HttpClient | None = None, secrets: Secrets | None = None
 ) -> Registry:
-    """A registry for one process: ``STORYLINE_PUBLISHER=outbox`` forces the outbox."""
+    """A registry for one process: in ``outbox`` mode every post goes to the outbox."""
     return Registry(
         settings,
         secrets=secrets if secrets is not None else load_secrets(settings),
         http=http,
-        forced_outbox=(settings.publisher_override or "").lower() == "outbox",
+        forced_outbox=settings.publisher_mode == "outbox",
     )
 
 

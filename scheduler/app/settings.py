@@ -62,8 +62,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("STORYLINE_TICK_SECONDS", "1", "how often the beat claims due posts"),
     Variable(
         "STORYLINE_PUBLISHER",
-        "(routed per account)",
-        "`outbox` sends every post to the local outbox",
+        "`outbox` until credentials are configured, then `live`",
+        "`outbox` writes every post to the local outbox; `live` sends every post to its "
+        "network and holds the posts of accounts without credentials",
     ),
     Variable(
         "STORYLINE_SECRETS_FILE",
@@ -94,6 +95,44 @@ VARIABLES: tuple[Variable, ...] = (
         "STORYLINE_LINKEDIN_VERSION",
         "the version Storyline was tested with",
         "LinkedIn's `LinkedIn-Version` header (YYYYMM)",
+    ),
+    Variable(
+        "STORYLINE_SECRET_KEY",
+        "(none)",
+        "Fernet key(s) that encrypt refreshed tokens in the database; several, comma-separated, "
+        "to rotate (the first encrypts)",
+    ),
+    Variable(
+        "STORYLINE_NOTIFY",
+        "(none)",
+        "notification channels: apprise URLs (Slack, Teams, mailto, ...), space-separated",
+    ),
+    Variable(
+        "STORYLINE_NOTIFY_<MARKET>",
+        "(none)",
+        "channels that hear about one market only (its community manager)",
+    ),
+    Variable(
+        "STORYLINE_NOTIFY_EXPIRY_DAYS",
+        "7",
+        "warn this many days before an account's token expires",
+    ),
+    Variable(
+        "STORYLINE_DIGEST_HOUR", "8", "local hour of each market's daily digest (empty: none)"
+    ),
+    Variable(
+        "STORYLINE_TOKEN_CHECK_SECONDS",
+        "300",
+        "how often the beat refreshes tokens ahead of expiry",
+    ),
+    Variable(
+        "STORYLINE_METRICS_PORT", "(none)", "the worker serves Prometheus metrics on this port"
+    ),
+    Variable("STORYLINE_METRICS_ADDRESS", "127.0.0.1", "the address the metrics are served on"),
+    Variable(
+        "STORYLINE_HEALTH_BEAT_SECONDS",
+        "60",
+        "`storyline health` fails when no beat ticked for this long",
     ),
     Variable("STORYLINE_LEASE_SECONDS", "60", "how long a claim protects a post being published"),
     Variable("STORYLINE_MAX_ATTEMPTS", "8", "attempts before a post fails"),
@@ -196,6 +235,25 @@ class Settings:
     min_spacing: Mapping[str, float] = field(default_factory=dict)
     #: ``STORYLINE_NOW``: the CLI's clock, pinned (tests and demos).
     pinned_now: datetime | None = None
+    #: Fernet keys, newest first (``STORYLINE_SECRET_KEY``); empty when none is set.
+    secret_keys: tuple[str, ...] = field(default=(), repr=False, compare=False)
+    notify: tuple[str, ...] = field(default=(), repr=False)
+    #: market -> its own channels (``STORYLINE_NOTIFY_<MARKET>``).
+    notify_by_market: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+    notify_expiry_days: int = 7
+    digest_hour: int | None = 8
+    token_check_seconds: float = 300.0
+    metrics_port: int | None = None
+    metrics_address: str = "127.0.0.1"
+    health_beat_seconds: float = 60.0
+
+    @property
+    def publisher_mode(self) -> str:
+        """``outbox`` or ``live``: ``STORYLINE_PUBLISHER``, else ``live`` as soon as credentials
+        are configured (a secrets file or ``STORYLINE_SECRET_*`` variables), else ``outbox``."""
+        if self.publisher_override:
+            return self.publisher_override
+        return "live" if self.secrets_file or self.secret_variables else "outbox"
 
     @property
     def database_url(self) -> str:
@@ -250,7 +308,9 @@ class Settings:
             tick_seconds=_seconds(
                 "STORYLINE_TICK_SECONDS", _env(env, "STORYLINE_TICK_SECONDS"), 1.0, positive=True
             ),
-            publisher_override=_env(env, "STORYLINE_PUBLISHER"),
+            publisher_override=_choice(
+                "STORYLINE_PUBLISHER", _env(env, "STORYLINE_PUBLISHER"), ("outbox", "live")
+            ),
             secrets_file=Path(secrets) if secrets else None,
             secret_variables=MappingProxyType(
                 {k: v for k, v in env.items() if k.startswith(SECRET_PREFIX)}
@@ -274,7 +334,63 @@ class Settings:
                 env, "STORYLINE_MIN_SPACING_", lambda name, raw: _seconds(name, raw, 0)
             ),
             pinned_now=_instant("STORYLINE_NOW", _env(env, "STORYLINE_NOW")),
+            secret_keys=tuple(
+                k.strip() for k in (_env(env, "STORYLINE_SECRET_KEY") or "").split(",") if k.strip()
+            ),
+            notify=tuple((_env(env, "STORYLINE_NOTIFY") or "").split()),
+            notify_by_market=_per_network(
+                {k: v for k, v in env.items() if not k.startswith(_NOTIFY_SETTINGS)},
+                "STORYLINE_NOTIFY_",
+                lambda _, value: tuple(value.split()),
+            ),
+            notify_expiry_days=_count(
+                "STORYLINE_NOTIFY_EXPIRY_DAYS", _env(env, "STORYLINE_NOTIFY_EXPIRY_DAYS"), 7
+            ),
+            digest_hour=_hour(_env(env, "STORYLINE_DIGEST_HOUR"), env),
+            token_check_seconds=_seconds(
+                "STORYLINE_TOKEN_CHECK_SECONDS",
+                _env(env, "STORYLINE_TOKEN_CHECK_SECONDS"),
+                300.0,
+                positive=True,
+            ),
+            metrics_port=_port(_env(env, "STORYLINE_METRICS_PORT")),
+            metrics_address=_env(env, "STORYLINE_METRICS_ADDRESS") or "127.0.0.1",
+            health_beat_seconds=_seconds(
+                "STORYLINE_HEALTH_BEAT_SECONDS",
+                _env(env, "STORYLINE_HEALTH_BEAT_SECONDS"),
+                60.0,
+                positive=True,
+            ),
         )
+
+
+#: ``STORYLINE_NOTIFY_*`` variables that are settings, not a market's channels.
+_NOTIFY_SETTINGS = ("STORYLINE_NOTIFY_EXPIRY_DAYS",)
+
+
+def _choice(name: str, raw: str | None, choices: tuple[str, ...]) -> str | None:
+    if raw is None:
+        return None
+    if raw.lower() not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {raw!r}")
+    return raw.lower()
+
+
+def _hour(raw: str | None, env: Mapping[str, str]) -> int | None:
+    if raw is None:
+        # Set but empty switches the digest off; unset keeps the default hour.
+        return None if "STORYLINE_DIGEST_HOUR" in env else 8
+    if not raw.isdigit() or not 0 <= int(raw) <= 23:
+        raise ConfigError(f"STORYLINE_DIGEST_HOUR must be an hour from 0 to 23, not {raw!r}")
+    return int(raw)
+
+
+def _port(raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ConfigError(f"STORYLINE_METRICS_PORT must be a port number, not {raw!r}")
+    return int(raw)
 
 
 def _lease(raw: str | None) -> float:

@@ -1,4 +1,6 @@
-"""The calendar's tables: one ``Post`` row per post id, one ``Attempt`` row per try.
+"""The calendar's tables: one ``Post`` row per post id, one ``Attempt`` row per try, and what
+running unattended needs: refreshed tokens, notifications, pauses, the operators' audit trail
+and the beat's heartbeat.
 
 Datetime columns are ``timestamp with time zone`` (SQLModel's default): PostgreSQL keeps the
 instant, SQLite keeps the text with its offset. Every value written is aware UTC, and
@@ -65,6 +67,9 @@ class Post(SQLModel, table=True):
     created_at: datetime
     updated_at: datetime
     published_at: datetime | None = None
+    #: Where a published post went: ``network`` (its real publisher) or ``outbox`` (the local
+    #: outbox: the embedded demo). Shown everywhere, so an outbox file never passes for a post.
+    destination: str | None = Field(default=None, max_length=20)
 
 
 class Attempt(SQLModel, table=True):
@@ -81,3 +86,98 @@ class Attempt(SQLModel, table=True):
     http_status: int | None = None
     latency_ms: int | None = None
     worker: str | None = Field(default=None, max_length=200)
+
+
+class AccountToken(SQLModel, table=True):
+    """An account's tokens as a refresh or ``storyline accounts connect`` left them.
+
+    ``sealed`` is the token set encrypted with ``STORYLINE_SECRET_KEY`` (Fernet): nothing in
+    this row reveals a token. ``seed`` fingerprints the secrets-file fields it was derived from:
+    when the file changes (an operator pasted a new token), the file wins again. ``version``
+    goes up with every write, so a worker can tell that another refreshed meanwhile.
+    """
+
+    __tablename__ = "account_token"
+
+    network: str = Field(primary_key=True, max_length=50)
+    account: str = Field(primary_key=True, max_length=200)
+    sealed: str = Field(sa_column=Column(Text, nullable=False))
+    expires_at: datetime | None = None
+    refresh_expires_at: datetime | None = None
+    seed: str | None = Field(default=None, max_length=64)
+    version: int = 0
+    #: ``ok``, or ``refused`` once the network refused the grant (re-connect needed).
+    status: str = Field(default="ok", max_length=20)
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    checked_at: datetime | None = None
+    updated_at: datetime
+
+
+class NotificationEvent(SQLModel, table=True):
+    """Something people must hear about, recorded once (``key`` is unique) in the same
+    transaction as what caused it, then delivered by the notifier, batched by kind."""
+
+    __tablename__ = "notification_event"
+    __table_args__ = (Index("ix_notification_event_created", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=400, unique=True)
+    kind: str = Field(max_length=40)
+    market: str | None = Field(default=None, max_length=50)
+    network: str | None = Field(default=None, max_length=50)
+    account: str | None = Field(default=None, max_length=200)
+    post_id: str | None = Field(default=None, max_length=400)
+    detail: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime
+
+
+class NotificationDelivery(SQLModel, table=True):
+    """One event's delivery to one channel: sent, or when to try again."""
+
+    __tablename__ = "notification_delivery"
+    __table_args__ = (Index("ix_notification_delivery_due", "sent_at", "next_attempt_at"),)
+
+    event_id: int = Field(primary_key=True, foreign_key="notification_event.id")
+    channel: str = Field(primary_key=True, max_length=64)
+    sent_at: datetime | None = None
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class Pause(SQLModel, table=True):
+    """A pause in force: ``scope`` is all, story, market, network or account; ``value`` names
+    which (empty for all). No post it covers is claimed until ``storyline resume``."""
+
+    __tablename__ = "pause"
+
+    scope: str = Field(primary_key=True, max_length=20)
+    value: str = Field(primary_key=True, max_length=400, default="")
+    reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    by: str = Field(max_length=200)
+    created_at: datetime
+
+
+class AuditRecord(SQLModel, table=True):
+    """What an operator command did: who, when, what, to how many posts."""
+
+    __tablename__ = "audit"
+    __table_args__ = (Index("ix_audit_at", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime
+    by: str = Field(max_length=200)
+    command: str = Field(max_length=50)
+    selector: str = Field(sa_column=Column(Text, nullable=False))  # JSON
+    changed: int = 0
+    detail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # JSON
+
+
+class Heartbeat(SQLModel, table=True):
+    """The last time a process did its job (``beat``: a tick), for ``storyline health``."""
+
+    __tablename__ = "heartbeat"
+
+    name: str = Field(primary_key=True, max_length=200)
+    at: datetime
+    detail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

@@ -45,8 +45,10 @@ class HoldReason(StrEnum):
     NEEDS_REAUTH = "needs_reauth"
     #: Its story went back to ``status: draft``.
     DRAFT = "draft"
-    #: Held by hand (no command does it yet; an older calendar's unknown holds become this).
+    #: Held by hand (``storyline hold``; an older calendar's unknown holds become this).
     OPERATOR = "operator"
+    #: In ``live`` mode its account has no credentials: never parked in the outbox instead.
+    NO_CREDENTIALS = "no_credentials"
 
 
 #: The holds sync makes and re-decides on every run; it keeps the others as they are.
@@ -113,6 +115,12 @@ class Cause(StrEnum):
     PUBLISH_NOW = "publish_now"
     RELEASED = "released"
     ACCOUNT_RELEASED = "account_released"
+    HELD = "held"  # storyline hold
+    RESOLVED_PUBLISHED = "resolved_published"  # storyline resolve --published URL
+    RESOLVED_NOT_PUBLISHED = "resolved_not_published"  # storyline resolve --not-published
+    RESTORED = "restored"  # storyline restore: a cancel undone
+    # the dispatcher, in live mode
+    NO_CREDENTIALS = "no_credentials"
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,13 +182,32 @@ TRANSITIONS: Final[tuple[Transition, ...]] = (
     _T(P.RETRY_WAIT, P.PLANNED, Cause.PUBLISH_NOW),
     _T(P.HELD, P.PLANNED, Cause.RELEASED),
     _T(P.HELD, P.PLANNED, Cause.ACCOUNT_RELEASED),  # only posts held for re-auth
+    _T(P.PLANNED, P.HELD, Cause.HELD),
+    _T(P.RETRY_WAIT, P.HELD, Cause.HELD),
+    _T(P.QUEUED, P.HELD, Cause.HELD),  # its message finds it held and does nothing
+    _T(P.NEEDS_REVIEW, P.PUBLISHED, Cause.RESOLVED_PUBLISHED),  # an operator saw it online
+    _T(P.NEEDS_REVIEW, P.PLANNED, Cause.RESOLVED_NOT_PUBLISHED),  # ...or saw it was not
+    _T(P.CANCELLED, P.PLANNED, Cause.RESTORED),
+    # the dispatcher, in live mode: an account without credentials is held at claim time
+    _T(P.PLANNED, P.HELD, Cause.NO_CREDENTIALS),
+    _T(P.RETRY_WAIT, P.HELD, Cause.NO_CREDENTIALS),
 )
 
 _BY_SYNC = frozenset(
     {Cause.ADDED, Cause.PAST_DUE, Cause.DRAFT, Cause.RESUMED, Cause.RESCHEDULED, Cause.REMOVED}
 )
 _BY_OPERATOR = frozenset(
-    {Cause.RETRIED, Cause.CANCELLED, Cause.PUBLISH_NOW, Cause.RELEASED, Cause.ACCOUNT_RELEASED}
+    {
+        Cause.RETRIED,
+        Cause.CANCELLED,
+        Cause.PUBLISH_NOW,
+        Cause.RELEASED,
+        Cause.ACCOUNT_RELEASED,
+        Cause.HELD,
+        Cause.RESOLVED_PUBLISHED,
+        Cause.RESOLVED_NOT_PUBLISHED,
+        Cause.RESTORED,
+    }
 )
 #: Who makes each move.
 ACTORS: Final[Mapping[Cause, Actor]] = MappingProxyType(
@@ -201,6 +228,8 @@ HOLDS: Final[Mapping[Cause, HoldReason]] = MappingProxyType(
         Cause.PAST_DUE: HoldReason.PAST_DUE,
         Cause.DRAFT: HoldReason.DRAFT,
         Cause.NEEDS_AUTH: HoldReason.NEEDS_REAUTH,
+        Cause.HELD: HoldReason.OPERATOR,
+        Cause.NO_CREDENTIALS: HoldReason.NO_CREDENTIALS,
     }
 )
 

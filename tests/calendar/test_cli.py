@@ -61,9 +61,9 @@ def run(url: str, *args: str, env: dict[str, str] | None = None) -> Result:
 def test_db_upgrade_reports_the_revision_then_that_it_is_up_to_date(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'c.db'}"
     first = CliRunner().invoke(cli, ["--database-url", url, "db", "upgrade"])
-    assert "upgraded the calendar database empty → 0002_state_columns" in first.output
+    assert "upgraded the calendar database empty → 0003_unattended" in first.output
     again = CliRunner().invoke(cli, ["--database-url", url, "db", "upgrade"])
-    assert "is up to date (0002_state_columns)" in again.output
+    assert "is up to date (0003_unattended)" in again.output
 
 
 def test_plan_lists_each_post_with_its_local_time_and_zone(content: Content, url: str) -> None:

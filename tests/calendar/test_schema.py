@@ -59,7 +59,7 @@ def test_a_schema_behind_the_code_names_both_revisions(
     with pytest.raises(SchemaBehind) as caught:
         migrate.ensure_schema(empty)
     assert str(caught.value) == (
-        "the calendar database schema is at 0002_state_columns, the code needs 0003_next: "
+        "the calendar database schema is at 0003_unattended, the code needs 0003_next: "
         "run `storyline db upgrade`"
     )
 

@@ -84,8 +84,9 @@ def test_published_is_final() -> None:
 
 
 def test_terminal_states_have_only_the_documented_ways_out() -> None:
-    """A terminal post never moves on its own: an operator retries or cancels it, or sync
-    brings back a post it cancelled when its content returns (docs/operations.md)."""
+    """A terminal post never moves on its own: an operator retries, cancels, resolves or
+    restores it, or sync brings back a post it cancelled when its content returns
+    (docs/operations.md)."""
     ways_out = {
         (t.source, t.target, t.cause)
         for t in TRANSITIONS
@@ -98,6 +99,9 @@ def test_terminal_states_have_only_the_documented_ways_out() -> None:
         (P.NEEDS_REVIEW, P.CANCELLED, Cause.CANCELLED),
         (P.CANCELLED, P.PLANNED, Cause.ADDED),
         (P.CANCELLED, P.HELD, Cause.PAST_DUE),
+        (P.NEEDS_REVIEW, P.PUBLISHED, Cause.RESOLVED_PUBLISHED),
+        (P.NEEDS_REVIEW, P.PLANNED, Cause.RESOLVED_NOT_PUBLISHED),
+        (P.CANCELLED, P.PLANNED, Cause.RESTORED),
     }
 
 
@@ -145,9 +149,9 @@ def test_every_move_into_held_says_why_and_every_move_out_clears_it() -> None:
             assert hold is None, t
 
 
-def test_every_hold_reason_but_the_operators_has_a_move() -> None:
+def test_every_hold_reason_has_a_move() -> None:
     made = {lifecycle.hold_reason(c) for c in Cause} - {None}
-    assert made == set(HoldReason) - {HoldReason.OPERATOR}
+    assert made == set(HoldReason)
 
 
 def test_sync_owns_only_its_own_holds() -> None:
