@@ -1,6 +1,6 @@
 """The calendar's tables: one ``Post`` row per post id, one ``Attempt`` row per try, and what
 running unattended needs: refreshed tokens, notifications, pauses, the operators' audit trail
-and the beat's heartbeat.
+and the beat's heartbeat; and what each post earned: metric snapshots and web outcomes.
 
 Datetime columns are ``timestamp with time zone`` (SQLModel's default): PostgreSQL keeps the
 instant, SQLite keeps the text with its offset. Every value written is aware UTC, and
@@ -11,7 +11,7 @@ escapes. The state columns (``status``, ``hold_reason``, ``set_by``) hold the va
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
@@ -181,3 +181,92 @@ class Heartbeat(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=200)
     at: datetime
     detail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class MetricSnapshot(SQLModel, table=True):
+    """What a network said of one published post at one moment: append-only, never updated.
+
+    ``window`` names the scheduled pull (``1h``, ``24h``, ``7d``, ``28d``) or ``manual``; a
+    re-pull of the same window writes nothing (unique post and window). A count the network did
+    not give is NULL, never 0: a missing snapshot is not a post nobody saw.
+    """
+
+    __tablename__ = "metric_snapshot"
+    __table_args__ = (
+        Index("ux_metric_snapshot_window", "post_id", "window", unique=True),
+        Index("ix_metric_snapshot_taken", "taken_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: str = Field(max_length=400, foreign_key="post.post_id")
+    window: str = Field(max_length=20)
+    taken_at: datetime
+    impressions: int | None = None
+    reach: int | None = None
+    views: int | None = None
+    likes: int | None = None
+    comments: int | None = None
+    shares: int | None = None
+    saves: int | None = None
+    clicks: int | None = None
+    #: The network's own answer, for what the columns above do not hold (JSON).
+    raw: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class MetricState(SQLModel, table=True):
+    """Why metrics are not pulled for a post (``deleted`` on the network) or an account
+    (``no_permission``: no insights scope), reported once, not an error per post."""
+
+    __tablename__ = "metric_state"
+
+    network: str = Field(primary_key=True, max_length=50)
+    account: str = Field(primary_key=True, max_length=200)
+    #: Empty for a state of the whole account.
+    post_id: str = Field(primary_key=True, max_length=400, default="")
+    state: str = Field(max_length=30)
+    detail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    since: datetime
+
+
+class WebOutcome(SQLModel, table=True):
+    """One row of a web-analytics export (GA4's exploration shape), joined to posts through
+    ``utm_content`` — the post id Storyline wrote into every tracked link."""
+
+    __tablename__ = "web_outcome"
+    __table_args__ = (
+        Index("ix_web_outcome_content", "utm_content"),
+        Index(
+            "ux_web_outcome_row",
+            "day",
+            "utm_source",
+            "utm_medium",
+            "utm_campaign",
+            "utm_content",
+            unique=True,
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: date
+    utm_source: str = Field(max_length=200)
+    utm_medium: str = Field(max_length=200)
+    utm_campaign: str = Field(max_length=200)
+    utm_content: str = Field(max_length=400)
+    sessions: int = 0
+    conversions: int = 0
+    revenue: float | None = None
+    #: The import it came from (``analytics_import.id``).
+    import_id: int = Field(foreign_key="analytics_import.id")
+
+
+class AnalyticsImport(SQLModel, table=True):
+    """One imported file, by the hash of its content: a re-import of the same file is a no-op."""
+
+    __tablename__ = "analytics_import"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str = Field(max_length=64, unique=True)
+    name: str = Field(max_length=400)
+    rows: int = 0
+    unmatched: int = 0
+    imported_at: datetime

@@ -55,11 +55,12 @@ def test_a_schema_behind_the_code_names_both_revisions(
     empty: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     migrate.upgrade(empty)
-    monkeypatch.setattr(migrate, "head_revision", lambda: "0003_next")
+    head = migrate.head_revision()
+    monkeypatch.setattr(migrate, "head_revision", lambda: "9999_next")
     with pytest.raises(SchemaBehind) as caught:
         migrate.ensure_schema(empty)
     assert str(caught.value) == (
-        "the calendar database schema is at 0003_unattended, the code needs 0003_next: "
+        f"the calendar database schema is at {head}, the code needs 9999_next: "
         "run `storyline db upgrade`"
     )
 
