@@ -16,9 +16,9 @@ import pytest
 from click.testing import CliRunner, Result
 from icalendar import Calendar
 
+from scheduler.calendar import migrate
 from scheduler.core.diagnostics import Finding, Position
 from scheduler.core.post import PlannedPost
-from scheduler.calendar import migrate
 from scheduler.interfaces.cli import cli
 
 from .conftest import LAUNCH, NOW, brand, planned
