@@ -152,14 +152,13 @@ def test_the_check_sees_citations_and_refuses_a_moved_module() -> None:
 
 
 def test_no_file_cites_a_design_document_the_repository_does_not_have() -> None:
-    word = "DESIGN"  # spelled so that this file does not cite it either
-    this = Path(__file__).resolve()
+    word = "DES" + "IGN"  # spelled so that this file does not hold the word either
     citing = []
     for folder, dirs, files in os.walk(ROOT):
         dirs[:] = [d for d in dirs if d not in SKIP_DIRS]
         for name in files:
             path = Path(folder) / name
-            if path == this or path.suffix in {".png", ".db", ".pyc"}:
+            if path.suffix in {".png", ".db", ".pyc"}:
                 continue
             try:
                 text = path.read_text(encoding="utf-8")
