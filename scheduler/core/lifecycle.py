@@ -291,3 +291,43 @@ def columns(cause: Cause) -> dict[str, str | None]:
         "hold_reason": None if hold is None else str(hold),
         "set_by": str(actor(cause)),
     }
+
+
+# --- the table as documentation (docs/architecture.md, "The post lifecycle") -----------------
+
+#: How the diagram and the table name a post that is not in the calendar yet.
+_NEW_IN_DIAGRAM: Final = "[*]"
+_NEW_IN_TABLE: Final = "(new)"
+
+
+def mermaid() -> str:
+    """:data:`TRANSITIONS` as a Mermaid ``stateDiagram-v2``, for docs/architecture.md.
+
+    One arrow per pair of states, labelled with every cause that makes that move, in the
+    table's order; ``[*]`` is a post not yet in the calendar. A note on ``held`` lists the
+    hold reasons. ``tests/lifecycle/test_docs.py`` keeps the page's copy equal to this.
+    """
+    causes: dict[tuple[str, str], list[str]] = {}
+    for t in TRANSITIONS:
+        source = _NEW_IN_DIAGRAM if t.source is None else str(t.source)
+        causes.setdefault((source, str(t.target)), []).append(str(t.cause))
+    lines = ["stateDiagram-v2"]
+    lines += [f"    {a} --> {b}: {', '.join(named)}" for (a, b), named in causes.items()]
+    lines += [
+        f"    note right of {PostState.HELD}",
+        f"        hold_reason: {', '.join(str(r) for r in HoldReason)}",
+        "    end note",
+    ]
+    return "\n".join(lines)
+
+
+def markdown_table() -> str:
+    """:data:`TRANSITIONS` as a Markdown table, one row per move: from, to, cause, who makes
+    it (:data:`ACTORS`) and the hold reason it records (:data:`HOLDS`)."""
+    rows = ["| from | to | cause | who | hold reason |", "|---|---|---|---|---|"]
+    for t in TRANSITIONS:
+        source = _NEW_IN_TABLE if t.source is None else f"`{t.source}`"
+        hold = hold_reason(t.cause)
+        held = "" if hold is None else f" `{hold}`"
+        rows.append(f"| {source} | `{t.target}` | `{t.cause}` | {actor(t.cause)} |{held} |")
+    return "\n".join(rows)

@@ -2,7 +2,8 @@
 lease, the broker restarted, every database connection cut, the database unreachable for 12 s,
 a beat restarted, and receivers answering 5xx, 429, nothing (timeouts) or nothing *after*
 recording the post. Every post must reach its receiver exactly once, or end terminal with its
-reason (DESIGN §6, §8)."""
+reason (docs/architecture.md, "The post lifecycle"; docs/reliability.md, "How the verdict is
+computed")."""
 
 from __future__ import annotations
 
@@ -90,6 +91,7 @@ def test_the_receivers_misbehaved_in_every_way(postgres_chaos: ChaosResult) -> N
 def test_a_post_stuck_by_a_dead_worker_is_recovered_within_60_s(
     postgres_chaos: ChaosResult,
 ) -> None:
-    """DESIGN §8: published, queued again or needs_review within 60 s of the lost attempt."""
+    """Published, queued again or needs_review within 60 s of the lost attempt (the target of
+    docs/reliability.md, "How the verdict is computed")."""
     assert postgres_chaos.recoveries, "no worker died mid-publish: the run proved nothing here"
     assert postgres_chaos.recoveries[-1].seconds <= 60, postgres_chaos.explain()

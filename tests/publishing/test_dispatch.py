@@ -1,5 +1,5 @@
-"""The dispatcher's state machine (DESIGN §6), one transition per test, on SQLite and PostgreSQL,
-with the clock in the test's hands."""
+"""The dispatcher's state machine (docs/architecture.md, "The post lifecycle"), one transition
+per test, on SQLite and PostgreSQL, with the clock in the test's hands."""
 
 from __future__ import annotations
 

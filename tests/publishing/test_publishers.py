@@ -1,5 +1,5 @@
 """The outbox, the webhook publisher, the registry that chooses between publishers, and the
-secrets they get (DESIGN §7)."""
+secrets they get (docs/publishers.md)."""
 
 from __future__ import annotations
 
