@@ -33,9 +33,9 @@ def load_plan(settings: Settings, now: datetime, selection: Selection = ALL) -> 
     The plan's findings are everything found on the way — lines, content, rendering,
     checks — in reading order. Nothing raises for bad content; a story, network, market or
     beat the selection names but the content does not hold raises
-    :class:`~scheduler.errors.NotFound` with the closest names (a typo on the command line,
+    :class:`~scheduler.core.errors.NotFound` with the closest names (a typo on the command line,
     not in the content), and a selected story that fails to load raises
-    :class:`~scheduler.errors.ContentError` with its findings.
+    :class:`~scheduler.core.errors.ContentError` with its findings.
     """
     with paused_gc():  # loading a year of YAML allocates as planning does
         return _load_plan(settings, now, selection)

@@ -2,7 +2,7 @@
 
 PyYAML's ``safe_load`` forgets positions, silently keeps the last of two duplicate keys, and
 expands aliases without limit. Content files are written by people, so every mistake must come
-back as a :class:`~scheduler.diagnostics.Finding` naming ``file:line:col`` — never as an
+back as a :class:`~scheduler.core.diagnostics.Finding` naming ``file:line:col`` — never as an
 exception. We therefore *compose* the document (nodes with marks, aliases not yet expanded) and
 convert it ourselves into a small :class:`Node` tree, counting every value produced so that an
 alias bomb is refused after a bounded amount of work and memory.

@@ -115,7 +115,7 @@ def apply_offset(launch: datetime | Launch, offset: Offset, zone: str) -> Locali
     """When a beat at ``offset`` from ``launch`` falls in the market whose zone is ``zone``.
 
     ``launch`` is a naive local wall time (the same clock reading in every market), an aware
-    instant (a world premiere), or a :class:`~scheduler.content.Launch` holding either.
+    instant (a world premiere), or a :class:`~scheduler.core.model.Launch` holding either.
     Calendar days move the wall time in ``zone``; hours and minutes are then added as an
     absolute duration, so ``-2h`` is always two real hours before.
     """

@@ -43,7 +43,8 @@ class DispatchSettings(PolicySettings, Protocol):
 
 
 class Context:
-    """One calendar's dispatcher state (the :class:`~scheduler.dispatch.Dispatcher` is one)."""
+    """One calendar's dispatcher state (the
+    :class:`~scheduler.dispatch.dispatcher.Dispatcher` is one)."""
 
     def __init__(
         self,

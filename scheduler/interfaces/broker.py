@@ -30,9 +30,9 @@ SWEEP_EVERY_S = 300.0
 class EmbeddedBrokerChannel(SQLChannel):
     """kombu's SQL channel, tuned for the embedded default.
 
-    * The broker's SQLite file is opened the way :mod:`scheduler.db` opens the calendar: WAL
-      and ``synchronous=NORMAL`` (a commit without an fsync: 30 ms -> 0.1 ms per message) and
-      a busy timeout, so worker processes sharing the file wait for each other.
+    * The broker's SQLite file is opened the way :mod:`scheduler.calendar.dialect` opens the
+      calendar: WAL and ``synchronous=NORMAL`` (a commit without an fsync: 30 ms -> 0.1 ms per
+      message) and a busy timeout, so worker processes sharing the file wait for each other.
     * On SQLite, sending and fetching a message are two prebuilt Core statements on a queue id
       looked up once, where kombu goes through its ORM session and looks the queue up again
       for every message (1.9 ms to put and 3.5 ms to get a message -> a fraction of that; the

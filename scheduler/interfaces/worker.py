@@ -2,8 +2,8 @@
 
 ``tick`` runs on the beat schedule every ``STORYLINE_TICK_SECONDS``; ``publish(post_id, token)``
 runs once per claim, ``publish_batch`` once per message of several claims (a burst). They only
-build the process's :class:`~scheduler.dispatch.Dispatcher` and call it: every decision lives
-in :mod:`scheduler.dispatch`, where it is tested without a broker.
+build the process's :class:`~scheduler.dispatch.dispatcher.Dispatcher` and call it: every
+decision lives in :mod:`scheduler.dispatch`, where it is tested without a broker.
 The settings chosen here are explained in docs/operations.md.
 """
 

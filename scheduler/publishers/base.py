@@ -4,7 +4,7 @@ Publishers never touch the database. They get an :class:`OutgoingPost` (a frozen
 row), the account's :class:`Credentials`, and a ``checkpoint`` callback through which a
 multi-step flow (container created, upload started) records its progress so that a crash
 resumes instead of starting over. They answer :class:`Published` or raise one of the
-:mod:`scheduler.errors` ``PublishError`` subclasses.
+:mod:`scheduler.core.errors` ``PublishError`` subclasses.
 """
 
 from __future__ import annotations
@@ -148,5 +148,5 @@ class Publisher(Protocol):
 
     def find(self, post: OutgoingPost, credentials: Credentials) -> Published | None:
         """Look for an earlier attempt on the network: found, certainly absent (None), or
-        raise :class:`~scheduler.errors.CannotCheck`."""
+        raise :class:`~scheduler.core.errors.CannotCheck`."""
         ...

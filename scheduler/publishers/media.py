@@ -8,7 +8,7 @@ Two ways a network takes media, and one helper for each:
   by many people — and tells its MIME type, size and bytes;
 * fetch by URL (Instagram, Threads: Meta's servers download the file themselves):
   :func:`public_url` joins ``STORYLINE_MEDIA_BASE_URL`` and the file's path. Without that
-  setting the post cannot go out, so it raises :class:`~scheduler.errors.Permanent` with a
+  setting the post cannot go out, so it raises :class:`~scheduler.core.errors.Permanent` with a
   message that says which variable to set.
 
 Both raise ``Permanent``: a missing or unsafe file does not fix itself on retry.

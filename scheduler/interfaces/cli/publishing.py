@@ -153,7 +153,7 @@ def run_command(settings: Settings, concurrency: int, demo: bool) -> None:
     if demo:
         planned = demo_shift(planned, now)
     result = sync(engine, planned, now)
-    click.echo(calendar_export_summary(result))
+    click.echo(sync_summary(result))
     env = dict(os.environ)
     env.update(
         STORYLINE_DATA_DIR=str(settings.data_dir.resolve()),
@@ -206,7 +206,7 @@ def run_command(settings: Settings, concurrency: int, demo: bool) -> None:
                 proc.wait()
 
 
-def calendar_export_summary(result: Any) -> str:
+def sync_summary(result: Any) -> str:
     """One line about the sync `run` did before starting."""
 
     text: str = sync_report.diff_text(result.diff, done=True)

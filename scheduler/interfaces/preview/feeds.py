@@ -2,7 +2,7 @@
 
 These are display facts, not limits: a network *accepts* a 2,200-character Instagram caption
 but its feed shows 125 characters before "more". The hard limits and the length counting live
-in :mod:`scheduler.networks`; the numbers here and their sources are in ``docs/preview.md``.
+in :mod:`scheduler.text.networks`; the numbers here and their sources are in ``docs/preview.md``.
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ Measure = Callable[[str, str], tuple[int, int] | None]
 
 
 def network_measure(network: str, text: str) -> tuple[int, int] | None:
-    """Length and limit the network's own way (:mod:`scheduler.networks`)."""
+    """Length and limit the network's own way (:mod:`scheduler.text.networks`)."""
     try:
         return networks.measure(network, text), networks.limit(network)
     except networks.UnknownNetwork:
