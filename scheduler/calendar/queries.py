@@ -60,6 +60,7 @@ def _row_of(post: Any) -> CalendarRow:
         created_at=aware(post.created_at),
         updated_at=aware(post.updated_at),
         published_at=_opt(post.published_at),
+        destination=post.destination,
     )
 
 
@@ -98,10 +99,28 @@ def calendar_rows(
     return [r for r in rows if lo <= r.due_local.date() <= hi]
 
 
+#: ``state_counts``' key for the posts written to the outbox: never counted as ``published``.
+PUBLISHED_OUTBOX = "published_outbox"
+
+
 def state_counts(session: Session) -> dict[str, int]:
-    """How many posts are in each state, every state listed (zeros included)."""
+    """How many posts are in each state, every state listed (zeros included). Posts written
+    to the outbox are counted apart (:data:`PUBLISHED_OUTBOX`), right after ``published``:
+    a file in the outbox is not a publication."""
     found = dict(session.execute(select(POST.c.status, func.count()).group_by(POST.c.status)).all())
-    counts = {str(s): int(found.pop(str(s), 0)) for s in PostState}
+    outbox = int(
+        session.execute(
+            select(func.count()).where(
+                POST.c.status == PostState.PUBLISHED, POST.c.destination == "outbox"
+            )
+        ).scalar_one()
+    )
+    counts: dict[str, int] = {}
+    for s in PostState:
+        counts[str(s)] = int(found.pop(str(s), 0))
+        if s is PostState.PUBLISHED:
+            counts[str(s)] -= outbox
+            counts[PUBLISHED_OUTBOX] = outbox
     counts.update({str(k): int(v) for k, v in found.items()})
     return counts
 

@@ -50,6 +50,21 @@ class CalendarRow:
     updated_at: datetime | None = None
     published_at: datetime | None = None
     story_title: str = ""
+    #: Where a published post went (``Post.destination``): ``outbox``, or the network that sent it.
+    destination: str | None = None
+
+    @property
+    def to_outbox(self) -> bool:
+        """Published to the local outbox: written to a file, never sent to its network."""
+        return self.status == "published" and self.destination == "outbox"
+
+    @property
+    def shown_status(self) -> str:
+        """The state as people read it: ``published (outbox)`` never looks like a live post;
+        a relayed post says which publisher delivered it."""
+        if self.status != "published" or self.destination in (None, self.network, "network"):
+            return self.status
+        return f"published ({self.destination})"
 
     @property
     def due_local(self) -> datetime:

@@ -67,8 +67,9 @@ class Post(SQLModel, table=True):
     created_at: datetime
     updated_at: datetime
     published_at: datetime | None = None
-    #: Where a published post went: ``network`` (its real publisher) or ``outbox`` (the local
-    #: outbox: the embedded demo). Shown everywhere, so an outbox file never passes for a post.
+    #: Where a published post went: ``outbox`` (the local outbox: the embedded demo), or the
+    #: network whose publisher sent it (``webhook`` for a relayed account; ``network`` on rows
+    #: published before this column). Shown everywhere, so an outbox file never passes for a post.
     destination: str | None = Field(default=None, max_length=20)
 
 

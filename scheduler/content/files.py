@@ -38,6 +38,10 @@ TIMEZONE_PATTERN = r"^[A-Za-z][A-Za-z0-9_+/-]*$"
 LOCALE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 
 
+#: ``via:`` of an account: the relay publisher (only ``webhook``) and its account.
+VIA_PATTERN = r"^webhook:[^\s:]+$"
+
+
 OFFSET_PATTERN = r"^([+-]?0|[+-]?([0-9]+d([0-9]+h)?([0-9]+m)?|[0-9]+h([0-9]+m)?|[0-9]+m))$"
 
 
@@ -80,6 +84,15 @@ ACCOUNT_SHAPE = Obj(
         name=Field(Text(), doc="how the account is shown in previews"),
         max_characters=Field(
             Integer(minimum=1), doc="Mastodon: this server's max_characters (default 500)"
+        ),
+        via=Field(
+            Text(
+                pattern=VIA_PATTERN,
+                pattern_hint="webhook:<account>, an account of the secrets file's webhook:",
+                examples=("webhook:agency",),
+            ),
+            doc="deliver this account's posts through a relay (an agency posting on the "
+            "brand's behalf): webhook:<account>; the post keeps its network and market",
         ),
     ),
     doc="One account of the market on a network; needs an id or a handle.",
@@ -359,6 +372,25 @@ RULES_SHAPE = Obj(
 assert tuple(RULES_SHAPE.fields) == RULES
 
 
+LIMITS_SHAPE = Obj(
+    fields_of(
+        text_limit=Field(Integer(minimum=1), required=True, doc="longest text accepted"),
+        counting=Field(
+            Text(enum=("code_points", "graphemes", "utf8_bytes")),
+            default="code_points",
+            doc="how the text is counted: code_points | graphemes | utf8_bytes",
+        ),
+        byte_limit=Field(Integer(minimum=1), doc="most UTF-8 bytes, whatever the counting"),
+        title_limit=Field(Integer(minimum=1), doc="longest title accepted"),
+        hashtag_max=Field(Integer(minimum=0), doc="most distinct hashtags per post"),
+        mention_max=Field(Integer(minimum=0), doc="most @mentions per post"),
+        link_max=Field(Integer(minimum=0), doc="most distinct links per post"),
+        media_required=Field(Boolean(), doc="a post without media is refused"),
+    ),
+    doc="The receiver's own limits, for a network no platform sets them for (webhook).",
+)
+
+
 LINE_SHAPE = Obj(
     fields_of(
         voice=Field(
@@ -372,6 +404,10 @@ LINE_SHAPE = Obj(
                 key_doc="a locale as markets write it, like fr or pt-BR",
             ),
             doc="locale -> phrase key -> text the templates may use (en fills gaps)",
+        ),
+        limits=Field(
+            LIMITS_SHAPE,
+            doc="webhook only: what the relay behind it accepts (other networks' are fixed)",
         ),
     ),
     doc="editorial_lines/<network>/line.yaml: one network's voice.",

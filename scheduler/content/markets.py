@@ -20,7 +20,7 @@ from scheduler.content.yamlpos import Node, load_yaml, scalar_text
 from scheduler.core.diagnostics import Finding, Position
 from scheduler.core.model import Account, Market
 from scheduler.core.suggest import did_you_mean
-from scheduler.text.networks import NETWORKS
+from scheduler.text.networks import LINE_DEFINED, NETWORKS
 
 
 def load_markets(
@@ -142,6 +142,17 @@ def _market(
             max_chars = anode.get("max_characters")
             if max_chars is not None and max_chars.is_scalar:
                 extra["max_characters"] = max_chars.raw
+            via = scalar_text(anode.get("via"))
+            if via and network in LINE_DEFINED:
+                problems.append(
+                    Finding.error(
+                        anode.fields["via"].pos,
+                        "bad-value",
+                        f"a {network} account is a relay itself: `via:` belongs to the "
+                        "accounts it posts for",
+                    )
+                )
+                continue
             accounts[network] = Account(
                 network=network,
                 id=ident or None,
@@ -149,6 +160,7 @@ def _market(
                 name=scalar_text(anode.get("name")),
                 extra=MappingProxyType(extra),
                 pos=npos,
+                via=via or None,
             )
     if name is None or zone is None or locale is None:
         return None

@@ -107,3 +107,8 @@ class NeedsAuth(PublishError):
 
 class CannotCheck(PublishError):
     """The network offers no way to tell whether an earlier attempt went out."""
+
+
+class NoCredentials(ConfigError):
+    """In ``live`` mode an account has no credentials: its posts are held, never parked in the
+    outbox (``storyline release`` sends them once the credentials exist)."""

@@ -191,6 +191,7 @@ TRANSITIONS: Final[tuple[Transition, ...]] = (
     # the dispatcher, in live mode: an account without credentials is held at claim time
     _T(P.PLANNED, P.HELD, Cause.NO_CREDENTIALS),
     _T(P.RETRY_WAIT, P.HELD, Cause.NO_CREDENTIALS),
+    _T(P.PUBLISHING, P.HELD, Cause.NO_CREDENTIALS),  # its credentials vanished after the claim
 )
 
 _BY_SYNC = frozenset(

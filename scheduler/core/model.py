@@ -49,6 +49,16 @@ class Account:
     name: str | None = None
     extra: Mapping[str, str] = field(default_factory=lambda: EMPTY)
     pos: Position = NOWHERE
+    #: ``via: webhook:<account>``: the relay that delivers this account's posts, if any.
+    via: str | None = None
+
+    @property
+    def relay(self) -> tuple[str, str] | None:
+        """The relay as ``(publisher network, its account)``, or None when posted directly."""
+        if not self.via:
+            return None
+        network, _, account = self.via.partition(":")
+        return network, account
 
     @property
     def key(self) -> str:

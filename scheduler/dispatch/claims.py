@@ -13,15 +13,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from scheduler.calendar.database import from_db
 from scheduler.calendar.moves import move, state_is
-from scheduler.calendar.queries import due_query
+from scheduler.calendar.queries import DUE_COLUMN, due_query
 from scheduler.core import lifecycle
 from scheduler.core.lifecycle import AttemptOutcome, Cause, PostState
 from scheduler.dispatch.context import ATTEMPT, POST, Context, new_token, utc
 from scheduler.dispatch.policy import Job
+from scheduler.publishers.registry import no_credentials_reason
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ class TickReport:
     requeued: int = 0
     claimed: int = 0
     enqueue_failures: int = 0
+    no_credentials: int = 0
 
 
 def tick(ctx: Context, enqueue: Enqueue) -> TickReport:
@@ -61,7 +63,11 @@ def tick(ctx: Context, enqueue: Enqueue) -> TickReport:
     requeued = [(r.post_id, r.attempt_token) for r in rows]
     jobs += requeued
 
-    # 3. Claim what is due. Spaced networks (rate-limited accounts) are claimed separately.
+    # 3. In live mode, an account without credentials gets its due posts held, never claimed:
+    #    they must not fall through to a local file (docs/operations.md, "Publisher mode").
+    held = _hold_without_credentials(ctx, now)
+
+    # 4. Claim what is due. Spaced networks (rate-limited accounts) are claimed separately.
     spaced = {
         net
         for net, gap in ctx.policy.min_spacing.items()
@@ -80,7 +86,7 @@ def tick(ctx: Context, enqueue: Enqueue) -> TickReport:
             failures += len(message)
             ids = ", ".join(post_id for post_id, _ in message)
             log.exception("could not enqueue %s; the lease will bring it back", ids)
-    return TickReport(len(reconciling), len(requeued), len(claimed), failures)
+    return TickReport(len(reconciling), len(requeued), len(claimed), failures, held)
 
 
 def _reconcile_first(ctx: Context, now: datetime) -> list[Job]:
@@ -111,6 +117,59 @@ def _reconcile_first(ctx: Context, now: datetime) -> list[Job]:
                 .values(outcome=AttemptOutcome.WORKER_LOST, finished_at=utc(now))
             )
     return reconciling
+
+
+def _hold_without_credentials(ctx: Context, now: datetime) -> int:
+    """Due posts of accounts without credentials -> ``held`` (live mode only).
+
+    Cheap: the accounts are those of the posts the claim would pick (the same index range,
+    ``claim_batch`` at most), each asked once per tick; a post released after its credentials
+    were added passes the same question at its next claim."""
+    registry = ctx.registry
+    if not registry.live:
+        return 0
+    db_now = utc(now)
+    accounts: set[tuple[str, str]] = set()
+    with ctx.uow.reading() as conn:
+        for state in lifecycle.sources(Cause.NO_CREDENTIALS):  # planned, retry_wait
+            column = DUE_COLUMN[state]
+            due = (
+                select(POST.c.network, POST.c.account)
+                .where(POST.c.status == state, column <= db_now)
+                .order_by(column)
+                .limit(ctx.policy.claim_batch)
+                .subquery()
+            )
+            accounts.update(
+                (r.network, r.account) for r in conn.execute(select(due).distinct()).all()
+            )
+    missing = sorted(a for a in accounts if not registry.has_credentials(*a))
+    held = 0
+    for network, account in missing:
+        reason = no_credentials_reason(network, account, registry.relays.get((network, account)))
+        is_due = or_(
+            *(
+                (POST.c.status == state) & (DUE_COLUMN[state] <= db_now)
+                for state in lifecycle.sources(Cause.NO_CREDENTIALS)
+            )
+        )
+        with ctx.uow.transaction() as conn:
+            held += conn.execute(
+                move(
+                    Cause.NO_CREDENTIALS,
+                    POST.c.network == network,
+                    POST.c.account == account,
+                    is_due,
+                ).values(
+                    status_reason=reason,
+                    attempt_token=None,
+                    lease_until=None,
+                    next_attempt_at=None,
+                    updated_at=db_now,
+                )
+            ).rowcount
+        log.warning("%s: due posts held until the credentials exist", reason)
+    return held
 
 
 def _claim_values(ctx: Context, now: datetime, token: str) -> dict[str, object]:

@@ -39,6 +39,8 @@ class Event:
     url: str | None
     reason: str | None
     at: datetime
+    #: Where a published post went: ``outbox`` or the network that sent it (``Post.destination``).
+    destination: str | None = None
 
 
 def events_since(engine: Engine, since: datetime) -> list[Event]:
@@ -65,6 +67,7 @@ def events_since(engine: Engine, since: datetime) -> list[Event]:
                     url=r["url"],
                     reason=r["status_reason"],
                     at=at,
+                    destination=r["destination"],
                 )
             )
         return out

@@ -83,6 +83,7 @@ MARK_PUBLISHED = move(
     remote_id=bindparam("o_remote", type_=POST.c.remote_id.type),
     url=bindparam("o_url", type_=POST.c.url.type),
     published_at=bindparam("o_now", type_=POST.c.published_at.type),
+    destination=bindparam("o_destination", type_=POST.c.destination.type),
     updated_at=bindparam("o_now", type_=POST.c.updated_at.type),
     lease_until=None,
     status_reason=bindparam("o_reason", type_=POST.c.status_reason.type),
@@ -135,9 +136,12 @@ def mark_published(
     *,
     via: str,
     state: PostState = PostState.PUBLISHING,
+    destination: str | None = None,
 ) -> str:
     """``published`` with the network's id; ``via`` is the publisher's kind, or "reconciled"
-    when a lookup found the post."""
+    when a lookup found the post. ``destination`` (default: ``via``) is where it went: the
+    route's kind, ``outbox`` or the network whose publisher sent it, shown wherever the post
+    is."""
     found = via == "reconciled"
     cause = Cause.FOUND if found or state != PostState.PUBLISHING else Cause.PUBLISHED
     lifecycle.check(state, PostState.PUBLISHED, cause)
@@ -148,6 +152,7 @@ def mark_published(
         "o_token": claim.token,
         "o_remote": published.remote_id[:400],
         "o_url": published.url,
+        "o_destination": (destination or via)[:20],
         "o_now": utc(now),
         "o_reason": "found on the network after a crash" if found else None,
         "o_attempt": claim.attempt_id,
@@ -286,6 +291,19 @@ def hold_account(
             http_status=http_status,
             started=claim.started,
         )
+    return "held"
+
+
+def hold_no_credentials(ctx: Context, claim: Claim, message: str) -> str:
+    """``held``: the account's credentials vanished between the claim and the send (live mode);
+    nothing was sent, and the outbox is never the fallback."""
+    with ctx.uow.transaction() as conn:
+        conn.execute(
+            move(Cause.NO_CREDENTIALS, *mine(claim.post_id, claim.token)).values(
+                status_reason=message, lease_until=None, updated_at=utc(ctx.now())
+            )
+        )
+    finish_attempt(ctx, claim.attempt_id, AttemptOutcome.CONFIG, error=message, started=claim.started)
     return "held"
 
 

@@ -20,7 +20,13 @@ from sqlalchemy import Select, bindparam, insert, literal, select, true, update
 
 from scheduler.calendar.database import from_db
 from scheduler.calendar.moves import move
-from scheduler.core.errors import ConfigError, NeedsAuth, PublishError, Transient
+from scheduler.core.errors import (
+    ConfigError,
+    NeedsAuth,
+    NoCredentials,
+    PublishError,
+    Transient,
+)
 from scheduler.core.lifecycle import AttemptOutcome, Cause, PostState
 from scheduler.dispatch import reconcile
 from scheduler.dispatch.context import ATTEMPT, POST, Context, utc
@@ -29,6 +35,7 @@ from scheduler.dispatch.outcomes import (
     fail,
     finish_attempt,
     hold_account,
+    hold_no_credentials,
     mark_published,
     mine,
     retry_later,
@@ -203,6 +210,8 @@ def send(ctx: Context, claim: Claim) -> str:
         route = ctx.route(row["network"], row["account"])
     except NeedsAuth as exc:
         return hold_account(ctx, claim, str(exc))
+    except NoCredentials as exc:  # removed from the secrets since the claim: never the outbox
+        return hold_no_credentials(ctx, claim, str(exc))
     except ConfigError as exc:
         return fail(ctx, claim, str(exc), outcome=AttemptOutcome.CONFIG)
     post = ctx.outgoing(row)

@@ -68,7 +68,14 @@ def reconcile(ctx: Context, post_id: str, token: str) -> str:
             )
         return "needs_review"
     if found is not None:
-        mark_published(ctx, claim, found, via="reconciled", state=PostState.RECONCILING)
+        mark_published(
+            ctx,
+            claim,
+            found,
+            via="reconciled",
+            state=PostState.RECONCILING,
+            destination=route.kind,
+        )
         return "published"
     now = ctx.now()
     with ctx.uow.transaction() as conn:
@@ -129,5 +136,5 @@ def look_again_if_unconfirmed(
         reason = f"an earlier attempt was sent but unconfirmed; cannot tell: {check}"
         return needs_review(ctx, claim, Transient(reason, sent=True), reason)
     if found is not None:
-        return mark_published(ctx, claim, found, via="reconciled")
+        return mark_published(ctx, claim, found, via="reconciled", destination=route.kind)
     return None

@@ -39,7 +39,7 @@ from scheduler.lines.model import (
     RulePath,
 )
 from scheduler.lines.sandbox import FastLineEnvironment, PreloadedLoader
-from scheduler.text.networks import UnknownNetwork
+from scheduler.text.networks import LINE_DEFINED, NetworkSpec, UnknownNetwork, line_spec
 from scheduler.text.networks import spec as network_spec
 from scheduler.text.voice import rules_from
 
@@ -81,7 +81,8 @@ def load_lines(root: Path | str, *, eager: bool = True, cache_dir: Path | None =
             if folder.name.startswith(("_", ".")):
                 continue
             try:
-                network_spec(folder.name)
+                if folder.name not in LINE_DEFINED:  # webhook: its limits are in its line
+                    network_spec(folder.name)
             except UnknownNetwork as exc:  # Google+, or a typo: no post could be checked or sent
                 findings.append(
                     Finding.error(
@@ -158,6 +159,7 @@ def load_line_file(
         rules = MappingProxyType(rules_node.plain())  # as written, for people to read
         _collect_positions(rules_node, (), rule_positions)
     phrases = _phrases(checked.get("phrases", {}), root.get("phrases"), findings)
+    spec = _limits(network, root, checked, findings, whole)
     line = EditorialLine(
         network=network,
         path=display,
@@ -168,8 +170,41 @@ def load_line_file(
         pos=whole,
         voice_rules=rules_from(checked.get("rules", {})),
         rule_positions=MappingProxyType(rule_positions),
+        spec=spec,
     )
     return line, findings
+
+
+def _limits(
+    network: str, root: Node, checked: Mapping[str, Any], findings: list[Finding], whole: Position
+) -> NetworkSpec | None:
+    """``limits:``: required for a line-defined network (webhook), refused for the others,
+    whose limits are their platform's (docs/networks.md)."""
+    node = root.get("limits")
+    if network not in LINE_DEFINED:
+        if node is not None:
+            findings.append(
+                Finding.error(
+                    node.pos,
+                    "line-limits-fixed",
+                    f"{network}'s limits are the network's own (docs/networks.md); "
+                    f"`limits:` is only for {', '.join(sorted(LINE_DEFINED))} lines",
+                )
+            )
+        return None
+    limits = checked.get("limits")
+    if node is None or not isinstance(limits, Mapping) or "text_limit" not in limits:
+        if node is None:
+            findings.append(
+                Finding.error(
+                    whole,
+                    "line-limits-missing",
+                    f"{network}/{LINE_FILE} needs `limits:` (at least text_limit): what the "
+                    "receiver behind the webhook accepts, so posts are checked before they go",
+                )
+            )
+        return None
+    return line_spec(network, limits)
 
 
 def _collect_positions(

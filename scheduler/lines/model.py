@@ -17,6 +17,7 @@ from typing import Any
 
 from scheduler.core.diagnostics import Finding, Position
 from scheduler.core.model import Media
+from scheduler.text.networks import NetworkSpec
 from scheduler.text.voice import LinkPolicy, VoiceRules
 
 #: The file of an editorial line, inside ``editorial_lines/<network>/``.
@@ -117,6 +118,8 @@ class EditorialLine:
     rule_positions: Mapping[RulePath, Position] = field(
         default_factory=lambda: MappingProxyType({}), repr=False
     )
+    #: A line-defined network's limits (``limits:``, webhook); None: the network's own.
+    spec: NetworkSpec | None = None
 
     @property
     def link_policy(self) -> LinkPolicy:

@@ -21,6 +21,7 @@ from scheduler.core.timezones import Localized, apply_offset
 from scheduler.lines.book import LineBook
 from scheduler.lines.model import TEMPLATE_SUFFIX, EditorialLine, PostContext
 from scheduler.text.links import UntrackableURL, track
+from scheduler.text.networks import NetworkSpec
 from scheduler.text.networks import check as check_network
 from scheduler.text.voice import LinkPolicy, check_voice
 
@@ -43,6 +44,8 @@ class Plan:
     market_names: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     #: post id -> the server's own text limit, for accounts that set one (Mastodon).
     limit_overrides: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    #: network -> its limits, for line-defined networks (webhook's ``limits:``).
+    specs: Mapping[str, NetworkSpec] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def ok(self) -> bool:
@@ -105,6 +108,9 @@ def _plan(content: Content, lines: LineBook, now: datetime, selection: Selection
         stories=tuple(sorted(content.stories)),
         market_names=MappingProxyType({c: m.name for c, m in content.markets.items()}),
         limit_overrides=MappingProxyType(_limit_overrides(content, posts)),
+        specs=MappingProxyType(
+            {n: line.spec for n, line in lines.by_network.items() if line.spec is not None}
+        ),
     )
 
 
@@ -321,6 +327,7 @@ def _plan_post(
             media=draft.media,
             pos=where.story,
             limit_override=target.limit_override,
+            own=line.spec,
         )
         checks += check_voice(
             line.voice_rules,

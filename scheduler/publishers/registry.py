@@ -8,12 +8,13 @@ everywhere. Every publisher class is built as ``cls(settings, http)``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import entry_points
 from typing import Any, Protocol
 
-from scheduler.core.errors import ConfigError, NeedsAuth
+from scheduler.core.errors import ConfigError, NeedsAuth, NoCredentials
 from scheduler.publishers.base import Credentials, Publisher, PublisherSettings
 from scheduler.publishers.http import HttpClient
 from scheduler.publishers.outbox import OutboxPublisher
@@ -28,7 +29,19 @@ class Route:
 
     publisher: Publisher
     credentials: Credentials
-    kind: str  # "outbox" or the network name of the real publisher
+    kind: str  # "outbox" or the network name of the real publisher ("webhook" for a relay)
+
+
+#: An account's key, ``(network, account)``: relays map one to the account that sends for it.
+AccountKey = tuple[str, str]
+
+
+def no_credentials_reason(network: str, account: str, relay: AccountKey | None = None) -> str:
+    """The held post's reason, the same wherever it is decided (claim or publish)."""
+    reason = f"no credentials for {network}:{account}"
+    if relay is not None:
+        reason += f" (relayed through {relay[0]}:{relay[1]}, which has none)"
+    return reason
 
 
 def check_network(network: str) -> None:
@@ -85,12 +98,30 @@ class Registry:
         secrets: CredentialSource,
         http: HttpClient | None = None,
         forced_outbox: bool = False,
+        relays: Mapping[AccountKey, AccountKey] | None = None,
     ) -> None:
         self.settings = settings
         self.http = http or HttpClient()
         self.secrets = secrets
         self.forced_outbox = forced_outbox
+        #: ``(network, account)`` -> the ``(publisher network, account)`` that sends its posts.
+        self.relays: Mapping[AccountKey, AccountKey] = dict(relays or {})
         self._instances: dict[str, Any] = {}
+
+    @property
+    def live(self) -> bool:
+        """``live`` mode: posts reach their networks, accounts without credentials are held."""
+        return not self.forced_outbox
+
+    def sender(self, network: str, account: str) -> AccountKey:
+        """Whose publisher and credentials send this account's posts: a relay's, or its own."""
+        return self.relays.get((network, account), (network, account))
+
+    def has_credentials(self, network: str, account: str) -> bool:
+        """True when a post of this account can leave in this mode (always, in ``outbox``)."""
+        if not self.live or network == "outbox":
+            return True
+        return self.secrets.credentials(*self.sender(network, account)) is not None
 
     def _instance(self, network: str, cls: type[Any]) -> Any:
         inst = self._instances.get(network)
@@ -111,26 +142,30 @@ class Registry:
         return not self.forced_outbox and self.secrets.has_network(network)
 
     def route(self, network: str, account: str) -> Route:
+        """The publisher of one account. In ``live`` mode an account without credentials
+        raises :class:`NoCredentials`: the outbox is never a fallback."""
         check_network(network)
         empty = Credentials(network, account, {})
         if network == "outbox" or self.forced_outbox:
             return Route(self.outbox_for(network), empty, "outbox")
-        credentials = self.secrets.credentials(network, account)
+        relay = self.relays.get((network, account))
+        sender, key = relay or (network, account)
+        credentials = self.secrets.credentials(sender, key)
         if credentials is None:
-            return Route(self.outbox_for(network), empty, "outbox")
-        cls = load_class(network)
+            raise NoCredentials(no_credentials_reason(network, account, relay))
+        cls = load_class(sender)
         if cls is None:
             raise ConfigError(
-                f"{network}:{account} has credentials but no publisher for {network!r} "
+                f"{sender}:{key} has credentials but no publisher for {sender!r} "
                 f"is installed (entry point group {GROUP!r})"
             )
         missing = [f for f in getattr(cls, "requires", ()) if not credentials.get(f)]
         if missing:
             raise NeedsAuth(
-                f"{network}:{account}: the secrets lack {', '.join(missing)} "
+                f"{sender}:{key}: the secrets lack {', '.join(missing)} "
                 "(STORYLINE_SECRETS_FILE or STORYLINE_SECRET_* variables)"
             )
-        return Route(self._instance(network, cls), credentials, network)
+        return Route(self._instance(sender, cls), credentials, sender)
 
     def close(self) -> None:
         self.http.close()

@@ -139,24 +139,67 @@ RETIRED: Final[Mapping[str, str]] = MappingProxyType(
 )
 
 
+#: Networks whose limits are the brand's own, written in their line's ``limits:`` (a webhook
+#: relay accepts what the agency or CMS behind it accepts; no network sets them).
+LINE_DEFINED: Final = frozenset({"webhook"})
+
+#: How a ``limits:`` mapping may say a text is counted.
+COUNTINGS: Final[Mapping[str, Counting]] = MappingProxyType(
+    {
+        "code_points": Counting.CODE_POINTS,
+        "graphemes": Counting.GRAPHEMES,
+        "utf8_bytes": Counting.UTF8_BYTES,
+    }
+)
+
+
+def line_spec(network: str, limits: Mapping[str, object]) -> NetworkSpec:
+    """The spec of a :data:`LINE_DEFINED` network, from its line's (shape-checked) ``limits:``."""
+
+    def number(key: str) -> int | None:
+        value = limits.get(key)
+        return int(value) if isinstance(value, int) and not isinstance(value, bool) else None
+
+    return NetworkSpec(
+        network,
+        network.capitalize(),
+        number("text_limit") or 0,
+        COUNTINGS[str(limits.get("counting", "code_points"))],
+        byte_limit=number("byte_limit"),
+        title_limit=number("title_limit"),
+        hashtag_max=number("hashtag_max"),
+        mention_max=number("mention_max"),
+        link_max=number("link_max"),
+        media_required=bool(limits.get("media_required", False)),
+    )
+
+
 class UnknownNetwork(ValueError):
     """A network name that is neither supported nor a known retired one."""
 
 
-def spec(network: str) -> NetworkSpec:
-    """The spec of ``network``; a retired or unknown name raises with a message for humans."""
+def spec(network: str, own: NetworkSpec | None = None) -> NetworkSpec:
+    """The spec of ``network`` (``own``: a line-defined network's, from its line); a retired or
+    unknown name raises with a message for humans."""
+    if own is not None:
+        return own
     try:
         return NETWORKS[network]
     except KeyError:
         if network.lower() in RETIRED:
             raise UnknownNetwork(RETIRED[network.lower()]) from None
-        known = ", ".join(sorted(NETWORKS))
+        if network in LINE_DEFINED:
+            raise UnknownNetwork(
+                f"{network}'s limits come from its editorial line: "
+                f"editorial_lines/{network}/line.yaml needs a `limits:` mapping"
+            ) from None
+        known = ", ".join(sorted((*NETWORKS, *LINE_DEFINED)))
         raise UnknownNetwork(f"unknown network {network!r} (known: {known})") from None
 
 
-def measure(network: str, text: str) -> int:
+def measure(network: str, text: str, own: NetworkSpec | None = None) -> int:
     """The length of ``text`` as ``network`` counts it against its ``text_limit``."""
-    counting = spec(network).counting
+    counting = spec(network, own).counting
     if counting is Counting.TWITTER_TEXT:
         return x_weighted_length(text)
     if counting is Counting.GRAPHEMES:
@@ -172,9 +215,11 @@ def measure(network: str, text: str) -> int:
     return len(text)
 
 
-def limit(network: str, limit_override: int | None = None) -> int:
+def limit(
+    network: str, limit_override: int | None = None, own: NetworkSpec | None = None
+) -> int:
     """The text limit that applies: the network's, or the server's own where it sets one."""
-    s = spec(network)
+    s = spec(network, own)
     if limit_override is not None and s.limit_configurable:
         return limit_override
     return s.text_limit
@@ -193,17 +238,19 @@ def check(
     media: Collection[object] = (),
     pos: Position,
     limit_override: int | None = None,
+    own: NetworkSpec | None = None,
 ) -> list[Finding]:
     """Every hard limit of ``network`` that this post breaks, as error findings.
 
     ``hashtags`` are the post's tags whether or not the text spells them out; they are counted
     together with the ``#tags`` written in the text, each distinct tag (case-insensitive) once.
-    ``limit_override`` is a server's own limit (Mastodon's ``max_characters``).
+    ``limit_override`` is a server's own limit (Mastodon's ``max_characters``); ``own`` is a
+    line-defined network's spec (:func:`line_spec`).
     """
-    s = spec(network)
+    s = spec(network, own)
     findings: list[Finding] = []
-    cap = limit(network, limit_override)
-    length = measure(network, text)
+    cap = limit(network, limit_override, own)
+    length = measure(network, text, own)
     if length > cap:
         findings.append(
             Finding.error(

@@ -72,12 +72,17 @@ def validate_command(settings: Settings, fmt: str) -> None:
         sys.exit(EXIT_FINDINGS)
 
 
-def _length_and_limit(post: Any, overrides: Any) -> tuple[int, int]:
-    """The post's length counted the network's way, and the limit that applies to it."""
+def _length_and_limit(post: Any, overrides: Any, specs: Any = None) -> tuple[int, int]:
+    """The post's length counted the network's way, and the limit that applies to it
+    (``specs``: line-defined networks' limits, ``Plan.specs``)."""
     from scheduler.text import networks
 
     override = overrides.get(post.post_id)
-    return networks.measure(post.network, post.text), networks.limit(post.network, override)
+    own = (specs or {}).get(post.network)
+    return (
+        networks.measure(post.network, post.text, own),
+        networks.limit(post.network, override, own),
+    )
 
 
 def _iso_utc(when: Any) -> str:
@@ -86,9 +91,9 @@ def _iso_utc(when: Any) -> str:
     return str(when.astimezone(UTC).isoformat().replace("+00:00", "Z"))
 
 
-def _preview_json(post: Any, overrides: Any) -> dict[str, Any]:
+def _preview_json(post: Any, overrides: Any, specs: Any = None) -> dict[str, Any]:
     """One post in the fixed shape of ``preview --format json`` (docs/architecture.md)."""
-    length, limit = _length_and_limit(post, overrides)
+    length, limit = _length_and_limit(post, overrides, specs)
     return {
         "post_id": post.post_id,
         "story": post.story,
@@ -113,11 +118,11 @@ def _preview_json(post: Any, overrides: Any) -> dict[str, Any]:
     }
 
 
-def _preview_text(post: Any, overrides: Any) -> str:
+def _preview_text(post: Any, overrides: Any, specs: Any = None) -> str:
     """One post as a community manager reads it: who, when (local and UTC), what, how long."""
     from datetime import UTC
 
-    length, limit = _length_and_limit(post, overrides)
+    length, limit = _length_and_limit(post, overrides, specs)
     colour = "green" if length <= 0.9 * limit else "yellow" if length <= limit else "red"
     local = post.due_local
     head = f"── {post.post_id} "
@@ -186,7 +191,7 @@ def preview_command(
         import json
 
         rendered = json.dumps(
-            [_preview_json(p, result.limit_overrides) for p in result.posts],
+            [_preview_json(p, result.limit_overrides, result.specs) for p in result.posts],
             ensure_ascii=False,
             indent=2,
         )
@@ -201,7 +206,8 @@ def preview_command(
             market_names=result.market_names,
         )
     else:
-        rendered = "\n".join(_preview_text(p, result.limit_overrides) for p in result.posts) or (
+        shown = [_preview_text(p, result.limit_overrides, result.specs) for p in result.posts]
+        rendered = "\n".join(shown) or (
             f"{story}: no posts (check the filters, and the markets' accounts)"
         )
         if result.posts:

@@ -92,6 +92,8 @@ _MARKS = {
     "held": ("‖", "yellow"),
     "retry_wait": ("↻", "yellow"),
 }
+#: A post written to the local outbox (outbox mode): not a publication.
+_OUTBOX_MARK = ("⇥", "blue")
 
 
 def _event_line(event: Any) -> str:
@@ -100,9 +102,17 @@ def _event_line(event: Any) -> str:
     mark, colour = _MARKS.get(event.status, ("·", "white"))
     local = event.due_utc.astimezone(ZoneInfo(event.timezone))
     story_beat = "/".join(event.post_id.split("/")[:2])
-    where = event.remote_id if event.remote_id and event.remote_id.startswith("outbox/") else None
-    detail = f"→ {where or event.url or event.remote_id}" if event.status == "published" else ""
-    if event.status != "published" and event.reason:
+    detail = ""
+    if event.status == "published" and event.destination == "outbox":
+        # Never shown like a publication: its own mark, and what it is in words.
+        mark, colour = _OUTBOX_MARK
+        detail = f"→ outbox, not sent to {event.network}: {event.remote_id}"
+    elif event.status == "published":
+        relay = event.destination not in (None, event.network, "network")
+        detail = f"→ {event.url or event.remote_id}" + (
+            f" (via {event.destination})" if relay else ""
+        )
+    elif event.reason:
         detail = f"  {event.reason}"
     head = click.style(mark, fg=colour)
     when = f"{local:%H:%M} {local.tzname()}"

@@ -39,6 +39,7 @@ def row_json(r: CalendarRow) -> dict[str, Any]:
         "due_utc": iso_utc(r.due_utc),
         "due_local": iso_local(r.due_utc, r.timezone),
         "status": r.status,
+        "destination": r.destination,
         "status_reason": r.status_reason,
         "text": r.text,
         "title": r.title,
@@ -79,7 +80,7 @@ def calendar_table(rows: Sequence[CalendarRow]) -> str:
             r.network,
             r.market,
             r.account_name or r.account,
-            r.status,
+            r.shown_status,
             f"{r.story}/{r.beat}",
             short(r.text),
         )
@@ -124,15 +125,18 @@ def calendar_ics(rows: Sequence[CalendarRow], now: datetime) -> bytes:
         event.add("dtstamp", now.astimezone(UTC))
         event.add("dtstart", r.due_utc.astimezone(UTC))
         event.add("duration", timedelta(minutes=ICS_EVENT_MINUTES))
-        event.add("summary", f"[{r.network}/{r.market}] {r.title or _headline(r.text)}")
+        where = f"outbox: {r.network}" if r.to_outbox else r.network
+        event.add("summary", f"[{where}/{r.market}] {r.title or _headline(r.text)}")
         lines = [
             r.text,
             "",
             f"post: {r.post_id}",
             f"account: {r.account_name or r.account} ({r.network}, {r.market})",
             f"local time: {format_local(r.due_utc, r.timezone)}",
-            f"state: {r.status}" + (f" ({r.status_reason})" if r.status_reason else ""),
+            f"state: {r.shown_status}" + (f" ({r.status_reason})" if r.status_reason else ""),
         ]
+        if r.to_outbox:
+            lines.append(f"written to the outbox ({r.remote_id}), never sent to {r.network}")
         if r.link:
             lines.append(f"link: {r.link}")
         event.add("description", "\n".join(lines))
@@ -156,23 +160,42 @@ def calendar_html(rows: Sequence[CalendarRow], now: datetime) -> str:
     from scheduler.interfaces.preview import render_calendar_html
 
     cells = [
-        replace(r, account_name=r.account_name or r.account, story_title=r.title or "")
+        replace(
+            r,
+            account_name=r.account_name or r.account,
+            story_title=r.title or "",
+            # A state of its own on the page (colour, mark, filter): never a live publication.
+            status=OUTBOX_STATE if r.to_outbox else r.status,
+        )
         for r in rows
     ]
     return render_calendar_html(cells, generated_at=now)
 
 
+#: The HTML calendar's state for a post written to the outbox.
+OUTBOX_STATE = "outbox"
+#: How ``status`` names the count of posts written to the outbox.
+_COUNT_LABELS = {"published_outbox": "published (outbox)"}
+
+
 def status_text(counts: Mapping[str, int]) -> str:
+    """One line per state; posts written to the outbox get their own line when there are any."""
     total = sum(counts.values())
-    width = max(len(s) for s in counts) if counts else 0
-    lines = [f"{state.ljust(width)}  {n}" for state, n in counts.items()]
+    shown = {
+        _COUNT_LABELS.get(state, state): n
+        for state, n in counts.items()
+        if n or state not in _COUNT_LABELS
+    }
+    width = max(len(s) for s in shown) if shown else 0
+    lines = [f"{state.ljust(width)}  {n}" for state, n in shown.items()]
     return "\n".join([*lines, f"{'total'.ljust(width)}  {total}"])
 
 
 def post_text(r: CalendarRow, attempts: Sequence[AttemptRow]) -> str:
     fields = [
         ("post", r.post_id),
-        ("state", r.status + (f" ({r.status_reason})" if r.status_reason else "")),
+        ("state", r.shown_status + (f" ({r.status_reason})" if r.status_reason else "")),
+        ("sent to", _sent_to(r)),
         ("due", f"{format_local(r.due_utc, r.timezone)} = {iso_utc(r.due_utc)}"),
         ("account", f"{r.account_name or r.account} ({r.network}, {r.market})"),
         ("campaign", r.campaign),
@@ -207,6 +230,16 @@ def post_text(r: CalendarRow, attempts: Sequence[AttemptRow]) -> str:
     ]
     out.append(_table(("STARTED (UTC)", "OUTCOME", "HTTP", "LATENCY", "WORKER", "ERROR"), body))
     return "\n".join(out)
+
+
+def _sent_to(r: CalendarRow) -> str:
+    if r.status != "published" or r.destination is None:
+        return ""
+    if r.to_outbox:
+        return f"the outbox only: never sent to {r.network}"
+    if r.destination in (r.network, "network"):
+        return r.network
+    return f"{r.network}, relayed through {r.destination}"
 
 
 def post_json(r: CalendarRow, attempts: Sequence[AttemptRow]) -> dict[str, Any]:

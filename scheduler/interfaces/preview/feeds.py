@@ -61,6 +61,7 @@ STATE_COLORS: dict[str, str] = {
     "publishing": "#b35c00",
     "retry_wait": "#b35c00",
     "published": "#1a7f37",
+    "outbox": "#0969da",  # written to the local outbox, never sent: not a publication
     "failed": "#cf222e",
     "reconciling": "#8250df",
     "needs_review": "#cf222e",
