@@ -11,7 +11,8 @@ from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
-from scheduler.app.secrets import Secrets, load_secrets
+from scheduler.app.mode import read_accounts
+from scheduler.app.secrets import Secrets, WatchedSecrets
 from scheduler.app.settings import Settings
 from scheduler.calendar.database import engine_for, utcnow
 from scheduler.dispatch.dispatcher import Dispatcher
@@ -23,12 +24,16 @@ from scheduler.publishers.registry import Registry
 def registry_for(
     settings: Settings, *, http: HttpClient | None = None, secrets: Secrets | None = None
 ) -> Registry:
-    """A registry for one process: in ``outbox`` mode every post goes to the outbox."""
+    """A registry for one process: in ``outbox`` mode every post goes to the outbox; in
+    ``live`` mode the secrets file is watched (credentials added while it runs are used at
+    the next claim) and the relays of ``markets.yaml`` deliver the accounts they serve."""
+    live = settings.publisher_mode == "live"
     return Registry(
         settings,
-        secrets=secrets if secrets is not None else load_secrets(settings),
+        secrets=secrets if secrets is not None else WatchedSecrets(settings),
         http=http,
-        forced_outbox=settings.publisher_mode == "outbox",
+        forced_outbox=not live,
+        relays=read_accounts(settings).relays if live else None,
     )
 
 

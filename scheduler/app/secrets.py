@@ -14,7 +14,9 @@ only the file, the network, the account and the field.
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +28,8 @@ from scheduler.core.errors import ConfigError
 from scheduler.publishers.base import Credentials
 
 ENV_PREFIX = SECRET_PREFIX
+
+log = logging.getLogger(__name__)
 
 
 def env_key(part: str) -> str:
@@ -102,3 +106,48 @@ def load_secrets(settings: Settings) -> Secrets:
     path = settings.secrets_file
     fields = _parse(path) if path is not None else {}
     return Secrets(file_fields=fields, environ=settings.secret_variables, source=path)
+
+
+class WatchedSecrets:
+    """The secrets as the file says *now*, for a long-running worker or beat.
+
+    Why: in ``live`` mode the posts of an account without credentials are held; the operator
+    adds the credentials to the file and runs ``storyline release``, and the running workers
+    must see them without a restart. The file is read again whenever its modification time,
+    size or inode changes (one ``stat`` per question); a file that no longer reads (a typo
+    mid-edit) keeps the credentials read before, with one warning, until it is fixed.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._lock = threading.Lock()
+        self._stamp = self._stat()
+        self._current = load_secrets(settings)
+
+    def _stat(self) -> tuple[int, int, int] | None:
+        path = self._settings.secrets_file
+        if path is None:
+            return None
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        return st.st_mtime_ns, st.st_size, st.st_ino
+
+    def current(self) -> Secrets:
+        stamp = self._stat()
+        if stamp != self._stamp:
+            with self._lock:
+                if stamp != self._stamp:
+                    try:
+                        self._current = load_secrets(self._settings)
+                    except ConfigError as exc:
+                        log.warning("%s; keeping the credentials read before", exc)
+                    self._stamp = stamp
+        return self._current
+
+    def credentials(self, network: str, account: str) -> Credentials | None:
+        return self.current().credentials(network, account)
+
+    def has_network(self, network: str) -> bool:
+        return self.current().has_network(network)

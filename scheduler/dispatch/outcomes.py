@@ -303,7 +303,9 @@ def hold_no_credentials(ctx: Context, claim: Claim, message: str) -> str:
                 status_reason=message, lease_until=None, updated_at=utc(ctx.now())
             )
         )
-    finish_attempt(ctx, claim.attempt_id, AttemptOutcome.CONFIG, error=message, started=claim.started)
+    finish_attempt(
+        ctx, claim.attempt_id, AttemptOutcome.CONFIG, error=message, started=claim.started
+    )
     return "held"
 
 

@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_init, worker_process_init
+from celery.signals import beat_init, worker_init, worker_process_init, worker_ready
 
 from scheduler.app.publishing import dispatcher_for
 from scheduler.app.settings import Settings
@@ -118,6 +118,15 @@ def dispatcher() -> Dispatcher:
 def _before_pool(**_: Any) -> None:
     """Imports done once in the worker's main process, before the pool starts (see warm_up)."""
     warm_up()
+
+
+@worker_ready.connect  # type: ignore[untyped-decorator]
+@beat_init.connect  # type: ignore[untyped-decorator]
+def _say_mode(**_: Any) -> None:
+    """Every worker and beat says its publisher mode, and who it cannot send for."""
+    from scheduler.app.mode import announce
+
+    announce(settings, dispatcher().registry)
 
 
 @worker_process_init.connect  # type: ignore[untyped-decorator]

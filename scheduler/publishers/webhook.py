@@ -1,11 +1,18 @@
 """The webhook publisher: a signed JSON POST to a URL the brand (or its agency) controls.
 
 Secrets ``{url, secret}`` and, optionally, ``lookup_url``. The body is compact JSON; the receiver
-authenticates it with ``X-Storyline-Signature: sha256=<hex HMAC-SHA256 of the raw body>``; the
-body carries ``sent_at`` (also sent as ``X-Storyline-Timestamp``) so a replay is detectable;
-``Idempotency-Key: <post id>`` lets the receiver drop a repeat. See docs/publishers.md § Webhook.
+authenticates it with ``Storyline-Signature: t=<unix seconds>,v1=<hex>``, the hex being the
+HMAC-SHA256 with ``secret`` of ``<t>.<raw body>`` (the scheme of Stripe and Slack): the timestamp is
+signed with the body, so a receiver that refuses a ``t`` outside its tolerance window refuses a
+replayed request, and nobody can re-date one. ``Idempotency-Key: <post id>`` lets the receiver
+drop a repeat inside the window. :func:`verify` is what a receiver runs (docs/publishers.md,
+"Webhook").
 
-``find`` asks ``GET <lookup_url>?post_id=<id>`` (signed over the post id) when the receiver
+The webhook is also a *relay*: an account of another network whose ``markets.yaml`` entry says
+``via: webhook:<account>`` is delivered here, with that webhook account's secrets; the body keeps
+the post's own ``network``, ``market`` and ``account``, so the agency knows where it goes.
+
+``find`` asks ``GET <lookup_url>?post_id=<id>`` (signed over ``<t>.<post id>``) when the receiver
 documents such a lookup: 200 with ``{"id", "url"}`` is found, 404 is certainly absent; anything
 else, or no ``lookup_url``, is :class:`~scheduler.core.errors.CannotCheck`: never guess.
 """
@@ -31,18 +38,45 @@ from scheduler.publishers.base import (
 )
 from scheduler.publishers.http import HttpClient
 
-SIGNATURE_HEADER = "X-Storyline-Signature"
-TIMESTAMP_HEADER = "X-Storyline-Timestamp"
+SIGNATURE_HEADER = "Storyline-Signature"
+#: How far a receiver should accept a signature's timestamp from its own clock (seconds).
+TOLERANCE_SECONDS = 300
 
 
-def sign(secret: str, payload: bytes) -> str:
-    """The signature header value for ``payload``: ``sha256=<hex>``."""
-    return "sha256=" + hmac.new(secret.encode(), payload, hashlib.sha256).hexdigest()
+def signature(secret: str, timestamp: int, payload: bytes) -> str:
+    """The hex HMAC-SHA256 of ``<timestamp>.<payload>`` with ``secret``."""
+    signed = str(timestamp).encode() + b"." + payload
+    return hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
 
 
-def verify(secret: str, payload: bytes, header: str) -> bool:
-    """What a receiver runs: constant-time comparison of the header with our own signature."""
-    return hmac.compare_digest(sign(secret, payload), header)
+def sign(secret: str, payload: bytes, timestamp: int | None = None) -> str:
+    """The ``Storyline-Signature`` value for ``payload`` sent at ``timestamp`` (default: now)."""
+    t = int(time.time()) if timestamp is None else timestamp
+    return f"t={t},v1={signature(secret, t, payload)}"
+
+
+def verify(
+    secret: str,
+    payload: bytes,
+    header: str,
+    *,
+    tolerance: float = TOLERANCE_SECONDS,
+    now: float | None = None,
+) -> bool:
+    """What a receiver runs on the raw body, before parsing it: the header's ``t`` within
+    ``tolerance`` seconds of ``now`` (a replay or a stale request fails) and one of its ``v1``
+    signatures equal to ours, compared in constant time."""
+    parts = [p.partition("=") for p in header.split(",")]
+    stamps = [v for k, _, v in parts if k.strip() == "t"]
+    given = [v.strip() for k, _, v in parts if k.strip() == "v1"]
+    if len(stamps) != 1 or not stamps[0].strip().isdigit() or not given:
+        return False
+    t = int(stamps[0])
+    current = time.time() if now is None else now
+    if abs(current - t) > tolerance:
+        return False
+    expected = signature(secret, t, payload)
+    return any(hmac.compare_digest(expected, g) for g in given)
 
 
 def body_of(post: OutgoingPost, sent_at: datetime) -> dict[str, Any]:
@@ -91,8 +125,7 @@ class WebhookPublisher:
         raw = json.dumps(body_of(post, sent_at), separators=(",", ":"), ensure_ascii=False).encode()
         headers = {
             "Content-Type": "application/json",
-            SIGNATURE_HEADER: sign(credentials["secret"], raw),
-            TIMESTAMP_HEADER: str(int(sent_at.timestamp())),
+            SIGNATURE_HEADER: sign(credentials["secret"], raw, int(sent_at.timestamp())),
             "Idempotency-Key": post.post_id,
         }
         response = self.http.request(
@@ -109,10 +142,7 @@ class WebhookPublisher:
         lookup = credentials.get("lookup_url")
         if not lookup:
             raise CannotCheck("webhook: the receiver offers no lookup_url to ask whether it got it")
-        headers = {
-            SIGNATURE_HEADER: sign(credentials["secret"], post.post_id.encode()),
-            TIMESTAMP_HEADER: str(int(time.time())),
-        }
+        headers = {SIGNATURE_HEADER: sign(credentials["secret"], post.post_id.encode())}
         try:
             response = self.http.request(
                 "GET",

@@ -215,9 +215,7 @@ def measure(network: str, text: str, own: NetworkSpec | None = None) -> int:
     return len(text)
 
 
-def limit(
-    network: str, limit_override: int | None = None, own: NetworkSpec | None = None
-) -> int:
+def limit(network: str, limit_override: int | None = None, own: NetworkSpec | None = None) -> int:
     """The text limit that applies: the network's, or the server's own where it sets one."""
     s = spec(network, own)
     if limit_override is not None and s.limit_configurable:

@@ -1,11 +1,11 @@
 """The webhook signature, verified by an independent consumer written from the documentation.
 
-The consumer below knows only what ``scheduler/publishers/webhook.py`` documents, and none of
-its code: ``X-Storyline-Signature: sha256=<hex HMAC-SHA256 of the raw body>`` with the shared
-secret, compared in constant time; the body's ``sent_at`` (covered by the signature) within a
-tolerance of the consumer's clock, and equal to ``X-Storyline-Timestamp`` (which is *not*
-covered by the signature, so it is never trusted alone); ``Idempotency-Key`` to drop repeats.
-It accepts a real publish and rejects a tampered body, a wrong secret and a replay.
+The consumer below knows only what docs/publishers.md ("Webhook") documents, and none of the
+code: ``Storyline-Signature: t=<unix seconds>,v1=<hex>``, the hex being the HMAC-SHA256 with the
+shared secret of ``<t>.<raw body>``, compared in constant time; ``t`` within a tolerance of the
+consumer's clock (the timestamp is signed: a replay cannot be re-dated); ``Idempotency-Key`` to
+drop repeats inside the window. It accepts a real publish and rejects a tampered body, a wrong
+secret, a stale replay and a re-dated one.
 """
 
 from __future__ import annotations
@@ -52,17 +52,21 @@ class Consumer:
     url: str = ""
 
     def verdict(self, raw: bytes, headers: dict[str, str]) -> tuple[int, str]:
-        given = headers.get("x-storyline-signature", "")
-        expected = "sha256=" + hmac.new(self.secret.encode(), raw, hashlib.sha256).hexdigest()
+        fields = dict(
+            part.strip().partition("=")[::2]
+            for part in headers.get("storyline-signature", "").split(",")
+        )
+        stamp, given = fields.get("t", ""), fields.get("v1", "")
+        if not stamp.isdigit():
+            return 401, "no timestamp"
+        signed = stamp.encode() + b"." + raw
+        expected = hmac.new(self.secret.encode(), signed, hashlib.sha256).hexdigest()
         if not hmac.compare_digest(given.encode(), expected.encode()):
             return 401, "bad signature"
-        body = json.loads(raw)
-        sent_at = datetime.strptime(body["sent_at"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
         now = datetime.now(UTC) + self.clock_skew
-        if abs(now - sent_at) > TOLERANCE:
+        if abs(now.timestamp() - int(stamp)) > TOLERANCE.total_seconds():
             return 401, "stale: outside the timestamp tolerance"
-        if headers.get("x-storyline-timestamp") != str(int(sent_at.timestamp())):
-            return 401, "timestamp header does not match the signed sent_at"
+        body = json.loads(raw)
         key = headers.get("idempotency-key", "")
         if key != body["post_id"]:
             return 400, "idempotency key is not the post id"
@@ -131,7 +135,7 @@ POST = OutgoingPost(
 
 def _send(consumer: Consumer, raw: bytes, headers: dict[str, str]) -> int:
     """Send ``raw`` again with the application headers of a captured delivery."""
-    keep = {k: v for k, v in headers.items() if k.startswith("x-storyline-")}
+    keep = {k: v for k, v in headers.items() if k.startswith("storyline-")}
     keep["idempotency-key"] = headers["idempotency-key"]
     keep["content-type"] = "application/json"
     with httpx.Client() as client:
@@ -185,20 +189,31 @@ def test_the_consumer_rejects_a_replay_after_the_tolerance(
     assert consumer.rejected == ["stale: outside the timestamp tolerance"]
 
 
-def test_a_fresh_timestamp_header_cannot_revive_an_old_body(
+def test_a_replay_re_dated_to_now_fails_the_signature(
     publisher: WebhookPublisher, consumer: Consumer
 ) -> None:
-    """The header is outside the signature: a replay with a new header still fails, because
-    the consumer trusts only the signed ``sent_at``."""
+    """The timestamp is inside the signature: an old request with a fresh ``t`` no longer
+    matches its ``v1``."""
     _publish(publisher, consumer)
     original = consumer.deliveries[0]
     consumer.seen_keys.clear()
     consumer.clock_skew = timedelta(hours=1)
-    fresh = str(int((datetime.now(UTC) + consumer.clock_skew).timestamp()))
-    assert (
-        _send(consumer, original.raw, {**original.headers, "x-storyline-timestamp": fresh}) == 401
-    )
+    v1 = original.headers["storyline-signature"].split(",v1=")[1]
+    fresh = int((datetime.now(UTC) + consumer.clock_skew).timestamp())
+    redated = {**original.headers, "storyline-signature": f"t={fresh},v1={v1}"}
+    assert _send(consumer, original.raw, redated) == 401
+    assert consumer.rejected == ["bad signature"]
     assert len(consumer.accepted) == 1
+
+
+def test_the_publishers_own_verify_refuses_a_stale_signature() -> None:
+    from scheduler.publishers.webhook import sign, verify
+
+    header = sign(SECRET, b"{}", timestamp=1_000_000)
+    assert verify(SECRET, b"{}", header, now=1_000_000 + 299)
+    assert not verify(SECRET, b"{}", header, now=1_000_000 + 301)
+    assert not verify(SECRET, b"{ }", header, now=1_000_000)
+    assert not verify("other", b"{}", header, now=1_000_000)
 
 
 def test_a_replay_within_the_tolerance_is_not_processed_twice(
@@ -219,5 +234,7 @@ def test_the_signature_covers_the_exact_bytes_sent(
     delivery = consumer.deliveries[0]
     assert "🚙".encode() in delivery.raw  # not \\u-escaped
     assert b", " not in delivery.raw.split(b'"text"')[0]  # compact separators
-    expected = "sha256=" + hmac.new(SECRET.encode(), delivery.raw, hashlib.sha256).hexdigest()
-    assert delivery.headers["x-storyline-signature"] == expected
+    stamp = delivery.headers["storyline-signature"].split(",")[0].removeprefix("t=")
+    signed = stamp.encode() + b"." + delivery.raw
+    expected = hmac.new(SECRET.encode(), signed, hashlib.sha256).hexdigest()
+    assert delivery.headers["storyline-signature"] == f"t={stamp},v1={expected}"

@@ -130,7 +130,8 @@ def _event_line(event: Any) -> str:
 @click.option(
     "--demo",
     is_flag=True,
-    help="Re-time the sample calendar to start now (its own calendar, outbox only).",
+    help="Re-time the sample calendar to start now, in outbox mode, in a fresh data dir of "
+    "its own (<data dir>/demo): the real calendar and outbox are never touched.",
 )
 @pass_settings
 def run_command(settings: Settings, concurrency: int, demo: bool) -> None:
@@ -149,12 +150,7 @@ def run_command(settings: Settings, concurrency: int, demo: bool) -> None:
     from scheduler.dispatch.events import events_since
 
     if demo:
-        data = settings.data_dir
-        settings = settings.with_overrides(
-            database_url_override=f"sqlite:///{(data / 'demo.db').resolve()}",
-            broker_url_override=f"sqla+sqlite:///{(data / 'demo-broker.db').resolve()}",
-            publisher_override="outbox",
-        )
+        settings = demo_settings(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = calendar_engine(settings)
     upgrade(engine)
@@ -164,6 +160,7 @@ def run_command(settings: Settings, concurrency: int, demo: bool) -> None:
         planned = demo_shift(planned, now)
     result = sync(engine, planned, now)
     click.echo(sync_summary(result))
+    click.echo(_mode_line(settings))
     env = dict(os.environ)
     env.update(
         STORYLINE_DATA_DIR=str(settings.data_dir.resolve()),
@@ -214,6 +211,40 @@ def run_command(settings: Settings, concurrency: int, demo: bool) -> None:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+
+
+#: ``run --demo``'s own data dir, under the data dir: wiped at every start.
+DEMO_DIR = "demo"
+
+
+def demo_settings(settings: Settings) -> Settings:
+    """``run --demo``: a data dir of its own (``<data dir>/demo``: calendar, broker, outbox),
+    emptied first, in outbox mode, so the demo starts fresh each time and never touches the
+    real calendar or outbox, wherever their URLs point."""
+    import shutil
+    from dataclasses import replace
+
+    demo = settings.data_dir / DEMO_DIR
+    shutil.rmtree(demo, ignore_errors=True)
+    return replace(
+        settings,
+        data_dir=demo,
+        database_url_override=None,
+        broker_url_override=None,
+        publisher_override="outbox",
+    )
+
+
+def _mode_line(settings: Settings) -> str:
+    """The publisher mode and, in live mode, the accounts without credentials."""
+    from scheduler.app.mode import banner, read_accounts
+    from scheduler.app.publishing import registry_for
+
+    registry = registry_for(settings)
+    try:
+        return banner(settings, registry, read_accounts(settings))
+    finally:
+        registry.close()
 
 
 def sync_summary(result: Any) -> str:
