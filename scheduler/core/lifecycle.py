@@ -181,7 +181,7 @@ TRANSITIONS: Final[tuple[Transition, ...]] = (
     _T(P.HELD, P.PLANNED, Cause.PUBLISH_NOW),
     _T(P.RETRY_WAIT, P.PLANNED, Cause.PUBLISH_NOW),
     _T(P.HELD, P.PLANNED, Cause.RELEASED),
-    _T(P.HELD, P.PLANNED, Cause.ACCOUNT_RELEASED),  # only posts held for re-auth
+    _T(P.HELD, P.PLANNED, Cause.ACCOUNT_RELEASED),  # held for re-auth or no credentials
     _T(P.PLANNED, P.HELD, Cause.HELD),
     _T(P.RETRY_WAIT, P.HELD, Cause.HELD),
     _T(P.QUEUED, P.HELD, Cause.HELD),  # its message finds it held and does nothing

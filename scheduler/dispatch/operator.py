@@ -110,7 +110,8 @@ def release(ctx: Context, post_id: str) -> RowMapping:
 
 
 def release_account(ctx: Context, network: str, account: str) -> int:
-    """Every post held because the account needed re-auth goes back to planned."""
+    """Every post held because the account needed re-auth, or had no credentials (live mode),
+    goes back to planned; the next claim asks again whether the credentials exist."""
     with ctx.uow.transaction() as conn:
         return int(
             conn.execute(
@@ -118,7 +119,7 @@ def release_account(ctx: Context, network: str, account: str) -> int:
                     Cause.ACCOUNT_RELEASED,
                     POST.c.network == network,
                     POST.c.account == account,
-                    POST.c.hold_reason == HoldReason.NEEDS_REAUTH,
+                    POST.c.hold_reason.in_([HoldReason.NEEDS_REAUTH, HoldReason.NO_CREDENTIALS]),
                 ).values(status_reason="account released", updated_at=utc(ctx.now()))
             ).rowcount
         )

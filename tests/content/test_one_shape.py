@@ -70,10 +70,10 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def validate(folder: Path) -> Callable[[str, str], bool]:
+def validate(folder: Path) -> Callable[..., bool]:
     """Whether ``storyline validate`` passes one file of ``kind`` written as ``text``."""
 
-    def accepted(kind: str, text: str) -> bool:
+    def accepted(kind: str, text: str, network: str = "x") -> bool:
         if kind == "story":
             path = folder / "content" / "stories" / "case.yaml"
             path.write_text(text, encoding="utf-8")
@@ -83,7 +83,8 @@ def validate(folder: Path) -> Callable[[str, str], bool]:
             path.write_text(text, encoding="utf-8")
             findings = load_content(folder / "markets-only", networks=NETWORKS).findings
         else:
-            path = folder / "lines" / "x" / "line.yaml"
+            path = folder / "lines" / network / "line.yaml"  # webhook's holds its limits
+            path.parent.mkdir(exist_ok=True)
             path.write_text(text, encoding="utf-8")
             findings = load_lines(folder / "lines").findings
         return not any(f.is_error and Path(f.file).resolve() == path for f in findings)
@@ -254,10 +255,10 @@ def sample_files() -> Iterator[tuple[str, Path]]:
     ("kind", "path"), list(sample_files()), ids=lambda p: p if isinstance(p, str) else p.stem
 )
 def test_every_sample_file_is_accepted_by_both(
-    validate: Callable[[str, str], bool], kind: str, path: Path
+    validate: Callable[..., bool], kind: str, path: Path
 ) -> None:
     text = path.read_text(encoding="utf-8")
-    assert validate(kind, text)
+    assert validate(kind, text, path.parent.name) if kind == "line" else validate(kind, text)
     assert schema_accepts(kind, text)
 
 

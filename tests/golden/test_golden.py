@@ -31,6 +31,7 @@ NETWORKS = (
     "mastodon",
     "bluesky",
     "threads",
+    "webhook",  # line-defined: its limits are in its line.yaml
 )
 
 

@@ -22,6 +22,7 @@ NETWORKS = {
     "mastodon",
     "bluesky",
     "threads",
+    "webhook",  # line-defined: its limits are in its line.yaml
 }
 
 

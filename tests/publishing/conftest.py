@@ -104,6 +104,9 @@ class FakeRegistry:
     def route(self, network: str, account: str) -> Route:
         return Route(self.publisher, Credentials(network, account, {"token": "s3cret"}), network)  # type: ignore[arg-type]
 
+    #: Not live: every account can send (the claim never holds for missing credentials).
+    live = False
+
     def uses_network(self, network: str) -> bool:
         return network in self.networks
 
