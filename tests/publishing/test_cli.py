@@ -115,9 +115,16 @@ def test_an_unknown_post_is_a_clear_error(calendar):
 
 @pytest.mark.slow
 @pytest.mark.e2e
-def test_run_demo_publishes_the_sample_to_the_outbox_within_a_minute(tmp_path):
+def test_run_demo_publishes_the_sample_to_its_own_outbox_and_leaves_the_real_one_alone(tmp_path):
     shutil.copytree(ROOT / "content", tmp_path / "content")
     shutil.copytree(ROOT / "editorial_lines", tmp_path / "editorial_lines")
+    real = tmp_path / ".storyline"
+    kept = real / "outbox" / "x" / "fr" / "kept__teaser.json"
+    kept.parent.mkdir(parents=True)
+    kept.write_text('{"post_id": "kept/teaser/x/fr"}', encoding="utf-8")
+    stale = real / "demo" / "outbox" / "x" / "fr" / "stale__teaser.json"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("{}", encoding="utf-8")  # an earlier demo's: the new one starts fresh
     env = {k: v for k, v in os.environ.items() if not k.startswith("STORYLINE_")}
     storyline = [sys.executable, "-c", "from scheduler.interfaces.cli import main; main()"]
     proc = subprocess.Popen(
@@ -128,12 +135,16 @@ def test_run_demo_publishes_the_sample_to_the_outbox_within_a_minute(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
     )
-    outbox = tmp_path / ".storyline" / "outbox"
+    outbox = real / "demo" / "outbox"
+
+    def written() -> list[Path]:
+        return [p for p in outbox.rglob("*.json") if p.name != stale.name]
+
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not list(outbox.rglob("*.json")):
+        while time.monotonic() < deadline and not written():
             time.sleep(0.5)
-        assert list(outbox.rglob("*.json")), "nothing reached the outbox within a minute"
+        assert written(), "nothing reached the demo outbox within a minute"
         time.sleep(1)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
@@ -142,6 +153,34 @@ def test_run_demo_publishes_the_sample_to_the_outbox_within_a_minute(tmp_path):
             proc.kill()
             proc.communicate()
     assert proc.returncode == 0, err
-    assert "✓" in out
-    assert "→ outbox/" in out
+    assert "outbox mode" in out
+    assert "⇥" in out and "→ outbox, not sent to" in out
+    assert "✓" not in out  # nothing went to a network: nothing looks published
     assert "stopped" in err
+    assert not stale.exists()
+    assert [p for p in (real / "outbox").rglob("*") if p.is_file()] == [kept]
+    assert not (real / "storyline.db").exists()
+
+
+def test_the_demo_gets_a_fresh_data_dir_of_its_own(tmp_path):
+    from scheduler.app.settings import Settings
+    from scheduler.interfaces.cli.publishing import demo_settings
+
+    leftover = tmp_path / "demo" / "storyline.db"
+    leftover.parent.mkdir()
+    leftover.write_text("an earlier demo", encoding="utf-8")
+    real = Settings.from_env(
+        {
+            "STORYLINE_DATA_DIR": str(tmp_path),
+            "STORYLINE_DATABASE_URL": "postgresql+psycopg://brand@db/storyline",
+            "STORYLINE_BROKER_URL": "redis://broker:6379/0",
+            "STORYLINE_PUBLISHER": "live",
+        }
+    )
+    demo = demo_settings(real)
+    assert not leftover.exists()
+    assert demo.data_dir == tmp_path / "demo"
+    assert demo.database_url == f"sqlite:///{(tmp_path / 'demo' / 'storyline.db').resolve()}"
+    assert demo.broker_url.startswith("sqla+sqlite:///") and "/demo/" in demo.broker_url
+    assert demo.outbox_dir == tmp_path / "demo" / "outbox"
+    assert demo.publisher_mode == "outbox"
