@@ -131,7 +131,7 @@ def _hold_without_credentials(ctx: Context, now: datetime) -> int:
     db_now = utc(now)
     accounts: set[tuple[str, str]] = set()
     with ctx.uow.reading() as conn:
-        for state in lifecycle.sources(Cause.NO_CREDENTIALS):  # planned, retry_wait
+        for state in lifecycle.sources(Cause.CLAIMED):  # planned, retry_wait
             column = DUE_COLUMN[state]
             due = (
                 select(POST.c.network, POST.c.account)
@@ -150,7 +150,7 @@ def _hold_without_credentials(ctx: Context, now: datetime) -> int:
         is_due = or_(
             *(
                 (POST.c.status == state) & (DUE_COLUMN[state] <= db_now)
-                for state in lifecycle.sources(Cause.NO_CREDENTIALS)
+                for state in lifecycle.sources(Cause.CLAIMED)
             )
         )
         with ctx.uow.transaction() as conn:
