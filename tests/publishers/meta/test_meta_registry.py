@@ -38,7 +38,9 @@ def test_an_account_with_a_token_routes_to_the_real_publisher(
 def test_without_a_token_the_outbox_records_the_facebook_feed_request(
     http: HttpClient, content_dir: Path
 ) -> None:
-    route = Registry(Settings(), http=http, secrets=Secrets()).route("facebook", "100200300")
+    route = Registry(Settings(), http=http, secrets=Secrets(), forced_outbox=True).route(
+        "facebook", "100200300"
+    )
     assert route.kind == "outbox"
     request = route.publisher.request_of(make_post("facebook", "100200300", content_dir))  # type: ignore[attr-defined]
     assert request["url"] == "https://graph.facebook.com/v26.0/100200300/feed"
@@ -48,7 +50,9 @@ def test_without_a_token_the_outbox_records_the_facebook_feed_request(
 def test_the_outbox_shows_where_instagram_media_url_would_come_from(
     http: HttpClient, content_dir: Path
 ) -> None:
-    route = Registry(Settings(), http=http, secrets=Secrets()).route("instagram", "1784")
+    route = Registry(Settings(), http=http, secrets=Secrets(), forced_outbox=True).route(
+        "instagram", "1784"
+    )
     post = make_post(
         "instagram", "1784", content_dir, media=(Media(file="media/suv-front.jpg", alt=""),)
     )
