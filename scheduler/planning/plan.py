@@ -21,7 +21,7 @@ from scheduler.core.timezones import Localized, apply_offset
 from scheduler.lines.book import LineBook
 from scheduler.lines.model import TEMPLATE_SUFFIX, EditorialLine, PostContext
 from scheduler.text.links import UntrackableURL, track
-from scheduler.text.networks import NetworkSpec
+from scheduler.text.networks import LINE_DEFINED, NetworkSpec
 from scheduler.text.networks import check as check_network
 from scheduler.text.voice import LinkPolicy, check_voice
 
@@ -320,14 +320,20 @@ def _plan_post(
         memo.specimens[network] = (ctx, link)
     findings.extend(draft.findings)
     if draft.ok:
-        checks = check_network(
-            network,
-            text=draft.text,
-            title=draft.title,
-            media=draft.media,
-            pos=where.story,
-            limit_override=target.limit_override,
-            own=line.spec,
+        # A line-defined network whose line lacks its limits has its own error already.
+        unchecked = line.spec is None and network in LINE_DEFINED
+        checks = (
+            []
+            if unchecked
+            else check_network(
+                network,
+                text=draft.text,
+                title=draft.title,
+                media=draft.media,
+                pos=where.story,
+                limit_override=target.limit_override,
+                own=line.spec,
+            )
         )
         checks += check_voice(
             line.voice_rules,
