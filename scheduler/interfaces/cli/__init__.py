@@ -70,6 +70,7 @@ def cli(
 
 
 from scheduler.interfaces.cli import accounts, calendar, content, publishing, serve  # noqa: E402
+from scheduler.interfaces.cli import operating  # noqa: E402
 
 for _command in (
     content.validate_command,
@@ -83,6 +84,7 @@ for _command in (
     publishing.cancel_command,
     publishing.publish_command,
     publishing.release_command,
+    *operating.COMMANDS,
     accounts.accounts_group,
     content.schema_command,
     content.new_group,
