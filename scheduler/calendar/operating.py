@@ -170,7 +170,9 @@ def claim_filter(conn: Connection) -> ColumnElement[bool] | None:
     return ~or_(*paused)
 
 
-def paused_by(found: list[PauseRow], story: str, market: str, network: str, account: str) -> list[PauseRow]:
+def paused_by(
+    found: list[PauseRow], story: str, market: str, network: str, account: str
+) -> list[PauseRow]:
     """The pauses that stop one post (``status POST_ID``)."""
     values = {
         "all": "",

@@ -64,7 +64,9 @@ class Selector:
 
     @property
     def empty(self) -> bool:
-        return not (self.everything or self.stories or self.markets or self.networks or self.accounts)
+        return not (
+            self.everything or self.stories or self.markets or self.networks or self.accounts
+        )
 
     def scopes(self) -> list[tuple[str, str]]:
         """One ``(scope, value)`` per pause this selector names (``("all", "")`` for ``--all``)."""

@@ -114,8 +114,9 @@ def release_many(ctx: Context, selector: Selector) -> Changed:
     with ctx.uow.transaction() as conn:
         late = _moved(
             ctx,
-            move(Cause.RELEASED, names, releasable, POST.c.due_utc < utc(now), guard="select")
-            .values(
+            move(
+                Cause.RELEASED, names, releasable, POST.c.due_utc < utc(now), guard="select"
+            ).values(
                 due_utc=utc(now),
                 status_reason="released past due by an operator",
                 updated_at=utc(now),

@@ -174,7 +174,12 @@ def status_command(settings: Settings, post_id: str | None, fmt: str) -> None:
         row, attempts = queries.post_detail(session, post_id)
     marker = post_marker(engine, post_id)
     if fmt == "json":
-        echo_json({**calendar_views.post_json(row, attempts), "marker": operator_views.marker_json(marker)})
+        echo_json(
+            {
+                **calendar_views.post_json(row, attempts),
+                "marker": operator_views.marker_json(marker),
+            }
+        )
     else:
         head, _, rest = calendar_views.post_text(row, attempts).partition("\n\ntext:")
         click.echo("\n".join([head, *operator_views.marker_text(marker)]) + "\n\ntext:" + rest)

@@ -100,15 +100,18 @@ def selector_options(f: F) -> F:
 
 def selector_of(**values: Any) -> Any:
     """The Selector of the selector options (``--account`` checked as NETWORK:ACCOUNT)."""
-    from scheduler.core.selectors import Selector
+    from scheduler.core.selectors import BadSelector, Selector
 
-    return Selector.parse(
-        everything=bool(values.get("everything")),
-        stories=tuple(values.get("stories", ())),
-        markets=tuple(values.get("markets", ())),
-        networks=tuple(values.get("networks", ())),
-        accounts=tuple(values.get("accounts", ())),
-    )
+    try:
+        return Selector.parse(
+            everything=bool(values.get("everything")),
+            stories=tuple(values.get("stories", ())),
+            markets=tuple(values.get("markets", ())),
+            networks=tuple(values.get("networks", ())),
+            accounts=tuple(values.get("accounts", ())),
+        )
+    except BadSelector as exc:
+        fail(str(exc), EXIT_USAGE)
 
 
 def audit(
@@ -241,6 +244,7 @@ def _report_pauses(
 @pass_settings
 def pause_command(
     settings: Settings,
+    /,
     reason: str | None,
     list_only: bool,
     fmt: str,
@@ -273,7 +277,7 @@ def pause_command(
 @selector_options
 @operator_options
 @pass_settings
-def resume_command(settings: Settings, fmt: str, as_who: str | None, **selectors: Any) -> None:
+def resume_command(settings: Settings, /, fmt: str, as_who: str | None, **selectors: Any) -> None:
     """Lift the pauses the selectors name (`--all` lifts `pause --all`); the next tick claims
     what became due meanwhile."""
     from scheduler.dispatch import bulk
@@ -296,6 +300,7 @@ def resume_command(settings: Settings, fmt: str, as_who: str | None, **selectors
 @pass_settings
 def hold_command(
     settings: Settings,
+    /,
     post_id: str | None,
     reason: str | None,
     fmt: str,

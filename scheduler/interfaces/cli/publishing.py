@@ -29,7 +29,6 @@ from scheduler.interfaces.cli.operating import (
 )
 from scheduler.interfaces.formats import sync_report
 
-
 _dispatcher = operator_dispatcher
 
 
@@ -50,7 +49,7 @@ def retry_command(settings: Settings, post_id: str, fmt: str, as_who: str | None
 @operator_options
 @pass_settings
 def cancel_command(
-    settings: Settings, post_id: str | None, fmt: str, as_who: str | None, **selectors: Any
+    settings: Settings, /, post_id: str | None, fmt: str, as_who: str | None, **selectors: Any
 ) -> None:
     """Never send these posts (planned, held, queued, retry_wait, failed or needs_review): one
     POST_ID, or every post the selectors name. `storyline restore` undoes it."""
@@ -87,7 +86,7 @@ def publish_command(
 @operator_options
 @pass_settings
 def release_command(
-    settings: Settings, post_id: str | None, fmt: str, as_who: str | None, **selectors: Any
+    settings: Settings, /, post_id: str | None, fmt: str, as_who: str | None, **selectors: Any
 ) -> None:
     """Held -> planned: one post (sent now if its time has passed), or every post the
     selectors name that is held by an operator or for its credentials (`--account x:BrandFR`

@@ -89,7 +89,9 @@ def marker_text(marker: Mapping[str, Any]) -> list[str]:
         ("attempts", str(marker["attempts"])),
     ]
     lines = [f"{name + ':':<13}{value}" for name, value in fields if value]
-    lines += [f"{'paused:':<13}{pause_line(p).removeprefix('paused: ')}" for p in marker["paused_by"]]
+    lines += [
+        f"{'paused:':<13}{pause_line(p).removeprefix('paused: ')}" for p in marker["paused_by"]
+    ]
     return lines
 
 
