@@ -235,8 +235,9 @@ def audit_entries(conn: Connection, since: datetime | None = None) -> list[Audit
 
 
 def marker(conn: Connection, post_id: str) -> dict[str, Any] | None:
-    """The state columns of one post as ``status POST_ID`` shows them, with the pauses that
-    stop it; None if there is no such post."""
+    """The state columns of one post as ``status POST_ID`` shows them (state, hold reason,
+    who set it, destination, next try, attempts), with the pauses that stop it; None if there
+    is no such post."""
     row = (
         conn.execute(
             select(

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from scheduler.calendar.database import make_engine
 from scheduler.calendar.tables import Post
 from scheduler.interfaces.cli import cli
+from scheduler.publishers.base import marker_of
 
 from .conftest import T0, add_posts, create_schema
 
@@ -268,14 +269,16 @@ def test_status_of_a_post_shows_its_marker_with_the_absolute_next_try(calendar):
     )
     ok(url, "pause", "--market", "fr", "--as", "ana")
     out = ok(url, "status", post_id).output
-    assert "marker:      retry_wait" in out
+    assert "state:     retry_wait (retrying at 2026-12-01 08:00:31Z: HTTP 503)" in out
+    assert f"marker:      {marker_of(post_id)} (search the network for it)" in out
     assert "set by:      dispatcher" in out
     assert "next try:    2026-12-01T08:00:31Z" in out
-    assert "attempts:    2" in out
+    assert "attempts:  2" in out
     assert "paused:      market fr since 2026-12-01T08:00:00Z by ana" in out
     assert "retrying in" not in out
     marker = json.loads(ok(url, "status", post_id, "--format", "json").output)["marker"]
-    assert marker["next_try"] == "2026-12-01T08:00:31Z"
+    assert marker["id"] == marker_of(post_id) and marker["state"] == "retry_wait"
+    assert marker["next_try"] == "2026-12-01T08:00:31Z" and marker["attempts"] == 2
     assert marker["paused_by"][0]["scope"] == "market"
 
 
@@ -284,7 +287,8 @@ def test_status_of_a_held_post_shows_the_hold_reason(calendar):
     [post_id] = add_posts(engine, due=LATER)
     ok(url, "hold", post_id, "--reason", "legal check")
     out = ok(url, "status", post_id).output
-    assert "marker:      held" in out and "hold:        operator" in out
+    assert "state:     held (held by an operator: legal check)" in out
+    assert "hold:        operator" in out
     assert "set by:      operator" in out
 
 

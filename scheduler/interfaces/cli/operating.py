@@ -437,6 +437,8 @@ COMMANDS = (
 def post_marker(engine: Any, post_id: str) -> Any:
     """One post's state columns and the pauses that stop it (``status POST_ID``)."""
     from scheduler.calendar import operating
+    from scheduler.publishers.base import marker_of
 
     with engine.connect() as conn:
-        return operating.marker(conn, post_id)
+        found = operating.marker(conn, post_id)
+    return None if found is None else {"id": marker_of(post_id), **found}

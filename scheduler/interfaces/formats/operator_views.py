@@ -79,24 +79,24 @@ def pauses_text(in_force: Sequence[Any], waiting: int | None = None) -> str:
 
 
 def marker_text(marker: Mapping[str, Any]) -> list[str]:
-    """The state columns of ``status POST_ID``, one ``name: value`` line each."""
+    """``status POST_ID``'s marker: the ``sl-…`` tag to search the network for, and the state
+    columns the post's ``state`` line does not show, one ``name: value`` line each."""
     fields = [
-        ("marker", marker["state"]),
+        ("marker", f"{marker['id']} (search the network for it)"),
         ("hold", marker["hold_reason"] or ""),
         ("set by", marker["set_by"] or ""),
         ("destination", marker["destination"] or ""),
         ("next try", iso_utc(marker["next_try"]) or ""),
-        ("attempts", str(marker["attempts"])),
     ]
     lines = [f"{name + ':':<13}{value}" for name, value in fields if value]
-    lines += [
-        f"{'paused:':<13}{pause_line(p).removeprefix('paused: ')}" for p in marker["paused_by"]
-    ]
+    for p in marker["paused_by"]:
+        lines.append(f"{'paused:':<13}{pause_line(p).removeprefix('paused: ')}")
     return lines
 
 
 def marker_json(marker: Mapping[str, Any]) -> dict[str, Any]:
     return {
+        "id": marker["id"],
         "state": marker["state"],
         "hold_reason": marker["hold_reason"],
         "set_by": marker["set_by"],
