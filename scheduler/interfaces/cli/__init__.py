@@ -69,14 +69,8 @@ def cli(
     )
 
 
-from scheduler.interfaces.cli import (  # noqa: E402
-    accounts,
-    calendar,
-    content,
-    operating,
-    publishing,
-    serve,
-)
+from scheduler.interfaces.cli import accounts, calendar, content, publishing, serve  # noqa: E402
+from scheduler.interfaces.cli.operating import COMMANDS as OPERATING_COMMANDS  # noqa: E402
 
 for _command in (
     content.validate_command,
@@ -90,7 +84,7 @@ for _command in (
     publishing.cancel_command,
     publishing.publish_command,
     publishing.release_command,
-    *operating.COMMANDS,
+    *OPERATING_COMMANDS,
     accounts.accounts_group,
     content.schema_command,
     content.new_group,
