@@ -82,9 +82,25 @@ def selector_options(f: F) -> F:
     """The selectors shared by pause, resume, hold, cancel and release."""
     options: list[Callable[[F], F]] = [
         click.option("--all", "everything", is_flag=True, help="Every post."),
-        click.option("-s", "--story", "stories", multiple=True, help="This story (repeat)."),
-        click.option("-m", "--market", "markets", multiple=True, help="This market (repeat)."),
-        click.option("-n", "--network", "networks", multiple=True, help="This network (repeat)."),
+        click.option(
+            "-s", "--story", "stories", multiple=True, metavar="STORY", help="This story (repeat)."
+        ),
+        click.option(
+            "-m",
+            "--market",
+            "markets",
+            multiple=True,
+            metavar="MARKET",
+            help="This market (repeat).",
+        ),
+        click.option(
+            "-n",
+            "--network",
+            "networks",
+            multiple=True,
+            metavar="NETWORK",
+            help="This network (repeat).",
+        ),
         click.option(
             "--account",
             "accounts",
