@@ -118,8 +118,10 @@ def test_an_unknown_selector_fails_with_did_you_mean(calendar, args, message):
 def test_a_selector_is_required_and_account_needs_network_and_key(calendar):
     url, engine = calendar
     [post_id] = add_posts(engine)
-    assert invoke(url, "pause").exit_code == 1
-    assert "--all" in invoke(url, "pause").output
+    for command in ("pause", "resume", "hold", "cancel", "release"):
+        result = invoke(url, command)
+        assert result.exit_code == 2
+        assert f"say which posts to {command}:" in result.output and "--all" in result.output
     result = invoke(url, "hold", "--account", "facebook")
     assert result.exit_code == 2
     assert "NETWORK:ACCOUNT" in result.output

@@ -204,14 +204,18 @@ def report_bulk(
         click.echo(f"left held: {n} post(s), {how}", err=True)
 
 
+SAY_WHICH = (
+    "say which posts to {command}: --all, --story STORY, --market MARKET, --network NETWORK "
+    "or --account NETWORK:ACCOUNT"
+)
+
+
 def one_or_many(post_id: str | None, selector: Any, command: str) -> None:
     if post_id is not None and not selector.empty:
         fail(f"give either POST_ID or selectors to `{command}`, not both", EXIT_USAGE)
     if post_id is None and selector.empty:
         fail(
-            f"say which posts to {command}: POST_ID, or --all, --story, --market, --network, "
-            "--account NETWORK:ACCOUNT",
-            EXIT_USAGE,
+            SAY_WHICH.format(command=command).replace(": --all", ": POST_ID, or --all"), EXIT_USAGE
         )
 
 
@@ -284,6 +288,8 @@ def pause_command(
         else:
             click.echo(views.pauses_text(in_force))
         return
+    if selector.empty:
+        fail(SAY_WHICH.format(command="pause"), EXIT_USAGE)
     by = who(as_who)
     result = bulk.pause(d, selector, reason=reason, by=by)
     _report_pauses(d, "pause", selector, result, by, fmt, reason)
@@ -299,6 +305,8 @@ def resume_command(settings: Settings, /, fmt: str, as_who: str | None, **select
     from scheduler.dispatch import bulk
 
     selector = selector_of(**selectors)
+    if selector.empty:
+        fail(SAY_WHICH.format(command="resume"), EXIT_USAGE)
     d = operator_dispatcher(settings)
     by = who(as_who)
     result = bulk.resume(d, selector)
