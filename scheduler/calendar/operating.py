@@ -137,8 +137,9 @@ def add_pauses(
             _insert_new(conn)
             .values(scope=scope, value=value, reason=reason, by=by, created_at=now)
             .on_conflict_do_nothing()
-        ).rowcount
-        if won:
+            .returning(PAUSE.c.scope)
+        ).first()
+        if won is not None:
             added.append((scope, value))
     return added
 

@@ -155,8 +155,9 @@ def test_two_operators_pausing_the_same_thing_at_once_make_one_pause(engine, dis
             operating._insert_new(conn)
             .values(scope="market", value="fr", reason=None, by="bo", created_at=T0)
             .on_conflict_do_nothing()
-        ).rowcount
-    assert won == 0
+            .returning(operating.PAUSE.c.scope)
+        ).first()
+    assert won is None
     with engine.connect() as conn:
         assert [(p.scope, p.value, p.by) for p in operating.pauses(conn)] == [
             ("market", "fr", "ana")
