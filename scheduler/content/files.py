@@ -87,6 +87,18 @@ ACCOUNT_SHAPE = Obj(
 )
 
 
+SIGNOFF_SHAPE = Obj(
+    fields_of(
+        required=Field(Boolean(), default=False, doc="posts are held until approved"),
+        approvers=Field(
+            Seq(Text(numbers_ok=False), min_items=1),
+            doc="e-mail addresses or team names whose `storyline approve` counts",
+        ),
+    ),
+    doc="Per-market sign-off, bound to the exact post (`storyline approve`).",
+)
+
+
 MARKET_SHAPE = Obj(
     fields_of(
         name=Field(Text(), required=True, doc="the market's display name"),
@@ -112,6 +124,7 @@ MARKET_SHAPE = Obj(
             Obj(values=ACCOUNT_SHAPE, key_pattern=NAME_PATTERN, key_doc="a network name"),
             doc="network -> account",
         ),
+        signoff=Field(SIGNOFF_SHAPE, doc="posts wait for one of these approvers (docs/signoff.md)"),
     ),
     doc="One market: a country or region with its clock, language and accounts.",
 )
