@@ -70,6 +70,7 @@ def cli(
 
 
 from scheduler.interfaces.cli import accounts, calendar, content, publishing, serve  # noqa: E402
+from scheduler.interfaces.cli import signoff  # noqa: E402
 
 for _command in (
     content.validate_command,
@@ -88,6 +89,8 @@ for _command in (
     content.new_group,
     serve.serve_command,
     calendar.db_group,
+    signoff.approve_command,
+    signoff.approvals_command,
 ):
     cli.add_command(_command)
 

@@ -53,14 +53,23 @@ def new_story_command(settings: Settings, name: str) -> None:
     show_default=True,
     help="Compiler-style lines, or JSON (docs/architecture.md, contracts).",
 )
+@click.option(
+    "--require-signoff",
+    is_flag=True,
+    help="Fail while an approved story's posts await their market's sign-off (for CI).",
+)
 @pass_settings
-def validate_command(settings: Settings, fmt: str) -> None:
+def validate_command(settings: Settings, fmt: str, require_signoff: bool) -> None:
     """Check the content and the editorial lines: exit 0 clean (warnings allowed), 1 errors."""
     from scheduler.app.pipeline import load_plan
     from scheduler.core.diagnostics import Severity, format_json, has_errors
 
     result = load_plan(settings, content_now())
     findings = [f for f in result.findings if f.severity is not Severity.INFO]
+    if require_signoff:
+        from scheduler.app.signoff import require_signoff as required
+
+        findings = required(settings, result, findings)
     if fmt == "json":
         click.echo(format_json(findings))
     else:
