@@ -119,6 +119,21 @@ def _preview_json(post: Any, overrides: Any) -> dict[str, Any]:
         "account_name": post.account_name,
         "first_comment": post.first_comment,
         "status": str(post.story_status),
+        "signoff": _signoff_json(post.signoff),
+    }
+
+
+def _signoff_json(signoff: Any) -> dict[str, Any] | None:
+    """A post's sign-off in ``preview --format json`` (None: its market needs none)."""
+    if signoff is None:
+        return None
+    return {
+        "state": str(signoff.state),
+        "reason": signoff.reason,
+        "by": signoff.by,
+        "at": _iso_utc(signoff.at) if signoff.at else None,
+        "hash": signoff.hash,
+        "diff": signoff.diff or None,
     }
 
 
@@ -148,6 +163,10 @@ def _preview_text(post: Any, overrides: Any) -> str:
     for f in post.findings:
         tint = "red" if f.is_error else "yellow" if f.severity == "warning" else "cyan"
         out.append(click.style(f"{f.severity}[{f.code}]: {f.message}", fg=tint))
+    if post.signoff is not None:
+        signed = post.signoff
+        out.append(click.style(f"sign-off: {signed.reason}", fg="yellow" if signed.holds else "green"))
+        out += [f"  {row}" for row in signed.diff.splitlines()]
     return "\n".join(out) + "\n"
 
 

@@ -114,7 +114,7 @@ def diff_text(d: Diff, *, done: bool = False) -> str:
 
 
 def change_json(c: Change) -> dict[str, Any]:
-    return {
+    out = {
         "action": str(c.action),
         "post_id": c.post_id,
         "network": c.network,
@@ -129,8 +129,11 @@ def change_json(c: Change) -> dict[str, Any]:
         "due_after_local": iso_local(c.due_after, c.timezone),
         "reason": c.reason,
         "text_changed": c.text_changed,
-        "signoff_diff": signoff_diff(c) or None,
     }
+    diff = signoff_diff(c)
+    if diff:  # beyond the contract, only when a signed-off post changed
+        out["signoff_diff"] = diff
+    return out
 
 
 def diff_json(d: Diff, *, done: bool = False) -> dict[str, Any]:
