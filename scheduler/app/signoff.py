@@ -248,7 +248,8 @@ def require_signoff(settings: Settings, planned: Plan, findings: list[Finding]) 
     folder = str(settings.content_dir / APPROVALS_DIR_NAME)
     escalated = [
         replace(f, severity=Severity.ERROR)
-        if not f.is_error and (f.code.startswith(("signoff-", "bad-approv")) or f.file.startswith(folder))
+        if not f.is_error
+        and (f.code.startswith(("signoff-", "bad-approv")) or f.file.startswith(folder))
         else f
         for f in findings
     ]

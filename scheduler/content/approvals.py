@@ -128,8 +128,10 @@ def _warn(findings: list[Finding], pos: Position, code: str, message: str) -> No
 def _load_file(path: Path, findings: list[Finding]) -> StoryApprovals | None:
     loaded = load_yaml(path)
     # A broken approvals file must not stop other stories: its findings become warnings.
-    findings.extend(Finding.warning(Position(f.file, f.line, f.column), f.code, f.message)
-                    for f in loaded.findings)
+    findings.extend(
+        Finding.warning(Position(f.file, f.line, f.column), f.code, f.message)
+        for f in loaded.findings
+    )
     root = loaded.root
     if root is None:
         return None
@@ -301,7 +303,12 @@ def approvals_text(story: str, records: Mapping[str, Mapping[str, Any]]) -> str:
     )
     body = {"story": story, "posts": {pid: dict(records[pid]) for pid in sorted(records)}}
     dumped = yaml.dump(
-        body, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100, default_flow_style=False
+        body,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=100,
+        default_flow_style=False,
     )
     return head + dumped
 

@@ -182,7 +182,9 @@ def _signoff(code: str, node: Node | None, problems: list[Finding]) -> SignoffRu
                 continue
             problem = approver_problem(name)
             if problem is not None:
-                problems.append(Finding.error(item.pos, "bad-approver", f"markets.{code}: {problem}"))
+                problems.append(
+                    Finding.error(item.pos, "bad-approver", f"markets.{code}: {problem}")
+                )
             elif name in approvers:
                 problems.append(
                     Finding.warning(item.pos, "duplicate-approver", f"{name} is listed twice")

@@ -55,9 +55,7 @@ class HoldReason(StrEnum):
 
 
 #: The holds sync makes and re-decides on every run; it keeps the others as they are.
-SYNC_HOLDS: Final = frozenset(
-    {HoldReason.PAST_DUE, HoldReason.DRAFT, HoldReason.AWAITING_SIGNOFF}
-)
+SYNC_HOLDS: Final = frozenset({HoldReason.PAST_DUE, HoldReason.DRAFT, HoldReason.AWAITING_SIGNOFF})
 
 
 class Actor(StrEnum):

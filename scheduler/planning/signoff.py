@@ -33,7 +33,9 @@ def needs_signoff(market: Market | None) -> bool:
     return market is not None and market.signoff is not None and market.signoff.required
 
 
-def evaluate(post: PlannedPost, market: Market, approval: Approval | None, digests: Mapping[str, str]) -> tuple[Signoff, Finding | None]:
+def evaluate(
+    post: PlannedPost, market: Market, approval: Approval | None, digests: Mapping[str, str]
+) -> tuple[Signoff, Finding | None]:
     """One post's sign-off against its record (if any), with the warning it deserves."""
     rule = market.signoff
     assert rule is not None
@@ -143,7 +145,9 @@ def missing_signoffs(planned: Plan, content: Content) -> list[Finding]:
     for (story, code), posts in sorted(waiting.items()):
         held = content.stories.get(story)
         pos = held.pos() if held is not None else Position("", 0, 0)
-        changed = sum(p.signoff is not None and p.signoff.state is SignoffState.CHANGED for p in posts)
+        changed = sum(
+            p.signoff is not None and p.signoff.state is SignoffState.CHANGED for p in posts
+        )
         detail = f" ({changed} changed since approved)" if changed else ""
         out.append(
             Finding.at(

@@ -33,8 +33,11 @@ def brand(tmp_path: Path) -> Path:
             story.unlink()
     replace_in(
         stories / "aurora-launch.yaml",
-        ("networks: [facebook, instagram, x, linkedin, youtube, weibo, threads, bluesky, mastodon]",
-         "networks: [x, linkedin]"),
+        (
+            "networks: [facebook, instagram, x, linkedin, youtube, weibo, threads, bluesky, "
+            "mastodon]",
+            "networks: [x, linkedin]",
+        ),
         ("markets: [fr, de, gb, it, hu, br, cn, us]", "markets: [fr, de]"),
     )
     return root

@@ -32,7 +32,10 @@ def test_approve_records_who_when_and_what_each_post_sends(run: Run, brand: Path
     assert "aurora-launch/reveal/x/fr:" in text and "/de:" not in text
     assert f"by: {CLAIRE}" in text and "at: '2026-11-20T09:00:00Z'" in text
     assert "due: '2026-12-15T08:00:00Z'" in text  # 09:00 in Paris
-    assert re.search(r"file: media/suv-front\.jpg\n\s+alt: .+\n\s+kind: image\n\s+sha256: sha256:[0-9a-f]{64}", text)
+    assert re.search(
+        r"file: media/suv-front\.jpg\n\s+alt: .+\n\s+kind: image\n\s+sha256: sha256:[0-9a-f]{64}",
+        text,
+    )
 
 
 def test_approve_defaults_to_git_user_email(run: Run, brand: Path) -> None:
@@ -44,7 +47,10 @@ def test_approve_defaults_to_git_user_email(run: Run, brand: Path) -> None:
         check=True,
     )
     refused = run("approve", "aurora-launch")
-    assert refused.exit_code == 1 and "fr-social@brand.example is not among fr's approvers" in refused.output
+    assert (
+        refused.exit_code == 1
+        and "fr-social@brand.example is not among fr's approvers" in refused.output
+    )
 
 
 def test_approve_one_network_keeps_the_others(run: Run, brand: Path) -> None:
@@ -60,19 +66,33 @@ def test_approve_refuses_a_story_with_errors_naming_them(
     edit(brand / "editorial_lines" / "x" / "reveal.j2", ("{{", "{{ no_such_variable ~ "))
     refused = run("approve", "aurora-launch", "--as", CLAIRE)
     assert refused.exit_code == 1
-    assert "aurora-launch has" in refused.output and "error(s): fix them, then approve" in refused.output
+    assert (
+        "aurora-launch has" in refused.output
+        and "error(s): fix them, then approve" in refused.output
+    )
     assert "reveal.j2:" in refused.output  # each error named at its file:line
     assert not (brand / APPROVALS).exists()
 
 
-def test_an_approver_name_must_be_an_email_or_a_team(run: Run, brand: Path, edit: Callable[..., None]) -> None:
+def test_an_approver_name_must_be_an_email_or_a_team(
+    run: Run, brand: Path, edit: Callable[..., None]
+) -> None:
     refused = run("approve", "aurora-launch", "--as", "Claire Dupont")
     assert refused.exit_code == 1
     assert "--as: approver 'Claire Dupont' is neither an e-mail address" in refused.output
-    edit(brand / "content" / "markets.yaml", ("approvers: [claire@brand.example, fr-social]", "approvers: [claire@brand.example, FR social]"))
+    edit(
+        brand / "content" / "markets.yaml",
+        (
+            "approvers: [claire@brand.example, fr-social]",
+            "approvers: [claire@brand.example, FR social]",
+        ),
+    )
     found = run("validate")
     assert found.exit_code == 1
-    assert re.search(r"markets\.yaml:\d+:\d+: error\[bad-approver\]: markets\.fr: approver 'FR social'", found.output)
+    assert re.search(
+        r"markets\.yaml:\d+:\d+: error\[bad-approver\]: markets\.fr: approver 'FR social'",
+        found.output,
+    )
 
 
 def test_approve_refuses_a_market_without_signoff(run: Run) -> None:
@@ -84,7 +104,9 @@ def test_a_hand_edited_hash_is_a_finding_that_blocks_no_other_story(
     run: Run, brand: Path, edit: Callable[..., None]
 ) -> None:
     ok(run("approve", "aurora-launch", "--as", CLAIRE))
-    shutil.copy(ROOT / "content" / "stories" / "roadster-heritage.yaml", brand / "content" / "stories")
+    shutil.copy(
+        ROOT / "content" / "stories" / "roadster-heritage.yaml", brand / "content" / "stories"
+    )
     path = brand / APPROVALS
     text = path.read_text(encoding="utf-8")
     first = re.search(r"hash: sha256:([0-9a-f]{64})", text)
@@ -92,7 +114,10 @@ def test_a_hand_edited_hash_is_a_finding_that_blocks_no_other_story(
     path.write_text(text.replace(first.group(1), "0" * 64, 1), encoding="utf-8")
     line = text[: first.start()].count("\n") + 1
     found = ok(run("validate"))  # a warning: the rest of the content is fine
-    assert f"aurora-launch.yaml:{line}:" in found.output and "warning[signoff-tampered]" in found.output
+    assert (
+        f"aurora-launch.yaml:{line}:" in found.output
+        and "warning[signoff-tampered]" in found.output
+    )
     report = json.loads(ok(run("approvals", "aurora-launch", "--format", "json")).output)
     states = {p["post_id"]: p["state"] for g in report["markets"] for p in g["posts"]}
     assert states["aurora-launch/followup/linkedin/fr"] == "awaiting"  # first in the file
@@ -106,10 +131,14 @@ def test_an_approvals_record_of_an_unknown_post_is_a_finding(
     run: Run, brand: Path, edit: Callable[..., None]
 ) -> None:
     ok(run("approve", "aurora-launch", "--as", CLAIRE))
-    edit(brand / "content" / "stories" / "aurora-launch.yaml", ("  followup: {offset: +3d, networks: [linkedin]}\n", ""))
+    edit(
+        brand / "content" / "stories" / "aurora-launch.yaml",
+        ("  followup: {offset: +3d, networks: [linkedin]}\n", ""),
+    )
     found = ok(run("validate"))
     assert re.search(
-        r"aurora-launch\.yaml:\d+:\d+: warning\[signoff-unknown-post\]: aurora-launch/followup/linkedin/fr: no such post",
+        r"aurora-launch\.yaml:\d+:\d+: warning\[signoff-unknown-post\]: "
+        r"aurora-launch/followup/linkedin/fr: no such post",
         found.output,
     )
 
@@ -117,9 +146,15 @@ def test_an_approvals_record_of_an_unknown_post_is_a_finding(
 def test_a_broken_approvals_file_is_a_warning_at_its_line(run: Run, brand: Path) -> None:
     path = brand / APPROVALS
     path.parent.mkdir(parents=True)
-    path.write_text("story: aurora-launch\nposts:\n  aurora-launch/reveal/x/fr: {by: claire@brand.example}\n", "utf-8")
+    path.write_text(
+        "story: aurora-launch\nposts:\n  aurora-launch/reveal/x/fr: {by: claire@brand.example}\n",
+        "utf-8",
+    )
     found = ok(run("validate"))
-    assert "aurora-launch.yaml:3:3: warning[bad-approvals]: aurora-launch/reveal/x/fr: missing or invalid at, hash, sent" in found.output
+    assert (
+        "aurora-launch.yaml:3:3: warning[bad-approvals]: aurora-launch/reveal/x/fr: "
+        "missing or invalid at, hash, sent" in found.output
+    )
 
 
 def test_validate_require_signoff_fails_while_signoffs_are_missing(run: Run) -> None:
@@ -135,15 +170,27 @@ def test_validate_require_signoff_fails_while_signoffs_are_missing(run: Run) -> 
 def test_approvals_shows_who_approved_what_and_what_is_pending(run: Run) -> None:
     ok(run("approve", "aurora-launch", "-n", "x", "--as", CLAIRE))
     out = ok(run("approvals")).output
-    assert "aurora-launch · fr: 2/5 signed off, 3 pending (approvers: claire@brand.example, fr-social)" in out
+    assert (
+        "aurora-launch · fr: 2/5 signed off, 3 pending (approvers: claire@brand.example, fr-social)"
+        in out
+    )
     assert f"aurora-launch/reveal/x/fr  approved by {CLAIRE} on 2026-11-20" in out
     assert "aurora-launch/reveal/linkedin/fr  awaiting fr sign-off" in out
     report = json.loads(ok(run("approvals", "aurora-launch", "--format", "json")).output)
     (group,) = report["markets"]
-    assert (group["story"], group["market"], group["approved"], group["pending"]) == ("aurora-launch", "fr", 2, 3)
+    assert (group["story"], group["market"], group["approved"], group["pending"]) == (
+        "aurora-launch",
+        "fr",
+        2,
+        3,
+    )
     assert group["approvers"] == [CLAIRE, "fr-social"]
     post = next(p for p in group["posts"] if p["post_id"] == "aurora-launch/reveal/x/fr")
-    assert post["by"] == CLAIRE and post["at"] == "2026-11-20T09:00:00Z" and post["state"] == "approved"
+    assert (
+        post["by"] == CLAIRE
+        and post["at"] == "2026-11-20T09:00:00Z"
+        and post["state"] == "approved"
+    )
 
 
 def test_the_html_preview_shows_each_cards_signoff(run: Run, tmp_path: Path) -> None:
@@ -152,7 +199,9 @@ def test_the_html_preview_shows_each_cards_signoff(run: Run, tmp_path: Path) -> 
     ok(run("preview", "aurora-launch", "--format", "html", "-o", str(page)))
     html = page.read_text(encoding="utf-8")
     assert re.search(r'data-post-id="aurora-launch/reveal/x/fr"[^>]*data-signoff="approved"', html)
-    assert re.search(r'data-post-id="aurora-launch/reveal/linkedin/fr"[^>]*data-signoff="awaiting"', html)
+    assert re.search(
+        r'data-post-id="aurora-launch/reveal/linkedin/fr"[^>]*data-signoff="awaiting"', html
+    )
     assert "✓ signed off by claire@brand.example" in html and "awaiting fr sign-off" in html
     assert not re.search(r'data-post-id="aurora-launch/reveal/x/de"[^>]*data-signoff', html)
 

@@ -25,7 +25,9 @@ def states(db: str) -> dict[str, tuple[str, str | None, str | None]]:
     engine = create_engine(db)
     try:
         with engine.connect() as conn:
-            found = conn.execute(select(table.c.post_id, table.c.status, table.c.hold_reason, table.c.status_reason))
+            found = conn.execute(
+                select(table.c.post_id, table.c.status, table.c.hold_reason, table.c.status_reason)
+            )
             return {r.post_id: (r.status, r.hold_reason, r.status_reason) for r in found}
     finally:
         engine.dispose()
@@ -84,7 +86,10 @@ def test_a_moved_launch_voids_the_signoff(
     ok(run("db", "upgrade", db=database_url))
     ok(run("approve", "aurora-launch", "--as", CLAIRE))
     ok(run("sync", db=database_url))
-    edit(brand / "content" / "stories" / "aurora-launch.yaml", ("2026-12-15 09:00", "2026-12-16 09:00"))
+    edit(
+        brand / "content" / "stories" / "aurora-launch.yaml",
+        ("2026-12-15 09:00", "2026-12-16 09:00"),
+    )
     preview = ok(run("preview", "aurora-launch", "-m", "fr", "-n", "x", "-b", "reveal")).output
     assert "-due: 2026-12-15T08:00:00Z" in preview and "+due: 2026-12-16T08:00:00Z" in preview
     ok(run("sync", db=database_url))
@@ -102,7 +107,10 @@ def test_an_approver_who_is_not_listed_does_not_count(
     assert "bob@brand.example is not among fr's approvers" in refused.output
     ok(run("approve", "aurora-launch", "--as", CLAIRE))
     # Someone rewrites the file by hand: the hashes still match, the approver does not count.
-    edit(brand / "content" / "approvals" / "aurora-launch.yaml", (f"by: {CLAIRE}", "by: bob@brand.example"))
+    edit(
+        brand / "content" / "approvals" / "aurora-launch.yaml",
+        (f"by: {CLAIRE}", "by: bob@brand.example"),
+    )
     validated = ok(run("validate"))
     assert "warning[signoff-not-approver]" in validated.output
     assert "aurora-launch.yaml:" in validated.output

@@ -69,8 +69,14 @@ def cli(
     )
 
 
-from scheduler.interfaces.cli import accounts, calendar, content, publishing, serve  # noqa: E402
-from scheduler.interfaces.cli import signoff  # noqa: E402
+from scheduler.interfaces.cli import (  # noqa: E402
+    accounts,
+    calendar,
+    content,
+    publishing,
+    serve,
+    signoff,
+)
 
 for _command in (
     content.validate_command,

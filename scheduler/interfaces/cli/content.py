@@ -165,7 +165,9 @@ def _preview_text(post: Any, overrides: Any) -> str:
         out.append(click.style(f"{f.severity}[{f.code}]: {f.message}", fg=tint))
     if post.signoff is not None:
         signed = post.signoff
-        out.append(click.style(f"sign-off: {signed.reason}", fg="yellow" if signed.holds else "green"))
+        out.append(
+            click.style(f"sign-off: {signed.reason}", fg="yellow" if signed.holds else "green")
+        )
         out += [f"  {row}" for row in signed.diff.splitlines()]
     return "\n".join(out) + "\n"
 

@@ -11,9 +11,7 @@ from scheduler.interfaces.cli.common import TEXT_OR_JSON, clock_now, echo_json, 
 @click.command("approve")
 @click.argument("story")
 @click.option("-m", "--market", "markets", multiple=True, help="Only this market (repeatable).")
-@click.option(
-    "-n", "--network", "networks", multiple=True, help="Only this network (repeatable)."
-)
+@click.option("-n", "--network", "networks", multiple=True, help="Only this network (repeatable).")
 @click.option(
     "--as",
     "by",
