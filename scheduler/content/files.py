@@ -13,6 +13,7 @@ from types import MappingProxyType
 
 from scheduler.content.shapes import Boolean, Field, Integer, Obj, OneOf, Seq, Text
 from scheduler.core.model import OVERRIDABLE_FIELDS, Audience, StoryStatus
+from scheduler.core.signoff import APPROVER_HINT, APPROVER_PATTERN
 from scheduler.text.voice import ALL_LOCALES, RULES, LinkPolicy
 
 MARKETS_FILE_NAME = "markets.yaml"
@@ -91,7 +92,15 @@ SIGNOFF_SHAPE = Obj(
     fields_of(
         required=Field(Boolean(), default=False, doc="posts are held until approved"),
         approvers=Field(
-            Seq(Text(numbers_ok=False), min_items=1),
+            Seq(
+                Text(
+                    numbers_ok=False,
+                    pattern=APPROVER_PATTERN,
+                    pattern_code="bad-approver",
+                    pattern_hint=APPROVER_HINT,
+                ),
+                min_items=1,
+            ),
             doc="e-mail addresses or team names whose `storyline approve` counts",
         ),
     ),

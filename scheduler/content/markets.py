@@ -180,12 +180,9 @@ def _signoff(code: str, node: Node | None, problems: list[Finding]) -> SignoffRu
             name = scalar_text(item)
             if name is None:
                 continue
-            problem = approver_problem(name)
-            if problem is not None:
-                problems.append(
-                    Finding.error(item.pos, "bad-approver", f"markets.{code}: {problem}")
-                )
-            elif name in approvers:
+            if approver_problem(name) is not None:
+                continue  # the shape check said so (bad-approver)
+            if name in approvers:
                 problems.append(
                     Finding.warning(item.pos, "duplicate-approver", f"{name} is listed twice")
                 )

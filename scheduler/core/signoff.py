@@ -25,8 +25,12 @@ from typing import Protocol
 
 #: An approver: an e-mail address, or a team name (lower case, digits, ``.``, ``_``, ``-``,
 #: optionally ``org/team`` as CODEOWNERS writes it, with or without its ``@``).
-EMAIL_PATTERN = r"^[^@\s,;<>]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$"
-TEAM_PATTERN = r"^@?([a-z0-9][a-z0-9._-]*/)?[a-z0-9][a-z0-9._-]*$"
+_EMAIL = r"[^@\s,;<>]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+"
+_TEAM = r"@?([a-z0-9][a-z0-9._-]*/)?[a-z0-9][a-z0-9._-]*"
+EMAIL_PATTERN = f"^{_EMAIL}$"
+TEAM_PATTERN = f"^{_TEAM}$"
+#: Either, as the JSON Schema of ``markets.yaml`` writes it.
+APPROVER_PATTERN = f"^(?:{_EMAIL}|{_TEAM})$"
 APPROVER_HINT = "an e-mail address (claire@brand.example) or a team name (fr-social)"
 
 
@@ -34,7 +38,7 @@ def approver_problem(name: str) -> str | None:
     """Why ``name`` cannot be an approver, or None when it is an e-mail or a team name."""
     if re.fullmatch(EMAIL_PATTERN, name) or re.fullmatch(TEAM_PATTERN, name):
         return None
-    return f"approver {name!r} is neither {APPROVER_HINT}"
+    return f"approver {name!r} is not {APPROVER_HINT}"
 
 
 @dataclass(frozen=True, slots=True)

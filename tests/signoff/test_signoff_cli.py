@@ -79,7 +79,7 @@ def test_an_approver_name_must_be_an_email_or_a_team(
 ) -> None:
     refused = run("approve", "aurora-launch", "--as", "Claire Dupont")
     assert refused.exit_code == 1
-    assert "--as: approver 'Claire Dupont' is neither an e-mail address" in refused.output
+    assert "--as: approver 'Claire Dupont' is not an e-mail address" in refused.output
     edit(
         brand / "content" / "markets.yaml",
         (
@@ -90,7 +90,8 @@ def test_an_approver_name_must_be_an_email_or_a_team(
     found = run("validate")
     assert found.exit_code == 1
     assert re.search(
-        r"markets\.yaml:\d+:\d+: error\[bad-approver\]: markets\.fr: approver 'FR social'",
+        r"markets\.yaml:13:65: error\[bad-approver\]: "
+        r"markets\.fr\.signoff\.approvers\[1\] 'FR social' is not valid",
         found.output,
     )
 
