@@ -69,7 +69,14 @@ def cli(
     )
 
 
-from scheduler.interfaces.cli import accounts, calendar, content, publishing, serve  # noqa: E402
+from scheduler.interfaces.cli import (  # noqa: E402
+    accounts,
+    calendar,
+    content,
+    publishing,
+    serve,
+    signoff,
+)
 from scheduler.interfaces.cli.operating import COMMANDS as OPERATING_COMMANDS  # noqa: E402
 
 for _command in (
@@ -90,6 +97,8 @@ for _command in (
     content.new_group,
     serve.serve_command,
     calendar.db_group,
+    signoff.approve_command,
+    signoff.approvals_command,
 ):
     cli.add_command(_command)
 
