@@ -200,6 +200,7 @@ def report_bulk(
         how = {
             "past_due": "past due: release each with `storyline release POST_ID`",
             "draft": "their story is a draft: approve it and sync",
+            "awaiting_signoff": "they wait for a sign-off: `storyline approve STORY`",
         }.get(reason, reason)
         click.echo(f"left held: {n} post(s), {how}", err=True)
 
