@@ -368,3 +368,20 @@ def test_run_feed_lines_for_pauses(calendar):
     assert pause_news(engine, shown)[0] == []
     ok(url, "resume", "--all")
     assert pause_news(engine, shown)[0] == ["▶ resumed: all"]
+
+
+@pytest.mark.parametrize(
+    ("reason", "how"),
+    [
+        ("draft", "their story is a draft: approve it and sync"),
+        ("awaiting_signoff", "they wait for a sign-off: `storyline approve STORY`"),
+    ],
+)
+def test_bulk_release_leaves_the_holds_the_content_decides(calendar, reason, how):
+    url, engine = calendar
+    [post_id] = add_posts(engine, status="held", hold_reason=reason, due=LATER)
+    result = invoke(url, "release", "--story", "suv")
+    assert result.exit_code == 0, result.output
+    assert "released 0 post(s) (--story suv)" in result.output
+    assert f"left held: 1 post(s), {how}" in result.output
+    assert row(engine, post_id)["status"] == "held"
