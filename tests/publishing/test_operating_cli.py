@@ -385,3 +385,14 @@ def test_bulk_release_leaves_the_holds_the_content_decides(calendar, reason, how
     assert "released 0 post(s) (--story suv)" in result.output
     assert f"left held: 1 post(s), {how}" in result.output
     assert row(engine, post_id)["status"] == "held"
+
+
+def test_publish_now_under_a_pause_says_it_waits_for_the_resume(calendar):
+    url, engine = calendar
+    [post_id] = add_posts(engine, due=LATER)
+    ok(url, "pause", "--market", "fr")
+    result = ok(url, "publish", post_id, "--now")
+    assert (
+        f"note: market fr is paused: {post_id} goes out after `storyline resume --market fr`"
+        in result.output
+    )

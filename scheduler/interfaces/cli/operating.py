@@ -169,6 +169,28 @@ def report_post(d: Any, command: str, row: Any, by: str, fmt: str) -> None:
         echo_json(views.result_json(command=command, by=by, at=at, selector=selector, posts=[row]))
     else:
         click.echo(said(row))
+    if row["status"] in ("planned", "retry_wait"):
+        warn_if_paused(d, row)
+
+
+def warn_if_paused(d: Any, row: Mapping[str, Any]) -> None:
+    """A post sent "now" under a pause waits for the resume: say so, rather than let the
+    operator wonder why nothing goes out."""
+    from scheduler.calendar import operating
+    from scheduler.core.selectors import scope_label
+
+    with d.uow.reading() as conn:
+        found = operating.pauses(conn)
+    stopping = operating.paused_by(
+        found, row["story"], row["market"], row["network"], row["account"]
+    )
+    for p in stopping:
+        flag = "--all" if p.scope == "all" else f"--{p.scope} {p.value}"
+        click.echo(
+            f"note: {scope_label(p.scope, p.value)} is paused: {row['post_id']} goes out after "
+            f"`storyline resume {flag}`",
+            err=True,
+        )
 
 
 def report_bulk(
