@@ -9,20 +9,25 @@ The settings chosen here are explained in docs/operations.md.
 
 from __future__ import annotations
 
+import json
 import logging
+import sys
 import threading
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_init, worker_process_init
+from celery.signals import beat_init, worker_init, worker_process_init
 
 from scheduler.app.publishing import dispatcher_for
 from scheduler.app.settings import Settings
-from scheduler.calendar.database import dispose_all
+from scheduler.calendar.database import dispose_all, engine_for
+from scheduler.calendar.health import BEAT, record_heartbeat
+from scheduler.calendar.migrate import ensure_schema
+from scheduler.core.errors import DatabaseError, DatabaseUnreachable
 from scheduler.dispatch.dispatcher import Dispatcher, Job, Policy, warm_up
-from scheduler.interfaces.broker import broker_of
+from scheduler.interfaces.broker import broker_of, broker_problem
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +119,42 @@ def dispatcher() -> Dispatcher:
     return _dispatcher
 
 
+#: sysexits.h's EX_CONFIG: the process cannot work with this configuration; restarting it
+#: changes nothing until someone acts (here: runs `storyline db upgrade`).
+EX_CONFIG = 78
+
+
+def check_at_start(role: str) -> None:
+    """Refuse to start on a calendar whose schema is not the code's: one clear message and
+    exit 78, where the tasks would log a traceback every tick. An unreachable database or
+    broker is said once, with what to do; the process then keeps trying (they come back)."""
+    try:
+        ensure_schema(engine_for(settings.database_url))
+    except DatabaseUnreachable as exc:
+        _say(f"storyline {role}: {exc}; the {role} keeps trying")
+    except DatabaseError as exc:
+        _say(f"storyline {role}: cannot start: {exc}")
+        raise SystemExit(EX_CONFIG) from None
+    problem = broker_problem(settings.broker_url)
+    if problem is not None:
+        _say(f"storyline {role}: {problem}; the {role} keeps trying")
+
+
+def _say(message: str) -> None:
+    """Straight to stderr: the root logger may not be set up this early."""
+    print(message, file=sys.stderr, flush=True)
+
+
+@worker_init.connect  # type: ignore[untyped-decorator]
+def _check_worker(**_: Any) -> None:
+    check_at_start("worker")
+
+
+@beat_init.connect  # type: ignore[untyped-decorator]
+def _check_beat(**_: Any) -> None:
+    check_at_start("beat")
+
+
 @worker_init.connect  # type: ignore[untyped-decorator]
 def _before_pool(**_: Any) -> None:
     """Imports done once in the worker's main process, before the pool starts (see warm_up)."""
@@ -142,6 +183,12 @@ def tick() -> dict[str, int]:
                 publish_batch.apply_async((list(jobs),), producer=producer)
 
         report = dispatcher().tick(enqueue)
+    record_heartbeat(
+        dispatcher().engine,
+        BEAT,
+        dispatcher().now(),
+        json.dumps({"claimed": report.claimed, "requeued": report.requeued}),
+    )
     return {
         "reconciling": report.reconciling,
         "requeued": report.requeued,
