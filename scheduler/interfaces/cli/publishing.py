@@ -148,6 +148,7 @@ def run_command(settings: Settings, concurrency: int, demo: bool) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = calendar_engine(settings)
     upgrade(engine)
+    _require_broker(settings)
     now = clock_now(settings)
     planned = load_planned(settings, now, "synced")
     if demo:
@@ -204,6 +205,15 @@ def run_command(settings: Settings, concurrency: int, demo: bool) -> None:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+
+
+def _require_broker(settings: Settings) -> None:
+    """A worker would retry an unreachable broker for minutes in its log: say it here."""
+    from scheduler.interfaces.broker import broker_problem
+
+    problem = broker_problem(settings.broker_url)
+    if problem is not None:
+        fail(problem)
 
 
 def sync_summary(result: Any) -> str:
