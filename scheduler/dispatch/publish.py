@@ -22,8 +22,9 @@ from scheduler.calendar.database import from_db
 from scheduler.calendar.moves import move
 from scheduler.core.errors import ConfigError, NeedsAuth, PublishError, Transient
 from scheduler.core.lifecycle import AttemptOutcome, Cause, PostState
-from scheduler.dispatch import reconcile
+from scheduler.dispatch import observe, reconcile
 from scheduler.dispatch.context import ATTEMPT, POST, Context, utc
+from scheduler.dispatch.observe import AttemptEnded
 from scheduler.dispatch.outcomes import (
     Claim,
     fail,
@@ -188,6 +189,19 @@ def _extend_lease(ctx: Context, claim: Claim) -> bool:
 
 
 def send(ctx: Context, claim: Claim) -> str:
+    """From ``publishing`` to an outcome, told to the observers (the metrics)."""
+    outcome = _send(ctx, claim)
+    row = claim.row
+    lateness = None
+    if outcome == PostState.PUBLISHED:
+        due = from_db(row["due_utc"])
+        assert due is not None
+        lateness = (ctx.now() - due).total_seconds()
+    observe.attempt_ended(AttemptEnded(row["network"], row["account"], outcome, lateness))
+    return outcome
+
+
+def _send(ctx: Context, claim: Claim) -> str:
     """From ``publishing`` to an outcome; the network call happens at most once here."""
     row, token = claim.row, claim.token
     post_id = claim.post_id

@@ -172,17 +172,17 @@ def redacted(url: str) -> str:
 def broker_problem(url: str, timeout: float = 3.0) -> str | None:
     """None when the broker accepts a connection within ``timeout`` seconds; else a message
     naming it (password hidden) and what to do. Tried once: a probe must answer quickly."""
-    from kombu import Connection
+    from kombu.connection import Connection
 
     target, transport = broker_of(url)
-    conn = Connection(
+    conn = Connection(  # type: ignore[no-untyped-call]
         target,
         transport=transport,
         connect_timeout=timeout,
         transport_options={"socket_connect_timeout": timeout, "socket_timeout": timeout},
     )
     try:
-        conn.ensure_connection(max_retries=0, interval_start=0, timeout=timeout)
+        conn.ensure_connection(max_retries=0, interval_start=0, timeout=timeout)  # type: ignore[no-untyped-call]
         return None
     except Exception as exc:  # any transport's own error type: the message is what matters
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -192,4 +192,4 @@ def broker_problem(url: str, timeout: float = 3.0) -> str | None:
             f"cannot reach the broker {redacted(url)}: {reason}; {what} or fix STORYLINE_BROKER_URL"
         )
     finally:
-        conn.release()
+        conn.release()  # type: ignore[no-untyped-call]

@@ -18,11 +18,11 @@ from datetime import timedelta
 from typing import Any
 
 from celery import Celery
-from celery.signals import beat_init, worker_init, worker_process_init
+from celery.signals import beat_init, worker_init, worker_process_init, worker_shutdown
 
 from scheduler.app.publishing import dispatcher_for
 from scheduler.app.settings import Settings
-from scheduler.calendar.database import dispose_all, engine_for
+from scheduler.calendar.database import dispose_all, make_engine
 from scheduler.calendar.health import BEAT, record_heartbeat
 from scheduler.calendar.migrate import ensure_schema
 from scheduler.core.errors import DatabaseError, DatabaseUnreachable
@@ -128,13 +128,18 @@ def check_at_start(role: str) -> None:
     """Refuse to start on a calendar whose schema is not the code's: one clear message and
     exit 78, where the tasks would log a traceback every tick. An unreachable database or
     broker is said once, with what to do; the process then keeps trying (they come back)."""
+    # An engine of its own, closed before the pool (and an embedded beat) fork: a child must
+    # never inherit a connection of its parent.
+    engine = make_engine(settings.database_url)
     try:
-        ensure_schema(engine_for(settings.database_url))
+        ensure_schema(engine)
     except DatabaseUnreachable as exc:
         _say(f"storyline {role}: {exc}; the {role} keeps trying")
     except DatabaseError as exc:
         _say(f"storyline {role}: cannot start: {exc}")
         raise SystemExit(EX_CONFIG) from None
+    finally:
+        engine.dispose()
     problem = broker_problem(settings.broker_url)
     if problem is not None:
         _say(f"storyline {role}: {problem}; the {role} keeps trying")
@@ -159,6 +164,36 @@ def _check_beat(**_: Any) -> None:
 def _before_pool(**_: Any) -> None:
     """Imports done once in the worker's main process, before the pool starts (see warm_up)."""
     warm_up()
+
+
+_metrics: Any = None
+
+
+@worker_init.connect  # type: ignore[untyped-decorator]
+def _start_metrics(**_: Any) -> None:
+    """In the main process, before the pool forks (docs/decisions.md: multiprocess mode)."""
+    global _metrics
+    if settings.metrics_port is None:
+        return
+    from scheduler.interfaces.metrics import WorkerMetrics
+
+    metrics = WorkerMetrics(settings.data_dir, make_engine(settings.database_url), settings.now)
+    try:
+        metrics.start(settings.metrics_address, settings.metrics_port)
+    except OSError as exc:
+        where = f"{settings.metrics_address}:{settings.metrics_port}"
+        _say(
+            f"storyline worker: cannot serve metrics on {where} ({exc.strerror or exc}): "
+            "give each worker its own STORYLINE_METRICS_PORT"
+        )
+        raise SystemExit(EX_CONFIG) from None
+    _metrics = metrics
+
+
+@worker_shutdown.connect  # type: ignore[untyped-decorator]
+def _stop_metrics(**_: Any) -> None:
+    if _metrics is not None:
+        _metrics.stop()
 
 
 @worker_process_init.connect  # type: ignore[untyped-decorator]

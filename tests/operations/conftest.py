@@ -69,8 +69,9 @@ def redis_url() -> str:
 class Receiver:
     """A local webhook endpoint: records each POST (post id -> count), answers lookups."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay: float = 0.0) -> None:
         self.counts: dict[str, int] = {}
+        self.delay = delay  # seconds each answer waits: keeps several workers busy at once
         self.lock = threading.Lock()
         receiver = self
 
@@ -82,6 +83,7 @@ class Receiver:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
                 with receiver.lock:
                     receiver.counts[body["post_id"]] = receiver.counts.get(body["post_id"], 0) + 1
+                time.sleep(receiver.delay)
                 self._answer(200, {"id": f"w-{body['post_id']}", "url": "https://sink/x"})
 
             def do_GET(self) -> None:

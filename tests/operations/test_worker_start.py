@@ -36,7 +36,7 @@ def test_a_worker_on_a_fresh_database_exits_78_with_one_clear_message(
 ) -> None:
     env = base_env(STORYLINE_DATA_DIR=str(tmp_path), STORYLINE_DATABASE_URL=pg_url)
     code, output, took = run_to_exit(
-        [CELERY, "-A", "worker", "worker", "--pool=prefork", "--concurrency=2"], env
+        [CELERY, "-A", "worker", "worker", "--pool=processes", "--concurrency=2"], env
     )
     assert code == 78
     assert took < 20

@@ -1,0 +1,115 @@
+"""The worker's Prometheus endpoint under a prefork pool: two child processes publish, the
+main process serves, and the numbers scraped are the calendar's."""
+
+from __future__ import annotations
+
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import insert, select
+
+from scheduler.calendar.database import make_engine
+from scheduler.calendar.migrate import upgrade
+from scheduler.calendar.tables import AccountToken, Attempt, Post
+
+from .conftest import (
+    BIN,
+    Processes,
+    Receiver,
+    add_webhook_posts,
+    base_env,
+    closed_port,
+    wait_until,
+    webhook_secrets,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.redis]
+
+POSTS = 6
+
+
+def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Every sample of the endpoint: (name, sorted labels) -> value."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+        body = answer.read().decode()
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(body)
+        for s in family.samples
+    }
+
+
+def test_a_prefork_worker_serves_the_calendars_numbers(
+    pg_url: str, redis_url: str, queue: str, tmp_path: Path, processes: Processes
+) -> None:
+    receiver = Receiver(delay=0.4)  # each answer takes a while: both children get posts
+    engine = make_engine(pg_url)
+    try:
+        upgrade(engine)
+        now = datetime.now(UTC)
+        with engine.begin() as conn:
+            conn.execute(
+                insert(AccountToken.__table__),  # type: ignore[attr-defined]
+                [{"network": "x", "account": "BrandFR", "sealed": "sealed", "updated_at": now,
+                  "expires_at": now + timedelta(hours=2)}],
+            )  # fmt: skip
+        ids = add_webhook_posts(engine, POSTS, due=now + timedelta(seconds=4))
+        port = closed_port()
+        env = base_env(
+            STORYLINE_DATA_DIR=str(tmp_path),
+            STORYLINE_DATABASE_URL=pg_url,
+            STORYLINE_BROKER_URL=redis_url,
+            STORYLINE_QUEUE=queue,
+            STORYLINE_TICK_SECONDS="0.5",
+            STORYLINE_PUBLISH_BATCH="1",
+            STORYLINE_METRICS_PORT=str(port),
+            **webhook_secrets(receiver.url),
+        )
+        worker = processes.start(
+            [
+                str(BIN / "celery"), "-A", "worker", "worker", "--beat", "--pool=processes",
+                "--concurrency=2", f"--schedule={tmp_path / 'schedule'}", "--without-mingle",
+                "--without-gossip", f"--hostname=metrics-{queue}@%h",
+            ],
+            env,
+            "worker",
+        )  # fmt: skip
+
+        def all_published() -> bool:
+            with engine.connect() as conn:
+                states = conn.execute(select(Post.status).where(Post.post_id.in_(ids))).scalars()  # type: ignore[attr-defined]
+                return list(states) == ["published"] * POSTS
+
+        wait_until(all_published, 25, "every post published", processes.tails())
+        with engine.connect() as conn:
+            workers = set(conn.execute(select(Attempt.worker)).scalars())
+        assert len(workers) == 2, (
+            f"both pool children should have published: {workers}\n{processes.tails(80)}"
+        )
+
+        samples = scrape(port)
+        net = (("network", "webhook"),)
+        assert samples[("storyline_attempts_total", (*net, ("outcome", "published")))] == POSTS
+        assert samples[("storyline_publish_lateness_seconds_count", net)] == POSTS
+        # Due 4 s after the insert, published within seconds of it.
+        assert (
+            samples[("storyline_publish_lateness_seconds_bucket", (("le", "5.0"), *net))] == POSTS
+        )
+        assert samples[("storyline_posts", (("state", "published"),))] == POSTS
+        assert samples[("storyline_posts", (("state", "planned"),))] == 0
+        assert samples[("storyline_calendar_up", ())] == 1
+        assert samples[("storyline_tick_duration_seconds_count", ())] >= 2
+        expiry = samples[
+            ("storyline_token_seconds_to_expiry", (("account", "BrandFR"), ("network", "x")))
+        ]
+        assert 7000 < expiry <= 7200
+        assert receiver.counts == dict.fromkeys(ids, 1)
+        # The sums came from several processes' files: each pool child wrote its own.
+        files = list((tmp_path / "metrics" / str(worker.pid)).glob("counter_*.db"))
+        assert len(files) >= 2, files
+    finally:
+        engine.dispose()
+        receiver.close()
