@@ -28,6 +28,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from scheduler.app.settings import pass_to_children
 from scheduler.calendar.health import posts_by_state, token_expiries
 from scheduler.dispatch import observe
 from scheduler.dispatch.observe import AttemptEnded
@@ -131,7 +132,7 @@ def prepare(directory: Path) -> None:
     when first imported, maybe before the variable was set)."""
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True)
-    os.environ[MULTIPROC_VARIABLE] = str(directory)
+    pass_to_children(MULTIPROC_VARIABLE, str(directory))
     from prometheus_client import values
 
     values.ValueClass = values.MultiProcessValue()  # type: ignore[no-untyped-call]
