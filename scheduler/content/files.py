@@ -13,6 +13,7 @@ from types import MappingProxyType
 
 from scheduler.content.shapes import Boolean, Field, Integer, Obj, OneOf, Seq, Text
 from scheduler.core.model import OVERRIDABLE_FIELDS, Audience, StoryStatus
+from scheduler.core.signoff import APPROVER_HINT, APPROVER_PATTERN
 from scheduler.text.voice import ALL_LOCALES, RULES, LinkPolicy
 
 MARKETS_FILE_NAME = "markets.yaml"
@@ -87,6 +88,26 @@ ACCOUNT_SHAPE = Obj(
 )
 
 
+SIGNOFF_SHAPE = Obj(
+    fields_of(
+        required=Field(Boolean(), default=False, doc="posts are held until approved"),
+        approvers=Field(
+            Seq(
+                Text(
+                    numbers_ok=False,
+                    pattern=APPROVER_PATTERN,
+                    pattern_code="bad-approver",
+                    pattern_hint=APPROVER_HINT,
+                ),
+                min_items=1,
+            ),
+            doc="e-mail addresses or team names whose `storyline approve` counts",
+        ),
+    ),
+    doc="Per-market sign-off, bound to the exact post (`storyline approve`).",
+)
+
+
 MARKET_SHAPE = Obj(
     fields_of(
         name=Field(Text(), required=True, doc="the market's display name"),
@@ -112,6 +133,7 @@ MARKET_SHAPE = Obj(
             Obj(values=ACCOUNT_SHAPE, key_pattern=NAME_PATTERN, key_doc="a network name"),
             doc="network -> account",
         ),
+        signoff=Field(SIGNOFF_SHAPE, doc="posts wait for one of these approvers (docs/signoff.md)"),
     ),
     doc="One market: a country or region with its clock, language and accounts.",
 )

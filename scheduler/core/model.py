@@ -61,6 +61,15 @@ class Account:
 
 
 @dataclass(frozen=True, slots=True)
+class SignoffRule:
+    """``signoff:`` of a market: whether its posts wait for a reviewer, and who counts as one."""
+
+    required: bool = False
+    approvers: tuple[str, ...] = ()  # e-mail addresses and team names
+    pos: Position = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
 class Market:
     code: str
     name: str
@@ -70,6 +79,7 @@ class Market:
     claim_pro: str | None = None  # the signature for the pro audience, if the market has one
     accounts: Mapping[str, Account] = field(default_factory=lambda: EMPTY)  # network -> account
     pos: Position = NOWHERE
+    signoff: SignoffRule | None = None  # None: its posts need no sign-off
 
 
 @dataclass(frozen=True, slots=True)
