@@ -140,6 +140,9 @@ def _publish(ctx: Context, post_id: str, token: str | None) -> str:
             return "duplicate"
         outcome = reconcile.reconcile(ctx, post_id, token)
         if outcome != PostState.QUEUED:
+            if outcome != "duplicate":  # a dead worker's post, found out there (or not known)
+                seen = "found" if outcome == PostState.PUBLISHED else outcome
+                observe.attempt_ended(AttemptEnded(row["network"], row["account"], seen))
             return outcome
         claim = begin(ctx, post_id, token)
         if claim is None:

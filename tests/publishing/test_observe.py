@@ -13,6 +13,7 @@ from scheduler.core.errors import Permanent
 from scheduler.dispatch import observe
 from scheduler.dispatch.dispatcher import Dispatcher
 from scheduler.dispatch.observe import AttemptEnded
+from scheduler.publishers.base import Published
 
 from .conftest import T0, Clock, ScriptedPublisher, add_posts
 
@@ -75,3 +76,20 @@ def test_a_failed_attempt_is_told_without_lateness(
     clock.advance(seconds=1)
     assert publish_due(dispatcher) == ["failed"]
     assert recorder.attempts == [AttemptEnded("facebook", "100", "failed", None)]
+
+
+def test_a_dead_workers_post_found_on_the_network_is_told_as_found(
+    engine: Engine,
+    dispatcher: Dispatcher,
+    clock: Clock,
+    publisher: ScriptedPublisher,
+    recorder: Recorder,
+) -> None:
+    add_posts(engine, 1, due=T0)
+    jobs: list[tuple[str, str]] = []
+    dispatcher.tick(jobs.extend)
+    assert dispatcher.begin(*jobs[0]) is not None  # the worker then dies mid-send
+    clock.advance(seconds=61)
+    publisher.find_script = [Published("r-9", "https://net/9")]
+    assert publish_due(dispatcher) == ["published"]
+    assert recorder.attempts == [AttemptEnded("facebook", "100", "found", None)]
