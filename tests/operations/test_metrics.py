@@ -122,3 +122,57 @@ def test_a_prefork_worker_serves_the_calendars_numbers(
     finally:
         engine.dispose()
         receiver.close()
+
+
+def test_one_process_serves_its_own_events_and_the_calendars_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default thread pool: one process records and serves (multiprocess mode still)."""
+    from prometheus_client import REGISTRY, values
+
+    from scheduler.dispatch import observe
+    from scheduler.dispatch.observe import AttemptEnded
+    from scheduler.interfaces.metrics import WorkerMetrics
+
+    monkeypatch.setattr(values, "ValueClass", values.ValueClass)  # restored afterwards
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")  # restored (removed) afterwards
+    engine = make_engine(f"sqlite:///{tmp_path / 'calendar.db'}")
+    upgrade(engine)
+    now = datetime.now(UTC)
+    add_webhook_posts(engine, 3, due=now)
+    metrics = WorkerMetrics(tmp_path / "data", engine, lambda: now)
+    port = closed_port()
+    metrics.start("127.0.0.1", port)
+    try:
+        observe.attempt_ended(AttemptEnded("x", "BrandFR", "published", 1.5))
+        observe.attempt_ended(AttemptEnded("x", "BrandFR", "retry_wait"))
+        observe.tick_ended(0.02)
+        samples = scrape(port)
+    finally:
+        metrics.stop()
+        assert metrics.instruments is not None
+        for instrument in vars(metrics.instruments).values():
+            REGISTRY.unregister(instrument)
+        engine.dispose()
+    x = (("network", "x"),)
+    assert samples[("storyline_attempts_total", (*x, ("outcome", "published")))] == 1
+    assert samples[("storyline_attempts_total", (*x, ("outcome", "retry_wait")))] == 1
+    assert samples[("storyline_publish_lateness_seconds_sum", x)] == 1.5
+    assert samples[("storyline_publish_lateness_seconds_bucket", (("le", "1.0"), *x))] == 0
+    assert samples[("storyline_publish_lateness_seconds_bucket", (("le", "2.0"), *x))] == 1
+    assert samples[("storyline_tick_duration_seconds_count", ())] == 1
+    assert samples[("storyline_posts", (("state", "planned"),))] == 3
+    assert not (tmp_path / "data" / "metrics").exists() or not any(
+        (tmp_path / "data" / "metrics").iterdir()
+    )
+
+
+def test_a_calendar_that_does_not_answer_is_a_gauge_not_a_failed_scrape() -> None:
+    from scheduler.interfaces.metrics import CalendarCollector
+
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{closed_port()}/none"
+    engine = make_engine(url)
+    families = list(CalendarCollector(engine, lambda: datetime.now(UTC)).collect())
+    assert [(f.name, [s.value for s in f.samples]) for f in families] == [
+        ("storyline_calendar_up", [0])
+    ]
