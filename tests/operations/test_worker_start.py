@@ -116,3 +116,23 @@ def test_the_cli_names_an_unreachable_database_and_what_to_do(tmp_path: Path) ->
     assert f"cannot connect to postgresql+psycopg://brand:***@127.0.0.1:{port}/cal" in result.output
     assert "fix STORYLINE_DATABASE_URL" in result.output
     assert "hunter2" not in result.output
+
+
+def test_a_worker_whose_metrics_port_is_taken_exits_78_saying_so(tmp_path: Path) -> None:
+    import socket
+
+    from scheduler.calendar.database import make_engine
+    from scheduler.calendar.migrate import upgrade
+
+    engine = make_engine(f"sqlite:///{(tmp_path / 'storyline.db').resolve()}")
+    upgrade(engine)
+    engine.dispose()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = base_env(STORYLINE_DATA_DIR=str(tmp_path), STORYLINE_METRICS_PORT=str(port))
+        code, output, _ = run_to_exit([CELERY, "-A", "worker", "worker"], env)
+    assert code == 78
+    assert f"storyline worker: cannot serve metrics on 127.0.0.1:{port}" in output
+    assert "give each worker its own STORYLINE_METRICS_PORT" in output
