@@ -132,11 +132,27 @@ def add_pauses(
                     .values(reason=reason)
                 )
             continue
-        conn.execute(
-            insert(PAUSE).values(scope=scope, value=value, reason=reason, by=by, created_at=now)
-        )
-        added.append((scope, value))
+        # Two operators pausing the same thing at once: one row, and no error for the second.
+        won = conn.execute(
+            _insert_new(conn)
+            .values(scope=scope, value=value, reason=reason, by=by, created_at=now)
+            .on_conflict_do_nothing()
+            .returning(PAUSE.c.scope)
+        ).first()
+        if won is not None:
+            added.append((scope, value))
     return added
+
+
+def _insert_new(conn: Connection) -> Any:
+    """``INSERT ... ON CONFLICT DO NOTHING`` in the calendar's dialect."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(PAUSE)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(PAUSE)
 
 
 def remove_pauses(conn: Connection, selector: Selector) -> list[tuple[str, str]]:

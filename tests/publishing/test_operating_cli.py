@@ -118,8 +118,10 @@ def test_an_unknown_selector_fails_with_did_you_mean(calendar, args, message):
 def test_a_selector_is_required_and_account_needs_network_and_key(calendar):
     url, engine = calendar
     [post_id] = add_posts(engine)
-    assert invoke(url, "pause").exit_code == 1
-    assert "--all" in invoke(url, "pause").output
+    for command in ("pause", "resume", "hold", "cancel", "release"):
+        result = invoke(url, command)
+        assert result.exit_code == 2
+        assert f"say which posts to {command}:" in result.output and "--all" in result.output
     result = invoke(url, "hold", "--account", "facebook")
     assert result.exit_code == 2
     assert "NETWORK:ACCOUNT" in result.output
@@ -366,3 +368,31 @@ def test_run_feed_lines_for_pauses(calendar):
     assert pause_news(engine, shown)[0] == []
     ok(url, "resume", "--all")
     assert pause_news(engine, shown)[0] == ["▶ resumed: all"]
+
+
+@pytest.mark.parametrize(
+    ("reason", "how"),
+    [
+        ("draft", "their story is a draft: approve it and sync"),
+        ("awaiting_signoff", "they wait for a sign-off: `storyline approve STORY`"),
+    ],
+)
+def test_bulk_release_leaves_the_holds_the_content_decides(calendar, reason, how):
+    url, engine = calendar
+    [post_id] = add_posts(engine, status="held", hold_reason=reason, due=LATER)
+    result = invoke(url, "release", "--story", "suv")
+    assert result.exit_code == 0, result.output
+    assert "released 0 post(s) (--story suv)" in result.output
+    assert f"left held: 1 post(s), {how}" in result.output
+    assert row(engine, post_id)["status"] == "held"
+
+
+def test_publish_now_under_a_pause_says_it_waits_for_the_resume(calendar):
+    url, engine = calendar
+    [post_id] = add_posts(engine, due=LATER)
+    ok(url, "pause", "--market", "fr")
+    result = ok(url, "publish", post_id, "--now")
+    assert (
+        f"note: market fr is paused: {post_id} goes out after `storyline resume --market fr`"
+        in result.output
+    )

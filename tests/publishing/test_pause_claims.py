@@ -138,3 +138,27 @@ def test_resume_of_a_typo_gets_a_suggestion_not_a_silent_nothing(engine, dispatc
     pause(dispatcher, markets=("fr",))
     with pytest.raises(BadSelector, match="did you mean: fr"):
         resume(dispatcher, markets=("fR",))
+
+
+def test_two_operators_pausing_the_same_thing_at_once_make_one_pause(engine, dispatcher):
+    from scheduler.calendar import operating
+
+    add_posts(engine)
+    selector = Selector(markets=("fr",))
+    # Both read "not paused yet" before either wrote: the second insert meets the first row.
+    with engine.begin() as conn:
+        assert operating.add_pauses(conn, selector, reason=None, by="ana", now=T0) == [
+            ("market", "fr")
+        ]
+    with engine.begin() as conn:
+        won = conn.execute(
+            operating._insert_new(conn)
+            .values(scope="market", value="fr", reason=None, by="bo", created_at=T0)
+            .on_conflict_do_nothing()
+            .returning(operating.PAUSE.c.scope)
+        ).first()
+    assert won is None
+    with engine.connect() as conn:
+        assert [(p.scope, p.value, p.by) for p in operating.pauses(conn)] == [
+            ("market", "fr", "ana")
+        ]

@@ -82,9 +82,25 @@ def selector_options(f: F) -> F:
     """The selectors shared by pause, resume, hold, cancel and release."""
     options: list[Callable[[F], F]] = [
         click.option("--all", "everything", is_flag=True, help="Every post."),
-        click.option("-s", "--story", "stories", multiple=True, help="This story (repeat)."),
-        click.option("-m", "--market", "markets", multiple=True, help="This market (repeat)."),
-        click.option("-n", "--network", "networks", multiple=True, help="This network (repeat)."),
+        click.option(
+            "-s", "--story", "stories", multiple=True, metavar="STORY", help="This story (repeat)."
+        ),
+        click.option(
+            "-m",
+            "--market",
+            "markets",
+            multiple=True,
+            metavar="MARKET",
+            help="This market (repeat).",
+        ),
+        click.option(
+            "-n",
+            "--network",
+            "networks",
+            multiple=True,
+            metavar="NETWORK",
+            help="This network (repeat).",
+        ),
         click.option(
             "--account",
             "accounts",
@@ -153,6 +169,28 @@ def report_post(d: Any, command: str, row: Any, by: str, fmt: str) -> None:
         echo_json(views.result_json(command=command, by=by, at=at, selector=selector, posts=[row]))
     else:
         click.echo(said(row))
+    if row["status"] in ("planned", "retry_wait"):
+        warn_if_paused(d, row)
+
+
+def warn_if_paused(d: Any, row: Mapping[str, Any]) -> None:
+    """A post sent "now" under a pause waits for the resume: say so, rather than let the
+    operator wonder why nothing goes out."""
+    from scheduler.calendar import operating
+    from scheduler.core.selectors import scope_label
+
+    with d.uow.reading() as conn:
+        found = operating.pauses(conn)
+    stopping = operating.paused_by(
+        found, row["story"], row["market"], row["network"], row["account"]
+    )
+    for p in stopping:
+        flag = "--all" if p.scope == "all" else f"--{p.scope} {p.value}"
+        click.echo(
+            f"note: {scope_label(p.scope, p.value)} is paused: {row['post_id']} goes out after "
+            f"`storyline resume {flag}`",
+            err=True,
+        )
 
 
 def report_bulk(
@@ -184,8 +222,15 @@ def report_bulk(
         how = {
             "past_due": "past due: release each with `storyline release POST_ID`",
             "draft": "their story is a draft: approve it and sync",
+            "awaiting_signoff": "they wait for a sign-off: `storyline approve STORY`",
         }.get(reason, reason)
         click.echo(f"left held: {n} post(s), {how}", err=True)
+
+
+SAY_WHICH = (
+    "say which posts to {command}: --all, --story STORY, --market MARKET, --network NETWORK "
+    "or --account NETWORK:ACCOUNT"
+)
 
 
 def one_or_many(post_id: str | None, selector: Any, command: str) -> None:
@@ -193,9 +238,7 @@ def one_or_many(post_id: str | None, selector: Any, command: str) -> None:
         fail(f"give either POST_ID or selectors to `{command}`, not both", EXIT_USAGE)
     if post_id is None and selector.empty:
         fail(
-            f"say which posts to {command}: POST_ID, or --all, --story, --market, --network, "
-            "--account NETWORK:ACCOUNT",
-            EXIT_USAGE,
+            SAY_WHICH.format(command=command).replace(": --all", ": POST_ID, or --all"), EXIT_USAGE
         )
 
 
@@ -268,6 +311,8 @@ def pause_command(
         else:
             click.echo(views.pauses_text(in_force))
         return
+    if selector.empty:
+        fail(SAY_WHICH.format(command="pause"), EXIT_USAGE)
     by = who(as_who)
     result = bulk.pause(d, selector, reason=reason, by=by)
     _report_pauses(d, "pause", selector, result, by, fmt, reason)
@@ -283,6 +328,8 @@ def resume_command(settings: Settings, /, fmt: str, as_who: str | None, **select
     from scheduler.dispatch import bulk
 
     selector = selector_of(**selectors)
+    if selector.empty:
+        fail(SAY_WHICH.format(command="resume"), EXIT_USAGE)
     d = operator_dispatcher(settings)
     by = who(as_who)
     result = bulk.resume(d, selector)
