@@ -28,8 +28,9 @@ from scheduler.core.errors import (
     Transient,
 )
 from scheduler.core.lifecycle import AttemptOutcome, Cause, PostState
-from scheduler.dispatch import reconcile
+from scheduler.dispatch import observe, reconcile
 from scheduler.dispatch.context import ATTEMPT, POST, Context, utc
+from scheduler.dispatch.observe import AttemptEnded
 from scheduler.dispatch.outcomes import (
     Claim,
     fail,
@@ -146,6 +147,9 @@ def _publish(ctx: Context, post_id: str, token: str | None) -> str:
             return "duplicate"
         outcome = reconcile.reconcile(ctx, post_id, token)
         if outcome != PostState.QUEUED:
+            if outcome != "duplicate":  # a dead worker's post, found out there (or not known)
+                seen = "found" if outcome == PostState.PUBLISHED else outcome
+                observe.attempt_ended(AttemptEnded(row["network"], row["account"], seen))
             return outcome
         claim = begin(ctx, post_id, token)
         if claim is None:
@@ -195,6 +199,19 @@ def _extend_lease(ctx: Context, claim: Claim) -> bool:
 
 
 def send(ctx: Context, claim: Claim) -> str:
+    """From ``publishing`` to an outcome, told to the observers (the metrics)."""
+    outcome = _send(ctx, claim)
+    row = claim.row
+    lateness = None
+    if outcome == PostState.PUBLISHED:
+        due = from_db(row["due_utc"])
+        assert due is not None
+        lateness = (ctx.now() - due).total_seconds()
+    observe.attempt_ended(AttemptEnded(row["network"], row["account"], outcome, lateness))
+    return outcome
+
+
+def _send(ctx: Context, claim: Claim) -> str:
     """From ``publishing`` to an outcome; the network call happens at most once here."""
     row, token = claim.row, claim.token
     post_id = claim.post_id

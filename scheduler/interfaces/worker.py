@@ -9,20 +9,31 @@ The settings chosen here are explained in docs/operations.md.
 
 from __future__ import annotations
 
+import json
 import logging
+import sys
 import threading
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
 from celery import Celery
-from celery.signals import beat_init, worker_init, worker_process_init, worker_ready
+from celery.signals import (
+    beat_init,
+    worker_init,
+    worker_process_init,
+    worker_ready,
+    worker_shutdown,
+)
 
 from scheduler.app.publishing import dispatcher_for
 from scheduler.app.settings import Settings
-from scheduler.calendar.database import dispose_all
+from scheduler.calendar.database import dispose_all, make_engine
+from scheduler.calendar.health import BEAT, record_heartbeat
+from scheduler.calendar.migrate import ensure_schema
+from scheduler.core.errors import DatabaseError, DatabaseUnreachable
 from scheduler.dispatch.dispatcher import Dispatcher, Job, Policy, warm_up
-from scheduler.interfaces.broker import broker_of
+from scheduler.interfaces.broker import broker_of, broker_problem
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +125,47 @@ def dispatcher() -> Dispatcher:
     return _dispatcher
 
 
+#: sysexits.h's EX_CONFIG: the process cannot work with this configuration; restarting it
+#: changes nothing until someone acts (here: runs `storyline db upgrade`).
+EX_CONFIG = 78
+
+
+def check_at_start(role: str) -> None:
+    """Refuse to start on a calendar whose schema is not the code's: one clear message and
+    exit 78, where the tasks would log a traceback every tick. An unreachable database or
+    broker is said once, with what to do; the process then keeps trying (they come back)."""
+    # An engine of its own, closed before the pool (and an embedded beat) fork: a child must
+    # never inherit a connection of its parent.
+    engine = make_engine(settings.database_url)
+    try:
+        ensure_schema(engine)
+    except DatabaseUnreachable as exc:
+        _say(f"storyline {role}: {exc}; the {role} keeps trying")
+    except DatabaseError as exc:
+        _say(f"storyline {role}: cannot start: {exc}")
+        raise SystemExit(EX_CONFIG) from None
+    finally:
+        engine.dispose()
+    problem = broker_problem(settings.broker_url)
+    if problem is not None:
+        _say(f"storyline {role}: {problem}; the {role} keeps trying")
+
+
+def _say(message: str) -> None:
+    """Straight to stderr: the root logger may not be set up this early."""
+    print(message, file=sys.stderr, flush=True)
+
+
+@worker_init.connect  # type: ignore[untyped-decorator]
+def _check_worker(**_: Any) -> None:
+    check_at_start("worker")
+
+
+@beat_init.connect  # type: ignore[untyped-decorator]
+def _check_beat(**_: Any) -> None:
+    check_at_start("beat")
+
+
 @worker_init.connect  # type: ignore[untyped-decorator]
 def _before_pool(**_: Any) -> None:
     """Imports done once in the worker's main process, before the pool starts (see warm_up)."""
@@ -127,6 +179,36 @@ def _say_mode(**_: Any) -> None:
     from scheduler.app.mode import announce
 
     announce(settings, dispatcher().registry)
+
+
+_metrics: Any = None
+
+
+@worker_init.connect  # type: ignore[untyped-decorator]
+def _start_metrics(**_: Any) -> None:
+    """In the main process, before the pool forks (docs/decisions.md: multiprocess mode)."""
+    global _metrics
+    if settings.metrics_port is None:
+        return
+    from scheduler.interfaces.metrics import WorkerMetrics
+
+    metrics = WorkerMetrics(settings.data_dir, make_engine(settings.database_url), settings.now)
+    try:
+        metrics.start(settings.metrics_address, settings.metrics_port)
+    except OSError as exc:
+        where = f"{settings.metrics_address}:{settings.metrics_port}"
+        _say(
+            f"storyline worker: cannot serve metrics on {where} ({exc.strerror or exc}): "
+            "give each worker its own STORYLINE_METRICS_PORT"
+        )
+        raise SystemExit(EX_CONFIG) from None
+    _metrics = metrics
+
+
+@worker_shutdown.connect  # type: ignore[untyped-decorator]
+def _stop_metrics(**_: Any) -> None:
+    if _metrics is not None:
+        _metrics.stop()
 
 
 @worker_process_init.connect  # type: ignore[untyped-decorator]
@@ -151,6 +233,12 @@ def tick() -> dict[str, int]:
                 publish_batch.apply_async((list(jobs),), producer=producer)
 
         report = dispatcher().tick(enqueue)
+    record_heartbeat(
+        dispatcher().engine,
+        BEAT,
+        dispatcher().now(),
+        json.dumps({"claimed": report.claimed, "requeued": report.requeued}),
+    )
     return {
         "reconciling": report.reconciling,
         "requeued": report.requeued,

@@ -172,6 +172,7 @@ def run_command(settings: Settings, concurrency: int, demo: bool) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = calendar_engine(settings)
     upgrade(engine)
+    _require_broker(settings)
     now = clock_now(settings)
     planned = load_planned(settings, now, "synced")
     if demo:
@@ -267,6 +268,15 @@ def _mode_line(settings: Settings) -> str:
         return banner(settings, registry, read_accounts(settings))
     finally:
         registry.close()
+
+
+def _require_broker(settings: Settings) -> None:
+    """A worker would retry an unreachable broker for minutes in its log: say it here."""
+    from scheduler.interfaces.broker import broker_problem
+
+    problem = broker_problem(settings.broker_url)
+    if problem is not None:
+        fail(problem)
 
 
 def sync_summary(result: Any) -> str:
