@@ -139,21 +139,27 @@ def check_accounts(
         for network in sorted(market.accounts):
             account = market.accounts[network]
             key = account.key
-            cls = load_class(network)
-            if online and cls is not None and network not in publishers:
+            # A relayed account (``via: webhook:<account>``) is sent with its relay's secrets.
+            sender, sender_key = account.relay or (network, key)
+            cls = load_class(sender)
+            if online and cls is not None and sender not in publishers:
                 try:
-                    publishers[network] = cls(settings, http)
+                    publishers[sender] = cls(settings, http)
                 except StorylineError as exc:
-                    log.warning("%s: publisher unavailable for the check: %s", network, exc)
-                    publishers[network] = None
-            publisher = publishers.get(network) if online else None
+                    log.warning("%s: publisher unavailable for the check: %s", sender, exc)
+                    publishers[sender] = None
+            publisher = publishers.get(sender) if online else None
             status = check_account(
-                network,
-                key,
-                secrets.credentials(network, key),
+                sender,
+                sender_key,
+                secrets.credentials(sender, sender_key),
                 publisher,
                 tuple(getattr(cls, "requires", ()) or ()),
             )
+            if account.relay is not None:
+                status = replace(
+                    status, detail=_join(f"relayed through {sender}:{sender_key}", status.detail)
+                )
             if status.expires_at is not None and status.valid is not False:
                 left = status.expires_at - now
                 when = f"expires {status.expires_at:%Y-%m-%d %H:%M}Z"
@@ -189,9 +195,9 @@ def load_markets(settings: Settings) -> Mapping[str, Market]:
     """The markets of the content folder; errors in ``markets.yaml`` stop the check."""
     from scheduler.content.files import MARKETS_FILE_NAME
     from scheduler.content.loader import load_content
-    from scheduler.text.networks import NETWORKS
+    from scheduler.text.networks import LINE_DEFINED, NETWORKS
 
-    content = load_content(settings.content_dir, networks=tuple(NETWORKS))
+    content = load_content(settings.content_dir, networks=(*NETWORKS, *LINE_DEFINED))
     errors = [
         f
         for f in content.findings

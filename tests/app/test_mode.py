@@ -165,3 +165,26 @@ def _touch_later(path: Path) -> None:
     """Move the file's mtime forward, whatever the filesystem's timestamp resolution."""
     st = path.stat()
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000_000))
+
+
+def test_accounts_check_reads_a_relayed_accounts_credentials_from_its_relay(brand: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from scheduler.interfaces.cli import cli
+
+    (brand / "secrets.yaml").write_text(
+        "webhook: {agency: {url: 'http://127.0.0.1:9/hook', secret: s}}\n", encoding="utf-8"
+    )
+    result = CliRunner().invoke(
+        cli,
+        ["--content", str(brand / "content"), "accounts", "check", "--offline", "--format", "json"],
+        env={"STORYLINE_SECRETS_FILE": str(brand / "secrets.yaml")},
+        catch_exceptions=False,
+    )
+    rows = {(r["network"], r["account"]): r for r in json.loads(result.output)["accounts"]}
+    relayed = rows[("instagram", "178")]
+    assert relayed["present"] is True
+    assert relayed["detail"].startswith("relayed through webhook:agency")
+    assert rows[("x", "HoldoutUS")]["present"] is False
