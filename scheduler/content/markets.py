@@ -18,7 +18,7 @@ from scheduler.content.references import network_problem, zone_problem
 from scheduler.content.shapes import Field, Obj, check_shape
 from scheduler.content.yamlpos import Node, load_yaml, scalar_text
 from scheduler.core.diagnostics import Finding, Position
-from scheduler.core.model import Account, Market
+from scheduler.core.model import Account, Market, TranslationPolicy
 from scheduler.core.suggest import did_you_mean
 from scheduler.text.networks import NETWORKS
 
@@ -152,6 +152,10 @@ def _market(
             )
     if name is None or zone is None or locale is None:
         return None
+    policy = scalar_text(node.get("translation"))
+    positions = {
+        key: (child.pos if child.is_scalar else kpos) for key, kpos, child in node.entries()
+    }
     return Market(
         code=code,
         name=name,
@@ -161,4 +165,8 @@ def _market(
         claim_pro=scalar_text(node.get("claim_pro")),
         accounts=MappingProxyType(accounts),
         pos=kpos,
+        translation=TranslationPolicy(policy)
+        if policy in tuple(TranslationPolicy)
+        else TranslationPolicy.WARN,
+        positions=MappingProxyType(positions),
     )

@@ -16,7 +16,7 @@ from scheduler.core.diagnostics import Finding, Position, Severity, has_errors, 
 from scheduler.core.memory import paused_gc
 from scheduler.core.model import Account, Beat, Content, Market, Story, StoryStatus
 from scheduler.core.post import PlannedPost
-from scheduler.core.resolve import Resolved, resolve
+from scheduler.core.resolve import TRANSLATION_CODES, Resolved, resolve
 from scheduler.core.timezones import Localized, apply_offset
 from scheduler.lines.book import LineBook
 from scheduler.lines.model import TEMPLATE_SUFFIX, EditorialLine, PostContext
@@ -47,6 +47,12 @@ class Plan:
     @property
     def ok(self) -> bool:
         return not has_errors(self.findings)
+
+    @property
+    def blocking(self) -> tuple[Finding, ...]:
+        """The errors that stop a sync: all but those that only kept their own market's
+        posts out of the plan (``translation: required`` and a translation missing)."""
+        return tuple(f for f in self.findings if f.is_error and f.code not in TRANSLATION_CODES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,8 +126,8 @@ def _plan_story(
     """One story's posts. What does not depend on the network (the due instant) or on the
     beat (the resolved text) is computed once and shared, which is most of planning's work."""
     posts: list[PlannedPost] = []
-    targets: dict[tuple[str, str], _Target] = {}
-    resolutions: dict[tuple[str, str | None], Resolved] = {}
+    targets: dict[tuple[str, str, str | None], _Target] = {}
+    resolutions: dict[tuple[str, str | None, str | None], Resolved] = {}
     instants: dict[tuple[str, str], _Where] = {}
     where = story.pos("story")
     for beat in story.beats:
@@ -151,16 +157,20 @@ def _plan_story(
                 account = market.accounts.get(network)
                 if account is None:
                     continue
-                key = (network, code)
+                own = beat.name if beat.has_content else None
+                key = (network, code, own)
                 target = targets.get(key)
                 if target is None:
                     # A network without overrides of its own reads what every such network
-                    # reads in this market: resolved once (its findings still go per post).
-                    rkey = (code, network if network in story.network_overrides else None)
+                    # reads in this market (in this beat, when the beat has content of its
+                    # own): resolved once (its findings still go per post).
+                    rkey = (code, network if _own_overrides(story, network, code) else None, own)
                     fields = resolutions.get(rkey)
                     if fields is None:
-                        fields = resolutions[rkey] = resolve(story, network, market)
+                        fields = resolutions[rkey] = resolve(story, network, market, beat)
                     findings.extend(fields.findings)
+                    if _withheld(fields):
+                        continue  # translation: required, and this market lacks it
                     voice = (network, market.locale)
                     if voice not in memo.phrases:
                         memo.phrases[voice] = line.phrases_for(market.locale)
@@ -192,6 +202,18 @@ def _plan_story(
                     )
                 )
     return posts
+
+
+def _own_overrides(story: Story, network: str, code: str) -> bool:
+    """Whether ``network`` reads anything in ``code`` that other networks there do not."""
+    return network in story.network_overrides or network in (
+        story.market_network_overrides.get(code, {})
+    )
+
+
+def _withheld(fields: Resolved) -> bool:
+    """A market that requires translations gets no post of a story it cannot read."""
+    return any(f.is_error and f.code in TRANSLATION_CODES for f in fields.findings)
 
 
 @dataclass(frozen=True, slots=True)

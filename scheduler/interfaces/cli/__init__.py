@@ -70,6 +70,7 @@ def cli(
 
 
 from scheduler.interfaces.cli import accounts, calendar, content, publishing, serve  # noqa: E402
+from scheduler.interfaces.cli.explain import explain_command  # noqa: E402
 
 for _command in (
     content.validate_command,
@@ -88,6 +89,7 @@ for _command in (
     content.new_group,
     serve.serve_command,
     calendar.db_group,
+    explain_command,
 ):
     cli.add_command(_command)
 
