@@ -19,6 +19,7 @@ from scheduler.core.post import PlannedPost
 from scheduler.core.resolve import TRANSLATION_CODES, Resolved, resolve
 from scheduler.core.timezones import Localized, apply_offset
 from scheduler.lines.book import LineBook
+from scheduler.planning.embargo import check_embargo
 from scheduler.lines.model import TEMPLATE_SUFFIX, EditorialLine, PostContext
 from scheduler.text.links import UntrackableURL, track
 from scheduler.text.networks import check as check_network
@@ -97,7 +98,9 @@ def _plan(content: Content, lines: LineBook, now: datetime, selection: Selection
     for story in content.stories.values():
         if not selection.wants("stories", story.id):
             continue
-        posts.extend(_plan_story(story, content, lines, now, selection, findings, memo))
+        told = _plan_story(story, content, lines, now, selection, findings, memo)
+        findings.extend(check_embargo(story, told, content.markets, lines))
+        posts.extend(told)
     posts.sort(key=_DUE_ORDER)
     for post in posts:
         if post.findings:
