@@ -19,8 +19,8 @@ from scheduler.core.post import PlannedPost
 from scheduler.core.resolve import TRANSLATION_CODES, Resolved, resolve
 from scheduler.core.timezones import Localized, apply_offset
 from scheduler.lines.book import LineBook
-from scheduler.planning.embargo import check_embargo
 from scheduler.lines.model import TEMPLATE_SUFFIX, EditorialLine, PostContext
+from scheduler.planning.embargo import check_embargo
 from scheduler.text.links import UntrackableURL, track
 from scheduler.text.networks import check as check_network
 from scheduler.text.voice import LinkPolicy, check_voice
