@@ -439,3 +439,36 @@ LINE_SHAPE = Obj(
     ),
     doc="editorial_lines/<network>/line.yaml: one network's voice.",
 )
+
+
+BRAND_FILE_NAME = "_brand.yaml"
+
+
+_BANNED_LISTS = Obj(
+    values=OneOf((_WORDS, _WORD)),
+    key_pattern=BANNED_LOCALE_PATTERN,
+    key_doc=f"a locale such as fr or pt-BR (any case), or '{ALL_LOCALES}'",
+)
+
+
+BRAND_SHAPE = Obj(
+    fields_of(
+        banned=Field(
+            _BANNED_LISTS,
+            doc="locale (or 'all') -> words no line uses there (as a line's rules.banned)",
+        ),
+        patterns=Field(
+            Obj(
+                values=Seq(Text(numbers_ok=False), doc="regular expressions, any case"),
+                key_pattern=BANNED_LOCALE_PATTERN,
+                key_doc=f"a locale such as fr, or '{ALL_LOCALES}'",
+            ),
+            doc="locale (or 'all') -> patterns no post may match (discount talk: -20%)",
+        ),
+        may_extend=Field(
+            Seq(Text(numbers_ok=False, pattern=NAME_PATTERN, pattern_hint="a network name")),
+            doc="the lines that may add banned words of their own in their line.yaml",
+        ),
+    ),
+    doc="editorial_lines/_brand.yaml: the voice rules every line shares.",
+)

@@ -12,6 +12,8 @@ emoji it tolerates, and where links go. Every broken rule is a finding with a st
 ``too-many-mentions``  more @mentions than ``mentions.max``
 ``link-missing``       ``link: inline`` and the story's link is not in the text
 ``link-not-allowed``   ``link: none`` or ``first_comment`` and the text has a link
+``banned-pattern``     a ban pattern of ``_brand.yaml`` matches (discount talk: ``-20%``)
+``pattern-too-slow``   a ban pattern ran past its time budget on a post
 =====================  ==========================================================
 
 The shape of ``rules:`` (``unknown-rule``, ``invalid-rule``) is checked where ``line.yaml`` is
@@ -25,6 +27,13 @@ Matching ignores case and accents (``PROMO``, ``Promó`` and ``promo`` are one w
 word boundaries for words (``deal`` does not ban ``ideal``), matches a phrase that starts or
 ends with a symbol as written (``% off``), lets any run of spaces match a space, and treats a
 trailing ``*`` as "any ending" (``promo*`` bans ``promotion``).
+
+Ban **patterns** (``patterns:`` of ``editorial_lines/_brand.yaml``) catch what words miss —
+``-20%``, ``20 % off``, ``5 000 € de remise`` — and are regular expressions run by the
+``regex`` module, any case, on the text with its links blanked, each search with a time budget
+(:data:`PATTERN_TIMEOUT`): a pattern that backtracks catastrophically is stopped and reported,
+never left to hang a validation. :func:`compile_ban_pattern` refuses, before any post is
+checked, a pattern that does not compile or that is too slow on probe texts.
 
 Pure: no I/O. Positions come from the caller (``pos`` for a post).
 """
@@ -68,6 +77,10 @@ class VoiceRules:
     require_signature: bool = False
     link: LinkPolicy = LinkPolicy.INLINE
     utm: bool = True
+    #: locale (or ``all``) -> ban patterns (``_brand.yaml``), compiled, with their positions
+    patterns: Mapping[str, tuple[BanPattern, ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
     #: locale -> the banned terms that apply there and their longest words, worked out on
     #: first use (a line's rules are checked against tens of thousands of posts, in a few
     #: locales): the shortcut of :func:`_check_banned`.
@@ -84,6 +97,14 @@ class VoiceRules:
         keys += exact or [k for k in self.banned if k.casefold() == language]
         return [(key, term) for key in keys for term in self.banned.get(key, ())]
 
+    def patterns_for(self, locale: str) -> list[tuple[str, BanPattern]]:
+        """``(list name, pattern)`` pairs that apply to a post in ``locale``."""
+        return [
+            (key, pattern)
+            for key in _keys_for(self.patterns, locale)
+            for pattern in self.patterns[key]
+        ]
+
     def _banned(self, locale: str) -> _Banned:
         """:meth:`banned_for` with each term's longest folded word, remembered per locale."""
         found = self._by_locale.get(locale)
@@ -92,6 +113,67 @@ class VoiceRules:
             words = tuple({_longest_word(term): None for _, term in terms})
             found = self._by_locale[locale] = _Banned(terms, words)
         return found
+
+
+def _keys_for(lists: Mapping[str, Any], locale: str) -> list[str]:
+    """The keys of ``lists`` that apply to ``locale``: ``all``, then exact, else language."""
+    keys = [ALL_LOCALES] if ALL_LOCALES in lists else []
+    wanted = locale.replace("_", "-").casefold()
+    exact = [k for k in lists if k.replace("_", "-").casefold() == wanted]
+    language = wanted.split("-")[0]
+    return keys + (exact or [k for k in lists if k.casefold() == language])
+
+
+#: Most seconds one ban pattern may search one text.
+PATTERN_TIMEOUT: Final = 0.1
+#: Most seconds a pattern may take on one probe text when it is loaded.
+PROBE_TIMEOUT: Final = 0.05
+#: Characters the probe texts repeat: those discount talk is made of, and a letter.
+_PROBE_CHARS: Final = "a1 -%€.,'"
+
+
+@dataclass(frozen=True, slots=True)
+class BanPattern:
+    """A ban rule written as a regular expression, compiled, and where it was written."""
+
+    source: str
+    compiled: regex.Pattern[str] = field(compare=False)
+    pos: Position = field(default=Position(""), compare=False)
+
+
+def _probes(source: str) -> list[str]:
+    """Texts that make a backtracking pattern show itself: long runs of one character, or of
+    two, each ended by one that breaks the match."""
+    chars = dict.fromkeys(_PROBE_CHARS + "".join(c for c in source if c.isalnum()))
+    singles = [c * 3000 + "\x00" for c in chars]
+    pairs = [(a + b) * 1500 + "\x00" for a in "a1" for b in " -%"]
+    return singles + pairs
+
+
+def compile_ban_pattern(source: str, pos: Position) -> BanPattern | Finding:
+    """``source`` compiled (any case), or the finding that says why it cannot be used:
+    ``bad-pattern`` (it does not compile) or ``slow-pattern`` (it runs past its budget on a
+    probe text: catastrophic backtracking would stall every validation)."""
+    try:
+        compiled = regex.compile(source, regex.IGNORECASE | regex.V0)
+    except (regex.error, ValueError, OverflowError) as exc:
+        return Finding.error(pos, "bad-pattern", f"pattern {source!r} does not compile: {exc}")
+    if compiled.search("") is not None:
+        return Finding.error(
+            pos, "bad-pattern", f"pattern {source!r} matches an empty text: it would ban every post"
+        )
+    for probe in _probes(source):
+        try:
+            compiled.search(probe, timeout=PROBE_TIMEOUT)
+        except TimeoutError:
+            shown = probe[:12] + "…"
+            return Finding.error(
+                pos,
+                "slow-pattern",
+                f"pattern {source!r} takes more than {PROBE_TIMEOUT}s on a text like "
+                f"{shown!r} (catastrophic backtracking): rewrite it without nested repeats",
+            )
+    return BanPattern(source, compiled, pos)
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +336,7 @@ def check_voice(
     """
     return [
         *_check_banned(rules, text=text, locale=locale, pos=pos),
+        *_check_patterns(rules, text=text, locale=locale, pos=pos),
         *_check_signature(rules, text=text, signature=signature, pos=pos),
         *_check_counts(rules, text=text, pos=pos),
         *_check_link(rules.link, text=text, link=link, pos=pos),
@@ -293,6 +376,40 @@ def _check_banned_plain(
                     "banned-word",
                     f"{text[start:end]!r} is banned by the line ({list_name}: {term!r}),"
                     f" at {_where(text, start)}",
+                )
+            )
+    return findings
+
+
+def _check_patterns(rules: VoiceRules, *, text: str, locale: str, pos: Position) -> list[Finding]:
+    """Ban patterns, outside links, each search within its time budget."""
+    if not rules.patterns:
+        return []
+    pairs = rules.patterns_for(locale)
+    if not pairs:
+        return []
+    prose = _blank_links(text)
+    findings = []
+    for list_name, pattern in pairs:
+        try:
+            match = pattern.compiled.search(prose, timeout=PATTERN_TIMEOUT)
+        except TimeoutError:
+            findings.append(
+                Finding.error(
+                    pattern.pos,
+                    "pattern-too-slow",
+                    f"pattern {pattern.source!r} ({list_name}) ran past {PATTERN_TIMEOUT}s on "
+                    f"a post and was stopped: rewrite it without nested repeats",
+                )
+            )
+            continue
+        if match:
+            findings.append(
+                Finding.error(
+                    pos,
+                    "banned-pattern",
+                    f"{match.group(0).strip()!r} is banned by the brand ({list_name}: pattern "
+                    f"{pattern.source!r} at {pattern.pos}), at {_where(text, match.start())}",
                 )
             )
     return findings
