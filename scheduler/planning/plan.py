@@ -7,7 +7,7 @@ touches the database. The store compares these values with the calendar (``story
 from __future__ import annotations
 
 import operator
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
@@ -51,9 +51,13 @@ class Plan:
 
     @property
     def blocking(self) -> tuple[Finding, ...]:
-        """The errors that stop a sync: all but those that only kept their own market's
-        posts out of the plan (``translation: required`` and a translation missing)."""
-        return tuple(f for f in self.findings if f.is_error and f.code not in TRANSLATION_CODES)
+        return blocking(self.findings)
+
+
+def blocking(findings: Iterable[Finding]) -> tuple[Finding, ...]:
+    """The errors that stop a sync: all but those that only kept their own market's posts
+    out of the plan (``translation: required`` and a translation missing there)."""
+    return tuple(f for f in findings if f.is_error and f.code not in TRANSLATION_CODES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +208,10 @@ def _plan_story(
                         memo,
                     )
                 )
-    return posts
+    # A market that requires translations gets none of the story's posts while one of its
+    # beats lacks the translation: not a teaser without its reveal, nor the reverse.
+    withheld = {key[0] for key, fields in resolutions.items() if _withheld(fields)}
+    return [p for p in posts if p.market not in withheld] if withheld else posts
 
 
 def _own_overrides(story: Story, network: str, code: str) -> bool:
