@@ -5,7 +5,7 @@ and per-locale phrases) and one template per beat (``teaser.j2``, ``reveal.j2``.
 back to ``default.j2`` the way a Pelican theme falls back to its parent. Shared macros live in
 ``editorial_lines/_shared/`` and are imported as ``{% import "_shared/macros.j2" as m %}``;
 the voice rules every line shares (banned words, ban patterns) live in
-``editorial_lines/_brand.yaml`` (``scheduler.lines.brand``).
+``editorial_lines/_brand.yaml`` (``scheduler.lines.brandwide``).
 
 ``line.yaml`` is checked against ``LINE_SHAPE`` (``scheduler.content.files``, the shape the
 JSON Schema of ``storyline schema line`` is made from) before anything is read from it; the
@@ -31,7 +31,7 @@ from scheduler.content.yamlpos import Node, load_yaml
 from scheduler.core.diagnostics import Finding, Position
 from scheduler.lines import sandbox
 from scheduler.lines.book import LineBook
-from scheduler.lines.brand import load_brand, with_brand
+from scheduler.lines.brandwide import load_brand, with_brand
 from scheduler.lines.model import (
     DEFAULT_TEMPLATE,
     FALLBACK_LOCALE,
