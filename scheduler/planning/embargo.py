@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import regex
@@ -109,29 +109,37 @@ def _post_texts(post: PlannedPost) -> str:
     return _without_queries("\n".join(parts))
 
 
+@dataclass(frozen=True, slots=True)
+class EmbargoCheck:
+    """The story's embargo findings (leaks grouped by origin), and each leaking post's own."""
+
+    findings: tuple[Finding, ...] = ()
+    by_post: Mapping[str, tuple[Finding, ...]] = field(default_factory=dict)
+
+
 def check_embargo(
     story: Story,
     posts: Iterable[PlannedPost],
     markets: Mapping[str, Market],
     lines: LineBook,
-) -> list[Finding]:
-    """Every leak of ``story``'s embargo among ``posts``, grouped by where it comes from."""
+) -> EmbargoCheck:
+    """Every leak of ``story``'s embargo among ``posts``: once per origin for ``validate``,
+    and on each post it concerns for ``preview``."""
     embargo = story.embargo
     if embargo is None:
-        return []
+        return EmbargoCheck()
     beat = story.beat(REVEAL_BEAT)
     if beat is None:
-        return [
-            Finding.error(
-                embargo.pos,
-                NO_REVEAL,
-                f"{story.id} has an embargo but no beat named {REVEAL_BEAT!r}: the embargo "
-                f"lifts at the reveal (beats: {', '.join(b.name for b in story.beats)})",
-            )
-        ]
+        missing = Finding.error(
+            embargo.pos,
+            NO_REVEAL,
+            f"{story.id} has an embargo but no beat named {REVEAL_BEAT!r}: the embargo "
+            f"lifts at the reveal (beats: {', '.join(b.name for b in story.beats)})",
+        )
+        return EmbargoCheck((missing,))
     reveal = _reveal(story, beat, markets)
     if reveal is None:
-        return []
+        return EmbargoCheck()
     findings = _unused_terms(story, reveal)
     patterns = [(term, term_pattern(term)) for term in embargo.terms]
     leaks: dict[tuple[Position, str], list[str]] = {}
@@ -155,18 +163,15 @@ def check_embargo(
             what = f"shows {media.file}, a media file of the reveal ({where})"
             leaks.setdefault((pos, what), []).append(post.post_id)
     when = f"{reveal.at.astimezone(UTC):%Y-%m-%d %H:%M} UTC in {reveal.market}"
+    draft = " [draft: an error once approved]" if severity != "error" else ""
+    by_post: dict[str, list[Finding]] = {}
     for (pos, what), ids in leaks.items():
         more = f" and {len(ids) - 1} other post(s)" if len(ids) > 1 else ""
-        findings.append(
-            Finding.at(
-                pos,
-                severity,
-                LEAK,
-                f"{ids[0]}{more} {what} before the embargo lifts: the reveal is first due "
-                f"at {when}" + (" [draft: an error once approved]" if severity != "error" else ""),
-            )
-        )
-    return findings
+        tail = f"{what} before the embargo lifts: the reveal is first due at {when}{draft}"
+        findings.append(Finding.at(pos, severity, LEAK, f"{ids[0]}{more} {tail}"))
+        for pid in ids:
+            by_post.setdefault(pid, []).append(Finding.at(pos, severity, LEAK, f"{pid} {tail}"))
+    return EmbargoCheck(tuple(findings), {pid: tuple(f) for pid, f in by_post.items()})
 
 
 def _origin(

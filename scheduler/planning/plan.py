@@ -20,7 +20,7 @@ from scheduler.core.resolve import TRANSLATION_CODES, Resolved, resolve
 from scheduler.core.timezones import Localized, apply_offset
 from scheduler.lines.book import LineBook
 from scheduler.lines.model import TEMPLATE_SUFFIX, EditorialLine, PostContext
-from scheduler.planning.embargo import check_embargo
+from scheduler.planning.embargo import LEAK, check_embargo
 from scheduler.text.links import UntrackableURL, track
 from scheduler.text.networks import check as check_network
 from scheduler.text.voice import LinkPolicy, check_voice
@@ -103,7 +103,15 @@ def _plan(content: Content, lines: LineBook, now: datetime, selection: Selection
         if not selection.wants("stories", story.id):
             continue
         told = _plan_story(story, content, lines, now, selection, findings, memo)
-        findings.extend(check_embargo(story, told, content.markets, lines))
+        embargo = check_embargo(story, told, content.markets, lines)
+        if embargo.findings:
+            findings.extend(embargo.findings)  # grouped; each post carries its own copy
+            told = [
+                replace(p, findings=(*p.findings, *embargo.by_post[p.post_id]))
+                if p.post_id in embargo.by_post
+                else p
+                for p in told
+            ]
         posts.extend(told)
     posts.sort(key=_DUE_ORDER)
     for post in posts:
@@ -406,7 +414,9 @@ def _plan_post(
 
 def _plan_level(finding: Finding) -> bool:
     """Whether a post's finding also belongs in the plan's (template ones are grouped)."""
-    return finding.code != PAST_DUE and not finding.code.startswith(_TEMPLATE_CODE_PREFIX)
+    return finding.code not in (PAST_DUE, LEAK) and not finding.code.startswith(
+        _TEMPLATE_CODE_PREFIX
+    )
 
 
 def _limit_overrides(content: Content, posts: list[PlannedPost]) -> dict[str, int]:

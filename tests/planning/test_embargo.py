@@ -264,3 +264,20 @@ def test_the_sample_aurora_launch_keeps_its_embargo() -> None:
     assert not [f for f in result.findings if f.code.startswith("embargo")]
     teasers = [p for p in result.posts if p.story == "aurora-launch" and p.beat == "teaser"]
     assert teasers and all([m.file for m in p.media] == ["media/suv-teaser.jpg"] for p in teasers)
+
+
+def test_each_leaking_post_carries_the_leak_for_its_preview_card(folder: Folder) -> None:
+    folder.story(
+        STORY
+        + """\
+beats:
+  teaser: {offset: -7d, story: {hook: Something is coming.}}
+  reveal: 0
+"""
+    )
+    result = folder.plan()
+    assert len(leaks(result)) == 1  # validate: once, for both posts
+    cards = {p.post_id: [f.code for f in p.findings] for p in result.posts}
+    assert cards["aurora/teaser/x/fr"].count("embargo-leak") == 1
+    assert cards["aurora/teaser/x/us"].count("embargo-leak") == 1
+    assert "embargo-leak" not in cards["aurora/reveal/x/fr"]
