@@ -30,7 +30,8 @@ trailing ``*`` as "any ending" (``promo*`` bans ``promotion``).
 
 Ban **patterns** (``patterns:`` of ``editorial_lines/_brand.yaml``) catch what words miss —
 ``-20%``, ``20 % off``, ``5 000 € de remise`` — and are regular expressions run by the
-``regex`` module, any case, on the text with its links blanked, each search with a time budget
+``regex`` module, any case, within each line of the text (a match inside a link does not
+count), each search with a time budget
 (:data:`PATTERN_TIMEOUT`): a pattern that backtracks catastrophically is stopped and reported,
 never left to hang a validation. :func:`compile_ban_pattern` refuses, before any post is
 checked, a pattern that does not compile or that is too slow on probe texts.
@@ -41,6 +42,7 @@ Pure: no I/O. Positions come from the caller (``pos`` for a post).
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -87,6 +89,10 @@ class VoiceRules:
     _by_locale: dict[str, _Banned] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    #: locale -> the ban patterns that apply there, with the lines already searched
+    _patterns_by_locale: dict[str, _PatternSet] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def banned_for(self, locale: str) -> list[tuple[str, str]]:
         """``(list name, term)`` pairs that apply to a post in ``locale``."""
@@ -104,6 +110,16 @@ class VoiceRules:
             for key in _keys_for(self.patterns, locale)
             for pattern in self.patterns[key]
         ]
+
+    def _patterns(self, locale: str) -> _PatternSet:
+        """:meth:`patterns_for`, remembered per locale with the lines it searched."""
+        found = self._patterns_by_locale.get(locale)
+        if found is None:
+            pairs = self.patterns_for(locale)
+            found = self._patterns_by_locale[locale] = _PatternSet(
+                tuple(p for _, p in pairs), tuple(name for name, _ in pairs)
+            )
+        return found
 
     def _banned(self, locale: str) -> _Banned:
         """:meth:`banned_for` with each term's longest folded word, remembered per locale."""
@@ -382,37 +398,96 @@ def _check_banned_plain(
 
 
 def _check_patterns(rules: VoiceRules, *, text: str, locale: str, pos: Position) -> list[Finding]:
-    """Ban patterns, outside links, each search within its time budget."""
+    """Ban patterns, outside links, each search within its time budget.
+
+    Patterns match within one line of the post. Shortcut: links written with their scheme are
+    blanked (one C-level substitution), and each line is searched once per locale's patterns
+    (:meth:`_PatternSet.hits`, remembered): posts share most of their lines across markets and
+    networks, as :func:`_folded` relies on too. A hit is then checked against the text's
+    links, bare domains included (a match inside a link does not count).
+    """
     if not rules.patterns:
         return []
-    pairs = rules.patterns_for(locale)
-    if not pairs:
+    chosen = rules._patterns(locale)
+    if not chosen.patterns:
         return []
-    prose = _blank_links(text)
-    findings = []
-    for list_name, pattern in pairs:
-        try:
-            match = pattern.compiled.search(prose, timeout=PATTERN_TIMEOUT)
-        except TimeoutError:
-            findings.append(
+    hits: list[tuple[int, int, int, str]] = []
+    offset = 0
+    for line in text.split("\n"):
+        found = chosen.hits(_SCHEME_LINK.sub(_spaces, line) if "://" in line else line)
+        if isinstance(found, int):
+            pattern = chosen.patterns[found]
+            return [
                 Finding.error(
                     pattern.pos,
                     "pattern-too-slow",
-                    f"pattern {pattern.source!r} ({list_name}) ran past {PATTERN_TIMEOUT}s on "
-                    f"a post and was stopped: rewrite it without nested repeats",
+                    f"pattern {pattern.source!r} ({chosen.names[found]}) ran past "
+                    f"{PATTERN_TIMEOUT}s on a post and was stopped: rewrite it without nested "
+                    "repeats",
                 )
-            )
+            ]
+        if found:
+            hits.extend((index, offset + start, offset + end, t) for index, start, end, t in found)
+        offset += len(line) + 1
+    if not hits:
+        return []
+    spans = [(start, end) for _, start, end, _ in links(text)]
+    findings: list[Finding] = []
+    reported: set[int] = set()
+    for index, start, end, matched in hits:
+        if index in reported or any(a < end and start < b for a, b in spans):
             continue
-        if match:
-            findings.append(
-                Finding.error(
-                    pos,
-                    "banned-pattern",
-                    f"{match.group(0).strip()!r} is banned by the brand ({list_name}: pattern "
-                    f"{pattern.source!r} at {pattern.pos}), at {_where(text, match.start())}",
-                )
+        reported.add(index)
+        pattern = chosen.patterns[index]
+        findings.append(
+            Finding.error(
+                pos,
+                "banned-pattern",
+                f"{matched.strip()!r} is banned by the brand ({chosen.names[index]}: pattern "
+                f"{pattern.source!r} at {pattern.pos}), at {_where(text, start)}",
             )
+        )
     return findings
+
+
+_SCHEME_LINK: Final = re.compile(r"[Hh][Tt][Tt][Pp][Ss]?://\S+")
+
+
+def _spaces(match: re.Match[str]) -> str:
+    return " " * len(match.group(0))
+
+
+#: Most lines a locale's pattern set remembers (then it starts again).
+_MAX_LINES: Final = 16384
+
+
+@dataclass(slots=True)
+class _PatternSet:
+    """The ban patterns of one locale, and what each line searched so far held."""
+
+    patterns: tuple[BanPattern, ...]
+    names: tuple[str, ...]
+    lines: dict[str, tuple[tuple[int, int, int, str], ...]] = field(default_factory=dict)
+
+    def hits(self, line: str) -> tuple[tuple[int, int, int, str], ...] | int:
+        """Every match in ``line``: (pattern index, start, end, text); or the index of the
+        pattern that ran out of time."""
+        found = self.lines.get(line)
+        if found is not None:
+            return found
+        out = []
+        for index, pattern in enumerate(self.patterns):
+            try:
+                out.extend(
+                    (index, m.start(), m.end(), m.group(0))
+                    for m in pattern.compiled.finditer(line, timeout=PATTERN_TIMEOUT)
+                )
+            except TimeoutError:
+                return index
+        if len(self.lines) >= _MAX_LINES:
+            self.lines.clear()
+        found = self.lines[line] = tuple(out)
+        return found
 
 
 def _blank_links(text: str) -> str:

@@ -152,3 +152,8 @@ def test_a_line_allowed_to_extend_adds_its_words_to_the_brand_list(make_lines: M
     lines = write_brand(make_lines, r"\d+%", extend="x", **{"x/line.yaml": line})
     assert not [f for f in lines.findings if f.is_error]
     assert lines.by_network["x"].voice_rules.banned["en"] == ("discount", "bargain")
+
+
+def test_a_pattern_inside_a_link_does_not_count() -> None:
+    assert codes("Details: https://holdout.example/offers/-20%25 and brand.example/x-30%") == []
+    assert "banned-pattern" in codes("Now -20%: https://holdout.example/a")
