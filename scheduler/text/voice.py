@@ -475,7 +475,7 @@ class _PatternSet:
         found = self.lines.get(line)
         if found is not None:
             return found
-        out = []
+        out: list[tuple[int, int, int, str]] = []
         for index, pattern in enumerate(self.patterns):
             try:
                 out.extend(
