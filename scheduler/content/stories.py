@@ -440,7 +440,9 @@ class StoryLoader:
         if seq is not None and seq.is_seq:
             for item in seq.items:
                 term = scalar_text(item)
-                if term is not None and term.strip():
+                if term is not None and not term.strip():
+                    self.error(item.pos, "bad-value", "an empty embargo term would match nothing")
+                elif term is not None:
                     terms.append(term.strip())
                     positions.append(item.pos)
         media = scalar_text(node.get("media")) or "reveal"

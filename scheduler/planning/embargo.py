@@ -202,10 +202,12 @@ def _unused_terms(story: Story, reveal: _Reveal) -> list[Finding]:
     """A term the reveal never says protects nothing: most likely a typo."""
     assert story.embargo is not None
     out = []
-    words = sorted(set(regex.findall(r"\w+", reveal.said)))
+    tokens = regex.findall(r"\w+", reveal.said)
     for term, pos in zip(story.embargo.terms, story.embargo.term_positions, strict=True):
         if term_pattern(term).search(reveal.said):
             continue
+        size = max(1, len(term.split()))  # "600 kms" is closest to "600 km", not to "600"
+        words = sorted({" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)})
         out.append(
             Finding.warning(
                 pos,

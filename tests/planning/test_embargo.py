@@ -281,3 +281,10 @@ beats:
     assert cards["aurora/teaser/x/fr"].count("embargo-leak") == 1
     assert cards["aurora/teaser/x/us"].count("embargo-leak") == 1
     assert "embargo-leak" not in cards["aurora/reveal/x/fr"]
+
+
+def test_an_empty_embargo_term_is_refused_at_its_line(folder: Folder) -> None:
+    path = folder.story(STORY.replace('terms: [Aurora, "7 seats"]', 'terms: [Aurora, " "]'))
+    found = [f for f in folder.plan().findings if f.code == "bad-value"]
+    assert len(found) == 1 and found[0].is_error
+    assert found[0].line == line_of(path, "embargo:")
