@@ -19,7 +19,7 @@ from scheduler.app.settings import Settings
 from scheduler.core.diagnostics import Position
 from scheduler.core.errors import NotFound
 from scheduler.core.model import Media
-from scheduler.core.resolve import resolve
+from scheduler.core.resolve import Resolved, resolve
 from scheduler.core.suggest import unknown
 from scheduler.planning.plan import Selection
 
@@ -37,6 +37,7 @@ FIELDS = (
     "locale",
     "due",
     "template",
+    "text",
 )
 
 
@@ -146,13 +147,45 @@ def explain(
         )
     )
     template = lines.template_name(network, beat_name)
+    where = Position(lines.sources[template], 1, 1) if template is not None else story.pos()
     if template is not None:
-        out.append(
-            Origin("template", template, "template", Position(lines.sources[template], 1, 1))
-        )
+        out.append(Origin("template", template, "template", where))
+    out.extend(_blame(post.text, resolved, where))
     root = Path.cwd().resolve()
     out = [Origin(o.field, o.value, o.path, _relative(o.pos, root)) for o in out]
     return [o for o in out if field is None or o.field == field]
+
+
+def _pieces(resolved: Resolved) -> list[tuple[str, str]]:
+    """(text a post may show, field it comes from), longest first: what a line may hold."""
+    pieces = [
+        (resolved.headline, "headline"),
+        (resolved.hook or "", "hook"),
+        (resolved.body or "", "body"),
+        (resolved.claim or "", "claim"),
+        ((resolved.link or "").split("?", 1)[0], "link"),
+        *((fact, "facts") for fact in resolved.facts),
+        *((f"#{tag}", "hashtags") for tag in resolved.hashtags),
+        *((media.alt, "media") for media in resolved.media),
+    ]
+    return sorted(((t, n) for t, n in pieces if t.strip()), key=lambda p: -len(p[0]))
+
+
+def _blame(text: str, resolved: Resolved, template: Position) -> list[Origin]:
+    """Each line of the rendered text with the field it shows, else the template (its words
+    and phrases): ``git blame`` for the post itself."""
+    pieces = _pieces(resolved)
+    out = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        name = next((n for t, n in pieces if t in line), None)
+        source = resolved.sources.get(name) if name is not None else None
+        if source is not None:
+            out.append(Origin("text", line, source.label, source.pos))
+        else:
+            out.append(Origin("text", line, "template", template))
+    return out
 
 
 def explain_text(origins: list[Origin]) -> str:

@@ -75,3 +75,14 @@ def test_an_unknown_post_or_field_is_refused_with_suggestions(run: Run) -> None:
     assert field.exit_code != 0 and "hook" in field.output
     shape = run("explain", "aurora-launch")
     assert shape.exit_code != 0 and "<story>/<beat>/<network>/<market>" in shape.output
+
+
+def test_text_blames_each_rendered_line_on_its_field_or_the_template(run: Run) -> None:
+    result = run("explain", "aurora-launch/reveal/linkedin/fr", "text")
+    assert result.exit_code == 0, result.output
+    blamed = {row.split("  ")[-1].strip(): row for row in result.output.splitlines()}
+    facts = next(r for line, r in blamed.items() if "Avantage en nature" in line)
+    assert "overrides.market.fr.network.linkedin.facts" in facts
+    headline = next(r for line, r in blamed.items() if line.startswith("Voici Aurora"))
+    assert f"aurora-launch.yaml:{line_of(STORY, 'headline: Voici Aurora')} " in headline
+    assert any("linkedin/reveal.j2" in r for r in blamed.values())  # the template's own words
