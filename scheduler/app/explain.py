@@ -150,7 +150,8 @@ def explain(
     where = Position(lines.sources[template], 1, 1) if template is not None else story.pos()
     if template is not None:
         out.append(Origin("template", template, "template", where))
-    out.extend(_blame(post.text, resolved, where))
+    phrases = _phrase_origins(lines.by_network[network].path, market.locale)
+    out.extend(_blame(post.text, resolved, where, phrases))
     root = Path.cwd().resolve()
     out = [Origin(o.field, o.value, o.path, _relative(o.pos, root)) for o in out]
     return [o for o in out if field is None or o.field == field]
@@ -171,9 +172,36 @@ def _pieces(resolved: Resolved) -> list[tuple[str, str]]:
     return sorted(((t, n) for t, n in pieces if t.strip()), key=lambda p: -len(p[0]))
 
 
-def _blame(text: str, resolved: Resolved, template: Position) -> list[Origin]:
-    """Each line of the rendered text with the field it shows, else the template (its words
-    and phrases): ``git blame`` for the post itself."""
+def _phrase_origins(line_file: str, locale: str) -> list[tuple[str, str, Position]]:
+    """(phrase text, ``phrases.<locale>.<key>``, position) of a line's phrases the market
+    reads (its locale, its language, then English), longest first."""
+    from scheduler.content.yamlpos import load_yaml, scalar_text
+
+    root = load_yaml(Path(line_file)).root
+    node = root.get("phrases") if root is not None and root.is_map else None
+    if node is None or not node.is_map:
+        return []
+    language = locale.split("-")[0]
+    out: dict[str, tuple[str, str, Position]] = {}
+    for key in dict.fromkeys(("en", language, locale)):  # later ones win
+        texts = node.get(key)
+        if texts is None or not texts.is_map:
+            continue
+        for name, _kpos, value in texts.entries():
+            text = scalar_text(value)
+            if text and text.strip():
+                out[name] = (text.strip(), f"phrases.{key}.{name}", value.pos)
+    return sorted(out.values(), key=lambda p: -len(p[0]))
+
+
+def _blame(
+    text: str,
+    resolved: Resolved,
+    template: Position,
+    phrases: list[tuple[str, str, Position]],
+) -> list[Origin]:
+    """Each line of the rendered text with the field it shows, else the line's phrase it
+    says, else the template: ``git blame`` for the post itself."""
     pieces = _pieces(resolved)
     out = []
     for line in text.splitlines():
@@ -181,8 +209,11 @@ def _blame(text: str, resolved: Resolved, template: Position) -> list[Origin]:
             continue
         name = next((n for t, n in pieces if t in line), None)
         source = resolved.sources.get(name) if name is not None else None
+        phrase = next((p for p in phrases if p[0] in line), None)
         if source is not None:
             out.append(Origin("text", line, source.label, source.pos))
+        elif phrase is not None:
+            out.append(Origin("text", line, phrase[1], phrase[2]))
         else:
             out.append(Origin("text", line, "template", template))
     return out

@@ -85,4 +85,7 @@ def test_text_blames_each_rendered_line_on_its_field_or_the_template(run: Run) -
     assert "overrides.market.fr.network.linkedin.facts" in facts
     headline = next(r for line, r in blamed.items() if line.startswith("Voici Aurora"))
     assert f"aurora-launch.yaml:{line_of(STORY, 'headline: Voici Aurora')} " in headline
-    assert any("linkedin/reveal.j2" in r for r in blamed.values())  # the template's own words
+    assert "linkedin/line.yaml:" in blamed["Les chiffres clés :"]  # a phrase of the line
+    assert "phrases.fr.figures" in blamed["Les chiffres clés :"]
+    dots = run("explain", "aurora-launch/teaser/instagram/de", "text").output.splitlines()
+    assert any("instagram/teaser.j2:1" in row and row.endswith(" .") for row in dots)
