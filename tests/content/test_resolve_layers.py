@@ -127,3 +127,35 @@ def test_an_untranslated_beat_text_is_a_warning_for_translated_markets(
     finding = only(r.findings, "untranslated-beat")
     assert not finding.is_error and "beats.teaser.locales.fr.hook" in finding.message
     assert resolve(story, "x", loaded.markets["us"], story.beat("teaser")).findings == ()
+
+
+@pytest.mark.parametrize(
+    ("tail", "code", "text"),
+    [
+        (
+            "beats:\n  teaser:\n    offset: -7d\n    media: [{file: media/nope.jpg, alt: A}]\n",
+            "missing-media",
+            "media/nope.jpg",
+        ),
+        ("beats:\n  teaser: {offset: -7d, story: {hedline: Hi}}\n", "unknown-field", "hedline"),
+        ("beats:\n  teaser: {offset: -7d, locales: {French: {hook: Hi}}}\n", "bad-key", "French"),
+        (
+            "overrides:\n  market:\n    fr:\n      network:\n        myspace: {hook: Hi}\n",
+            "unknown-network",
+            "myspace",
+        ),
+        (
+            "overrides:\n  market:\n    fr:\n      network:\n        x: {tone: Hi}\n",
+            "unknown-field",
+            "tone",
+        ),
+    ],
+)
+def test_bad_per_beat_content_and_overrides_name_their_line(
+    content: ContentDir, tail: str, code: str, text: str
+) -> None:
+    path = content.story("s", STORY + tail)
+    finding = only(content.load().findings, code)
+    assert finding.is_error and finding.file == str(path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert text in lines[finding.line - 1]
