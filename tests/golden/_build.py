@@ -4,7 +4,12 @@ One file per line x beat, ``tests/golden/<network>/<beat>.txt``, holding the tex
 market's account would post, in ``markets.yaml`` order, each under a header naming the post.
 Beats the sample brand's stories use on a network come from the real plan; a line's template
 beat no story uses on that network (``followup`` on Instagram, say) is rendered from a
-specimen: the sample launch story told as that beat, so no template goes unreviewed.
+specimen: the sample launch story told as that beat, so no template goes unreviewed. Each
+post lists its media: which picture goes with which beat is part of what is said.
+
+The sample covers per-beat content (``aurora-launch``'s teaser has its own hook, link and
+``media/suv-teaser.jpg``: ``*/teaser.txt``) and one network in one market
+(``overrides.market.fr.network.linkedin``: the fr posts of ``linkedin/*.txt``).
 
 Regenerate after changing a template or the sample content::
 
