@@ -224,11 +224,7 @@ def resolve(story: Story, network: str, market: Market, beat: Beat | None = None
     for name, value in (("hashtags", story.hashtags), ("link", story.link), ("media", story.media)):
         layers.put(name, value, Source((name,), story.pos(name)) if value else None)
     claim = claim_for(market, story.audience)
-    which = (
-        "claim_pro"
-        if claim is not None and claim == market.claim_pro and (story.audience is Audience.PRO)
-        else "claim"
-    )
+    which = "claim_pro" if story.audience is Audience.PRO and market.claim_pro else "claim"
     where = market.positions.get(which)
     layers.put("claim", claim, Source(("markets", market.code, which), where) if where else None)
     key = translation_key(story, market.locale)
@@ -240,7 +236,8 @@ def resolve(story: Story, network: str, market: Market, beat: Beat | None = None
     by_both = story.market_network_overrides.get(market.code, EMPTY).get(network, EMPTY)
     if _language(text_locale) != _language(story.language):
         for name in TEXT_FIELDS:
-            if name in by_network and name not in by_market and name not in by_both:
+            told_by_beat = beat is not None and name in beat.content
+            if name in by_network and not (name in by_market or name in by_both or told_by_beat):
                 findings.append(
                     Finding.warning(
                         story.pos("overrides", "network", network, name),
