@@ -135,12 +135,13 @@ def cli_run(root: Path, *args: str) -> Result:
     return CliRunner().invoke(cli, [*flags, *args], env=env, catch_exceptions=False)
 
 
-def test_validate_fails_but_sync_plans_the_other_markets(root: Path) -> None:
+def test_validate_fails_but_sync_plans_the_other_markets(root: Path, database_url: str) -> None:
     write(root)
     checked = cli_run(root, "validate")
     assert checked.exit_code == 1
     assert "error[missing-translation]" in checked.output
-    url = f"sqlite:///{root / 'calendar.db'}"
+    url = database_url
+    assert cli_run(root, "--database-url", url, "db", "upgrade").exit_code == 0
     synced = cli_run(root, "--database-url", url, "sync")
     assert synced.exit_code == 0, synced.output
     listed = cli_run(root, "--database-url", url, "calendar", "--format", "json")
