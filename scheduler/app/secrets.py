@@ -54,6 +54,10 @@ class Secrets:
             return None
         return Credentials(network, account, fields)
 
+    def accounts(self) -> list[tuple[str, str]]:
+        """The (network, account) pairs of the secrets file (the beat checks their tokens)."""
+        return [(n, a) for n, accounts in self.file_fields.items() for a in accounts]
+
     def has_network(self, network: str) -> bool:
         """True when at least one account of ``network`` has credentials somewhere."""
         if self.file_fields.get(network):

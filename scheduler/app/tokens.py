@@ -1,0 +1,119 @@
+"""The application's token store: built from the settings, checked at start, and the person's
+side of it (``storyline accounts connect``, ``accounts rotate-key``).
+
+Why a start-up check: stored tokens sealed with another key cannot be read, and a worker that
+went on would renew from the secrets file and overwrite them (X's refresh tokens work once).
+So the worker, ``run`` and the ``accounts`` commands refuse to start while stored tokens exist
+that ``STORYLINE_SECRET_KEY`` cannot open, or no key is set (docs/security.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from functools import cache
+
+from sqlalchemy.engine import Engine
+
+from scheduler.app.secrets import Secrets
+from scheduler.app.settings import Settings
+from scheduler.calendar.database import engine_for
+from scheduler.core.errors import ConfigError
+from scheduler.dispatch.credentials import StoredCredentials
+from scheduler.dispatch.sealing import Sealer
+from scheduler.dispatch.tokens import TokenStore
+from scheduler.publishers.auth.base import TokenLifecycle, TokenSet
+from scheduler.publishers.auth.connect import CallbackReceiver, connect
+from scheduler.publishers.auth.registry import LIFECYCLES, lifecycle_for
+from scheduler.publishers.base import Credentials
+from scheduler.publishers.http import HttpClient
+
+
+def store_for(
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> TokenStore:
+    return TokenStore(
+        engine or engine_for(settings.database_url),
+        Sealer(settings.secret_keys),
+        clock=clock or settings.now,
+    )
+
+
+def lifecycles_for(settings: Settings, http: HttpClient) -> Callable[[str], TokenLifecycle | None]:
+    """Each network's token lifecycle, made once (None for a network without tokens)."""
+
+    @cache
+    def lifecycle(network: str) -> TokenLifecycle | None:
+        return lifecycle_for(network, settings, http) if network in LIFECYCLES else None
+
+    return lifecycle
+
+
+def credential_source(
+    settings: Settings,
+    secrets: Secrets,
+    http: HttpClient,
+    *,
+    engine: Engine | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> StoredCredentials:
+    """The secrets file layered with the stored tokens (what ``live`` publishers read)."""
+    store = store_for(settings, engine=engine, clock=clock)
+    return StoredCredentials(
+        secrets, store, lifecycles_for(settings, http), clock=clock or settings.now
+    )
+
+
+def refuse_unreadable_tokens(settings: Settings, *, engine: Engine | None = None) -> int:
+    """Raise ConfigError while stored tokens exist that the key cannot open (or no key is
+    set, or a key is malformed); the number of stored token sets otherwise."""
+    return store_for(settings, engine=engine).check_readable()
+
+
+def connect_account(
+    settings: Settings,
+    secrets: Secrets,
+    network: str,
+    account: str,
+    *,
+    open_url: Callable[[str], None],
+    receiver: CallbackReceiver,
+    http: HttpClient,
+    engine: Engine | None = None,
+) -> TokenSet:
+    """``storyline accounts connect``: the authorization-code flow with PKCE, then the
+    tokens stored encrypted. The app's ``client_id`` (and ``client_secret``) come from the
+    secrets file; the key is checked before the person is sent anywhere."""
+    lifecycle = lifecycles_for(settings, http)(network)
+    if lifecycle is None:
+        from scheduler.core.suggest import unknown
+
+        raise ConfigError(unknown("network with tokens", network, sorted(LIFECYCLES)))
+    store = store_for(settings, engine=engine)
+    store.check_readable()
+    if not store.sealer.available:
+        raise ConfigError(
+            "STORYLINE_SECRET_KEY is not set: the tokens could not be stored "
+            "(make one with `storyline accounts new-key`; docs/security.md)"
+        )
+    credentials = secrets.credentials(network, account) or Credentials(network, account, {})
+    if not credentials.get("client_id"):
+        where = secrets.source or "the secrets file (STORYLINE_SECRETS_FILE)"
+        raise ConfigError(
+            f"{where}: {network}.{account} has no client_id: add the app's client_id "
+            f"(and client_secret) under {network}: {account}: before connecting"
+        )
+    tokens = connect(lifecycle, credentials, open_url=open_url, receiver=receiver)
+    store.put(credentials, tokens)
+    return tokens
+
+
+def rotate_key(settings: Settings, *, engine: Engine | None = None) -> int:
+    """Re-seal every stored token set with the first key of ``STORYLINE_SECRET_KEY``."""
+    store = store_for(settings, engine=engine)
+    if store.sealer.key_count < 1:
+        raise ConfigError("STORYLINE_SECRET_KEY is not set: there is no key to rotate to")
+    return store.rotate()
