@@ -9,7 +9,8 @@ that ``STORYLINE_SECRET_KEY`` cannot open, or no key is set (docs/security.md).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
@@ -18,15 +19,15 @@ from sqlalchemy.engine import Engine
 from scheduler.app.secrets import Secrets
 from scheduler.app.settings import Settings
 from scheduler.calendar.database import engine_for
-from scheduler.core.errors import ConfigError
+from scheduler.core.errors import ConfigError, PublishError
 from scheduler.dispatch.credentials import StoredCredentials
 from scheduler.dispatch.sealing import Sealer
 from scheduler.dispatch.tokens import TokenStore
-from scheduler.publishers.auth.base import TokenLifecycle, TokenSet
+from scheduler.publishers.auth.base import GrantRefused, TokenLifecycle, TokenSet
 from scheduler.publishers.auth.connect import CallbackReceiver, connect
 from scheduler.publishers.auth.registry import LIFECYCLES, lifecycle_for
 from scheduler.publishers.base import Credentials
-from scheduler.publishers.http import HttpClient
+from scheduler.publishers.http import HttpClient, redact
 
 
 def store_for(
@@ -83,6 +84,7 @@ def connect_account(
     receiver: CallbackReceiver,
     http: HttpClient,
     engine: Engine | None = None,
+    scopes: Sequence[str] | None = None,
 ) -> TokenSet:
     """``storyline accounts connect``: the authorization-code flow with PKCE, then the
     tokens stored encrypted. The app's ``client_id`` (and ``client_secret``) come from the
@@ -106,7 +108,7 @@ def connect_account(
             f"{where}: {network}.{account} has no client_id: add the app's client_id "
             f"(and client_secret) under {network}: {account}: before connecting"
         )
-    tokens = connect(lifecycle, credentials, open_url=open_url, receiver=receiver)
+    tokens = connect(lifecycle, credentials, open_url=open_url, receiver=receiver, scopes=scopes)
     store.put(credentials, tokens)
     return tokens
 
@@ -117,3 +119,56 @@ def rotate_key(settings: Settings, *, engine: Engine | None = None) -> int:
     if store.sealer.key_count < 1:
         raise ConfigError("STORYLINE_SECRET_KEY is not set: there is no key to rotate to")
     return store.rotate()
+
+
+@dataclass(frozen=True, slots=True)
+class TokenNote:
+    """What ``accounts check`` says of an account's tokens (never a value)."""
+
+    expires_at: datetime | None = None
+    stored: bool = False  # the tokens in use come from the database, not the secrets file
+    renewed: bool = False
+    refused: str | None = None
+    error: str | None = None
+
+    def detail(self) -> str:
+        parts = []
+        if self.renewed:
+            parts.append("token renewed now")
+        elif self.stored:
+            parts.append("token from the database (renewed or connected)")
+        if self.error:
+            parts.append(f"could not renew: {self.error}")
+        return "; ".join(parts)
+
+
+def describe_tokens(
+    source: StoredCredentials, network: str, account: str, *, refresh: bool = False
+) -> TokenNote:
+    """The account's token expiry as stored (or as renewed now with ``refresh``)."""
+    lifecycle = source.lifecycles(network)
+    if lifecycle is None:
+        return TokenNote()
+    file = source.file.credentials(network, account)
+    creds = file or Credentials(network, account, {})
+    renewed, error = False, None
+    if refresh and (file is not None or source.store.read(network, account) is not None):
+        try:
+            source.store.renew(lifecycle, creds, force=True)
+            renewed = True
+        except GrantRefused as exc:
+            return TokenNote(refused=str(exc))
+        except (PublishError, ConfigError) as exc:
+            error = redact(str(exc), creds.secret_values())
+        source.forget(network, account)
+    stored = source.store.read(network, account)
+    if stored is not None and stored.refused_now(file):
+        return TokenNote(refused=stored.last_error or lifecycle.reconnect_hint(account))
+    tokens = source.store.effective(stored, file, lifecycle, source.clock())
+    from_store = stored is not None and stored.sealed != "" and stored.matches(file)
+    return TokenNote(
+        expires_at=tokens.expires_at if tokens is not None else None,
+        stored=from_store,
+        renewed=renewed,
+        error=error,
+    )

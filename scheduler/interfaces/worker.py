@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_init, worker_process_init
+from celery.signals import beat_init, worker_init, worker_process_init
 
 from scheduler.app.publishing import dispatcher_for
 from scheduler.app.settings import Settings
@@ -71,7 +71,13 @@ def celery_config(settings: Settings) -> dict[str, Any]:
                 "schedule": timedelta(seconds=tick),
                 # A tick stuck behind a backlog is useless once the next one is out.
                 "options": {"expires": max(2 * tick, 5.0)},
-            }
+            },
+            # Tokens renewed ahead of expiry, once across workers (docs/operations.md, "Tokens").
+            "storyline-tokens": {
+                "task": "storyline.tokens",
+                "schedule": timedelta(seconds=settings.token_check_seconds),
+                "options": {"expires": max(settings.token_check_seconds, 5.0)},
+            },
         },
         "beat_max_loop_interval": max(tick, 0.1),
         "storyline_lease_seconds": policy.lease.total_seconds(),
@@ -117,7 +123,25 @@ def dispatcher() -> Dispatcher:
 @worker_init.connect  # type: ignore[untyped-decorator]
 def _before_pool(**_: Any) -> None:
     """Imports done once in the worker's main process, before the pool starts (see warm_up)."""
+    refuse_unreadable_tokens_or_exit()
     warm_up()
+
+
+@beat_init.connect  # type: ignore[untyped-decorator]
+def _before_beat(**_: Any) -> None:
+    refuse_unreadable_tokens_or_exit()
+
+
+def refuse_unreadable_tokens_or_exit() -> None:
+    """Stored tokens the key cannot open: stop now, before anything could overwrite them."""
+    from scheduler.app.tokens import refuse_unreadable_tokens
+    from scheduler.core.errors import ConfigError
+
+    try:
+        refuse_unreadable_tokens(settings)
+    except ConfigError as exc:
+        log.critical("storyline: refusing to start: %s", exc)
+        raise SystemExit(f"storyline: refusing to start: {exc}") from None
 
 
 @worker_process_init.connect  # type: ignore[untyped-decorator]
@@ -164,3 +188,11 @@ def publish_batch(jobs: list[tuple[str, str]]) -> list[str]:
     for (post_id, _), outcome in zip(jobs, outcomes, strict=True):
         log.info("%s: %s", post_id, outcome)
     return outcomes
+
+
+@app.task(name="storyline.tokens", ignore_result=True)  # type: ignore[untyped-decorator]
+def tokens() -> dict[str, int]:
+    """Renew the tokens due (``STORYLINE_TOKEN_CHECK_SECONDS``); hold refused accounts."""
+    from scheduler.dispatch.credentials import check_tokens
+
+    return check_tokens(dispatcher()).to_json()
