@@ -116,9 +116,12 @@ def check_account(
     return _redacted(status, credentials.secret_values())
 
 
-def is_problem(status: AccountStatus, now: datetime) -> bool:
+def is_problem(status: AccountStatus, now: datetime, *, renews: bool = False) -> bool:
+    """Missing, invalid, or expiring soon (a token Storyline renews by itself excepted)."""
     if not status.present or status.valid is False:
         return True
+    if renews:
+        return False
     return status.expires_at is not None and status.expires_at - now < EXPIRY_WARNING
 
 
@@ -166,9 +169,12 @@ def check_accounts(
                 publisher,
                 tuple(getattr(cls, "requires", ()) or ()),
             )
+            renews = note is not None and note.renewable
             if note is not None:
                 status = _with_tokens(status, note)
-            if status.expires_at is not None and status.valid is not False:
+            if renews:
+                pass  # renewed ahead of expiry by the beat: only the lifecycle's warning counts
+            elif status.expires_at is not None and status.valid is not False:
                 left = status.expires_at - now
                 when = f"expires {status.expires_at:%Y-%m-%d %H:%M}Z"
                 if left <= timedelta(0):
@@ -184,7 +190,8 @@ def check_accounts(
                     account=key,
                     name=account.display,
                     status=status,
-                    problem=is_problem(status, now),
+                    problem=is_problem(status, now, renews=renews)
+                    or bool(note is not None and note.warning),
                 )
             )
     return reports
@@ -208,7 +215,8 @@ def _with_tokens(status: AccountStatus, note: TokenNote) -> AccountStatus:
     if note.refused:
         return replace(status, valid=False, detail=_join(status.detail, note.refused))
     expires = status.expires_at or note.expires_at
-    return replace(status, expires_at=expires, detail=_join(status.detail, note.detail()))
+    detail = _join(_join(status.detail, note.detail()), note.warning or "")
+    return replace(status, expires_at=expires, detail=detail)
 
 
 def _join(detail: str, more: str) -> str:

@@ -130,6 +130,10 @@ class TokenNote:
     renewed: bool = False
     refused: str | None = None
     error: str | None = None
+    #: Storyline renews it before it expires (a refresh token or a renewable kind, and a key).
+    renewable: bool = False
+    #: The lifecycle's sentence when a person must act soon (a token that cannot be renewed).
+    warning: str | None = None
 
     def detail(self) -> str:
         parts = []
@@ -166,9 +170,15 @@ def describe_tokens(
         return TokenNote(refused=stored.last_error or lifecycle.reconnect_hint(account))
     tokens = source.store.effective(stored, file, lifecycle, source.clock())
     from_store = stored is not None and stored.sealed != "" and stored.matches(file)
+    now = source.clock()
     return TokenNote(
         expires_at=tokens.expires_at if tokens is not None else None,
         stored=from_store,
         renewed=renewed,
         error=error,
+        renewable=tokens is not None
+        and source.store.sealer.available
+        and lifecycle.can_refresh(tokens)
+        and error is None,
+        warning=lifecycle.warning(tokens, now, account=account) if tokens is not None else None,
     )
