@@ -182,3 +182,19 @@ def describe_tokens(
         and error is None,
         warning=lifecycle.warning(tokens, now, account=account) if tokens is not None else None,
     )
+
+
+def startup_checks(settings: Settings, *, engine: Engine | None = None) -> None:
+    """What the worker, the beat and ``run`` check before anything is claimed: the secrets
+    file (networks, fields, and accounts against ``markets.yaml`` when the content is here)
+    and the stored tokens against the key. Raises ConfigError with the file and line."""
+    from scheduler.app.secrets import check_accounts_known, load_secrets
+    from scheduler.content.files import MARKETS_FILE_NAME
+
+    if settings.secrets_file is not None:
+        secrets = load_secrets(settings)
+        if (settings.content_dir / MARKETS_FILE_NAME).is_file():
+            from scheduler.app.accounts import load_markets
+
+            check_accounts_known(secrets, load_markets(settings))
+    refuse_unreadable_tokens(settings, engine=engine)

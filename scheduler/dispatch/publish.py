@@ -258,8 +258,11 @@ def send(ctx: Context, claim: Claim) -> str:
 def _renewed(ctx: Context, claim: Claim, route: Route) -> Route | str | None:
     """The route with renewed credentials, None (hold the account), or the outcome already
     recorded (the renewal itself was refused, or the token endpoint did not answer)."""
+    renew = getattr(ctx.registry, "renew", None)  # a registry without a token store: None
+    if renew is None:
+        return None
     try:
-        again = ctx.registry.renew(route, claim.row["network"], claim.row["account"])
+        again: Route | None = renew(route, claim.row["network"], claim.row["account"])
     except NeedsAuth as exc:
         return hold_account(ctx, claim, str(exc), http_status=exc.http_status)
     except ConfigError as exc:  # e.g. no STORYLINE_SECRET_KEY to store the renewal

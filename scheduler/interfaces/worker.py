@@ -123,25 +123,31 @@ def dispatcher() -> Dispatcher:
 @worker_init.connect  # type: ignore[untyped-decorator]
 def _before_pool(**_: Any) -> None:
     """Imports done once in the worker's main process, before the pool starts (see warm_up)."""
-    refuse_unreadable_tokens_or_exit()
+    startup_checks_or_exit()
     warm_up()
 
 
 @beat_init.connect  # type: ignore[untyped-decorator]
 def _before_beat(**_: Any) -> None:
-    refuse_unreadable_tokens_or_exit()
+    # `worker --beat` forks the beat from the worker: never reuse the parent's connections.
+    dispose_all()
+    startup_checks_or_exit()
+    dispose_all()
 
 
-def refuse_unreadable_tokens_or_exit() -> None:
-    """Stored tokens the key cannot open: stop now, before anything could overwrite them."""
-    from scheduler.app.tokens import refuse_unreadable_tokens
-    from scheduler.core.errors import ConfigError
+def startup_checks_or_exit() -> None:
+    """A secrets file with mistakes, or stored tokens the key cannot open: stop now, before
+    anything could be claimed or overwritten (docs/security.md)."""
+    from scheduler.app.tokens import startup_checks
+    from scheduler.core.errors import StorylineError
 
     try:
-        refuse_unreadable_tokens(settings)
-    except ConfigError as exc:
+        startup_checks(settings)
+    except StorylineError as exc:
         log.critical("storyline: refusing to start: %s", exc)
         raise SystemExit(f"storyline: refusing to start: {exc}") from None
+    finally:
+        dispose_all()  # the beat and the pool are forked next: they open their own
 
 
 @worker_process_init.connect  # type: ignore[untyped-decorator]

@@ -133,7 +133,7 @@ def run_command(settings: Settings, concurrency: int, demo: bool) -> None:
     import time
     from datetime import timedelta
 
-    from scheduler.app.tokens import refuse_unreadable_tokens
+    from scheduler.app.tokens import startup_checks
     from scheduler.calendar.apply import sync
     from scheduler.calendar.migrate import upgrade
     from scheduler.dispatch.demo import demo_shift
@@ -149,7 +149,7 @@ def run_command(settings: Settings, concurrency: int, demo: bool) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = calendar_engine(settings)
     upgrade(engine)
-    refuse_unreadable_tokens(settings, engine=engine)  # before anything could overwrite them
+    startup_checks(settings, engine=engine)  # secrets file, and the key of the stored tokens
     now = clock_now(settings)
     planned = load_planned(settings, now, "synced")
     if demo:
