@@ -9,6 +9,7 @@ that ``STORYLINE_SECRET_KEY`` cannot open, or no key is set (docs/security.md).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +29,8 @@ from scheduler.publishers.auth.connect import CallbackReceiver, connect
 from scheduler.publishers.auth.registry import LIFECYCLES, lifecycle_for
 from scheduler.publishers.base import Credentials
 from scheduler.publishers.http import HttpClient, redact
+
+log = logging.getLogger(__name__)
 
 
 def store_for(
@@ -197,4 +200,29 @@ def startup_checks(settings: Settings, *, engine: Engine | None = None) -> None:
             from scheduler.app.accounts import load_markets
 
             check_accounts_known(secrets, load_markets(settings))
+        if not settings.secret_keys:
+            _warn_without_key(secrets)
     refuse_unreadable_tokens(settings, engine=engine)
+
+
+#: Kinds whose renewal must be stored (a Bluesky session lives in its publisher).
+STORED_KINDS = ("rotating-refresh", "refresh", "long-lived")
+
+
+def _warn_without_key(secrets: Secrets) -> None:
+    """Say at start which accounts will be held when their token expires: renewing needs a
+    key to store the answer."""
+    renewable = [
+        f"{network}:{account}"
+        for network, account in secrets.accounts()
+        if network in LIFECYCLES and LIFECYCLES[network].kind in STORED_KINDS
+    ]
+    if renewable:
+        shown = ", ".join(renewable[:5]) + (", ..." if len(renewable) > 5 else "")
+        log.warning(
+            "STORYLINE_SECRET_KEY is not set: the tokens of %d account(s) (%s) cannot be "
+            "renewed and their posts will be held when they expire; set it "
+            "(`storyline accounts new-key`, docs/security.md)",
+            len(renewable),
+            shown,
+        )

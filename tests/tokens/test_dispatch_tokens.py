@@ -44,6 +44,7 @@ class Network:
     def __init__(self, fake: FakeX) -> None:
         self.fake = fake
         self.sent: list[tuple[str, str]] = []  # (post id, access token)
+        self.refuse_all = False
 
 
 def publisher_class(network: Network) -> type[Any]:
@@ -60,7 +61,7 @@ def publisher_class(network: Network) -> type[Any]:
             self, post: OutgoingPost, credentials: Credentials, checkpoint: Any = None
         ) -> Published:
             token = credentials["access_token"]
-            if token not in network.fake.tokens.access:
+            if network.refuse_all or token not in network.fake.tokens.access:
                 raise NeedsAuth("x: 401 Unauthorized", http_status=401)
             network.sent.append((post.post_id, token))
             return Published(remote_id=f"t{len(network.sent)}", url="https://x.com/i/1")
@@ -193,6 +194,21 @@ def test_the_next_posts_use_the_stored_token_without_asking_again(
     # Another worker process (a new dispatcher, no cache) sends the next two.
     assert sorted(run_tick(make_dispatcher(secrets))) == ["published", "published"]
     assert len(server.calls(TOKEN_PATH)) == 1
+
+
+def test_a_second_401_after_the_renewal_holds_the_account_without_asking_again(
+    engine: Engine, network: Network, server: FakeServer, make_dispatcher: Any
+) -> None:
+    _, refresh = network.fake.tokens.pair()
+    d = make_dispatcher(file_with("x-access-expired-zzzzzzzzzzzz", refresh))
+    post_id = add_post(engine)
+    network.refuse_all = True  # the renewed token is refused too (the app lost its access)
+
+    assert run_tick(d) == ["held"]
+
+    assert len(server.calls(TOKEN_PATH)) == 1  # one renewal, one retry, then held
+    row = post_row(engine, post_id)
+    assert (row["status"], row["hold_reason"]) == ("held", "needs_reauth")
 
 
 def test_invalid_grant_holds_the_account_with_the_reconnect_hint(

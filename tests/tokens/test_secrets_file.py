@@ -125,3 +125,26 @@ def test_the_cli_reports_the_secrets_file_without_a_traceback(tmp_path: Path) ->
     assert result.exit_code == 1
     assert f"{secrets}:2:13: x.BrandFR: unknown field 'acess_token'" in result.output
     assert "Traceback" not in result.output and VALUE not in result.output
+
+
+def test_without_a_key_the_start_names_the_accounts_that_cannot_be_renewed(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from scheduler.app.tokens import startup_checks
+
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "markets.yaml").write_text(MARKETS, encoding="utf-8")
+    secrets = tmp_path / "secrets.yaml"
+    secrets.write_text(f"x:\n  BrandFR: {{access_token: {VALUE}}}\n", encoding="utf-8")
+    settings = Settings(
+        content_dir=content,
+        data_dir=tmp_path / "data",
+        secrets_file=secrets,
+        database_url_override=f"sqlite:///{tmp_path / 'calendar.db'}",
+    )
+
+    startup_checks(settings)
+
+    assert "STORYLINE_SECRET_KEY is not set: the tokens of 1 account(s) (x:BrandFR)" in caplog.text
+    assert VALUE not in caplog.text
