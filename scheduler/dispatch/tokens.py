@@ -29,7 +29,7 @@ from datetime import datetime
 from sqlalchemy import insert, inspect, select, text, update
 from sqlalchemy.engine import Connection, Engine, RowMapping
 
-from scheduler.calendar.database import from_db
+from scheduler.calendar.database import check_reachable, from_db
 from scheduler.calendar.tables import AccountToken
 from scheduler.core.errors import ConfigError
 from scheduler.dispatch.sealing import KeyMissing, Sealer
@@ -120,6 +120,7 @@ class TokenStore:
     def ready(self) -> bool:
         """True when the calendar has the table (an old or absent calendar stores nothing)."""
         if self._ready is None:
+            check_reachable(self.engine)  # an unreachable database: its URL, not a traceback
             self._ready = inspect(self.engine).has_table(TOKENS.name)
         return self._ready
 

@@ -233,3 +233,15 @@ def test_new_key_prints_a_usable_key(brand: Brand) -> None:
     key = result.output.strip()
     assert len(key) == 44
     assert brand.run("accounts", "rotate-key", STORYLINE_SECRET_KEY=key).exit_code == 0
+
+
+def test_an_unreachable_calendar_is_named_not_a_traceback(brand: Brand) -> None:
+    brand.x_entry()
+
+    result = brand.run(
+        "accounts", "check", STORYLINE_DATABASE_URL="postgresql+psycopg://u:pw@127.0.0.1:9/nope"
+    )
+
+    assert result.exit_code == 1
+    assert "127.0.0.1:9" in result.output and "pw" not in result.output
+    assert "Traceback" not in result.output
