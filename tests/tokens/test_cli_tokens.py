@@ -115,8 +115,12 @@ def test_check_refresh_renews_now_and_shows_the_new_expiry(
     brand: Brand, server: FakeServer
 ) -> None:
     first = brand.x_entry()
+    brand.secrets_file.chmod(0o400)  # a mounted secret: read-only
+    before = brand.secrets_file.read_bytes()
 
     result = brand.run("accounts", "check", "--refresh", "--format", "json")
+
+    assert brand.secrets_file.read_bytes() == before  # the renewal went to the database
 
     assert result.exit_code == 0, result.output
     (account,) = json.loads(result.output)["accounts"]

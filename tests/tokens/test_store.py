@@ -99,6 +99,67 @@ def test_two_workers_racing_on_a_single_use_refresh_token_make_one_request(
     assert first.refresh_token in fake.tokens.refresh  # the account is not lost
 
 
+#: One worker process: say it is ready, wait for "go", renew, print the token it got (a digest).
+RACER = """
+import hashlib, json, os, sys, time
+from scheduler.calendar.database import make_engine
+from scheduler.app.settings import Settings
+from scheduler.dispatch.sealing import Sealer
+from scheduler.dispatch.tokens import TokenStore
+from scheduler.publishers.auth.x import XTokens
+from scheduler.publishers.base import Credentials
+from scheduler.publishers.http import HttpClient
+job = json.loads(os.environ["RACE_JOB"])
+engine, http = make_engine(job["url"]), HttpClient()
+store = TokenStore(engine, Sealer([job["key"]]), clock=Settings().now)
+x = XTokens(Settings.from_env({"STORYLINE_API_BASE_X": job["api"]}), http)
+file = Credentials("x", "BrandFR", job["file"])
+print("ready", flush=True)
+sys.stdin.readline()
+got = store.renew(x, file, seen_access=file["access_token"], force=True)
+print(hashlib.sha256(got.access_token.encode()).hexdigest())
+"""
+
+
+def test_two_worker_processes_racing_make_one_request_and_share_its_answer(
+    calendar: str, server: FakeServer
+) -> None:
+    import hashlib
+    import json
+    import os
+    import subprocess
+    import sys
+
+    fake = FakeX(server)
+    file = x_file(fake)
+    slow_token_endpoint(fake, server, 0.3)
+    job = {"url": calendar, "key": KEY, "api": server.url, "file": dict(file)}
+    env = {**os.environ, "RACE_JOB": json.dumps(job)}
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACER],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(2)
+    ]
+    for racer in racers:  # both interpreters up and connected ...
+        assert racer.stdout is not None and racer.stdout.readline().strip() == b"ready"
+    for racer in racers:  # ... then go together
+        assert racer.stdin is not None
+        racer.stdin.write(b"go\n")
+        racer.stdin.flush()
+    answers = [r.communicate(timeout=30) for r in racers]
+
+    assert [r.returncode for r in racers] == [0, 0], [err.decode()[-2000:] for _, err in answers]
+    assert len(server.calls(TOKEN_PATH)) == 1
+    digests = {out.decode().strip() for out, _ in answers}
+    (alive,) = fake.tokens.access - {file["access_token"]}
+    assert digests == {hashlib.sha256(alive.encode()).hexdigest()}  # both use the new token
+
+
 def test_the_renewed_pair_is_committed_before_it_is_used_and_renews_again(
     engine: Engine, server: FakeServer, http: HttpClient
 ) -> None:
