@@ -28,7 +28,7 @@ from scheduler.core.lifecycle import Cause, PostState
 from scheduler.dispatch.context import POST, Context, utc
 from scheduler.dispatch.outcomes import REAUTH_REASON
 from scheduler.dispatch.sealing import KeyMissing, KeyWrong
-from scheduler.dispatch.tokens import TokenStore
+from scheduler.dispatch.tokens import Stored, TokenStore
 from scheduler.publishers.auth.base import GrantRefused, TokenLifecycle, TokenSet, with_tokens
 from scheduler.publishers.base import Credentials
 from scheduler.publishers.http import redact
@@ -207,6 +207,9 @@ class StoredCredentials:
                 stored = self.store.read(network, account)
                 if stored is not None and stored.refused_now(file):
                     continue  # told once already; waits for a person
+                if file is not None and lifecycle.min_age and not _describes(stored, file):
+                    self.store.note_first_seen(lifecycle, file)  # its age counts from now
+                    stored = self.store.read(network, account)
                 tokens = self.store.effective(stored, file, lifecycle, now)
                 if tokens is None or not lifecycle.refresh_due(tokens, now):
                     continue
@@ -265,3 +268,7 @@ def check_tokens(ctx: Context) -> TokenReport:
         log.warning("%s:%s: %s (%d post(s) held)", network, account, message, held)
 
     return source.check_all(on_refused=refused)
+
+
+def _describes(stored: Stored | None, file: Credentials) -> bool:
+    return stored is not None and stored.matches(file)

@@ -212,6 +212,23 @@ class TokenStore:
                 return renewed
         raise refused
 
+    def note_first_seen(self, lifecycle: TokenLifecycle, credentials: Credentials) -> bool:
+        """Keep the secrets file's token with the time it was first seen, for networks that
+        renew only a token at least ``min_age`` old (Threads, Instagram): without it every
+        process would see the token as new. Written only while no row describes the file's
+        token (never over a renewal); True when written."""
+        if not self.sealer.available:
+            return False
+        with self.locked(credentials.network, credentials.account) as (conn, stored):
+            if stored is not None and stored.matches(credentials):
+                return False
+            now = self.clock()
+            first = lifecycle.initial(credentials, now)
+            if first is None:
+                return False
+            self._write(conn, stored, credentials, first, now)
+            return True
+
     def put(self, credentials: Credentials, tokens: TokenSet) -> None:
         """Store tokens a person just granted (``storyline accounts connect``)."""
         self.sealer.seal(tokens)  # KeyMissing before taking any lock

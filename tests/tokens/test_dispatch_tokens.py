@@ -288,3 +288,36 @@ def test_no_token_value_ever_reaches_the_log(
     assert caplog.records
     for token in issued:
         assert token not in caplog.text
+
+
+def test_a_threads_token_is_renewed_once_it_is_a_day_old_counting_from_first_seen(
+    engine: Engine, server: FakeServer, http: HttpClient, tmp_path: Path
+) -> None:
+    from token_fakes import FakeLongLived
+
+    from scheduler.dispatch.credentials import StoredCredentials
+
+    fake = FakeLongLived(
+        server, grant="th_refresh_token", exchange="th_exchange_token", prefix="TH"
+    )
+    token = fake.tokens.new("long")
+    fake.tokens.access.add(token)
+    settings = Settings.from_env(
+        {"STORYLINE_API_BASE_THREADS": server.url, "STORYLINE_SECRET_KEY": KEY}
+    )
+    now = [NOW]
+
+    def a_process() -> StoredCredentials:  # each pass in a new worker process (no memory)
+        secrets = Secrets(file_fields={"threads": {"1789": {"access_token": token}}})
+        return credential_source(settings, secrets, http, engine=engine, clock=lambda: now[0])
+
+    a_process().check_all()  # first seen now: too young (Threads refuses under 24 h)
+    now[0] = NOW + timedelta(hours=23)
+    a_process().check_all()
+    assert server.calls("/refresh_access_token") == []
+
+    now[0] = NOW + timedelta(hours=25)
+    report = a_process().check_all()
+
+    assert report.renewed == 1
+    assert len(server.calls("/refresh_access_token")) == 1
