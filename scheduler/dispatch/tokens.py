@@ -149,7 +149,11 @@ class TokenStore:
             return self.sealer.unseal(stored.sealed, what=stored.what)
         if credentials is None:
             return None
-        return lifecycle.initial(credentials, now)
+        first = lifecycle.initial(credentials, now)
+        if first is not None and stored is not None and stored.matches(credentials):
+            # A check recorded without a key: what the network said of the file's token.
+            return first.with_changes(expires_at=stored.expires_at, checked_at=stored.checked_at)
+        return first
 
     @contextmanager
     def locked(self, network: str, account: str) -> Iterator[tuple[Connection, Stored | None]]:
@@ -183,11 +187,6 @@ class TokenStore:
         written), :class:`KeyMissing` before any request when nothing could be stored, and
         ``KeyWrong`` when the stored tokens cannot be opened (nothing written)."""
         network, account = credentials.network, credentials.account
-        if not self.sealer.available:
-            raise KeyMissing(
-                f"STORYLINE_SECRET_KEY is not set: {network}:{account} cannot be renewed, "
-                "because the renewed tokens could not be stored (docs/security.md)"
-            )
         refused: GrantRefused | None = None
         with self.locked(network, account) as (conn, stored):
             now = self.clock()
@@ -199,6 +198,11 @@ class TokenStore:
             if not force and current is not None and not lifecycle.refresh_due(current, now):
                 return current
             renewing = current is None or lifecycle.can_refresh(current)
+            if renewing and not self.sealer.available:  # before any request
+                raise KeyMissing(
+                    f"STORYLINE_SECRET_KEY is not set: {network}:{account} cannot be renewed, "
+                    "because the renewed tokens could not be stored (docs/security.md)"
+                )
             ask = lifecycle.refresh if renewing else lifecycle.recheck
             try:
                 renewed = ask(credentials, current, now)
@@ -272,8 +276,10 @@ class TokenStore:
         tokens: TokenSet,
         now: datetime,
     ) -> None:
+        # Without a key only a check is recorded (a token that cannot be renewed is the
+        # file's own): its expiry and status, nothing sealed.
         values: dict[str, object] = {
-            "sealed": self.sealer.seal(tokens),
+            "sealed": self.sealer.seal(tokens) if self.sealer.available else "",
             "expires_at": tokens.expires_at,
             "refresh_expires_at": tokens.refresh_expires_at,
             "seed": fingerprint(credentials),
@@ -301,7 +307,8 @@ class TokenStore:
         }
         if stored is None or not stored.matches(credentials):
             # The row describes the file's tokens now (the stored ones were superseded).
-            values["sealed"] = self.sealer.seal(current) if current is not None else ""
+            sealable = current is not None and self.sealer.available
+            values["sealed"] = self.sealer.seal(current) if sealable and current else ""
             values["seed"] = fingerprint(credentials)
             values["expires_at"] = current.expires_at if current else None
         self._upsert(conn, stored, credentials, values)

@@ -321,3 +321,27 @@ def test_a_threads_token_is_renewed_once_it_is_a_day_old_counting_from_first_see
 
     assert report.renewed == 1
     assert len(server.calls("/refresh_access_token")) == 1
+
+
+def test_without_a_key_a_weibo_check_still_records_the_expiry_once_a_day(
+    engine: Engine, server: FakeServer, http: HttpClient
+) -> None:
+    from token_fakes import FakeWeibo
+
+    fake = FakeWeibo(server)
+    token = fake.tokens.new("access")
+    fake.tokens.access.add(token)
+    settings = Settings.from_env({"STORYLINE_API_BASE_WEIBO": server.url})  # no key
+    now = [NOW]
+    secrets = Secrets(file_fields={"weibo": {"5000000001": {"access_token": token}}})
+    source = credential_source(settings, secrets, http, engine=engine, clock=lambda: now[0])
+
+    source.check_all()
+    now[0] = NOW + timedelta(hours=1)
+    source.check_all()  # checked an hour ago: nothing to ask
+
+    assert len(server.calls("/oauth2/get_token_info")) == 1
+    row = token_row(engine)
+    assert row["sealed"] == ""  # nothing sealed without a key; the token is the file's
+    assert row["expires_at"] is not None  # the notifications can warn ahead of it
+    assert token not in " ".join(str(v) for v in row.values())
