@@ -191,7 +191,7 @@ def check_accounts(
                     name=account.display,
                     status=status,
                     problem=is_problem(status, now, renews=renews)
-                    or bool(note is not None and note.warning),
+                    or bool(note is not None and (note.warning or note.error)),
                 )
             )
     return reports

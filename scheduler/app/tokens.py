@@ -137,6 +137,7 @@ class TokenNote:
     renewable: bool = False
     #: The lifecycle's sentence when a person must act soon (a token that cannot be renewed).
     warning: str | None = None
+    unknown_expiry: bool = False
 
     def detail(self) -> str:
         parts = []
@@ -144,6 +145,8 @@ class TokenNote:
             parts.append("token renewed now")
         elif self.stored:
             parts.append("token from the database (renewed or connected)")
+        elif self.unknown_expiry:
+            parts.append("token from the secrets file, its expiry not known yet")
         if self.error:
             parts.append(f"could not renew: {self.error}")
         return "; ".join(parts)
@@ -184,6 +187,9 @@ def describe_tokens(
         and lifecycle.can_refresh(tokens)
         and error is None,
         warning=lifecycle.warning(tokens, now, account=account) if tokens is not None else None,
+        unknown_expiry=tokens is not None
+        and tokens.expires_at is None
+        and lifecycle.kind_of(tokens) != "never",
     )
 
 
