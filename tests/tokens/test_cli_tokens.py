@@ -249,3 +249,19 @@ def test_an_unreachable_calendar_is_named_not_a_traceback(brand: Brand) -> None:
     assert result.exit_code == 1
     assert "127.0.0.1:9" in result.output and "pw" not in result.output
     assert "Traceback" not in result.output
+
+
+def test_connecting_again_clears_a_refused_grant(
+    brand: Brand, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    brand.x_entry()
+    brand.fake.tokens.refresh.clear()  # revoked: the account is refused
+    assert brand.run("accounts", "check", "--refresh").exit_code == 1
+    follow = browser([])
+    monkeypatch.setattr(webbrowser, "open", lambda url: follow(url) or True)
+
+    assert brand.run("accounts", "connect", "x", "BrandFR", "--timeout", "10").exit_code == 0
+
+    (row,) = stored_rows(brand)
+    assert (row["status"], row["last_error"]) == ("ok", None)
+    assert brand.run("accounts", "check").exit_code == 0
