@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 
 from scheduler.app.mode import read_accounts
-from scheduler.app.secrets import Secrets, WatchedSecrets
+from scheduler.app.secrets import Secrets, WatchedSecrets, load_secrets
 from scheduler.app.settings import Settings
 from scheduler.calendar.database import engine_for, utcnow
 from scheduler.dispatch.dispatcher import Dispatcher
@@ -22,19 +22,29 @@ from scheduler.publishers.registry import Registry
 
 
 def registry_for(
-    settings: Settings, *, http: HttpClient | None = None, secrets: Secrets | None = None
+    settings: Settings,
+    *,
+    http: HttpClient | None = None,
+    secrets: Secrets | None = None,
+    engine: Engine | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> Registry:
     """A registry for one process: in ``outbox`` mode every post goes to the outbox; in
-    ``live`` mode the secrets file is watched (credentials added while it runs are used at
-    the next claim) and the relays of ``markets.yaml`` deliver the accounts they serve."""
+    ``live`` mode credentials come from the secrets file, watched (credentials added while it
+    runs are used at the next claim), with the database's renewed tokens
+    (:func:`scheduler.app.tokens.credential_source`), and the relays of ``markets.yaml``
+    deliver the accounts they serve."""
+    from scheduler.app.tokens import credential_source
+
+    http = http or HttpClient()
     live = settings.publisher_mode == "live"
-    return Registry(
-        settings,
-        secrets=secrets if secrets is not None else WatchedSecrets(settings),
-        http=http,
-        forced_outbox=not live,
-        relays=read_accounts(settings).relays if live else None,
-    )
+    if not live:
+        file = secrets if secrets is not None else load_secrets(settings)
+        return Registry(settings, secrets=file, http=http, forced_outbox=True)
+    watched = secrets if secrets is not None else WatchedSecrets(settings)
+    source = credential_source(settings, watched, http, engine=engine, clock=clock)
+    relays = read_accounts(settings).relays
+    return Registry(settings, secrets=source, http=http, relays=relays)
 
 
 def dispatcher_for(
@@ -49,11 +59,14 @@ def dispatcher_for(
     which is all an operator command needs."""
     policy = Policy.from_settings(settings)
 
+    engine = engine or engine_for(settings.database_url)
+
     def make_registry() -> Registry:
-        return registry_for(settings, http=HttpClient(timeout=http_timeout(policy)))
+        http = HttpClient(timeout=http_timeout(policy))
+        return registry_for(settings, http=http, engine=engine, clock=clock)
 
     return Dispatcher(
-        engine or engine_for(settings.database_url),
+        engine,
         settings,
         clock=clock,
         policy=policy,

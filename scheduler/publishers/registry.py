@@ -14,7 +14,7 @@ from functools import cache
 from importlib.metadata import entry_points
 from typing import Any, Protocol
 
-from scheduler.core.errors import ConfigError, NeedsAuth, NoCredentials
+from scheduler.core.errors import ConfigError, NeedsAuth, NoCredentials, PublishError
 from scheduler.publishers.base import Credentials, Publisher, PublisherSettings
 from scheduler.publishers.http import HttpClient
 from scheduler.publishers.outbox import OutboxPublisher
@@ -121,7 +121,10 @@ class Registry:
         """True when a post of this account can leave in this mode (always, in ``outbox``)."""
         if not self.live or network == "outbox":
             return True
-        return self.secrets.credentials(*self.sender(network, account)) is not None
+        try:
+            return self.secrets.credentials(*self.sender(network, account)) is not None
+        except PublishError:  # present but refused (a dead grant): the send holds it for that
+            return True
 
     def _instance(self, network: str, cls: type[Any]) -> Any:
         inst = self._instances.get(network)
@@ -166,6 +169,19 @@ class Registry:
                 "(STORYLINE_SECRETS_FILE or STORYLINE_SECRET_* variables)"
             )
         return Route(self._instance(sender, cls), credentials, sender)
+
+    def renew(self, route: Route, network: str, account: str) -> Route | None:
+        """After the network refused ``route``'s token (401): the route with renewed
+        credentials, once, when the credential source can renew (the token store,
+        :mod:`scheduler.dispatch.credentials`); None when renewing cannot help. Raises
+        NeedsAuth (the grant is dead) or Transient (the token endpoint did not answer)."""
+        renew = getattr(self.secrets, "renew", None)
+        if route.kind == "outbox" or not callable(renew):
+            return None
+        renewed: Credentials | None = renew(network, account, route.credentials)
+        if renewed is None:
+            return None
+        return Route(route.publisher, renewed, route.kind)
 
     def close(self) -> None:
         self.http.close()
