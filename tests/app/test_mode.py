@@ -188,3 +188,16 @@ def test_accounts_check_reads_a_relayed_accounts_credentials_from_its_relay(bran
     assert relayed["present"] is True
     assert relayed["detail"].startswith("relayed through webhook:agency")
     assert rows[("x", "HoldoutUS")]["present"] is False
+
+
+def test_the_secrets_file_may_name_a_relay_that_markets_yaml_routes_through(brand: Path) -> None:
+    from scheduler.app.accounts import load_markets
+    from scheduler.app.secrets import check_accounts_known, load_secrets
+    from scheduler.core.errors import ConfigError
+
+    relay = "webhook: {agency: {url: 'http://127.0.0.1:9/hook', secret: s}}\n"
+    settings = settings_for(brand, relay)
+    check_accounts_known(load_secrets(settings), load_markets(settings))
+    typo = settings_for(brand, relay.replace("agency", "agencyy"))
+    with pytest.raises(ConfigError, match=r"webhook\.agencyy: .*did you mean 'agency'"):
+        check_accounts_known(load_secrets(typo), load_markets(typo))
