@@ -160,7 +160,7 @@ def public_url_findings(
     """For ``storyline validate``: a warning on each media item a URL-fetching network will
     need a public address for, when ``STORYLINE_MEDIA_BASE_URL`` is not set.
 
-    A warning, not an error: with no credentials the outbox publishes, and it needs no URL.
+    A warning, not an error: in outbox mode the outbox publishes, and it needs no URL.
     """
     if network not in FETCHED_BY_URL or (settings.media_base_url or "").strip():
         return []

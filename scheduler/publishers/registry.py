@@ -1,9 +1,13 @@
 """Which publisher sends a post, through the ``storyline.publishers`` entry points.
 
 Built-ins register exactly like a third party's plugin would (the Datasette habit), so adding a
-network is a package with one entry point. The rule: a network uses its real publisher when the
-account has credentials, the outbox otherwise; ``STORYLINE_PUBLISHER=outbox`` forces the outbox
-everywhere. Every publisher class is built as ``cls(settings, http)``.
+network is a package with one entry point. The mode is explicit: ``outbox`` (``forced_outbox``)
+writes every post to the outbox; ``live`` sends every post through its network's publisher, and
+an account without credentials raises :class:`~scheduler.core.errors.NoCredentials` (its posts
+are held, never parked in a local file). An account may be *relayed*: its posts keep their
+network and market but go out through another publisher's account (``via: webhook:<account>``
+in ``markets.yaml``, an agency posting on the brand's behalf). Every publisher class is built as
+``cls(settings, http)``.
 """
 
 from __future__ import annotations
@@ -178,7 +182,8 @@ class Registry:
         renew = getattr(self.secrets, "renew", None)
         if route.kind == "outbox" or not callable(renew):
             return None
-        renewed: Credentials | None = renew(network, account, route.credentials)
+        sender, key = self.sender(network, account)  # a relay renews its own token
+        renewed: Credentials | None = renew(sender, key, route.credentials)
         if renewed is None:
             return None
         return Route(route.publisher, renewed, route.kind)
