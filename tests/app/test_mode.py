@@ -201,3 +201,11 @@ def test_the_secrets_file_may_name_a_relay_that_markets_yaml_routes_through(bran
     typo = settings_for(brand, relay.replace("agency", "agencyy"))
     with pytest.raises(ConfigError, match=r"webhook\.agencyy: .*did you mean 'agency'"):
         check_accounts_known(load_secrets(typo), load_markets(typo))
+
+
+def test_run_says_the_mode_before_starting_its_worker(brand: Path) -> None:
+    from scheduler.interfaces.cli.publishing import _mode_line
+
+    settings = settings_for(brand, "x: {HoldoutFR: {access_token: t}}\n")
+    assert _mode_line(settings).startswith("live mode: 3 account(s) have no credentials: ")
+    assert _mode_line(settings_for(brand, None)).startswith("outbox mode")
