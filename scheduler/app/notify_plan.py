@@ -224,10 +224,12 @@ def account_events(
     """Accounts that need re-auth (posts held ``needs_reauth``, or a refused token), and
     tokens that stop working within ``expiry_days`` without a person."""
     reauth: dict[tuple[str, str], dict[str, Any]] = {}
+    seen_in: dict[tuple[str, str], set[str]] = {}
     for p in posts:
         if p.status == PostState.HELD and p.hold_reason == HoldReason.NEEDS_REAUTH:
             entry = reauth.setdefault((p.network, p.account), {"held": 0, "reason": p.reason})
             entry["held"] += 1
+            seen_in.setdefault((p.network, p.account), set()).add(p.market)
     expiring: dict[tuple[str, str], datetime] = {}
     for t in tokens:
         if t.status in REFUSED_TOKEN:
@@ -248,7 +250,7 @@ def account_events(
             assert before is not None
             out.append(_cleared(subject, before, network=network, account=account))
             return
-        markets = tuple(markets_of.get(where, ()))
+        markets = tuple(sorted({*markets_of.get(where, ()), *seen_in.get(where, ())}))
         out.append(
             NewEvent(
                 key=key_of(subject, before),
