@@ -49,11 +49,14 @@ def _secret_parts(url: str) -> list[str]:
         parts = urlsplit(url)
     except ValueError:
         return [url]
+    host = parts.netloc.rsplit("@", 1)[-1].rsplit(":", 1)[0]
     found = [url, parts.password or "", parts.username or ""]
     found += [unquote(s) for s in parts.path.split("/")]
     found += parts.path.split("/")
     found += [v for _, v in parse_qsl(parts.query)]
-    found.append(parts.hostname or "" if "@" not in parts.netloc else "")
+    # A "host" without a dot is a token in apprise's URLs (slack://TOKEN_A/...); a domain or
+    # an address is not a secret.
+    found.append("" if "." in host else host)
     # Longest first, so a part is never left half-replaced by a shorter one inside it.
     return sorted({s for s in found if len(s) >= 4}, key=len, reverse=True)
 
@@ -66,6 +69,28 @@ def redact(text: str, urls: Iterable[str]) -> str:
     return text
 
 
+class _Redacting(logging.Filter):
+    """Scrubs the channel URLs' secrets from apprise's own log lines (its DEBUG lines carry
+    whole request URLs) and from urllib3's request lines."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.urls:
+            text = record.getMessage()
+            clean = redact(text, self.urls)
+            if clean != text:
+                record.msg, record.args = clean, None
+        return True
+
+
+_REDACTING = _Redacting()
+for _name in ("apprise", "urllib3.connectionpool"):
+    logging.getLogger(_name).addFilter(_REDACTING)
+
+
 def _label(url: str, variable: str) -> str:
     plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
     if plugin is None:
@@ -74,13 +99,19 @@ def _label(url: str, variable: str) -> str:
             f"{variable}: {scheme}://… is not a notification URL apprise understands "
             "(see https://github.com/caronc/apprise/wiki for the URL of each service)"
         )
-    return str(plugin.url(privacy=True)).split("?", 1)[0]  # type: ignore[no-untyped-call]
+    private = str(plugin.url(privacy=True)).split("?", 1)[0]  # type: ignore[no-untyped-call]
+    for part in _secret_parts(url):
+        if part != url:
+            private = private.replace(part, "***")
+    return private
 
 
 def channels_of(settings: Settings) -> list[Channel]:
     """Every configured channel, each once; a URL apprise cannot read is a ConfigError that
     names its variable (never the URL: it holds a secret)."""
     found: dict[str, Channel] = {}
+    _REDACTING.urls.update(settings.notify)
+    _REDACTING.urls.update(u for urls in settings.notify_by_market.values() for u in urls)
     for url in settings.notify:
         cid = channel_id(url)
         found[cid] = Channel(cid, _label(url, "STORYLINE_NOTIFY"), "STORYLINE_NOTIFY", url=url)
