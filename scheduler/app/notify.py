@@ -13,6 +13,7 @@ a notification never delays or blocks a post.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,7 +26,7 @@ from scheduler.app.notify_channels import Channel, channels_of, routes_of, send
 from scheduler.app.notify_message import batch
 from scheduler.app.notify_plan import digest_due, digest_event, plan_events
 from scheduler.app.settings import Settings
-from scheduler.calendar.database import utcnow
+from scheduler.calendar.database import engine_for, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,12 @@ BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=1)
 #: How long a run owns the deliveries it claimed (a run that dies frees them then).
 LEASE = timedelta(minutes=2)
+
+
+def notify_every(tick_seconds: float) -> float:
+    """Seconds between two notifier runs: a few ticks, so people hear within seconds, and
+    never a scan per tick."""
+    return min(15.0, max(2.0, 5 * tick_seconds))
 
 
 def backoff(attempts: int, base: timedelta = BACKOFF) -> timedelta:
@@ -185,3 +192,16 @@ class Notifier:
         title = "Storyline · test notification"
         body = "If you read this, Storyline can notify this channel."
         return [(c, send(c, title, body)) for c in self.channels]
+
+
+_NOTIFIERS: dict[int, Notifier] = {}
+_LOCK = threading.Lock()
+
+
+def notifier_for(settings: Settings) -> Notifier:
+    """This process's notifier for these settings (channels parsed once, one engine pool)."""
+    with _LOCK:
+        made = _NOTIFIERS.get(id(settings))
+        if made is None or made.settings is not settings:
+            made = _NOTIFIERS[id(settings)] = Notifier(engine_for(settings.database_url), settings)
+        return made

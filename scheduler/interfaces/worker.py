@@ -18,9 +18,11 @@ from typing import Any
 from celery import Celery
 from celery.signals import worker_init, worker_process_init
 
+from scheduler.app.notify import notifier_for, notify_every
 from scheduler.app.publishing import dispatcher_for
 from scheduler.app.settings import Settings
 from scheduler.calendar.database import dispose_all
+from scheduler.core.errors import StorylineError
 from scheduler.dispatch.dispatcher import Dispatcher, Job, Policy, warm_up
 from scheduler.interfaces.broker import broker_of
 
@@ -71,7 +73,13 @@ def celery_config(settings: Settings) -> dict[str, Any]:
                 "schedule": timedelta(seconds=tick),
                 # A tick stuck behind a backlog is useless once the next one is out.
                 "options": {"expires": max(2 * tick, 5.0)},
-            }
+            },
+            # Notifications: a calendar scan of its own, never on the publish path.
+            "storyline-notify": {
+                "task": "storyline.notify",
+                "schedule": timedelta(seconds=notify_every(tick)),
+                "options": {"expires": max(2 * notify_every(tick), 10.0)},
+            },
         },
         "beat_max_loop_interval": max(tick, 0.1),
         "storyline_lease_seconds": policy.lease.total_seconds(),
@@ -164,3 +172,14 @@ def publish_batch(jobs: list[tuple[str, str]]) -> list[str]:
     for (post_id, _), outcome in zip(jobs, outcomes, strict=True):
         log.info("%s: %s", post_id, outcome)
     return outcomes
+
+
+@app.task(name="storyline.notify", ignore_result=True)  # type: ignore[untyped-decorator]
+def notify() -> dict[str, int]:
+    """Tell people what went held, failed or needs review (scheduler.app.notify)."""
+    try:
+        report = notifier_for(settings).run()
+    except StorylineError as exc:  # a channel URL apprise cannot read: said, not a traceback
+        log.error("notify: %s", exc)
+        return {}
+    return {"recorded": report.recorded, "sent": report.sent, "failed": report.failed}

@@ -69,7 +69,7 @@ def cli(
     )
 
 
-from scheduler.interfaces.cli import accounts, calendar, content, publishing, serve  # noqa: E402
+from scheduler.interfaces.cli import accounts, calendar, content, notify, publishing, serve  # noqa: E402
 
 for _command in (
     content.validate_command,
@@ -88,6 +88,7 @@ for _command in (
     content.new_group,
     serve.serve_command,
     calendar.db_group,
+    notify.notify_group,
 ):
     cli.add_command(_command)
 
