@@ -158,6 +158,7 @@ class Notifier:
             channel = by_id[message.channel]
             report.messages += 1
             error = down.get(channel.id)
+            fresh = error is None
             if error is None:
                 error = send(channel, message.title, message.body)
             with self.engine.begin() as conn:
@@ -170,6 +171,8 @@ class Notifier:
                 again = now + backoff(tries, self.backoff_base) if tries < MAX_ATTEMPTS else None
                 store.mark_failed(conn, message.event_ids, channel.id, error, again)
                 report.failed += 1
+                if not fresh:
+                    continue  # said once per channel and run
                 report.errors.append(f"{channel.label}: {error}")
                 log.warning(
                     "notify: %s not delivered (attempt %d%s): %s",

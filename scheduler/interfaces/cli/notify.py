@@ -29,6 +29,15 @@ NO_CHANNEL = (
 )
 
 
+def _calendar(settings: Settings) -> Any:
+    """The calendar's engine, once its schema is known to be current (else a clear error)."""
+    from scheduler.calendar import migrate
+
+    engine = calendar_engine(settings)
+    migrate.ensure_schema(engine)
+    return engine
+
+
 def _iso(value: Any) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value is not None else None
 
@@ -90,7 +99,7 @@ def notify_status(settings: Settings, fmt: str) -> None:
     from scheduler.app.notify_store import sent_count, unsent
 
     channels = {c.id: c for c in channels_of(settings)}
-    with calendar_engine(settings).connect() as conn:
+    with _calendar(settings).connect() as conn:
         rows = unsent(conn)
         sent = sent_count(conn)
 
@@ -155,7 +164,7 @@ def notify_run(settings: Settings, fmt: str) -> None:
     """Scan the calendar and send what is due now, once (what the worker's beat does)."""
     from scheduler.app.notify import Notifier
 
-    notifier = Notifier(calendar_engine(settings), settings)
+    notifier = Notifier(_calendar(settings), settings)
     if not notifier.channels:
         fail(NO_CHANNEL)
     report = notifier.run(clock_now(settings))
