@@ -22,7 +22,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from scheduler.app import notify_store as store
-from scheduler.app.notify_channels import Channel, channels_of, routes_of, send
+from scheduler.app.notify_channels import Channel, channels_of, routes_of, send, unknown_markets
 from scheduler.app.notify_message import batch
 from scheduler.app.notify_plan import digest_due, digest_event, plan_events
 from scheduler.app.settings import Settings
@@ -97,6 +97,7 @@ class Notifier:
         self.routes = routes_of(self.channels)
         self.backoff_base = backoff_base
         self._zones = dict(zones) if zones is not None else None
+        self._warned = False
 
     def zones(self) -> dict[str, str]:
         """Market zones: markets.yaml's, else as the calendar's posts carry them."""
@@ -183,7 +184,17 @@ class Notifier:
                 )
         return report
 
+    def warnings(self) -> list[str]:
+        """What is wrong with the channels' setup, for people (a market variable's typo)."""
+        return unknown_markets(self.channels, self.zones())
+
     def run(self, now: datetime | None = None) -> RunReport:
+        if not self.channels:
+            return RunReport()
+        if not self._warned:
+            self._warned = True
+            for warning in self.warnings():
+                log.warning("notify: %s", warning)
         now = now or self.clock()
         recorded = self.scan(now)
         report = self.deliver(now)

@@ -23,6 +23,7 @@ import apprise
 from scheduler.app.notify_plan import Routes, market_key
 from scheduler.app.settings import Settings
 from scheduler.core.errors import ConfigError
+from scheduler.core.suggest import did_you_mean
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +126,19 @@ def channels_of(settings: Settings) -> list[Channel]:
             markets = (*(before.markets if before else ()), market_key(market))
             found[cid] = Channel(cid, _label(url, variable), variable, markets, url=url)
     return list(found.values())
+
+
+def unknown_markets(channels: Iterable[Channel], markets: Iterable[str]) -> list[str]:
+    """Warnings for ``STORYLINE_NOTIFY_<MARKET>`` variables that name no market: a typo there
+    would route a community manager's messages nowhere, silently."""
+    known = {market_key(m): m for m in markets}
+    out = []
+    for c in channels:
+        for m in c.markets:
+            if known and m not in known:
+                hint = did_you_mean(m, list(known))
+                out.append(f"{c.variable}: no market {m!r} in markets.yaml{hint}; it hears nothing")
+    return sorted(set(out))
 
 
 def routes_of(channels: Iterable[Channel]) -> Routes:

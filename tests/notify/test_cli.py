@@ -127,3 +127,12 @@ def test_status_exits_1_and_lists_deliveries_given_up(
     assert code == 1
     assert "0 pending, 1 failed" in out
     assert "failed       post:suv/b0/x/fr#1" in out
+
+
+def test_a_market_variable_that_names_no_market_is_warned_with_a_suggestion(
+    monkeypatch: pytest.MonkeyPatch, engine: Engine, database_url: str, receiver: HttpReceiver
+) -> None:
+    monkeypatch.setenv("STORYLINE_CONTENT_DIR", str(Path(__file__).parents[2] / "content"))
+    code, out = invoke(monkeypatch, database_url, "test", STORYLINE_NOTIFY_FRX=webhook(receiver))
+    assert code == 0
+    assert "STORYLINE_NOTIFY_FRX: no market 'frx' in markets.yaml (did you mean 'fr'?)" in out

@@ -38,6 +38,19 @@ def _calendar(settings: Settings) -> Any:
     return engine
 
 
+def _warn(settings: Settings) -> None:
+    """Market variables that name no market, on stderr (they would route nothing)."""
+    from scheduler.app.notify import market_zones
+    from scheduler.app.notify_channels import channels_of, unknown_markets
+
+    try:
+        markets = market_zones(settings)
+    except Exception:  # markets.yaml's own errors are `validate`'s to tell
+        return
+    for warning in unknown_markets(channels_of(settings), markets):
+        click.secho(f"warning: {warning}", fg="yellow", err=True)
+
+
 def _iso(value: Any) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value is not None else None
 
@@ -57,6 +70,7 @@ def notify_test(settings: Settings, fmt: str) -> None:
     channels = channels_of(settings)
     if not channels:
         fail(NO_CHANNEL)
+    _warn(settings)
     title = "Storyline · test notification"
     body = "If you read this, Storyline can notify this channel."
     results = [(c, send(c, title, body)) for c in channels]
@@ -99,6 +113,7 @@ def notify_status(settings: Settings, fmt: str) -> None:
     from scheduler.app.notify_store import sent_count, unsent
 
     channels = {c.id: c for c in channels_of(settings)}
+    _warn(settings)
     with _calendar(settings).connect() as conn:
         rows = unsent(conn)
         sent = sent_count(conn)
