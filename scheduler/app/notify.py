@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 from scheduler.app import notify_store as store
 from scheduler.app.notify_channels import Channel, channels_of, routes_of, send, unknown_markets
 from scheduler.app.notify_message import batch
-from scheduler.app.notify_plan import digest_due, digest_event, plan_events
+from scheduler.app.notify_plan import digest_due, digest_event, digest_key, plan_events
 from scheduler.app.settings import Settings
 from scheduler.calendar.database import engine_for, utcnow
 
@@ -117,7 +117,11 @@ class Notifier:
         now = now or self.clock()
         if not self.routes.any:
             return 0
-        with self.engine.begin() as conn:
+        # Read, then write in a transaction of its own: a SQLite read snapshot is never
+        # upgraded to a write (another writer meanwhile would make it fail), and two scans
+        # that plan the same event meet at its unique key.
+        zones = self.zones()
+        with self.engine.connect() as conn:
             posts = store.notable_posts(conn)
             latest = store.latest_events(conn)
             tokens = store.tokens(conn, token_kinds())
@@ -132,8 +136,11 @@ class Notifier:
                 markets_of=store.markets_of(conn, accounts),
                 expiry_days=self.settings.notify_expiry_days,
             )
-            zones = self.zones()
-            for market, day in digest_due(now, zones, self.settings.digest_hour).items():
+            digests = digest_due(now, zones, self.settings.digest_hour)
+            done = store.existing_keys(conn, [digest_key(m, d) for m, d in digests.items()])
+            for market, day in digests.items():
+                if digest_key(market, day) in done:
+                    continue  # told already this local day: no need to read its posts again
                 events.append(
                     digest_event(
                         now,
@@ -144,6 +151,9 @@ class Notifier:
                         self.routes,
                     )
                 )
+        if not events:
+            return 0
+        with self.engine.begin() as conn:
             return len(store.record(conn, events, now))
 
     def deliver(self, now: datetime | None = None) -> RunReport:

@@ -131,6 +131,10 @@ def expiry_subject(network: str, account: str) -> str:
     return f"expiry:{network}:{account}"
 
 
+def digest_key(market: str, day: date) -> str:
+    return f"digest:{market}:{day.isoformat()}"
+
+
 def key_of(subject: str, latest: Latest | None) -> str:
     return f"{subject}#{(latest.seq if latest else 0) + 1}"
 
@@ -321,7 +325,7 @@ def digest_event(
         ]
 
     return NewEvent(
-        key=f"digest:{market}:{day.isoformat()}",
+        key=digest_key(market, day),
         kind=DIGEST,
         detail={
             "date": day.isoformat(),

@@ -180,6 +180,13 @@ def latest_events(conn: Connection) -> dict[str, Latest]:
     return _latest(posts) | _latest(accounts)
 
 
+def existing_keys(conn: Connection, keys: Sequence[str]) -> set[str]:
+    """Which of ``keys`` are recorded already."""
+    if not keys:
+        return set()
+    return set(conn.execute(select(EVENT.c.key).where(EVENT.c.key.in_(list(keys)))).scalars())
+
+
 def _insert(conn: Connection) -> Any:
     make = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     return make(EVENT)
