@@ -205,3 +205,53 @@ def test_the_daily_digest_goes_out_once_in_the_markets_local_hour(
     assert "2026-12-01 11:30 CET soon/b0/x/fr" in body
     assert "later/" not in body
     assert "Held (1):" in body and "stuck/b0/x/fr" in body
+
+
+def test_a_refused_token_and_a_token_about_to_die_are_told_and_a_renewed_one_is_not(
+    engine: Engine, clock: Clock, slack: HttpReceiver
+) -> None:
+    from sqlmodel import Session
+
+    from scheduler.calendar.tables import AccountToken
+
+    add_posts(engine, 1, status="published", account="BrandFR")
+    with Session(engine) as session:
+        session.add_all(
+            [
+                AccountToken(
+                    network="x",
+                    account="BrandFR",
+                    sealed="(sealed)",
+                    status="refused",
+                    last_error="invalid_grant",
+                    updated_at=NOW,
+                ),
+                AccountToken(  # Weibo's tokens cannot be renewed: 3 days left is news
+                    network="weibo",
+                    account="5000000001",
+                    sealed="(sealed)",
+                    expires_at=NOW + timedelta(days=3),
+                    updated_at=NOW - timedelta(days=27),
+                ),
+                AccountToken(  # X renews its 2-hour tokens itself: nothing to tell
+                    network="x",
+                    account="BrandDE",
+                    sealed="(sealed)",
+                    expires_at=NOW + timedelta(hours=2),
+                    updated_at=NOW,
+                ),
+            ]
+        )
+        session.commit()
+    notify = notifier(engine, clock, SLACK)
+    notify.run()
+    texts = sorted(slack_texts(slack))
+    assert [t.split("\n")[0] for t in texts] == [
+        "Storyline · weibo:5000000001: token expiring",
+        "Storyline · x:BrandFR [fr]: needs re-auth",
+    ]
+    assert "it stops working on 2026-12-04T07:30:00+00:00" in texts[0]
+    assert "Needs re-auth: invalid_grant" in texts[1]
+    assert "storyline accounts connect x BrandFR" in texts[1]
+    clock.advance(60)
+    assert notify.run().messages == 0
