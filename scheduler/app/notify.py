@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,6 +36,9 @@ MAX_ATTEMPTS = 10
 #: Wait before the second attempt; doubles after each, up to :data:`MAX_BACKOFF`.
 BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=1)
+#: A run starts no new message after this many seconds (a channel that hangs until its
+#: timeouts costs them); what is left goes in the next run.
+RUN_BUDGET_S = 20.0
 #: How long a run owns the deliveries it claimed (a run that dies frees them then).
 LEASE = timedelta(minutes=2)
 
@@ -89,6 +93,7 @@ class Notifier:
         channels: list[Channel] | None = None,
         backoff_base: timedelta = BACKOFF,
         zones: Mapping[str, str] | None = None,
+        budget_s: float = RUN_BUDGET_S,
     ) -> None:
         self.engine = engine
         self.settings = settings
@@ -98,6 +103,8 @@ class Notifier:
         self.backoff_base = backoff_base
         self._zones = dict(zones) if zones is not None else None
         self._warned = False
+        self._running = threading.Lock()
+        self.budget_s = budget_s
 
     def zones(self) -> dict[str, str]:
         """Market zones: markets.yaml's, else as the calendar's posts carry them."""
@@ -165,7 +172,16 @@ class Notifier:
             pending = store.claim(conn, now, list(by_id), LEASE, MAX_ATTEMPTS)
         attempts = {(p.event_id, p.channel): p.attempts for p in pending}
         down: dict[str, str] = {}
-        for message in batch(pending):
+        started = time.monotonic()
+        messages = batch(pending)
+        for n, message in enumerate(messages):
+            if time.monotonic() - started > self.budget_s:
+                # Slow channels used this run's time: the rest is due again at once, for the
+                # next run (and not counted as an attempt).
+                with self.engine.begin() as conn:
+                    for rest in messages[n:]:
+                        store.release(conn, rest.event_ids, rest.channel)
+                break
             channel = by_id[message.channel]
             report.messages += 1
             error = down.get(channel.id)
@@ -199,8 +215,17 @@ class Notifier:
         return unknown_markets(self.channels, self.zones())
 
     def run(self, now: datetime | None = None) -> RunReport:
-        if not self.channels:
+        """A scan, then a delivery. One run at a time in a process: a run held up by a slow
+        channel makes the next beat's run return at once rather than take a second thread
+        of the worker's pool from publishing."""
+        if not self.channels or not self._running.acquire(blocking=False):
             return RunReport()
+        try:
+            return self._run(now)
+        finally:
+            self._running.release()
+
+    def _run(self, now: datetime | None) -> RunReport:
         if not self._warned:
             self._warned = True
             for warning in self.warnings():

@@ -296,6 +296,15 @@ def mark_failed(
     )
 
 
+def release(conn: Connection, event_ids: Sequence[int], channel: str) -> None:
+    """Claimed but not tried: due again now, the claim's attempt taken back."""
+    conn.execute(
+        update(DELIVERY)
+        .where(_of(event_ids, channel), DELIVERY.c.sent_at.is_(None))
+        .values(next_attempt_at=None, attempts=DELIVERY.c.attempts - 1)
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class DeliveryRow:
     """One unsent delivery, for ``storyline notify status``."""

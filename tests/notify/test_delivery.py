@@ -255,3 +255,35 @@ def test_a_refused_token_and_a_token_about_to_die_are_told_and_a_renewed_one_is_
     assert "storyline accounts connect x BrandFR" in texts[1]
     clock.advance(60)
     assert notify.run().messages == 0
+
+
+def test_a_hanging_channel_costs_one_run_its_budget_and_never_two_runs_at_once(
+    engine: Engine, clock: Clock, slack: HttpReceiver
+) -> None:
+    from receivers import Hanging
+
+    hang = Hanging()
+    try:
+        add_posts(engine, 1)
+        env = {
+            "STORYLINE_NOTIFY": f"json://127.0.0.1:{hang.port}/hook?rto=2&cto=1 {SLACK}",
+            "STORYLINE_DIGEST_HOUR": "",
+        }
+        notify = Notifier(engine, Settings.from_env(env), clock=clock, zones=ZONES, budget_s=0.5)
+        first: list = []
+        runner = threading.Thread(target=lambda: first.append(notify.run()))
+        runner.start()
+        assert hang.accepted.wait(10)
+        # Meanwhile the next beat's run returns at once: one run at a time per process.
+        assert notify.run().messages == 0
+        runner.join(15)
+        # The hung channel used the budget: Slack's message waits for the next run, untried.
+        assert (first[0].failed, first[0].sent) == (1, 0)
+        assert slack.received == []
+        slack_row = next(r for r in unsent_rows(engine) if r.channel.startswith("slack"))
+        assert (slack_row.attempts, slack_row.next_attempt_at) == (0, None)
+        clock.advance(1)
+        assert notify.run().sent == 1  # the hung channel is not due again before its backoff
+        assert len(slack.received) == 1
+    finally:
+        hang.close()
