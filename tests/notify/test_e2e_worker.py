@@ -1,6 +1,7 @@
 """End to end: a real ``celery worker --beat`` tells people, through local Slack-style, Teams
 and SMTP servers, about posts that went held and failed — each post in one message per
-channel, never twice, and the French channel hears about France only.
+channel, never twice, and the French channel hears about France only; a fourth channel hangs
+(accepts, never answers) and neither publishing nor the other channels wait for it.
 
 The calendar is the sample's heritage story, synced after its slots (sync holds every post
 "past due"); its Facebook posts are then put back as planned, two hours late, with a
@@ -27,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from receivers import HttpReceiver, SmtpReceiver
+from receivers import Hanging, HttpReceiver, SmtpReceiver
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -63,6 +64,7 @@ def test_a_real_worker_tells_each_channel_once_about_held_and_failed_posts(
     (content / "stories").mkdir()
     shutil.copy2(ROOT / "content" / "stories" / f"{STORY}.yaml", content / "stories")
     slack, teams, smtp = HttpReceiver(), HttpReceiver(tls_dir=tmp_path), SmtpReceiver()
+    stuck = Hanging()  # a channel in an outage: accepts, never answers
     env = {k: v for k, v in os.environ.items() if not k.startswith("STORYLINE_")}
     env.update(
         STORYLINE_DATA_DIR=str(tmp_path / "data"),
@@ -74,7 +76,8 @@ def test_a_real_worker_tells_each_channel_once_about_held_and_failed_posts(
         STORYLINE_DIGEST_HOUR="",
         STORYLINE_NOTIFY=(
             f"mmost://127.0.0.1:{slack.port}/sl4ckT0KEN "
-            f"workflows://127.0.0.1:{teams.port}/wf0123/sigT3AMS"
+            f"workflows://127.0.0.1:{teams.port}/wf0123/sigT3AMS "
+            f"json://127.0.0.1:{stuck.port}/st4ckSECRET?rto=3"
         ),
         STORYLINE_NOTIFY_FR=smtp.url("cm-fr@example.com"),
         REQUESTS_CA_BUNDLE=str(teams.cert),
@@ -149,7 +152,8 @@ def test_a_real_worker_tells_each_channel_once_about_held_and_failed_posts(
         assert any("Held (" in str(r.body) for r in slack.received)
         assert any("Failed (" in m.body for m in smtp.mails)
         assert all(m.recipients == ["cm-fr@example.com"] for m in smtp.mails)
-        for secret in ("sl4ckT0KEN", "sigT3AMS"):
+        assert stuck.accepted.is_set()  # tried, and it held the notifier up: publishing went on
+        for secret in ("sl4ckT0KEN", "sigT3AMS", "st4ckSECRET"):
             assert secret not in log.read_text(errors="replace")
     finally:
         if proc is not None:
@@ -160,3 +164,4 @@ def test_a_real_worker_tells_each_channel_once_about_held_and_failed_posts(
         slack.close()
         teams.close()
         smtp.close()
+        stuck.close()
