@@ -287,3 +287,20 @@ def test_a_hanging_channel_costs_one_run_its_budget_and_never_two_runs_at_once(
         assert len(slack.received) == 1
     finally:
         hang.close()
+
+
+def test_apprise_and_urllib3_debug_lines_never_show_a_channel_secret(
+    engine: Engine, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    receiver = HttpReceiver()
+    try:
+        add_posts(engine, 1)
+        url = f"json://ops:pa55SECRETword@127.0.0.1:{receiver.port}/hooks/t0kenSECRETpath"
+        with caplog.at_level(logging.DEBUG):
+            assert notifier(engine, clock, url).run().sent == 1
+        assert receiver.received[0].path == "/hooks/t0kenSECRETpath"
+        assert "POST /hooks/" in caplog.text or "JSON POST URL" in caplog.text
+        for secret in ("pa55SECRETword", "t0kenSECRETpath"):
+            assert secret not in caplog.text
+    finally:
+        receiver.close()
