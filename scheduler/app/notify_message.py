@@ -91,7 +91,9 @@ def account_message(channel: str, network: str, account: str, group: list[Pendin
     summary, lines = [], []
     markets = sorted({p.market for p in group if p.market})
     for kind, heading in SECTIONS:
-        items = sorted(by_kind.get(kind, []), key=lambda p: p.post_id or "")
+        items = sorted(
+            by_kind.get(kind, []), key=lambda p: (str(p.detail.get("due_utc", "")), p.post_id or "")
+        )
         if not items:
             continue
         if kind in (REAUTH, EXPIRING):
