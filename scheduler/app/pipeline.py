@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path, PurePath
 
 from scheduler.app.settings import Settings
+from scheduler.content.approvals import load_approvals, media_digests
 from scheduler.content.loader import load_content
 from scheduler.core.diagnostics import sort_findings
 from scheduler.core.errors import ContentError, NotFound
@@ -24,6 +25,7 @@ from scheduler.core.suggest import unknown
 from scheduler.lines.book import LineBook
 from scheduler.lines.loader import load_lines
 from scheduler.planning.plan import ALL, Plan, Selection, plan
+from scheduler.planning.signoff import apply_signoff, needs_signoff
 from scheduler.text import xlength
 
 
@@ -55,8 +57,27 @@ def _load_plan(settings: Settings, now: datetime, selection: Selection) -> Plan:
     xlength.remember_x_lengths(_read_x_lengths(x_cache))
     planned = plan(content, lines, now, selection)
     _write_x_lengths(x_cache)
+    planned = with_signoff(planned, content, settings.content_dir, whole=selection == ALL)
     findings = sort_findings((*lines.findings, *content.findings, *planned.findings))
     return replace(planned, findings=tuple(findings))
+
+
+def with_signoff(planned: Plan, content: Content, content_dir: Path, *, whole: bool) -> Plan:
+    """The plan with each sign-off market's posts checked against ``approvals/`` (docs/signoff.md).
+
+    Only the media of posts that need a sign-off are read and hashed; a content without any
+    sign-off market reads nothing at all.
+    """
+    if not any(needs_signoff(m) for m in content.markets.values()):
+        return planned
+    files = {
+        m.file
+        for p in planned.posts
+        if needs_signoff(content.markets.get(p.market))
+        for m in p.media
+    }
+    digests = media_digests(content_dir, files)
+    return apply_signoff(planned, content, load_approvals(content_dir), digests, whole=whole)
 
 
 #: X weighted lengths kept between runs, under ``<data dir>/cache/``.
