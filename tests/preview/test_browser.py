@@ -388,3 +388,50 @@ def test_a_served_page_reloads_itself_when_its_story_changes(browser: Browser, b
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def test_a_broken_story_shows_its_errors_then_its_preview_once_fixed(
+    browser: Browser, brand: Path
+) -> None:
+    import os
+    import threading
+    import time
+    from datetime import UTC, datetime
+
+    from scheduler.interfaces.serve import make_server, url_of
+
+    for story in (brand / "content/stories").glob("*.yaml"):
+        if story.stem != "aurora-launch":
+            story.unlink()
+    path = brand / "content/stories/aurora-launch.yaml"
+    good = path.read_text()
+    path.write_text(good.replace("audience: public", "audience: publik"))
+    settings = Settings(content_dir=brand / "content", lines_dir=brand / "editorial_lines")
+    server = make_server(settings, lambda: datetime(2026, 11, 28, 12, tzinfo=UTC), port=0)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    text = "document.body ? document.body.innerText : ''"  # null while reloading
+    try:
+        browser.open(url_of(server) + "story/aurora-launch")
+        assert browser.console_errors == []
+        shown = browser.evaluate(text)
+        assert "Not found" not in shown
+        assert f"{path}:4:11: error[bad-value]: audience is 'publik'" in shown
+        assert count(browser, ".story-findings .finding-error") == 1
+        path.write_text(good)
+        stat = path.stat()
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            browser.settle(0.5)
+            if count(browser, "article.card[data-post-id^='aurora-launch/']") > 0:
+                break
+        browser.settle(0.5)
+        assert count(browser, "article.card[data-post-id^='aurora-launch/']") > 50
+        assert "does not load" not in browser.evaluate(text)
+        assert browser.console_errors == []
+    finally:
+        browser.open("about:blank")  # stop the page's polling before the server goes
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
