@@ -435,3 +435,51 @@ def test_a_broken_story_shows_its_errors_then_its_preview_once_fixed(
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def test_arc_labels_on_the_same_day_do_not_overlap(browser: Browser, tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    base = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
+    beats = ["teaser", "reveal", "followup", "recap"]  # four beats in one day, then the next
+    rows = [
+        CalendarRow(
+            post_id=f"s/{beat}/x/fr",
+            story="s",
+            beat=beat,
+            network="x",
+            market="fr",
+            account_name="Holdout FR",
+            timezone="Europe/Paris",
+            due_utc=base + timedelta(hours=2 * i) + timedelta(days=i // 4),
+            status="planned",
+            text="hello",
+            story_title="One busy day",
+        )
+        for i, beat in enumerate([*beats, "extra"])
+    ]
+    page = tmp_path / "busy.html"
+    page.write_text(
+        render_calendar_html(rows, generated_at=GENERATED_AT, market_names={"fr": "France"}),
+        encoding="utf-8",
+    )
+    browser.open(page.as_uri())
+    assert browser.console_errors == []
+    boxes = browser.evaluate(
+        "JSON.stringify([...document.querySelectorAll('.arc-label')].map(l => {"
+        " const r = l.getBoundingClientRect();"
+        " return [l.textContent, r.left, r.top, r.right, r.bottom]; }))"
+    )
+    labels = json.loads(boxes)
+    assert len(labels) == 5
+    for i, (name, left, top, right, bottom) in enumerate(labels):
+        assert right > left and bottom > top
+        for other, l2, t2, r2, b2 in labels[i + 1 :]:
+            overlap = left < r2 and l2 < right and top < b2 and t2 < bottom
+            assert not overlap, f"{name!r} overlaps {other!r}"
+    track = browser.evaluate(
+        "JSON.stringify((() => { const t = document.querySelector('.arc-track').getBoundingClientRect();"
+        " return [t.top, t.bottom]; })())"
+    )
+    top, bottom = json.loads(track)
+    assert all(top <= t and b <= bottom for _, _, t, _, b in labels), "labels stay in their row"
