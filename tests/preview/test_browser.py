@@ -478,7 +478,8 @@ def test_arc_labels_on_the_same_day_do_not_overlap(browser: Browser, tmp_path: P
             overlap = left < r2 and l2 < right and top < b2 and t2 < bottom
             assert not overlap, f"{name!r} overlaps {other!r}"
     track = browser.evaluate(
-        "JSON.stringify((() => { const t = document.querySelector('.arc-track').getBoundingClientRect();"
+        "JSON.stringify((() => {"
+        " const t = document.querySelector('.arc-track').getBoundingClientRect();"
         " return [t.top, t.bottom]; })())"
     )
     top, bottom = json.loads(track)
