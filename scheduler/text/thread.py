@@ -14,13 +14,17 @@ between words rather than fail.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from scheduler.core.diagnostics import Finding, Position
 from scheduler.text.networks import measure
 
 #: X's limit, in weighted characters (twitter-text v3).
 LIMIT = 280
+#: The finding a thread post does not get (its parts are checked instead), and the one it may.
+TOO_LONG = "x-too-long"
+UNFIT = "x-thread-sentence-too-long"
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…。！？])(\s+)")
 _WORD_GAP = re.compile(r"(\s+)")
@@ -49,7 +53,12 @@ def _without_link(text: str, link: str | None) -> tuple[str, str | None]:
     """The text without its link (which moves to the first part), and that link if present."""
     if not link or link not in text:
         return text, None
-    rest = text.replace(link, " ", 1)
+    lines = text.splitlines()
+    alone = next((i for i, line in enumerate(lines) if line.strip() == link), None)
+    if alone is not None:  # a line of its own goes whole, with its line break
+        rest = "\n".join(lines[:alone] + lines[alone + 1 :])
+    else:
+        rest = text.replace(link, " ", 1)
     rest = _BLANKS.sub("\n\n", _SPACES.sub(" ", rest))
     rest = "\n".join(line.strip() for line in rest.splitlines())
     return rest.strip(), link
@@ -137,3 +146,22 @@ def split(text: str, *, link: str | None = None, limit: int = LIMIT) -> Thread:
         return Thread((parts[0],), tuple(unfit))
     total = len(parts)
     return Thread(tuple(f"{p} {i}/{total}" for i, p in enumerate(parts, 1)), tuple(unfit))
+
+
+def thread_checks(
+    checks: Sequence[Finding], *, text: str, link: str | None, pos: Position
+) -> list[Finding]:
+    """The X checks of a post that opted in to threads: the whole text may be long (it goes
+    out in parts), but a sentence that cannot fit in one part is an error."""
+    kept = [f for f in checks if f.code != TOO_LONG]
+    for sentence in split(text, link=link).unfit:
+        shown = sentence if len(sentence) <= 60 else sentence[:59] + "…"
+        kept.append(
+            Finding.error(
+                pos,
+                UNFIT,
+                f"X thread: a sentence is {_x(sentence):,} long, over what one post of the "
+                f"thread holds with its number (280): split it in two ({shown!r})",
+            )
+        )
+    return kept
