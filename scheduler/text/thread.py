@@ -161,7 +161,7 @@ def thread_checks(
                 pos,
                 UNFIT,
                 f"X thread: a sentence is {_x(sentence):,} long, over what one post of the "
-                f"thread holds with its number (280): split it in two ({shown!r})",
+                f"thread holds with its number (280): split it into shorter sentences ({shown!r})",
             )
         )
     return kept
