@@ -129,11 +129,7 @@ def test_preview_text_shows_each_post_of_the_thread(run: Run, brand: Path) -> No
 def test_preview_json_lists_the_thread(run: Run, brand: Path) -> None:
     story(brand)
     result = run("preview", "long-read", "--network", "x", "--format", "json", root=brand)
-    (post,) = (
-        json.loads(result.output)["posts"]
-        if "posts" in result.output[:20]
-        else json.loads(result.output)
-    )
+    (post,) = json.loads(result.output)
     assert [p.rsplit(" ", 1)[1] for p in post["thread"]] == ["1/3", "2/3", "3/3"]
     assert post["findings"] == []
 
