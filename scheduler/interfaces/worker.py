@@ -15,7 +15,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from celery import Celery
 from celery.signals import beat_init, worker_init, worker_process_init, worker_shutdown
@@ -28,6 +28,9 @@ from scheduler.calendar.migrate import ensure_schema
 from scheduler.core.errors import DatabaseError, DatabaseUnreachable
 from scheduler.dispatch.dispatcher import Dispatcher, Job, Policy, warm_up
 from scheduler.interfaces.broker import broker_of, broker_problem
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +79,13 @@ def celery_config(settings: Settings) -> dict[str, Any]:
                 "schedule": timedelta(seconds=tick),
                 # A tick stuck behind a backlog is useless once the next one is out.
                 "options": {"expires": max(2 * tick, 5.0)},
-            }
+            },
+            # Tokens renewed ahead of expiry, once across workers (docs/operations.md, "Tokens").
+            "storyline-tokens": {
+                "task": "storyline.tokens",
+                "schedule": timedelta(seconds=settings.token_check_seconds),
+                "options": {"expires": max(settings.token_check_seconds, 5.0)},
+            },
         },
         "beat_max_loop_interval": max(tick, 0.1),
         "storyline_lease_seconds": policy.lease.total_seconds(),
@@ -138,11 +147,26 @@ def check_at_start(role: str) -> None:
     except DatabaseError as exc:
         _say(f"storyline {role}: cannot start: {exc}")
         raise SystemExit(EX_CONFIG) from None
+    else:
+        _refuse_bad_secrets(role, engine)
     finally:
         engine.dispose()
     problem = broker_problem(settings.broker_url)
     if problem is not None:
         _say(f"storyline {role}: {problem}; the {role} keeps trying")
+
+
+def _refuse_bad_secrets(role: str, engine: Engine) -> None:
+    """A secrets file with mistakes, or stored tokens the key cannot open: stop now, before
+    anything could be claimed or overwritten (docs/security.md)."""
+    from scheduler.app.tokens import startup_checks
+    from scheduler.core.errors import StorylineError
+
+    try:
+        startup_checks(settings, engine=engine)
+    except StorylineError as exc:
+        _say(f"storyline {role}: refusing to start: {exc}")
+        raise SystemExit(EX_CONFIG) from None
 
 
 def _say(message: str) -> None:
@@ -246,3 +270,11 @@ def publish_batch(jobs: list[tuple[str, str]]) -> list[str]:
     for (post_id, _), outcome in zip(jobs, outcomes, strict=True):
         log.info("%s: %s", post_id, outcome)
     return outcomes
+
+
+@app.task(name="storyline.tokens", ignore_result=True)  # type: ignore[untyped-decorator]
+def tokens() -> dict[str, int]:
+    """Renew the tokens due (``STORYLINE_TOKEN_CHECK_SECONDS``); hold refused accounts."""
+    from scheduler.dispatch.credentials import check_tokens
+
+    return check_tokens(dispatcher()).to_json()

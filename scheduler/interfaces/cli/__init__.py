@@ -77,6 +77,7 @@ from scheduler.interfaces.cli import (  # noqa: E402
     serve,
     signoff,
 )
+from scheduler.interfaces.cli.explain import explain_command  # noqa: E402
 from scheduler.interfaces.cli.health import health_command  # noqa: E402
 from scheduler.interfaces.cli.operating import COMMANDS as OPERATING_COMMANDS  # noqa: E402
 
@@ -101,6 +102,7 @@ for _command in (
     signoff.approve_command,
     signoff.approvals_command,
     health_command,
+    explain_command,
 ):
     cli.add_command(_command)
 

@@ -151,6 +151,7 @@ def run_command(settings: Settings, concurrency: int, demo: bool) -> None:
     import time
     from datetime import timedelta
 
+    from scheduler.app.tokens import startup_checks
     from scheduler.calendar.apply import sync
     from scheduler.calendar.migrate import upgrade
     from scheduler.dispatch.demo import demo_shift
@@ -167,6 +168,8 @@ def run_command(settings: Settings, concurrency: int, demo: bool) -> None:
     engine = calendar_engine(settings)
     upgrade(engine)
     _require_broker(settings)
+    if not demo:  # the demo sends to the outbox only, from a calendar of its own
+        startup_checks(settings, engine=engine)  # secrets file, the key of the stored tokens
     now = clock_now(settings)
     planned = load_planned(settings, now, "synced")
     if demo:
