@@ -189,12 +189,20 @@ class Previews:
 
     def _story_errors(self, snap: Snapshot, story: str, broken: tuple[str, list[Finding]]) -> str:
         file, findings = broken
+        stories_dir = self.settings.content_dir / STORIES_DIR_NAME
+        # An unknown market may be markets.yaml's fault: its errors are shown too.
+        elsewhere = [
+            f
+            for f in (snap.plan.findings if snap.plan else ())
+            if f.is_error and Path(f.file).parent != stories_dir
+        ]
         return render(
             "serve_story_errors.html.j2",
             title=f"{story}: errors",
             story=story,
             file=file,
             findings=findings,
+            elsewhere=elsewhere,
             csp=SERVED_CSP,
             reload_version=snap.version,
         )
@@ -207,8 +215,21 @@ class Previews:
     def _story(self, snap: Snapshot, story_id: str) -> str:
         assert snap.content is not None
         story = snap.content.stories[story_id]
+        posts = snap.posts_of(story_id)
+        on_posts = {f for p in posts for f in p.findings}
+        stories_dir = self.settings.content_dir / STORIES_DIR_NAME
+        # The story's own findings on no post, and errors elsewhere (markets.yaml, a line):
+        # a market that does not load silently leaves the story's posts there out.
+        outside = [
+            f
+            for f in (snap.plan.findings if snap.plan else ())
+            if f not in on_posts
+            and f.severity is not Severity.INFO
+            and (f.file == story.path or (f.is_error and Path(f.file).parent != stories_dir))
+        ]
         return render_preview_html(
-            snap.posts_of(story_id),
+            posts,
+            outside=outside,
             title=story.title,
             generated_at=snap.loaded_at,
             content_dir=self.settings.content_dir,

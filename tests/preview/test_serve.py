@@ -161,6 +161,42 @@ def test_a_story_broken_before_the_server_started_is_found_by_its_file_name(
     assert "audience" in html
 
 
+def break_markets(brand: Path) -> None:
+    """A typo in gb's zone: the market does not load, and stories lose their gb posts."""
+    markets = brand / "content/markets.yaml"
+    markets.write_text(
+        markets.read_text().replace("Europe/London", "Europe/Londn"), encoding="utf-8"
+    )
+    touch_later(markets)
+
+
+def test_a_story_page_shows_the_markets_error_that_leaves_posts_out(
+    server: ThreadingHTTPServer, brand: Path
+) -> None:
+    break_markets(brand)
+    status, _, html = get(server, "/story/aurora-launch")
+    assert status == 200
+    assert "Findings outside these posts, which may leave some out" in html
+    assert "unknown time zone &#39;Europe/Londn&#39;" in html
+    assert "markets.yaml:40" in html
+    assert 'data-post-id="aurora-launch/reveal/x/gb"' not in html
+
+
+def test_a_broken_story_page_shows_errors_of_other_files_too(
+    server: ThreadingHTTPServer, brand: Path
+) -> None:
+    break_story(brand)
+    break_markets(brand)
+    _, _, html = get(server, "/story/aurora-launch")
+    assert "Errors in other files, which may be the cause" in html
+    assert "markets.yaml:40:15: error[bad-timezone]" in html
+
+
+def test_a_healthy_story_page_has_no_outside_findings(server: ThreadingHTTPServer) -> None:
+    _, _, html = get(server, "/story/aurora-launch")
+    assert "Findings outside these posts" not in html
+
+
 def test_the_index_lists_a_broken_story_with_a_link_to_its_errors(
     server: ThreadingHTTPServer, brand: Path
 ) -> None:

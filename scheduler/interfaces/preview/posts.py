@@ -274,8 +274,12 @@ def render_preview_html(
     limit_overrides: Mapping[str, int] | None = None,
     csp: str = OFFLINE_CSP,
     reload_version: str | None = None,
+    outside: Sequence[Finding] = (),
 ) -> str:
     """One self-contained HTML page showing ``posts`` as their feeds would.
+
+    ``outside`` are findings on no post that still concern them (a market that does not load,
+    a line's error): shown above the posts, as ``file:line:col`` lines.
 
     ``content_dir`` lets small media files be embedded; ``market_names`` turns market codes into
     names; ``limit_overrides`` (post id -> limit, ``Plan.limit_overrides``) replaces the
@@ -326,4 +330,5 @@ def render_preview_html(
         image_css=image_css(images),
         csp=csp,
         reload_version=reload_version,
+        outside=[finding_view(f) for f in outside],
     )
