@@ -118,6 +118,55 @@ def _by_characters(word: str, limit: int) -> list[str]:
     return [*parts, current] if current else parts
 
 
+def _balanced(pieces: list[str], limits: Callable[[int], int], count: int) -> list[str] | None:
+    """The same number of parts of whole sentences, as even as they allow: greedy packing
+    alone can leave a last post of two words ("Ask us. 3/3"). The least sum of squared
+    lengths (a small dynamic programme over the sentences); each part within its limit."""
+    items = [
+        (pieces[i].strip(), _glue(pieces[i + 1]) if i + 1 < len(pieces) else " ")
+        for i in range(0, len(pieces), 2)
+        if pieces[i].strip()
+    ]
+    size = len(items)
+    if size < count:
+        return None
+    lengths: dict[tuple[int, int], int] = {}
+
+    def text(start: int, end: int) -> str:
+        return "".join(f"{s}{sep}" for s, sep in items[start:end]).strip()
+
+    def length(start: int, end: int) -> int:
+        if (start, end) not in lengths:
+            lengths[(start, end)] = _x(text(start, end))
+        return lengths[(start, end)]
+
+    never = float("inf")
+    cost = [[never] * (size + 1) for _ in range(count + 1)]
+    cut = [[0] * (size + 1) for _ in range(count + 1)]
+    cost[0][0] = 0.0
+    for part in range(1, count + 1):
+        extra = limits(1) - limits(part - 1)  # the first part also shows the link
+        for end in range(part, size + 1):
+            for start in range(end - 1, part - 2, -1):
+                n = length(start, end)
+                if n > limits(part - 1):
+                    break  # starting earlier only makes it longer
+                if cost[part - 1][start] == never:
+                    continue
+                candidate = cost[part - 1][start] + (n + extra) ** 2
+                if candidate < cost[part][end]:
+                    cost[part][end], cut[part][end] = candidate, start
+    if cost[count][size] == never:
+        return None
+    parts: list[str] = []
+    end = size
+    for part in range(count, 0, -1):
+        start = cut[part][end]
+        parts.append(text(start, end))
+        end = start
+    return parts[::-1]
+
+
 def split(text: str, *, link: str | None = None, limit: int = LIMIT) -> Thread:
     """The thread of ``text``: itself when it fits in one post, else numbered parts.
 
@@ -136,10 +185,13 @@ def split(text: str, *, link: str | None = None, limit: int = LIMIT) -> Thread:
         def limits(index: int, number_cost: int = number_cost) -> int:
             return limit - number_cost - (link_cost if index == 0 else 0)
 
-        parts, unfit = _pack(_SENTENCE_END.split(body), limits, _by_words)
+        pieces = _SENTENCE_END.split(body)
+        parts, unfit = _pack(pieces, limits, _by_words)
         if len(str(len(parts))) <= len(str(count)):
             break
         count = 10 ** len(str(len(parts))) - 1
+    if len(parts) > 1 and not unfit:
+        parts = _balanced(pieces, limits, len(parts)) or parts
     if moved:
         parts[0] = f"{parts[0]} {moved}" if parts else moved
     if len(parts) == 1:

@@ -62,3 +62,11 @@ def test_a_sentence_longer_than_a_post_is_unfit_and_cut_between_words() -> None:
 def test_paragraph_breaks_inside_a_part_are_kept() -> None:
     thread = split(f"{SENTENCE.format(n=1)}\n\n{long_text(5)}")
     assert "home.\n\nDay 1" in thread.parts[0]
+
+
+def test_parts_are_as_even_as_whole_sentences_allow() -> None:
+    thread = split(f"{long_text(7)} Questions? Ask us.")
+    lengths = [measure("x", part) for part in thread.parts]
+    assert len(thread.parts) == 3
+    assert min(lengths) > 100, lengths  # no two-word last post
+    assert thread.parts[-1].endswith("Questions? Ask us. 3/3")
