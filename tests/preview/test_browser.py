@@ -484,3 +484,34 @@ def test_arc_labels_on_the_same_day_do_not_overlap(browser: Browser, tmp_path: P
     )
     top, bottom = json.loads(track)
     assert all(top <= t and b <= bottom for _, _, t, _, b in labels), "labels stay in their row"
+
+
+def test_an_x_thread_is_drawn_as_its_posts_each_with_its_length(
+    browser: Browser, tmp_path: Path, content_dir: Path
+) -> None:
+    from dataclasses import replace
+
+    from scheduler.text.thread import split
+
+    text = " ".join(
+        f"Day {n}: the comfort SUV arrives with a quiet cabin and seats that feel like home."
+        for n in range(1, 8)
+    )
+    posts = [
+        replace(p, text=text, thread=split(text).parts) if p.post_id.endswith("/x/gb") else p
+        for p in preview_sample.planned_posts()
+    ]
+    browser.open(preview_file(tmp_path, content_dir, posts).as_uri())
+    assert browser.console_errors == []
+    card = '[data-post-id="suv-comfort/reveal/x/gb"]'
+    assert visible(browser, f"{card} .thread-part") == 3
+    badges = browser.evaluate(
+        f"[...document.querySelectorAll({json.dumps(card + ' .thread-part .badge')})]"
+        ".map(b => b.textContent).join('|')"
+    )
+    sizes = [int(b.split(" / ")[0]) for b in badges.split("|")]
+    assert len(sizes) == 3 and all(0 < s <= 280 for s in sizes)
+    first = browser.evaluate(
+        f"document.querySelector({json.dumps(card + ' .thread-part .text')}).innerText"
+    )
+    assert first.endswith("1/3")
