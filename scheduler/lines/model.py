@@ -120,6 +120,8 @@ class EditorialLine:
     )
     #: A line-defined network's limits (``limits:``, webhook); None: the network's own.
     spec: NetworkSpec | None = None
+    #: ``thread: true`` (X only): a post over 280 characters goes out as a numbered thread.
+    thread: bool = False
 
     @property
     def link_policy(self) -> LinkPolicy:
