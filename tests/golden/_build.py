@@ -69,6 +69,8 @@ def _section(post: PlannedPost, specimen: bool) -> str:
     out.append(post.text)
     if post.first_comment is not None:
         out.append(f"[first comment] {post.first_comment}")
+    for media in post.media:  # which picture goes with which beat is part of what is said
+        out.append(f"[{media.kind}] {media.file}: {media.alt}")
     for f in post.findings:
         if f.severity != "info":
             out.append(f"[{f.severity}:{f.code}] {f.message}")
