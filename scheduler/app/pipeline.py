@@ -58,7 +58,11 @@ def _load_plan(settings: Settings, now: datetime, selection: Selection) -> Plan:
     planned = plan(content, lines, now, selection)
     _write_x_lengths(x_cache)
     planned = with_signoff(planned, content, settings.content_dir, whole=selection == ALL)
-    findings = sort_findings((*lines.findings, *content.findings, *planned.findings))
+    # A template that does not compile was reported when the lines were read: its posts'
+    # copy of that finding (grouped, "rendering ... and 25 other post(s)") says it twice.
+    known = {(f.file, f.line, f.column, f.code) for f in lines.findings}
+    rendered = [f for f in planned.findings if (f.file, f.line, f.column, f.code) not in known]
+    findings = sort_findings((*lines.findings, *content.findings, *rendered))
     return replace(planned, findings=tuple(findings))
 
 
