@@ -21,6 +21,7 @@ from scheduler.core.diagnostics import sort_findings
 from scheduler.core.errors import ContentError, NotFound
 from scheduler.core.memory import paused_gc
 from scheduler.core.model import Content
+from scheduler.core.selectors import check_names
 from scheduler.core.suggest import unknown
 from scheduler.lines.book import LineBook
 from scheduler.lines.loader import load_lines
@@ -148,11 +149,11 @@ def _check_selection(selection: Selection, content: Content, lines: LineBook) ->
         "market": sorted(content.markets),
         "beat": sorted({b.name for s in content.stories.values() for b in s.beats}),
     }
-    for kind, chosen in (
-        ("network", selection.networks),
-        ("market", selection.markets),
-        ("beat", selection.beats),
-    ):
-        for name in sorted(chosen or ()):
-            if name not in known[kind]:
-                raise NotFound(unknown(kind, name, known[kind]))
+    check_names(
+        (kind, sorted(chosen or ()), known[kind])
+        for kind, chosen in (
+            ("network", selection.networks),
+            ("market", selection.markets),
+            ("beat", selection.beats),
+        )
+    )

@@ -71,6 +71,7 @@ def calendar_rows(
     networks: Iterable[str] = (),
     markets: Iterable[str] = (),
     statuses: Iterable[str] = (),
+    stories: Iterable[str] = (),
 ) -> list[CalendarRow]:
     """Posts in due order; ``from_date``/``to_date`` are inclusive dates in each post's own zone.
 
@@ -91,6 +92,8 @@ def calendar_rows(
         stmt = stmt.where(POST.c.market.in_(mkts))
     if sts := list(statuses):
         stmt = stmt.where(POST.c.status.in_(sts))
+    if names := list(stories):
+        stmt = stmt.where(POST.c.story.in_(names))
     rows = [_row_of(p) for p in session.execute(stmt)]
     if from_date is None and to_date is None:
         return rows
@@ -98,9 +101,22 @@ def calendar_rows(
     return [r for r in rows if lo <= r.due_local.date() <= hi]
 
 
-def state_counts(session: Session) -> dict[str, int]:
-    """How many posts are in each state, every state listed (zeros included)."""
-    found = dict(session.execute(select(POST.c.status, func.count()).group_by(POST.c.status)).all())
+def state_counts(
+    session: Session,
+    *,
+    stories: Iterable[str] = (),
+    markets: Iterable[str] = (),
+    networks: Iterable[str] = (),
+) -> dict[str, int]:
+    """How many posts are in each state, every state listed (zeros included); the filters
+    count only the posts of these stories, markets and networks."""
+    stmt = select(POST.c.status, func.count()).group_by(POST.c.status)
+    for column, values in ((POST.c.story, stories), (POST.c.market, markets)):
+        if chosen := list(values):
+            stmt = stmt.where(column.in_(chosen))
+    if nets := list(networks):
+        stmt = stmt.where(POST.c.network.in_(nets))
+    found = dict(session.execute(stmt).all())
     counts = {str(s): int(found.pop(str(s), 0)) for s in PostState}
     counts.update({str(k): int(v) for k, v in found.items()})
     return counts
