@@ -147,6 +147,7 @@ def calendar_command(
             f"--to {to_date:%Y-%m-%d} is before --from {from_date:%Y-%m-%d}", param_hint="--to"
         )
     engine = calendar_engine(settings)
+    migrate.ensure_schema(engine)
     focus.checked(
         focus.known_in_calendar(engine),
         stories=stories,
@@ -154,7 +155,6 @@ def calendar_command(
         networks=networks,
         where=" (in the calendar)",
     )
-    migrate.ensure_schema(engine)
     with Session(engine) as session:
         rows = queries.calendar_rows(
             session,
@@ -199,8 +199,8 @@ def status_command(settings: Settings, /, post_id: str | None, fmt: str, **filte
     engine = calendar_engine(settings)
     if post_id is not None and any(filters.values()):
         fail("give either POST_ID or --story/--market/--network to `status`, not both", EXIT_USAGE)
-    focus.checked(focus.known_in_calendar(engine), where=" (in the calendar)", **filters)
     migrate.ensure_schema(engine)
+    focus.checked(focus.known_in_calendar(engine), where=" (in the calendar)", **filters)
     from scheduler.interfaces.cli.operating import pauses_in_force, post_marker
     from scheduler.interfaces.formats import operator_views
 

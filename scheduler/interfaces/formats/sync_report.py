@@ -178,7 +178,9 @@ def _story_words(s: StoryCounts, done: bool) -> str:
     return ", ".join(parts) or "no post"
 
 
-def stories_text(stories: Sequence[StoryCounts], *, done: bool = False) -> str:
+def stories_text(
+    stories: Sequence[StoryCounts], *, done: bool = False, details: bool = False
+) -> str:
     """One line per story that changes, then how many do not: what a sync of 70 markets does,
     readable at a glance (``--details`` lists the posts)."""
     changing = [s for s in stories if s.changed]
@@ -186,7 +188,9 @@ def stories_text(stories: Sequence[StoryCounts], *, done: bool = False) -> str:
     out = []
     if changing:
         width = min(max(len(s.story) for s in changing), 40)
-        out.append(f"{len(changing)} story(ies) change:")
+        out.append(
+            f"{len(changing)} story(ies) change{'' if details else ' (--details lists each post)'}:"
+        )
         out.extend(f"  {s.story.ljust(width)}  {_story_words(s, done)}" for s in changing)
     if quiet:
         out.append(f"{quiet} story(ies) without change")
@@ -204,14 +208,13 @@ def report_text(
 ) -> str:
     """``plan`` and ``sync``: the per-story summary, then (``details``) each post, then the
     totals. ``scope`` names the filters when only part of the sync is shown."""
-    out = [stories_text(stories, done=done)] if stories else []
+    out = [stories_text(stories, done=done, details=details)] if d.has_changes else []
     if details:
         out.append(diff_text(d, done=done, before=before))
     else:
         if d.drafts_skipped:
             out.append(f"{d.drafts_skipped} post(s) of draft stories are not planned")
-        total = summary(d, done=done)
-        out.append(total + ("  (--details lists each post)" if d.has_changes else ""))
+        out.append(summary(d, done=done))
     if scope:
         out[-1] += f"\nshown: {scope} only; a sync is always whole"
     return "\n".join(o for o in out if o)
