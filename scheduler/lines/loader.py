@@ -165,6 +165,15 @@ def load_line_file(
         rules = MappingProxyType(rules_node.plain())  # as written, for people to read
         _collect_positions(rules_node, (), rule_positions)
     phrases = _phrases(checked.get("phrases", {}), root.get("phrases"), findings)
+    phrase_node = root.get("phrases")
+    phrase_positions = {
+        (locale, key): value.pos
+        for locale, _, texts in (
+            phrase_node.entries() if phrase_node and phrase_node.is_map else ()
+        )
+        if texts.is_map
+        for key, _, value in texts.entries()
+    }
     line = EditorialLine(
         network=network,
         path=display,
@@ -175,6 +184,7 @@ def load_line_file(
         pos=whole,
         voice_rules=rules_from(checked.get("rules", {})),
         rule_positions=MappingProxyType(rule_positions),
+        phrase_positions=MappingProxyType(phrase_positions),
     )
     return line, findings
 

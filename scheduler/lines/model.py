@@ -117,6 +117,10 @@ class EditorialLine:
     rule_positions: Mapping[RulePath, Position] = field(
         default_factory=lambda: MappingProxyType({}), repr=False
     )
+    #: ``(locale, key)`` -> where that phrase's text is written (findings on the words it adds).
+    phrase_positions: Mapping[tuple[str, str], Position] = field(
+        default_factory=lambda: MappingProxyType({}), repr=False, compare=False
+    )
 
     @property
     def link_policy(self) -> LinkPolicy:
@@ -130,6 +134,13 @@ class EditorialLine:
             if found is not None:
                 return found
             path = path[:-1]
+        return self.pos
+
+    def phrase_pos(self, key: str, text: str) -> Position:
+        """Where the phrase ``key`` reading ``text`` is written (the file when unknown)."""
+        for locale, texts in self.phrases.items():
+            if texts.get(key) == text:
+                return self.phrase_positions.get((locale, key), self.pos)
         return self.pos
 
     def phrases_for(self, locale: str) -> Mapping[str, str]:

@@ -10,11 +10,13 @@ template (or a phrase of its line): the finding then points at the template. Pur
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
+import ast
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 
 from scheduler.core.diagnostics import Finding, Position
 from scheduler.core.resolve import Resolved, Source
+from scheduler.lines.model import EditorialLine
 from scheduler.text.networks import limit, measure
 from scheduler.text.voice import VoiceRules, check_voice
 
@@ -48,6 +50,10 @@ class PostText:
     market: str
     template: str
     limit_override: int | None = None
+    #: The template's source, the line's phrases and the line: where words no field wrote are.
+    template_source: str = ""
+    phrases: Mapping[str, str] = field(default_factory=dict)
+    line: EditorialLine | None = None
 
 
 def trace(findings: Iterable[Finding], post: PostText, rules: VoiceRules) -> list[Finding]:
@@ -138,7 +144,27 @@ def _words(finding: Finding, post: PostText, rules: VoiceRules) -> Finding:
         )
         if any(f.code == finding.code and _core(f) == wanted for f in found):
             return _moved(finding, part.source.pos, f"; written in {_where(part)}")
+    word = _matched(finding)
+    for number, text in enumerate(post.template_source.splitlines(), 1):
+        at = text.casefold().find(word.casefold()) if word else -1
+        if at >= 0:
+            where = Position(post.template, number, at + 1)
+            return _moved(finding, where, "; the template itself writes it")
+    for key, text in post.phrases.items():
+        if word and post.line is not None and word.casefold() in text.casefold():
+            note = f"; the phrase {key!r} of {post.line.path} writes it"
+            return _moved(finding, post.line.phrase_pos(key, text), note)
     return _at_template(finding, post)
+
+
+def _matched(finding: Finding) -> str:
+    """The words a voice finding quotes first (``'deal' is banned ...``)."""
+    head = finding.message.split(" is banned by", 1)[0]
+    try:
+        value = ast.literal_eval(head)
+    except (ValueError, SyntaxError):
+        return ""
+    return value if isinstance(value, str) else ""
 
 
 def _at_template(finding: Finding, post: PostText) -> Finding:

@@ -376,7 +376,15 @@ def _plan_post(
             checks = trace(
                 checks,
                 PostText(
-                    fields, draft.text, network, market.code, draft.template, target.limit_override
+                    fields,
+                    draft.text,
+                    network,
+                    market.code,
+                    draft.template,
+                    target.limit_override,
+                    template_source=lines.source_text(draft.template),
+                    phrases=target.phrases,
+                    line=line,
                 ),
                 line.voice_rules,
             )

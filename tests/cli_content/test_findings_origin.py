@@ -112,8 +112,18 @@ def test_a_banned_word_of_the_template_itself_points_at_the_template(run: Run, b
     template.write_text("{{ headline }}\nA great deal.\n{{ link }}\n", encoding="utf-8")
     result = run("validate", root=brand)
     (line,) = findings(result, "banned-word", "aurora-launch/reveal/x/gb:")
-    assert line.startswith(f"{template}:1:1: error[banned-word]: ")
-    assert "no field of the story wrote this text: it comes from the template" in line
+    assert line.startswith(f"{template}:2:9: error[banned-word]: ")
+    assert "; the template itself writes it (template " in line
+
+
+def test_a_banned_word_of_a_phrase_points_at_the_line_yaml(run: Run, brand: Path) -> None:
+    line_yaml = brand / "editorial_lines" / "x" / "line.yaml"
+    edit(line_yaml, "    ask: Questions? Ask us.", "    ask: Questions? Ask us for a deal.")
+    result = run("validate", root=brand)
+    (line,) = findings(result, "banned-word", "aurora-launch/reveal/x/gb:")
+    at = line_of(line_yaml, "    ask: Questions? Ask us for a deal.")
+    assert line.startswith(f"{line_yaml}:{at}:10: error[banned-word]: ")
+    assert f"; the phrase 'ask' of {line_yaml} writes it (template " in line
 
 
 def test_a_template_syntax_error_has_jinjas_line_and_a_column(run: Run, brand: Path) -> None:
