@@ -162,3 +162,13 @@ def test_calendar_and_status_narrow_to_the_same_posts(run: Run) -> None:
     assert rows and {(r["story"], r["market"]) for r in rows} == {("aurora-launch", "fr")}
     counts = json.loads(run("status", "--format", "json", "-s", "aurora-launch", "-m", "fr").stdout)
     assert sum(counts.values()) == len(rows)
+
+
+def test_a_filter_on_an_empty_calendar_says_what_fills_it(run: Run) -> None:
+    assert run("db", "upgrade").exit_code == 0
+    result = run("calendar", "-m", "fr")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: no market 'fr': there are none in the calendar, which holds no post yet "
+        "(`storyline sync` fills it)\n"
+    )

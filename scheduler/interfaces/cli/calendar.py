@@ -148,13 +148,7 @@ def calendar_command(
         )
     engine = calendar_engine(settings)
     migrate.ensure_schema(engine)
-    focus.checked(
-        focus.known_in_calendar(engine),
-        stories=stories,
-        markets=markets,
-        networks=networks,
-        where=" (in the calendar)",
-    )
+    focus.check_in_calendar(engine, stories=stories, markets=markets, networks=networks)
     with Session(engine) as session:
         rows = queries.calendar_rows(
             session,
@@ -200,7 +194,7 @@ def status_command(settings: Settings, /, post_id: str | None, fmt: str, **filte
     if post_id is not None and any(filters.values()):
         fail("give either POST_ID or --story/--market/--network to `status`, not both", EXIT_USAGE)
     migrate.ensure_schema(engine)
-    focus.checked(focus.known_in_calendar(engine), where=" (in the calendar)", **filters)
+    focus.check_in_calendar(engine, **filters)
     from scheduler.interfaces.cli.operating import pauses_in_force, post_marker
     from scheduler.interfaces.formats import operator_views
 

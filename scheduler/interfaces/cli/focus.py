@@ -80,6 +80,17 @@ def checked(
     return Selector(stories=tuple(stories), markets=tuple(markets), networks=tuple(networks))
 
 
+def check_in_calendar(engine: Any, **filters: Sequence[str]) -> Any:
+    """:func:`checked` against the names the calendar holds (``calendar``, ``status``)."""
+    known = known_in_calendar(engine)
+    where = (
+        " (in the calendar)"
+        if known.get("story")
+        else " in the calendar, which holds no post yet (`storyline sync` fills it)"
+    )
+    return checked(known, where=where, **filters)
+
+
 def known_in_calendar(engine: Any) -> dict[str, list[str]]:
     """The stories, markets and networks the calendar holds (none when it does not exist)."""
     from scheduler.calendar import focus, operating
