@@ -50,6 +50,7 @@ class PostText:
     market: str
     template: str
     limit_override: int | None = None
+    title: str | None = None
     #: The template's source, the line's phrases and the line: where words no field wrote are.
     template_source: str = ""
     phrases: Mapping[str, str] = field(default_factory=dict)
@@ -69,8 +70,10 @@ def trace(findings: Iterable[Finding], post: PostText, rules: VoiceRules) -> lis
     return out
 
 
-def _parts(post: PostText) -> list[_Part]:
-    """The fields whose text (each fact, for ``facts``) is in the post, longest first."""
+def _parts(post: PostText, within: str | None = None) -> list[_Part]:
+    """The fields whose text (each fact, for ``facts``) is in the post (or in ``within``, its
+    title), longest first."""
+    sent = post.text if within is None else within
     parts = []
     for name in _TEXT_FIELDS:
         source = post.fields.sources.get(name)
@@ -78,7 +81,7 @@ def _parts(post: PostText) -> list[_Part]:
         if source is None or not value:
             continue
         pieces = [str(v) for v in value] if isinstance(value, tuple) else [str(value)]
-        shown = [p for p in pieces if p.strip() and p.strip() in post.text]
+        shown = [p for p in pieces if p.strip() and p.strip() in sent]
         if shown:
             text = "\n".join(shown)
             parts.append(_Part(name, text, source, measure(post.network, text)))
@@ -105,12 +108,13 @@ def _shorter_here(part: _Part, post: PostText) -> str | None:
 
 
 def _length(finding: Finding, post: PostText) -> Finding:
-    parts = _parts(post)
+    title = finding.code.endswith("-title-too-long")
+    parts = _parts(post, (post.title or "") if title else None)
     if not parts:
         return _at_template(finding, post)
     first = parts[0]
     over = measure(post.network, post.text) - limit(post.network, post.limit_override)
-    if over <= 0:  # a soft limit: say where the text comes from, no arithmetic
+    if over <= 0 or title:  # a soft limit: say where the text comes from, no arithmetic
         advice = ""
     elif over <= first.length:
         field = first.name if first.source.path[0] == "story" else first.source.label

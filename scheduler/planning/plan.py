@@ -382,6 +382,7 @@ def _plan_post(
                     market.code,
                     draft.template,
                     target.limit_override,
+                    title=draft.title,
                     template_source=lines.source_text(draft.template),
                     phrases=target.phrases,
                     line=line,

@@ -171,3 +171,15 @@ def test_a_story_field_typo_is_one_finding(run: Run, brand: Path) -> None:
         f"{story}:{at}:3: error[unknown-field]: unknown field 'headlin' in story (did you mean "
         "'headline'? it is required, and missing); known fields: headline, hook, body, facts"
     ]
+
+
+def test_a_title_too_long_points_at_the_field_in_the_title(run: Run, brand: Path) -> None:
+    template = brand / "editorial_lines" / "youtube" / "reveal.j2"
+    edit(template, '|truncate(100, true, "…", 0)', "")
+    story = brand / STORY
+    edit(story, "  headline: Meet Aurora, the comfort SUV", f"  headline: Meet Aurora {LONG}")
+    result = run("validate", root=brand)
+    (line,) = findings(result, "youtube-title-too-long", "aurora-launch/reveal/youtube/us:")
+    at = line_of(story, "  headline: Meet Aurora with")
+    assert line.startswith(f"{story}:{at}:13: error[youtube-title-too-long]: ")
+    assert f"; the text comes from `story.headline` (line {at}) (template" in line
