@@ -65,6 +65,11 @@ def trace(findings: Iterable[Finding], post: PostText, rules: VoiceRules) -> lis
             out.append(_length(finding, post))
         elif finding.code in _WORD_CODES:
             out.append(_words(finding, post, rules))
+        elif finding.code.endswith("too-many-hashtags"):
+            out.append(_hashtags(finding, post))
+        elif finding.code == "link-missing":
+            note = "; the template does not write the link (`{{ link }}`)"
+            out.append(_moved(finding, Position(post.template, 1, 1), note))
         else:
             out.append(finding)
     return out
@@ -127,6 +132,16 @@ def _length(finding: Finding, post: PostText) -> Finding:
         advice = f"; shorten {names} by {over:,} characters in all"
     origin = "; the text comes from " + ", ".join(_where(p) for p in parts)
     return _moved(finding, first.source.pos, origin + advice)
+
+
+def _hashtags(finding: Finding, post: PostText) -> Finding:
+    """Too many hashtags: at the field that gives the post its tags (the tags the text spells
+    out count too, so it also says where that text comes from)."""
+    source = post.fields.sources.get("hashtags")
+    if source is None or not post.fields.hashtags:
+        return _at_template(finding, post)
+    note = f"; the post's hashtags come from `{source.label}` (line {source.pos.line})"
+    return _moved(finding, source.pos, note)
 
 
 def _core(finding: Finding) -> str:

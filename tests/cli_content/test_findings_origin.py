@@ -183,3 +183,25 @@ def test_a_title_too_long_points_at_the_field_in_the_title(run: Run, brand: Path
     at = line_of(story, "  headline: Meet Aurora with")
     assert line.startswith(f"{story}:{at}:13: error[youtube-title-too-long]: ")
     assert f"; the text comes from `story.headline` (line {at}) (template" in line
+
+
+def test_too_many_hashtags_point_at_the_hashtags_that_gave_them(run: Run, brand: Path) -> None:
+    story = brand / STORY
+    edit(story, "    x: {hashtags: [HoldoutAurora]}", "    x: {hashtags: [One, Two, Three]}")
+    edit(
+        brand / "editorial_lines" / "x" / "reveal.j2", "m.tags(hashtags, 1)", "m.tags(hashtags, 3)"
+    )
+    result = run("validate", root=brand)
+    (line,) = findings(result, "too-many-hashtags", "aurora-launch/reveal/x/gb:")
+    at = line_of(story, "    x: {hashtags: [One")
+    assert line.startswith(f"{story}:{at}:9: error[too-many-hashtags]: ")
+    assert f"; the post's hashtags come from `overrides.network.x.hashtags` (line {at})" in line
+
+
+def test_a_link_the_template_leaves_out_points_at_the_template(run: Run, brand: Path) -> None:
+    template = brand / "editorial_lines" / "x" / "reveal.j2"
+    template.write_text("{{ headline }}\n", encoding="utf-8")
+    result = run("validate", root=brand)
+    (line,) = findings(result, "link-missing", "aurora-launch/reveal/x/gb:")
+    assert line.startswith(f"{template}:1:1: error[link-missing]: ")
+    assert "; the template does not write the link (`{{ link }}`)" in line
