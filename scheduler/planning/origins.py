@@ -23,7 +23,7 @@ from scheduler.text.voice import VoiceRules, check_voice
 #: The fields whose text a template may copy into a post, in the order they are named.
 _TEXT_FIELDS = ("headline", "hook", "body", "facts", "claim")
 #: Length findings, by the suffix of their code (``x-too-long``).
-_LENGTH_CODES = ("-too-long", "-long-text")
+_LENGTH_CODES = ("-too-long", "-long-text", "-too-many-bytes")
 #: Voice findings whose words come from a field.
 _WORD_CODES = ("banned-word", "banned-pattern")
 #: The layers an override of one network in one market would replace.
@@ -94,8 +94,12 @@ def _parts(post: PostText, within: str | None = None) -> list[_Part]:
     return parts
 
 
-def _where(part: _Part) -> str:
-    return f"`{part.source.label}` (line {part.source.pos.line})"
+def _where(part: _Part, home: str = "") -> str:
+    """```locales.fr.hook` (line 55)``; the file too when it is not ``home`` (a claim of
+    ``markets.yaml`` in a story's finding)."""
+    pos = part.source.pos
+    at = f"line {pos.line}" if pos.file == home or not home else f"{pos.file}:{pos.line}"
+    return f"`{part.source.label}` ({at})"
 
 
 def _shorter_here(part: _Part, post: PostText) -> str | None:
@@ -130,7 +134,8 @@ def _length(finding: Finding, post: PostText) -> Finding:
     else:
         names = ", ".join(f"`{p.source.label}`" for p in parts)
         advice = f"; shorten {names} by {over:,} characters in all"
-    origin = "; the text comes from " + ", ".join(_where(p) for p in parts)
+    home = first.source.pos.file
+    origin = "; the text comes from " + ", ".join(_where(p, home) for p in parts)
     return _moved(finding, first.source.pos, origin + advice)
 
 

@@ -205,3 +205,23 @@ def test_a_link_the_template_leaves_out_points_at_the_template(run: Run, brand: 
     (line,) = findings(result, "link-missing", "aurora-launch/reveal/x/gb:")
     assert line.startswith(f"{template}:1:1: error[link-missing]: ")
     assert "; the template does not write the link (`{{ link }}`)" in line
+
+
+def test_a_field_of_another_file_is_named_with_its_file(run: Run, brand: Path) -> None:
+    (brand / "editorial_lines" / "x" / "reveal.j2").write_text(
+        "{{ headline }}\n{{ link }}\n{{ claim }}\n", encoding="utf-8"
+    )
+    story, markets = brand / STORY, brand / "content" / "markets.yaml"
+    edit(story, "  headline: Meet Aurora, the comfort SUV", f"  headline: Meet Aurora {LONG}")
+    result = run("validate", root=brand)
+    (line,) = findings(result, "x-too-long", "aurora-launch/reveal/x/gb:")
+    at = line_of(story, "  headline: Meet Aurora with")
+    claim = next(
+        n
+        for n, text in enumerate(markets.read_text(encoding="utf-8").splitlines(), 1)
+        if "claim:" in text and n > line_of(markets, "  gb:")
+    )
+    assert (
+        f"the text comes from `story.headline` (line {at}), `markets.gb.claim` "
+        f"({markets}:{claim}); shorten `headline` by" in line
+    )
