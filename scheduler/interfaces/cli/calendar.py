@@ -54,7 +54,7 @@ PROGRESS_MIN_ROWS = 2_000
 @click.option("--format", "fmt", type=TEXT_OR_JSON, default="text", show_default=True)
 @click.option("--dry-run", is_flag=True, help="Show what sync would do (as `plan`); write nothing.")
 @focus.details_option
-@focus.filter_options
+@focus.filters_noted(", with --dry-run")
 @pass_settings
 def sync_command(
     settings: Settings, /, fmt: str, dry_run: bool, details: bool, **filters: Any

@@ -18,35 +18,31 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def filter_options(f: F) -> F:
     """``-s/--story``, ``-m/--market``, ``-n/--network``, each repeatable."""
-    options = [
-        click.option(
-            "-s",
-            "--story",
-            "stories",
-            multiple=True,
-            metavar="STORY",
-            help="Only this story (repeat).",
-        ),
-        click.option(
-            "-m",
-            "--market",
-            "markets",
-            multiple=True,
-            metavar="MARKET",
-            help="Only this market (repeat).",
-        ),
-        click.option(
-            "-n",
-            "--network",
-            "networks",
-            multiple=True,
-            metavar="NETWORK",
-            help="Only this network (repeat).",
-        ),
-    ]
-    for option in reversed(options):
-        f = option(f)
-    return f
+    return filters_noted("")(f)
+
+
+def filters_noted(note: str) -> Callable[[F], F]:
+    """:func:`filter_options` whose help adds ``note`` (``sync``: only with ``--dry-run``)."""
+
+    def decorate(f: F) -> F:
+        for flag, dest, metavar, what in reversed(
+            (
+                ("--story", "stories", "STORY", "story"),
+                ("--market", "markets", "MARKET", "market"),
+                ("--network", "networks", "NETWORK", "network"),
+            )
+        ):
+            f = click.option(
+                f"-{what[0]}",
+                flag,
+                dest,
+                multiple=True,
+                metavar=metavar,
+                help=f"Only this {what}{note} (repeat).",
+            )(f)
+        return f
+
+    return decorate
 
 
 def details_option(f: F) -> F:
