@@ -76,7 +76,8 @@ def test_an_update_text_shows_the_text_before_and_after_as_a_diff(run: Run, bran
         "  aurora-launch/reveal/x/gb  2026-12-15 09:00 GMT (Europe/London)\n"
         "      -Meet Aurora, the comfort SUV\n"
         "      +Meet Aurora, the quiet comfort SUV\n"
-    ) in details
+        "\n"
+    ) in details, "only the lines that change"
     assert details.rstrip().endswith(
         "1 to update, 1 unchanged\n"
         "shown: --story aurora-launch --market gb --network x only; a sync is always whole"

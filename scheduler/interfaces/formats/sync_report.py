@@ -96,7 +96,7 @@ def _change_line(c: Change, width: int = 0, texts: Mapping[str, str] | None = No
 def text_diff(old: str, c: Change) -> list[str]:
     """An "update text" as the lines it removes (-) and adds (+), the calendar's text first."""
     new = c.planned.text if c.planned is not None else ""
-    rows = difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=1)
+    rows = difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=0)
     return [r for r in rows if not r.startswith(("---", "+++", "@@"))] or ["(same text)"]
 
 
