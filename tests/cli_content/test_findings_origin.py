@@ -225,3 +225,16 @@ def test_a_field_of_another_file_is_named_with_its_file(run: Run, brand: Path) -
         f"the text comes from `story.headline` (line {at}), `markets.gb.claim` "
         f"({markets}:{claim}); shorten `headline` by" in line
     )
+
+
+def test_a_required_market_field_typo_is_one_finding_and_no_cascade(run: Run, brand: Path) -> None:
+    markets = brand / "content" / "markets.yaml"
+    edit(markets, "    timezone: Europe/Paris", "    timezon: Europe/Paris")
+    result = run("validate", root=brand)
+    at = line_of(markets, "    timezon: Europe/Paris")
+    problems = [ln for ln in result.output.splitlines() if ": error[" in ln or ": warning[" in ln]
+    assert problems == [
+        f"{markets}:{at}:5: error[unknown-field]: unknown field 'timezon' in markets.fr (did you "
+        "mean 'timezone'? it is required, and missing); known fields: name, timezone, locale, "
+        "claim, claim_pro, accounts, signoff, translation"
+    ]
