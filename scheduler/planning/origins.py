@@ -75,17 +75,20 @@ def trace(findings: Iterable[Finding], post: PostText, rules: VoiceRules) -> lis
     return out
 
 
-def _parts(post: PostText, within: str | None = None) -> list[_Part]:
+def _parts(post: PostText, within: str | None = None, tags: bool = False) -> list[_Part]:
     """The fields whose text (each fact, for ``facts``) is in the post (or in ``within``, its
-    title), longest first."""
+    title), longest first; with ``tags``, the hashtags too (words, not length: a network
+    counts them apart)."""
     sent = post.text if within is None else within
     parts = []
-    for name in _TEXT_FIELDS:
+    for name in (*_TEXT_FIELDS, "hashtags") if tags else _TEXT_FIELDS:
         source = post.fields.sources.get(name)
         value = getattr(post.fields, name)
         if source is None or not value:
             continue
         pieces = [str(v) for v in value] if isinstance(value, tuple) else [str(value)]
+        if name == "hashtags":
+            pieces = [f"#{t.lstrip('#＃')}" for t in pieces]
         shown = [p for p in pieces if p.strip() and p.strip() in sent]
         if shown:
             text = "\n".join(shown)
@@ -157,7 +160,7 @@ def _core(finding: Finding) -> str:
 def _words(finding: Finding, post: PostText, rules: VoiceRules) -> Finding:
     """The field whose own text breaks the same rule, else the template."""
     wanted = _core(finding)
-    for part in _parts(post):
+    for part in _parts(post, tags=True):
         found = check_voice(
             rules,
             text=part.text,

@@ -238,3 +238,13 @@ def test_a_required_market_field_typo_is_one_finding_and_no_cascade(run: Run, br
         "mean 'timezone'? it is required, and missing); known fields: name, timezone, locale, "
         "claim, claim_pro, accounts, signoff, translation"
     ]
+
+
+def test_a_banned_word_in_a_hashtag_points_at_the_hashtags(run: Run, brand: Path) -> None:
+    story = brand / STORY
+    edit(story, "    x: {hashtags: [HoldoutAurora]}", "    x: {hashtags: [Deal]}")
+    result = run("validate", root=brand)
+    (line,) = findings(result, "banned-word", "aurora-launch/reveal/x/gb:")
+    at = line_of(story, "    x: {hashtags: [Deal]}")
+    assert line.startswith(f"{story}:{at}:9: error[banned-word]: ")
+    assert f"; written in `overrides.network.x.hashtags` (line {at})" in line
