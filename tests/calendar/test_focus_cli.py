@@ -173,3 +173,21 @@ def test_a_filter_on_an_empty_calendar_says_what_fills_it(run: Run) -> None:
         "error: no market 'fr': there are none in the calendar, which holds no post yet "
         "(`storyline sync` fills it)\n"
     )
+
+
+def test_filters_and_the_update_diff_on_sqlite_and_postgresql(
+    brand: Path, database_url: str
+) -> None:
+    def run_on(*args: str) -> Result:
+        flags = ["--content", str(brand / "content"), "--lines", str(brand / "editorial_lines")]
+        env = {"STORYLINE_DATA_DIR": str(brand / "data"), "STORYLINE_NOW": NOW}
+        return CliRunner().invoke(cli, [*flags, "--database-url", database_url, *args], env=env)
+
+    assert run_on("db", "upgrade").exit_code == 0
+    assert run_on("sync").exit_code == 0
+    quieter_headline(brand)
+    out = run_on("sync", "--dry-run", "--details", "-m", "gb", "-n", "x", "-s", "aurora-launch")
+    assert out.exit_code == 0, out.output
+    assert "      +Meet Aurora, the quiet comfort SUV" in out.stdout
+    status = run_on("status", "-n", "twitter")
+    assert status.stderr.startswith("error: no network 'twitter'; did you mean: x?")
