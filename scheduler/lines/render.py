@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import traceback
 from collections.abc import Mapping
+from dataclasses import fields
 from typing import Any
 
 from jinja2 import TemplateError, TemplateSyntaxError, UndefinedError
@@ -18,6 +19,7 @@ from jinja2.environment import Environment, Template
 from jinja2.exceptions import SecurityError
 
 from scheduler.core.diagnostics import Finding, Position
+from scheduler.core.model import Media
 from scheduler.core.suggest import did_you_mean
 from scheduler.lines.model import (
     CONTEXT_FIELDS,
@@ -146,6 +148,14 @@ def _finding_of(
 #: Jinja's words for a phrase the line lacks (``phrases`` is a read-only mapping).
 _MISSING_PHRASE = re.compile(r"^'mappingproxy object' has no attribute '([^']*)'$")
 _UNDEFINED_NAME = re.compile(r"^'([^']*)' is undefined$")
+_NO_ATTRIBUTE = re.compile(r"^'(.+) object' has no attribute '([^']*)'$")
+#: The objects of the context whose attributes a template reads, as a writer names them.
+_ATTRIBUTES = {
+    f"{Media.__module__}.{Media.__qualname__}": (
+        "a media item",
+        tuple(f.name for f in fields(Media) if f.name != "pos"),
+    ),
+}
 
 
 def _undefined(message: str, ctx: PostContext, line: EditorialLine) -> str:
@@ -158,6 +168,14 @@ def _undefined(message: str, ctx: PostContext, line: EditorialLine) -> str:
         return (
             f"unknown phrase {name!r} for locale {ctx.locale} in {line.path}"
             f"{did_you_mean(name, known)}; known: {listed}"
+        )
+    attribute = _NO_ATTRIBUTE.match(message)
+    if attribute is not None and attribute.group(1) in _ATTRIBUTES:
+        what, names = _ATTRIBUTES[attribute.group(1)]
+        name = attribute.group(2)
+        return (
+            f"{what} has no attribute {name!r}{did_you_mean(name, names)}; it has: "
+            f"{', '.join(names)}"
         )
     field = _UNDEFINED_NAME.match(message)
     if field is not None:

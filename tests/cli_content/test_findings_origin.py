@@ -248,3 +248,14 @@ def test_a_banned_word_in_a_hashtag_points_at_the_hashtags(run: Run, brand: Path
     at = line_of(story, "    x: {hashtags: [Deal]}")
     assert line.startswith(f"{story}:{at}:9: error[banned-word]: ")
     assert f"; written in `overrides.network.x.hashtags` (line {at})" in line
+
+
+def test_a_media_attribute_typo_names_what_a_media_item_has(run: Run, brand: Path) -> None:
+    template = brand / "editorial_lines" / "x" / "reveal.j2"
+    template.write_text("{{ headline }} {{ media[0].alt_txt }}\n{{ link }}\n", encoding="utf-8")
+    result = run("validate", root=brand)
+    (line,) = findings(result, "template-undefined")
+    assert line.startswith(
+        f"{template}:1:28: error[template-undefined]: a media item has no attribute 'alt_txt' "
+        "(did you mean 'alt'?); it has: file, alt, kind (rendering "
+    )
