@@ -72,6 +72,7 @@ def calendar_rows(
     networks: Iterable[str] = (),
     markets: Iterable[str] = (),
     statuses: Iterable[str] = (),
+    stories: Iterable[str] = (),
 ) -> list[CalendarRow]:
     """Posts in due order; ``from_date``/``to_date`` are inclusive dates in each post's own zone.
 
@@ -92,6 +93,8 @@ def calendar_rows(
         stmt = stmt.where(POST.c.market.in_(mkts))
     if sts := list(statuses):
         stmt = stmt.where(POST.c.status.in_(sts))
+    if names := list(stories):
+        stmt = stmt.where(POST.c.story.in_(names))
     rows = [_row_of(p) for p in session.execute(stmt)]
     if from_date is None and to_date is None:
         return rows
@@ -103,15 +106,34 @@ def calendar_rows(
 PUBLISHED_OUTBOX = "published_outbox"
 
 
-def state_counts(session: Session) -> dict[str, int]:
-    """How many posts are in each state, every state listed (zeros included). Posts written
-    to the outbox are counted apart (:data:`PUBLISHED_OUTBOX`), right after ``published``:
-    a file in the outbox is not a publication."""
-    found = dict(session.execute(select(POST.c.status, func.count()).group_by(POST.c.status)).all())
+def state_counts(
+    session: Session,
+    *,
+    stories: Iterable[str] = (),
+    markets: Iterable[str] = (),
+    networks: Iterable[str] = (),
+) -> dict[str, int]:
+    """How many posts are in each state, every state listed (zeros included); the filters
+    count only the posts of these stories, markets and networks. Posts written to the outbox
+    are counted apart (:data:`PUBLISHED_OUTBOX`), right after ``published``: a file in the
+    outbox is not a publication."""
+    chosen = []
+    for column, values in (
+        (POST.c.story, stories),
+        (POST.c.market, markets),
+        (POST.c.network, networks),
+    ):
+        if wanted := list(values):
+            chosen.append(column.in_(wanted))
+    found = dict(
+        session.execute(
+            select(POST.c.status, func.count()).where(*chosen).group_by(POST.c.status)
+        ).all()
+    )
     outbox = int(
         session.execute(
             select(func.count()).where(
-                POST.c.status == PostState.PUBLISHED, POST.c.destination == "outbox"
+                *chosen, POST.c.status == PostState.PUBLISHED, POST.c.destination == "outbox"
             )
         ).scalar_one()
     )

@@ -17,7 +17,7 @@ from typing import Any
 
 from scheduler.content.yamlpos import Node, kind_name
 from scheduler.core.diagnostics import Finding
-from scheduler.core.suggest import did_you_mean
+from scheduler.core.suggest import closest, did_you_mean
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +241,7 @@ def conform(node: Node, shape: Shape, what: str = "value") -> tuple[Any, list[Fi
                 Finding.error(n.pos, "bad-value", f"{label} needs at least {s.min_fields} entry")
             )
         kept: dict[str, Any] = {}
+        typos: set[str] = set()  # required fields an unknown key is a typo of: said once
         for key, kpos, value in n.entries():
             sub = f"{key}" if label == "value" else f"{label}.{key}"
             spec = s.fields.get(key)
@@ -258,12 +259,16 @@ def conform(node: Node, shape: Shape, what: str = "value") -> tuple[Any, list[Fi
             else:
                 known = tuple(s.fields)
                 where = f" in {label}" if label != "value" else ""
+                hint = did_you_mean(key, known)
+                meant = closest(key, known)
+                if meant and s.fields[meant[0]].required and meant[0] not in n.fields:
+                    typos.add(meant[0])
+                    hint = f" (did you mean {meant[0]!r}? it is required, and missing)"
                 out.append(
                     Finding.error(
                         kpos,
                         "unknown-field",
-                        f"unknown field {key!r}{where}{did_you_mean(key, known)}; "
-                        f"known fields: {', '.join(known)}",
+                        f"unknown field {key!r}{where}{hint}; known fields: {', '.join(known)}",
                     )
                 )
                 continue
@@ -277,7 +282,7 @@ def conform(node: Node, shape: Shape, what: str = "value") -> tuple[Any, list[Fi
                 )
             )
         for key, spec in s.fields.items():
-            if spec.required and key not in n.fields:
+            if spec.required and key not in n.fields and key not in typos:
                 where = f" in {label}" if label != "value" else ""
                 out.append(
                     Finding.error(

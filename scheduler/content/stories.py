@@ -198,7 +198,8 @@ class StoryLoader:
     ) -> None:
         """An override for a network or market the story does not publish on does nothing."""
         for key in overrides:
-            if key not in used:
+            broken = kind == "market" and key in self.codes and key not in self.markets
+            if key not in used and not broken:  # a broken market's own findings say why
                 where = (
                     ("overrides", *prefix.strip(".").split("."), kind, key)
                     if prefix

@@ -12,11 +12,15 @@ Pure: parsing and naming only; the calendar turns a selector into SQL.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
 from scheduler.core.errors import ConfigError
+from scheduler.core.suggest import closest, unknown
 
+#: Names people still type for a network, and the name Storyline knows it by.
+FORMER_NAMES: Final = {"twitter": "x", "fb": "facebook", "ig": "instagram", "yt": "youtube"}
 #: The scopes of a pause, in the order they are shown.
 SCOPES: Final = ("all", "story", "market", "network", "account")
 
@@ -92,6 +96,15 @@ class Selector:
                 out[key] = list(values)
         return out
 
+    def matches(self, *, story: str, market: str, network: str) -> bool:
+        """Whether a post of ``story`` on ``network`` in ``market`` is one this selector names
+        (an empty selector names every post, as a filter does)."""
+        return (
+            (not self.stories or story in self.stories)
+            and (not self.markets or market in self.markets)
+            and (not self.networks or network in self.networks)
+        )
+
     def describe(self) -> str:
         """``--market fr --network x``, as the user would type it."""
         if self.everything:
@@ -109,3 +122,28 @@ def parse_account(text: str) -> tuple[str, str]:
 def scope_label(scope: str, value: str) -> str:
     """``all``, ``market fr``, ``account x:BrandFR``: a pause as people read it."""
     return scope if scope == "all" else f"{scope} {value}"
+
+
+def unknown_name(kind: str, value: str, choices: Sequence[str]) -> str:
+    """The refusal of one name that is not among ``choices``: the closest ones, or a network's
+    current name for a former one (``twitter``: ``x``)."""
+    if kind == "network":
+        former = closest(value, FORMER_NAMES)
+        if former and not closest(value, choices) and FORMER_NAMES[former[0]] in choices:
+            return f"no network {value!r}; did you mean: {FORMER_NAMES[former[0]]}?"
+    return unknown(kind, value, list(choices))
+
+
+def check_names(
+    wanted: Iterable[tuple[str, Iterable[str], Sequence[str]]], where: str = ""
+) -> None:
+    """Refuse the first name that is not known: ``(kind, names typed, known names)`` triples.
+
+    One check for every command that narrows by story, market or network (``preview``,
+    ``plan``, ``sync --dry-run``, ``calendar``, ``status``, the operator commands): the same
+    words and the same "did you mean" everywhere. ``where`` says what was searched.
+    """
+    for kind, values, choices in wanted:
+        for value in values:
+            if value not in choices:
+                raise BadSelector(unknown_name(kind, value, choices) + where)

@@ -19,16 +19,13 @@ from scheduler.calendar import operating
 from scheduler.calendar.moves import move
 from scheduler.calendar.operating import PauseRow
 from scheduler.core.lifecycle import Cause, HoldReason, PostState
-from scheduler.core.selectors import BadSelector, Selector, scope_label
-from scheduler.core.suggest import closest, unknown
+from scheduler.core.selectors import BadSelector, Selector, check_names, scope_label
 from scheduler.dispatch.context import POST, Context, utc
 from scheduler.text.networks import NETWORKS
 
 #: The holds a bulk ``release`` lifts. A past-due post is released one at a time (it goes out
 #: late: someone must decide it), and a draft's hold is the content's, lifted by approving it.
 RELEASABLE = (HoldReason.OPERATOR, HoldReason.NEEDS_REAUTH, HoldReason.NO_CREDENTIALS)
-#: Names people still type for a network, and the name Storyline knows it by.
-FORMER_NAMES = {"twitter": "x", "fb": "facebook", "ig": "instagram", "yt": "youtube"}
 #: The states a pause keeps from being claimed (and whose posts ``pause`` counts).
 WAITING = (PostState.PLANNED, PostState.RETRY_WAIT)
 
@@ -62,14 +59,7 @@ def check(ctx: Context, selector: Selector) -> None:
         ("network", selector.networks, networks),
         ("account", tuple(f"{n}:{a}" for n, a in selector.accounts), known["account"]),
     )
-    for kind, values, choices in wanted:
-        for value in values:
-            if value not in choices:
-                former = closest(value, FORMER_NAMES) if kind == "network" else []
-                if former and not closest(value, choices):
-                    named = FORMER_NAMES[former[0]]
-                    raise BadSelector(f"no network {value!r}; did you mean: {named}?")
-                raise BadSelector(unknown(kind, value, choices) + " (in the calendar)")
+    check_names(wanted, " (in the calendar)")
 
 
 def _moved(ctx: Context, statement: Any) -> list[str]:

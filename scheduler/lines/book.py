@@ -59,6 +59,12 @@ class LineBook:
             found = self._compiled[name] = compile_template(self.env, name, self.sources[name])
         return found
 
+    def source_text(self, display: str) -> str:
+        """The text of the template read from ``display`` ("" for none): where a finding on a
+        rendered post looks for words no field wrote."""
+        loaded: Mapping[str, tuple[str, str]] = getattr(self.env.loader, "sources", {})
+        return next((text for text, shown in loaded.values() if shown == display), "")
+
     def template_name(self, network: str, beat: str) -> str | None:
         """The template a beat uses: ``<network>/<beat>.j2``, else the line's ``default.j2``."""
         for candidate in (

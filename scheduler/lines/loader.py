@@ -178,6 +178,15 @@ def load_line_file(
         )
         thread = False
     spec = _limits(network, root, checked, findings, whole)
+    phrase_node = root.get("phrases")
+    phrase_positions = {
+        (locale, key): value.pos
+        for locale, _, texts in (
+            phrase_node.entries() if phrase_node and phrase_node.is_map else ()
+        )
+        if texts.is_map
+        for key, _, value in texts.entries()
+    }
     line = EditorialLine(
         network=network,
         path=display,
@@ -190,6 +199,7 @@ def load_line_file(
         rule_positions=MappingProxyType(rule_positions),
         thread=thread,
         spec=spec,
+        phrase_positions=MappingProxyType(phrase_positions),
     )
     return line, findings
 

@@ -122,6 +122,10 @@ class EditorialLine:
     spec: NetworkSpec | None = None
     #: ``thread: true`` (X only): a post over 280 characters goes out as a numbered thread.
     thread: bool = False
+    #: ``(locale, key)`` -> where that phrase's text is written (findings on the words it adds).
+    phrase_positions: Mapping[tuple[str, str], Position] = field(
+        default_factory=lambda: MappingProxyType({}), repr=False, compare=False
+    )
 
     @property
     def link_policy(self) -> LinkPolicy:
@@ -135,6 +139,13 @@ class EditorialLine:
             if found is not None:
                 return found
             path = path[:-1]
+        return self.pos
+
+    def phrase_pos(self, key: str, text: str) -> Position:
+        """Where the phrase ``key`` reading ``text`` is written (the file when unknown)."""
+        for locale, texts in self.phrases.items():
+            if texts.get(key) == text:
+                return self.phrase_positions.get((locale, key), self.pos)
         return self.pos
 
     def phrases_for(self, locale: str) -> Mapping[str, str]:

@@ -8,7 +8,10 @@ policy decides where the tracked link goes; the text is tidied so templates stay
 
 from __future__ import annotations
 
+import re
 import traceback
+from collections.abc import Mapping
+from dataclasses import fields
 from typing import Any
 
 from jinja2 import TemplateError, TemplateSyntaxError, UndefinedError
@@ -16,6 +19,8 @@ from jinja2.environment import Environment, Template
 from jinja2.exceptions import SecurityError
 
 from scheduler.core.diagnostics import Finding, Position
+from scheduler.core.model import Media
+from scheduler.core.suggest import did_you_mean
 from scheduler.lines.model import (
     CONTEXT_FIELDS,
     DEFAULT_TEMPLATE,
@@ -33,7 +38,8 @@ def compile_template(env: Environment, name: str, display: str) -> Template | Fi
     try:
         return env.get_template(name)
     except TemplateSyntaxError as exc:
-        pos = Position(exc.filename or display, exc.lineno or 0, 1 if exc.lineno else 0)
+        file = exc.filename or display
+        pos = _position(env, file, exc.lineno or 0, exc)
         return Finding.error(pos, "template-syntax", exc.message or str(exc))
     except TemplateError as exc:
         return Finding.error(Position(display, 0, 0), "template-error", str(exc))
@@ -69,7 +75,8 @@ def render_draft(
     try:
         text, exported = run_budgeted(template, ctx.as_template_vars())
     except Exception as exc:  # every template failure is the template's, reported as such
-        return Draft(text="", template=filename, findings=(_finding_of(exc, filename, ctx),))
+        finding = _finding_of(exc, filename, ctx, line, template.environment)
+        return Draft(text="", template=filename, findings=(finding,))
     title = exported.get("title")
     first_comment = exported.get("first_comment")
     link = ctx.link or tracked_link
@@ -113,27 +120,109 @@ def _template_frame(exc: BaseException, fallback: str) -> tuple[str, int]:
     return found or (fallback, 0)
 
 
-def _finding_of(exc: Exception, filename: str, ctx: PostContext) -> Finding:
-    file, line = _template_frame(exc, filename)
+def _finding_of(
+    exc: Exception, filename: str, ctx: PostContext, line: EditorialLine, env: Environment
+) -> Finding:
+    file, lineno = _template_frame(exc, filename)
     where = f"{ctx.story}/{ctx.beat}/{ctx.network}/{ctx.market}"
     if isinstance(exc, TemplateSyntaxError):  # a syntax error in an imported macro file
-        line = exc.lineno or 0
-        pos = Position(exc.filename or file, line, 1 if line else 0)
-        return Finding.error(pos, "template-syntax", exc.message or str(exc))
+        file = exc.filename or file
+        return Finding.error(
+            _position(env, file, exc.lineno or 0, exc), "template-syntax", exc.message or str(exc)
+        )
     if isinstance(exc, BudgetExceeded):
         code, what = "template-budget", str(exc)
     elif isinstance(exc, SecurityError):
         code, what = "template-unsafe", f"refused by the sandbox: {exc}"
     elif isinstance(exc, UndefinedError):
-        code, what = "template-undefined", f"{exc.message}; the fields are: {_field_list()}"
+        code, what = "template-undefined", _undefined(exc.message or str(exc), ctx, line)
     elif isinstance(exc, TemplateError):
         code, what = "template-error", str(exc)
     elif isinstance(exc, RecursionError):
         code, what = "template-budget", "the template recurses too deeply"
     else:
         code, what = "template-error", f"{type(exc).__name__}: {exc}"
-    pos = Position(file, line, 1 if line else 0)
-    return Finding.error(pos, code, f"{what} (rendering {where})")
+    return Finding.error(_position(env, file, lineno, exc), code, f"{what} (rendering {where})")
+
+
+#: Jinja's words for a phrase the line lacks (``phrases`` is a read-only mapping).
+_MISSING_PHRASE = re.compile(r"^'mappingproxy object' has no attribute '([^']*)'$")
+_UNDEFINED_NAME = re.compile(r"^'([^']*)' is undefined$")
+_NO_ATTRIBUTE = re.compile(r"^'(.+) object' has no attribute '([^']*)'$")
+#: The objects of the context whose attributes a template reads, as a writer names them.
+_ATTRIBUTES = {
+    f"{Media.__module__}.{Media.__qualname__}": (
+        "a media item",
+        tuple(f.name for f in fields(Media) if f.name != "pos"),
+    ),
+}
+
+
+def _undefined(message: str, ctx: PostContext, line: EditorialLine) -> str:
+    """Jinja's undefined error in the writer's words: which phrase, which field."""
+    phrase = _MISSING_PHRASE.match(message)
+    if phrase is not None:
+        name = phrase.group(1)
+        known = list(ctx.phrases)
+        listed = ", ".join(known[:12]) + (", …" if len(known) > 12 else "") or "none"
+        return (
+            f"unknown phrase {name!r} for locale {ctx.locale} in {line.path}"
+            f"{did_you_mean(name, known)}; known: {listed}"
+        )
+    attribute = _NO_ATTRIBUTE.match(message)
+    if attribute is not None and attribute.group(1) in _ATTRIBUTES:
+        what, names = _ATTRIBUTES[attribute.group(1)]
+        name = attribute.group(2)
+        return (
+            f"{what} has no attribute {name!r}{did_you_mean(name, names)}; it has: "
+            f"{', '.join(names)}"
+        )
+    field = _UNDEFINED_NAME.match(message)
+    if field is not None:
+        hint = did_you_mean(field.group(1), CONTEXT_FIELDS)
+        return f"{message}{hint}; the fields are: {_field_list()}"
+    return f"{message}; the fields are: {_field_list()}"
+
+
+def _position(env: Environment, file: str, lineno: int, exc: BaseException) -> Position:
+    """Jinja's line, and the column of what it complains about on that line.
+
+    Jinja gives no column: the column is where the name or token its message quotes first
+    appears on the line (``'headlne' is undefined``, ``unexpected '}'``); the end of the
+    line for an unexpected end of template; else the line's first ``{{`` or ``{%``.
+    """
+    if not lineno:
+        return Position(file, 0, 0)
+    text = _source_line(env, file, lineno)
+    message = getattr(exc, "message", None) or str(exc)
+    return Position(file, lineno, _column(text, message) if text is not None else 1)
+
+
+def _source_line(env: Environment, file: str, lineno: int) -> str | None:
+    sources: Mapping[str, tuple[str, str]] = getattr(env.loader, "sources", {})
+    for source, filename in sources.values():
+        if filename == file:
+            lines = source.splitlines()
+            return lines[lineno - 1] if 0 < lineno <= len(lines) else None
+    return None
+
+
+def _column(text: str, message: str) -> int:
+    if "unexpected end of template" in message:
+        return len(text) + 1
+    quoted = re.findall(r"'([^'\n]+)'", message.splitlines()[0] if message else "")
+    for token in reversed(quoted):
+        if token.endswith(" object"):
+            continue
+        if re.fullmatch(r"\w+", token):
+            found = re.search(rf"(?<!\w){re.escape(token)}(?!\w)", text)
+            at = found.start() if found else -1
+        else:
+            at = text.find(token)
+        if at >= 0:
+            return at + 1
+    starts = [i for i in (text.find("{{"), text.find("{%")) if i >= 0]
+    return min(starts) + 1 if starts else 1
 
 
 def _field_list() -> str:

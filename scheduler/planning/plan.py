@@ -21,6 +21,7 @@ from scheduler.core.timezones import Localized, apply_offset
 from scheduler.lines.book import LineBook
 from scheduler.lines.model import TEMPLATE_SUFFIX, EditorialLine, PostContext
 from scheduler.planning.embargo import LEAK, check_embargo
+from scheduler.planning.origins import PostText, trace
 from scheduler.text.links import UntrackableURL, track
 from scheduler.text.networks import LINE_DEFINED, NetworkSpec
 from scheduler.text.networks import check as check_network
@@ -296,6 +297,7 @@ def _unused_template_findings(lines: LineBook, memo: _Memo) -> list[Finding]:
                 f"{ctx.network}/{ctx.market} as beat {beat!r})",
             )
             for f in draft.findings
+            if f.code != "template-syntax"  # reported once already, when the line was read
         )
     return out
 
@@ -391,6 +393,22 @@ def _plan_post(
             pos=where.story,
         )
         if checks:
+            checks = trace(
+                checks,
+                PostText(
+                    fields,
+                    draft.text,
+                    network,
+                    market.code,
+                    draft.template,
+                    target.limit_override,
+                    title=draft.title,
+                    template_source=lines.source_text(draft.template),
+                    phrases=target.phrases,
+                    line=line,
+                ),
+                line.voice_rules,
+            )
             draft_story = story.status is StoryStatus.DRAFT
             findings.extend(
                 replace(

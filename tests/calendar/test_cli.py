@@ -69,7 +69,7 @@ def test_db_upgrade_reports_the_revision_then_that_it_is_up_to_date(tmp_path: Pa
 
 
 def test_plan_lists_each_post_with_its_local_time_and_zone(content: Content, url: str) -> None:
-    result = run(url, "plan")
+    result = run(url, "plan", "--details")
     assert result.exit_code == 0, result.output
     assert "add (8):" in result.output
     assert "  suv/reveal/x/fr         2026-12-01 09:00 CET (Europe/Paris)" in result.output
@@ -95,7 +95,7 @@ def test_plan_shows_a_reschedule_from_the_old_to_the_new_local_time(
     content.posts = [planned()]
     run(url, "sync")
     content.posts = [planned(due=LAUNCH + timedelta(days=1, hours=1))]
-    out = run(url, "plan").output
+    out = run(url, "plan", "--details").output
     assert (
         "  suv/reveal/x/fr  2026-12-01 09:00 CET (Europe/Paris) → "
         "2026-12-02 10:00 CET (Europe/Paris)"

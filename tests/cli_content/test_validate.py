@@ -66,7 +66,7 @@ def test_a_template_reaching_python_internals_fails_validation(run: Run, brand: 
     assert result.exit_code == 1
     unsafe = [ln for ln in result.output.splitlines() if "template-unsafe" in ln]
     assert len(unsafe) == 1, "one finding per template line, not one per post"
-    assert re.search(r"editorial_lines/x/reveal\.j2:2:1: error\[template-unsafe\]", unsafe[0])
+    assert re.search(r"editorial_lines/x/reveal\.j2:2:11: error\[template-unsafe\]", unsafe[0])
 
 
 def test_every_error_line_is_compiler_style(run: Run, brand: Path) -> None:

@@ -61,7 +61,7 @@ def test_approve_then_edit_a_template_holds_the_post_with_its_diff_then_approve_
     assert states(database_url)[FR_X][0] == "planned"
     template = brand / "editorial_lines" / "x" / "reveal.j2"
     template.write_text(template.read_text(encoding="utf-8") + "\nNew line for X.\n", "utf-8")
-    planned = ok(run("plan", db=database_url)).output
+    planned = ok(run("plan", "--details", db=database_url)).output
     assert f"{FR_X}" in planned and f"changed since {CLAIRE} approved it on 2026-11-20" in planned
     assert "+text: New line for X." in planned  # the diff, line by line
     preview = ok(run("preview", "aurora-launch", "-m", "fr", "-n", "x", "-b", "reveal")).output

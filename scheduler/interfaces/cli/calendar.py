@@ -10,32 +10,40 @@ from typing import Any
 import click
 
 from scheduler.app.settings import Settings
+from scheduler.interfaces.cli import focus
 from scheduler.interfaces.cli.common import (
+    EXIT_USAGE,
     POST_STATES,
     TEXT_OR_JSON,
     calendar_engine,
     clock_now,
     echo_json,
+    fail,
     load_planned,
     pass_settings,
 )
-from scheduler.interfaces.formats import calendar_views, sync_report
+from scheduler.interfaces.formats import calendar_views
 
 
 @click.command("plan")
 @click.option("--format", "fmt", type=TEXT_OR_JSON, default="text", show_default=True)
+@focus.details_option
+@focus.filter_options
 @pass_settings
-def plan_command(settings: Settings, fmt: str) -> None:
-    """Show what `sync` would change in the calendar. Writes nothing."""
+def plan_command(settings: Settings, /, fmt: str, details: bool, **filters: Any) -> None:
+    """Show what `sync` would change in the calendar, per story (--details: each post; the
+    filters narrow what is shown). Writes nothing."""
+    _plan(settings, fmt, details, filters)
+
+
+def _plan(settings: Settings, fmt: str, details: bool, filters: dict[str, Any]) -> None:
     from scheduler.calendar import diff
 
     now = clock_now(settings)
     planned = load_planned(settings, now, "planned")
-    d = diff.compare(calendar_engine(settings), planned, now)
-    if fmt == "json":
-        echo_json(sync_report.diff_json(d))
-    else:
-        click.echo(sync_report.diff_text(d))
+    engine = calendar_engine(settings)
+    d = diff.compare(engine, planned, now)
+    focus.show_sync(engine, d, planned, fmt=fmt, details=details, done=False, filters=filters)
 
 
 #: Below this many writes a progress bar would only flicker.
@@ -44,15 +52,33 @@ PROGRESS_MIN_ROWS = 2_000
 
 @click.command("sync")
 @click.option("--format", "fmt", type=TEXT_OR_JSON, default="text", show_default=True)
+@click.option("--dry-run", is_flag=True, help="Show what sync would do (as `plan`); write nothing.")
+@focus.details_option
+@focus.filters_noted(", with --dry-run")
 @pass_settings
-def sync_command(settings: Settings, fmt: str) -> None:
-    """Make the calendar match the content in one transaction; refuses content with errors."""
+def sync_command(
+    settings: Settings, /, fmt: str, dry_run: bool, details: bool, **filters: Any
+) -> None:
+    """Make the calendar match the content in one transaction; refuses content with errors.
+    Prints a line per story (--details: each post)."""
     from contextlib import ExitStack
 
     from scheduler.calendar import apply, diff
+    from scheduler.calendar import focus as shown
 
+    if dry_run:
+        _plan(settings, fmt, details, filters)
+        return
+    if any(filters.values()):
+        fail(
+            "--story, --market and --network narrow what `sync --dry-run` and `plan` show; "
+            "a sync itself is always whole (a story left out would look removed)",
+            EXIT_USAGE,
+        )
     now = clock_now(settings)
     planned = load_planned(settings, now, "synced")
+    engine = calendar_engine(settings)
+    before = shown.texts(engine) if details and fmt == "text" else None
     with ExitStack() as stack:
 
         def on_diff(d: diff.Diff) -> Callable[[int], None] | None:
@@ -63,7 +89,7 @@ def sync_command(settings: Settings, fmt: str) -> None:
             )
             return bar.update
 
-        result = apply.sync(calendar_engine(settings), planned, now, on_diff=on_diff)
+        result = apply.sync(engine, planned, now, on_diff=on_diff)
     if result.created_schema and fmt == "text":
         click.echo("created the calendar database", err=True)
     if result.skipped:
@@ -72,19 +98,22 @@ def sync_command(settings: Settings, fmt: str) -> None:
             "and left as they are",
             err=True,
         )
-    if fmt == "json":
-        out = sync_report.diff_json(result.diff, done=True)
-        out["skipped"] = result.skipped
-        echo_json(out)
-    else:
-        click.echo(sync_report.diff_text(result.diff, done=True))
+    focus.show_sync(
+        engine,
+        result.diff,
+        planned,
+        fmt=fmt,
+        details=details,
+        done=True,
+        before=before,
+        extra={"skipped": result.skipped},
+    )
 
 
 @click.command("calendar")
 @click.option("--from", "from_date", type=click.DateTime(["%Y-%m-%d"]), help="First local day.")
 @click.option("--to", "to_date", type=click.DateTime(["%Y-%m-%d"]), help="Last local day.")
-@click.option("-n", "--network", "networks", multiple=True, help="Only this network (repeat).")
-@click.option("-m", "--market", "markets", multiple=True, help="Only this market (repeat).")
+@focus.filter_options
 @click.option("--status", "statuses", multiple=True, type=click.Choice(POST_STATES), help="Repeat.")
 @click.option(
     "--format",
@@ -99,8 +128,9 @@ def calendar_command(
     settings: Settings,
     from_date: Any,
     to_date: Any,
-    networks: tuple[str, ...],
+    stories: tuple[str, ...],
     markets: tuple[str, ...],
+    networks: tuple[str, ...],
     statuses: tuple[str, ...],
     fmt: str,
     output: Path | None,
@@ -118,6 +148,7 @@ def calendar_command(
         )
     engine = calendar_engine(settings)
     migrate.ensure_schema(engine)
+    focus.check_in_calendar(engine, stories=stories, markets=markets, networks=networks)
     with Session(engine) as session:
         rows = queries.calendar_rows(
             session,
@@ -126,6 +157,7 @@ def calendar_command(
             networks=networks,
             markets=markets,
             statuses=statuses,
+            stories=stories,
         )
     now = clock_now(settings)
     data: bytes
@@ -152,21 +184,26 @@ def calendar_command(
 @click.command("status")
 @click.argument("post_id", required=False)
 @click.option("--format", "fmt", type=TEXT_OR_JSON, default="text", show_default=True)
+@focus.filter_options
 @pass_settings
-def status_command(settings: Settings, post_id: str | None, fmt: str) -> None:
-    """Posts per state; with POST_ID, that post in full with its attempts."""
+def status_command(settings: Settings, /, post_id: str | None, fmt: str, **filters: Any) -> None:
+    """Posts per state (of these stories, markets, networks); with POST_ID, that post in full
+    with its attempts."""
     from sqlmodel import Session
 
     from scheduler.calendar import migrate, queries
 
     engine = calendar_engine(settings)
+    if post_id is not None and any(filters.values()):
+        fail("give either POST_ID or --story/--market/--network to `status`, not both", EXIT_USAGE)
     migrate.ensure_schema(engine)
+    focus.check_in_calendar(engine, **filters)
     from scheduler.interfaces.cli.operating import pauses_in_force, post_marker
     from scheduler.interfaces.formats import operator_views
 
     with Session(engine) as session:
         if post_id is None:
-            counts = queries.state_counts(session)
+            counts = queries.state_counts(session, **filters)
             if fmt == "json":
                 echo_json(counts)
             else:

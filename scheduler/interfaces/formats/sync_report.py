@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from scheduler.interfaces.formats.times import format_local, iso_local, iso_utc
 
 if TYPE_CHECKING:
     from scheduler.calendar.diff import Change, Diff
+    from scheduler.calendar.focus import StoryCounts
 
 #: ``scheduler.calendar.diff.REASON_DRAFT``, spelled out: importing the CLI must not import
 #: SQLAlchemy (tests/calendar/test_diff.py keeps the two equal).
@@ -64,7 +67,7 @@ def summary(d: Diff, *, done: bool = False) -> str:
     return ", ".join(parts)
 
 
-def _change_line(c: Change, width: int = 0) -> str:
+def _change_line(c: Change, width: int = 0, texts: Mapping[str, str] | None = None) -> str:
     what: str
     if c.action == "reschedule" or (c.action == "past_due" and c.due_before and c.exists):
         before = format_local(c.due_before, c.timezone) if c.due_before else "?"
@@ -85,7 +88,16 @@ def _change_line(c: Change, width: int = 0) -> str:
     diff = signoff_diff(c)
     if diff:  # what changed since the sign-off, for the reviewer who signs again
         line += "\n" + "\n".join(f"      {row}" for row in diff.splitlines())
+    elif c.action == "update" and texts is not None and c.post_id in texts:
+        line += "\n" + "\n".join(f"      {row}" for row in text_diff(texts[c.post_id], c))
     return line
+
+
+def text_diff(old: str, c: Change) -> list[str]:
+    """An "update text" as the lines it removes (-) and adds (+), the calendar's text first."""
+    new = c.planned.text if c.planned is not None else ""
+    rows = difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=0)
+    return [r for r in rows if not r.startswith(("---", "+++", "@@"))] or ["(same text)"]
 
 
 def signoff_diff(c: Change) -> str:
@@ -96,8 +108,10 @@ def signoff_diff(c: Change) -> str:
     return str(getattr(signoff, "diff", "") or "")
 
 
-def diff_text(d: Diff, *, done: bool = False) -> str:
-    """Per-post lines grouped by action, then the summary (unchanged posts are only counted)."""
+def diff_text(d: Diff, *, done: bool = False, before: Mapping[str, str] | None = None) -> str:
+    """Per-post lines grouped by action, then the summary (unchanged posts are only counted).
+
+    ``before`` holds the calendar's texts: an "update text" then shows what it changes."""
     out: list[str] = []
     for action, heading in _HEADINGS.items():
         changes = [c for c in d.changes if c.action == action]
@@ -105,7 +119,7 @@ def diff_text(d: Diff, *, done: bool = False) -> str:
             continue
         out.append(f"{heading} ({len(changes)}):")
         width = min(max(len(c.post_id) for c in changes), 60)
-        out.extend(_change_line(c, width) for c in changes)
+        out.extend(_change_line(c, width, before) for c in changes)
         out.append("")
     if d.drafts_skipped:
         out.append(f"{d.drafts_skipped} post(s) of draft stories are not planned")
@@ -150,3 +164,65 @@ def diff_json(d: Diff, *, done: bool = False) -> dict[str, Any]:
         "drafts_skipped": d.drafts_skipped,
         "changes": [change_json(c) for c in d.changes if c.action != "unchanged"],
     }
+
+
+def _story_words(s: StoryCounts, done: bool) -> str:
+    words = _SYNC_WORDS if done else _PLAN_WORDS
+    parts = [
+        f"{n} {words[a]}" for a, n in s.counts.items() if n and a in words and a != "unchanged"
+    ]
+    if s.counts.get("unchanged"):
+        parts.append(f"{s.counts['unchanged']} unchanged")
+    if s.counts.get("skipped"):
+        parts.append(f"{s.counts['skipped']} not planned (draft)")
+    return ", ".join(parts) or "no post"
+
+
+def stories_text(
+    stories: Sequence[StoryCounts], *, done: bool = False, details: bool = False
+) -> str:
+    """One line per story that changes, then how many do not: what a sync of 70 markets does,
+    readable at a glance (``--details`` lists the posts)."""
+    changing = [s for s in stories if s.changed]
+    quiet = len(stories) - len(changing)
+    out = []
+    if changing:
+        width = min(max(len(s.story) for s in changing), 40)
+        out.append(
+            f"{len(changing)} story(ies) change{'' if details else ' (--details lists each post)'}:"
+        )
+        out.extend(f"  {s.story.ljust(width)}  {_story_words(s, done)}" for s in changing)
+    if quiet:
+        out.append(f"{quiet} story(ies) without change")
+    return "\n".join(out)
+
+
+def report_text(
+    d: Diff,
+    stories: Sequence[StoryCounts],
+    *,
+    done: bool = False,
+    details: bool = False,
+    before: Mapping[str, str] | None = None,
+    scope: str = "",
+) -> str:
+    """``plan`` and ``sync``: the per-story summary, then (``details``) each post, then the
+    totals. ``scope`` names the filters when only part of the sync is shown."""
+    out = [stories_text(stories, done=done, details=details)] if d.has_changes else []
+    if details:
+        out.append(diff_text(d, done=done, before=before))
+    else:
+        if d.drafts_skipped:
+            out.append(f"{d.drafts_skipped} post(s) of draft stories are not planned")
+        out.append(summary(d, done=done))
+    if scope:
+        out[-1] += f"\nshown: {scope} only; a sync is always whole"
+    return "\n".join(o for o in out if o)
+
+
+def stories_json(stories: Sequence[StoryCounts]) -> list[dict[str, Any]]:
+    """The per-story summary in ``--format json`` (``stories``, beyond the fixed keys)."""
+    return [
+        {"story": s.story, "draft": s.draft, "counts": {a: n for a, n in s.counts.items() if n}}
+        for s in stories
+    ]
