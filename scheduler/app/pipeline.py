@@ -16,7 +16,7 @@ from pathlib import Path, PurePath
 
 from scheduler.app.settings import Settings
 from scheduler.content.loader import load_content
-from scheduler.core.diagnostics import sort_findings
+from scheduler.core.diagnostics import Finding, sort_findings
 from scheduler.core.errors import ContentError, NotFound
 from scheduler.core.memory import paused_gc
 from scheduler.core.model import Content
@@ -56,7 +56,34 @@ def _load_plan(settings: Settings, now: datetime, selection: Selection) -> Plan:
     planned = plan(content, lines, now, selection)
     _write_x_lengths(x_cache)
     findings = sort_findings((*lines.findings, *content.findings, *planned.findings))
-    return replace(planned, findings=tuple(findings))
+    broken, unplaced = _broken_stories(content, planned, findings)
+    return replace(planned, findings=tuple(findings), broken=broken, unplaced_errors=unplaced)
+
+
+def _broken_stories(
+    content: Content, planned: Plan, findings: list[Finding]
+) -> tuple[tuple[str, ...], bool]:
+    """Which stories have an error (in their file or a post), and whether some error belongs
+    to no story at all. One broken story must block nothing else (docs/calendar.md)."""
+    by_file = {s.path: s.id for s in content.stories.values()}
+    by_file.update((path, story) for story, path in content.broken.items())
+    broken = set(content.broken)
+    on_posts: set[Finding] = set()
+    for post in planned.posts:
+        errors = [f for f in post.findings if f.is_error]
+        if errors:
+            broken.add(post.story)
+            on_posts.update(errors)
+    unplaced = False
+    for f in findings:
+        if not f.is_error or f in on_posts:
+            continue
+        story = by_file.get(f.file)
+        if story is None:
+            unplaced = True
+        else:
+            broken.add(story)
+    return tuple(sorted(broken)), unplaced
 
 
 #: X weighted lengths kept between runs, under ``<data dir>/cache/``.

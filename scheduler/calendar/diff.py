@@ -23,7 +23,7 @@ post in its state) are columns, never parsed from ``status_reason``.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -132,6 +132,8 @@ class Diff:
     changes: tuple[Change, ...]
     unchanged: int = 0
     drafts_skipped: int = 0  # posts of draft stories that never reached the calendar
+    #: Rows of stories sync was told to leave alone (a story with errors): not even looked at.
+    left: int = 0
 
     @property
     def counts(self) -> dict[Action, int]:
@@ -367,13 +369,21 @@ def diff(
     now: datetime,
     *,
     existing: dict[str, Existing] | None = None,
+    leave: Callable[[str], bool] | None = None,
 ) -> Diff:
-    """Compare the content (``planned``) with the calendar: one :class:`Change` per post."""
+    """Compare the content (``planned``) with the calendar: one :class:`Change` per post.
+
+    ``leave(story)`` names stories whose rows stay exactly as they are — a story whose file has
+    errors is not "removed from the content", so its planned posts must not be cancelled.
+    """
     rows = read_existing(conn) if existing is None else existing
     now = aware(now)
     changes: list[Change] = []
     seen: set[str] = set()
-    drafts = unchanged = 0
+    drafts = unchanged = left = 0
+    if leave is not None:
+        kept = {k: r for k, r in rows.items() if not leave(r.story)}
+        left, rows = len(rows) - len(kept), kept
     for p in planned:
         if p.post_id in seen:
             raise DatabaseError(f"the plan lists post {p.post_id!r} twice")
@@ -395,14 +405,22 @@ def diff(
         if removed is not None:
             changes.append(removed)
     changes.sort(key=_sort_key)
-    return Diff(now=now, changes=tuple(changes), unchanged=unchanged, drafts_skipped=drafts)
+    return Diff(
+        now=now, changes=tuple(changes), unchanged=unchanged, drafts_skipped=drafts, left=left
+    )
 
 
-def compare(engine: Engine, planned: Sequence[Planned], now: datetime) -> Diff:
+def compare(
+    engine: Engine,
+    planned: Sequence[Planned],
+    now: datetime,
+    *,
+    leave: Callable[[str], bool] | None = None,
+) -> Diff:
     """What sync would do (``storyline plan``); reads only. A brand-new embedded calendar is
     compared as empty, without creating its schema."""
     new = is_new_embedded(engine)
     if not new:
         ensure_schema(engine)
     with engine.connect() as conn, paused_gc():
-        return diff(conn, planned, now, existing={} if new else None)
+        return diff(conn, planned, now, existing={} if new else None, leave=leave)

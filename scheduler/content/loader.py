@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from pathlib import Path
 from types import MappingProxyType
@@ -34,6 +35,7 @@ def load_content(content_dir: Path, *, networks: Collection[str]) -> Content:
         return Content(EMPTY, EMPTY, tuple(findings))
     markets, codes = load_markets(content_dir / MARKETS_FILE_NAME, known, findings)
     stories: dict[str, Story] = {}
+    broken: dict[str, str] = {}
     first_seen: dict[str, Position] = {}
     stories_dir = content_dir / STORIES_DIR_NAME
     if not stories_dir.is_dir():
@@ -70,6 +72,25 @@ def load_content(content_dir: Path, *, networks: Collection[str]) -> Content:
             findings.extend(loader.findings)
             if story is not None and not loader.failed:
                 stories[story.id] = story
+            elif loader.failed:
+                broken[story.id if story is not None else _written_id(path)] = str(path)
     return Content(
-        MappingProxyType(markets), MappingProxyType(stories), tuple(sort_findings(findings))
+        MappingProxyType(markets),
+        MappingProxyType(stories),
+        tuple(sort_findings(findings)),
+        MappingProxyType(broken),
     )
+
+
+#: A top-level ``id:`` line, read without YAML: the file may not parse.
+_ID_LINE = re.compile(r"^id:[ \t]*['\"]?([\w.-]+)['\"]?[ \t]*(?:#.*)?$", re.M)
+
+
+def _written_id(path: Path) -> str:
+    """The id of a story file that did not load: its top-level ``id:`` if one can be read,
+    else the file's stem (the id a story has when it names none)."""
+    try:
+        found = _ID_LINE.search(path.read_text(encoding="utf-8", errors="replace"))
+    except OSError:
+        found = None
+    return found[1] if found else path.stem

@@ -43,10 +43,29 @@ class Plan:
     market_names: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     #: post id -> the server's own text limit, for accounts that set one (Mastodon).
     limit_overrides: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    #: Stories with an error (in their file, or in one of their posts): sync applies the
+    #: others and leaves these stories' posts in the calendar as they are.
+    broken: tuple[str, ...] = ()
+    #: An error that belongs to no story (markets.yaml, a line): it may be why a story is
+    #: missing from the plan, so sync cancels nothing for missing stories.
+    unplaced_errors: bool = False
 
     @property
     def ok(self) -> bool:
         return not has_errors(self.findings)
+
+    @property
+    def syncable(self) -> tuple[PlannedPost, ...]:
+        """The posts sync may write: those of the stories without errors."""
+        broken = frozenset(self.broken)
+        return tuple(p for p in self.posts if p.story not in broken)
+
+    def leaves(self, story: str) -> bool:
+        """Whether sync leaves ``story``'s rows as they are (a story with errors, or any story
+        the plan lacks while an error outside the stories may be the reason)."""
+        if story in self.broken:
+            return True
+        return self.unplaced_errors and story not in self.stories
 
 
 @dataclass(frozen=True, slots=True)

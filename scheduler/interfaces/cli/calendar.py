@@ -16,7 +16,9 @@ from scheduler.interfaces.cli.common import (
     calendar_engine,
     clock_now,
     echo_json,
-    load_planned,
+    fail,
+    load_for_sync,
+    not_synced,
     pass_settings,
 )
 from scheduler.interfaces.formats import calendar_views, sync_report
@@ -26,16 +28,22 @@ from scheduler.interfaces.formats import calendar_views, sync_report
 @click.option("--format", "fmt", type=TEXT_OR_JSON, default="text", show_default=True)
 @pass_settings
 def plan_command(settings: Settings, fmt: str) -> None:
-    """Show what `sync` would change in the calendar. Writes nothing."""
+    """Show what `sync` would change in the calendar. Writes nothing (not even an empty
+    database file). Exits 1 when a story has errors: it shows what sync would do with the others."""
     from scheduler.calendar import diff
 
     now = clock_now(settings)
-    planned = load_planned(settings, now, "planned")
-    d = diff.compare(calendar_engine(settings), planned, now)
+    planned = load_for_sync(settings, now)
+    d = diff.compare(calendar_engine(settings), planned.syncable, now, leave=planned.leaves)
     if fmt == "json":
-        echo_json(sync_report.diff_json(d))
+        out = sync_report.diff_json(d)
+        out["not_synced"] = list(planned.broken)
+        echo_json(out)
     else:
         click.echo(sync_report.diff_text(d))
+    problem = not_synced(planned, "planned")
+    if problem:
+        fail(problem)
 
 
 #: Below this many writes a progress bar would only flicker.
@@ -46,13 +54,14 @@ PROGRESS_MIN_ROWS = 2_000
 @click.option("--format", "fmt", type=TEXT_OR_JSON, default="text", show_default=True)
 @pass_settings
 def sync_command(settings: Settings, fmt: str) -> None:
-    """Make the calendar match the content in one transaction; refuses content with errors."""
+    """Make the calendar match the content in one transaction. A story with errors is left as
+    the calendar holds it while every other story is synced; then it exits 1."""
     from contextlib import ExitStack
 
     from scheduler.calendar import apply, diff
 
     now = clock_now(settings)
-    planned = load_planned(settings, now, "synced")
+    plan = load_for_sync(settings, now)
     with ExitStack() as stack:
 
         def on_diff(d: diff.Diff) -> Callable[[int], None] | None:
@@ -63,7 +72,9 @@ def sync_command(settings: Settings, fmt: str) -> None:
             )
             return bar.update
 
-        result = apply.sync(calendar_engine(settings), planned, now, on_diff=on_diff)
+        result = apply.sync(
+            calendar_engine(settings), plan.syncable, now, on_diff=on_diff, leave=plan.leaves
+        )
     if result.created_schema and fmt == "text":
         click.echo("created the calendar database", err=True)
     if result.skipped:
@@ -75,9 +86,13 @@ def sync_command(settings: Settings, fmt: str) -> None:
     if fmt == "json":
         out = sync_report.diff_json(result.diff, done=True)
         out["skipped"] = result.skipped
+        out["not_synced"] = list(plan.broken)
         echo_json(out)
     else:
         click.echo(sync_report.diff_text(result.diff, done=True))
+    problem = not_synced(plan, "synced")
+    if problem:
+        fail(problem)
 
 
 @click.command("calendar")
