@@ -257,7 +257,7 @@ class StoryLoader:
         zone = "UTC" if m.group(8) else m.group(7)
         if zone is None:
             return Launch(local=naive, pos=node.pos)
-        problem = zone_problem(zone, node.pos)
+        problem = zone_problem(zone, node.pos, written=raw.strip())
         if problem is not None:
             self.findings.append(problem)
             return None
