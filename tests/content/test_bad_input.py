@@ -18,7 +18,7 @@ def test_malformed_yaml_names_the_line_and_keeps_the_other_stories(content: Cont
     loaded = content.load()
     finding = only(loaded.findings, "yaml-syntax")
     assert finding.file == content.file("broken")
-    assert where(finding) == (3, 6)
+    assert where(finding) == (2, 11)  # the '[' left open, not where the parser gave up
     assert list(loaded.stories) == ["good"]
 
 

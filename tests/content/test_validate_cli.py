@@ -23,7 +23,7 @@ BOMB = "\n".join(
 )
 
 BAD_STORIES = {
-    "yaml-syntax": ("launch: [2027\n", 2, 1),
+    "yaml-syntax": ("launch: [2027\n", 1, 9),
     "yaml-tab": ("story:\n\theadline: Hi\n", 2, 1),
     "duplicate-key": (GOOD + "status: draft\n", 6, 1),
     "unknown-field": (GOOD + "hashtag: [A]\n", 6, 1),
