@@ -364,7 +364,7 @@ def _removed(row: Existing, shape: _Shape) -> Change | None:
 
 
 def diff(
-    conn: Connection,
+    conn: Connection | None,
     planned: Sequence[Planned],
     now: datetime,
     *,
@@ -376,7 +376,11 @@ def diff(
     ``leave(story)`` names stories whose rows stay exactly as they are — a story whose file has
     errors is not "removed from the content", so its planned posts must not be cancelled.
     """
-    rows = read_existing(conn) if existing is None else existing
+    if existing is None:
+        assert conn is not None, "diff reads the rows from a connection or is given them"
+        rows = read_existing(conn)
+    else:
+        rows = existing
     now = aware(now)
     changes: list[Change] = []
     seen: set[str] = set()
@@ -419,6 +423,9 @@ def compare(
 ) -> Diff:
     """What sync would do (``storyline plan``); reads only. A brand-new embedded calendar is
     compared as empty, without creating its schema."""
+    if dialect_for(engine).file_missing(engine):  # nothing to read, and nothing to create
+        with paused_gc():
+            return diff(None, planned, now, existing={}, leave=leave)
     new = is_new_embedded(engine)
     if not new:
         ensure_schema(engine)

@@ -377,3 +377,11 @@ def test_importing_the_cli_does_not_import_the_database_layer() -> None:
     code = "import sys, scheduler.interfaces.cli; print('sqlalchemy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_plan_on_a_fresh_clone_creates_no_database_file(content: Content, tmp_path: Path) -> None:
+    database = tmp_path / "data" / "storyline.db"
+    result = run(f"sqlite:///{database}", "plan")
+    assert result.exit_code == 0, result.output
+    assert "8 to add" in result.output
+    assert not database.exists() and not database.parent.exists()

@@ -28,8 +28,9 @@ from scheduler.interfaces.formats import calendar_views, sync_report
 @click.option("--format", "fmt", type=TEXT_OR_JSON, default="text", show_default=True)
 @pass_settings
 def plan_command(settings: Settings, fmt: str) -> None:
-    """Show what `sync` would change in the calendar. Writes nothing (not even an empty
-    database file). Exits 1 when a story has errors: it shows what sync would do with the others."""
+    """Show what `sync` would change in the calendar. Writes nothing to it, and does not create
+    a database that does not exist yet. Exits 1 when a story has errors, after showing what
+    sync would do with the others."""
     from scheduler.calendar import diff
 
     now = clock_now(settings)
