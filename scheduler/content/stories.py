@@ -264,7 +264,7 @@ class StoryLoader:
         localized = timezones.localize(naive, zone)
         if localized.note is not None and localized.message is not None:
             self.findings.append(
-                Finding.warning(node.pos, f"{localized.note}-time", localized.message)
+                Finding.warning(node.pos, f"time-{localized.note}", localized.message)
             )
         return Launch(instant=localized.utc, zone=zone, pos=node.pos)
 
