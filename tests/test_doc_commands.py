@@ -154,7 +154,7 @@ def _run(command: Command, brand: Path) -> None:
     assert result.exit_code == 0, f"{command} exited {result.exit_code}:\n{result.output}"
     if command.output:
         target = brand / command.output
-        target.parent.mkdir(parents=True, exist_ok=True)
+        assert target.parent.is_dir(), f"{command}: the shell cannot write into a missing folder"
         target.write_text(result.stdout, encoding="utf-8")
 
 

@@ -75,13 +75,29 @@ def test_the_scaffold_validates_without_errors(brand: Path) -> None:
 def test_the_scaffold_points_the_yaml_language_server_at_the_schema(brand: Path) -> None:
     run(brand, "new", "story", "winter-tyres")
     first = (brand / "content/stories/winter-tyres.yaml").read_text().splitlines()[0]
-    assert first == "# yaml-language-server: $schema=../../.storyline/story.schema.json"
+    assert first == "# yaml-language-server: $schema=../schema/story.schema.json"
+
+
+def test_the_schema_the_scaffold_points_at_is_committed_not_git_ignored(brand: Path) -> None:
+    """The data dir (.storyline/) is git-ignored: a modeline pointing there works only on the
+    machine that ran `new story`. The schema lives in the content folder instead."""
+    import subprocess
+
+    run(brand, "new", "story", "winter-tyres")
+    written = brand / "content" / "schema" / "story.schema.json"
+    assert written.is_file()
+    ignored = subprocess.run(
+        ["git", "-C", str(REPO), "check-ignore", "-q", "content/schema/story.schema.json"],
+        check=False,
+    )
+    assert ignored.returncode == 1  # 1: not ignored
 
 
 def test_schema_reference_is_relative_to_the_story_folder(tmp_path: Path) -> None:
     story = tmp_path / "content" / "stories" / "a.yaml"
     story.parent.mkdir(parents=True)
-    assert schema_reference(story, tmp_path / "data") == "../../data/story.schema.json"
+    schema = tmp_path / "content" / "schema" / "story.schema.json"
+    assert schema_reference(story, schema) == "../schema/story.schema.json"
 
 
 def test_new_story_refuses_to_overwrite(brand: Path) -> None:
@@ -130,7 +146,7 @@ def test_the_pre_commit_hook_runs_storyline_validate_on_content_changes() -> Non
 
 def test_new_story_writes_the_schema_its_modeline_points_at(brand: Path) -> None:
     run(brand, "new", "story", "winter-tyres")
-    schema = json.loads((brand / ".storyline" / "story.schema.json").read_text())
+    schema = json.loads((brand / "content" / "schema" / "story.schema.json").read_text())
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
 
 
@@ -138,6 +154,6 @@ def test_the_scaffold_is_valid_against_the_story_schema(brand: Path) -> None:
     import jsonschema
 
     run(brand, "new", "story", "winter-tyres")
-    schema = json.loads((brand / ".storyline" / "story.schema.json").read_text())
+    schema = json.loads((brand / "content" / "schema" / "story.schema.json").read_text())
     story = yaml.safe_load((brand / "content/stories/winter-tyres.yaml").read_text())
     jsonschema.Draft202012Validator(schema).validate(story)

@@ -36,11 +36,11 @@ def new_story_command(settings: Settings, name: str) -> None:
 
     scaffold = plan_scaffold(settings, name, clock_now(settings).date())
     path = write_scaffold(scaffold)
-    schema = write_schema(settings.data_dir)
+    schema = write_schema(settings.content_dir)
     click.echo(
         f"wrote {path} (draft; {len(scaffold.markets)} markets, "
         f"{len(scaffold.networks)} networks) and its schema {schema}: "
-        "edit it, then `storyline validate`"
+        "edit it, then `storyline validate`; commit both"
     )
 
 
