@@ -55,7 +55,11 @@ def new_story_command(settings: Settings, name: str) -> None:
 )
 @pass_settings
 def validate_command(settings: Settings, fmt: str) -> None:
-    """Check the content and the editorial lines: exit 0 clean (warnings allowed), 1 errors."""
+    """Check the content and the editorial lines; print every finding as file:line:col.
+
+    Exit status: 0 clean (warnings allowed), 1 errors, 2 usage error (an unknown option or
+    value: nothing was checked).
+    """
     from scheduler.app.pipeline import load_plan
     from scheduler.core.diagnostics import Severity, format_json, has_errors
 
