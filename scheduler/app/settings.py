@@ -69,7 +69,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(
         "STORYLINE_SECRETS_FILE",
         "(none)",
-        "the YAML file of network credentials (docs/publishers.md); never in git",
+        "the YAML file of network credentials (docs/secrets.md); never in git",
     ),
     Variable(
         "STORYLINE_SECRET_<NETWORK>_<ACCOUNT>_<FIELD>",
