@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path, PurePath
@@ -26,8 +27,17 @@ from scheduler.lines.loader import load_lines
 from scheduler.planning.plan import ALL, Plan, Selection, plan
 from scheduler.text import xlength
 
+#: Told (phase, done, total) as the work goes: "loading" story files, then "checking" stories.
+Progress = Callable[[str, int, int], None]
 
-def load_plan(settings: Settings, now: datetime, selection: Selection = ALL) -> Plan:
+
+def load_plan(
+    settings: Settings,
+    now: datetime,
+    selection: Selection = ALL,
+    *,
+    progress: Progress | None = None,
+) -> Plan:
     """Load the editorial lines and the content named by ``settings``, and plan them.
 
     The plan's findings are everything found on the way — lines, content, rendering,
@@ -38,10 +48,18 @@ def load_plan(settings: Settings, now: datetime, selection: Selection = ALL) -> 
     :class:`~scheduler.core.errors.ContentError` with its findings.
     """
     with paused_gc():  # loading a year of YAML allocates as planning does
-        return _load_plan(settings, now, selection)
+        return _load_plan(settings, now, selection, progress)
 
 
-def _load_plan(settings: Settings, now: datetime, selection: Selection) -> Plan:
+def _phase(progress: Progress | None, phase: str) -> Callable[[int, int], None] | None:
+    if progress is None:
+        return None
+    return lambda done, total: progress(phase, done, total)
+
+
+def _load_plan(
+    settings: Settings, now: datetime, selection: Selection, progress: Progress | None = None
+) -> Plan:
     # Planning everything (validate, sync) compiles every template so none hides a syntax
     # error; a preview of some stories compiles only the templates it renders.
     lines = load_lines(
@@ -49,11 +67,13 @@ def _load_plan(settings: Settings, now: datetime, selection: Selection) -> Plan:
         eager=selection.stories is None,
         cache_dir=settings.data_dir / "cache" / "templates",
     )
-    content = load_content(settings.content_dir, networks=lines.networks)
+    content = load_content(
+        settings.content_dir, networks=lines.networks, progress=_phase(progress, "loading")
+    )
     _check_selection(selection, content, lines)
     x_cache = settings.data_dir / "cache" / X_LENGTHS_FILE
     xlength.remember_x_lengths(_read_x_lengths(x_cache))
-    planned = plan(content, lines, now, selection)
+    planned = plan(content, lines, now, selection, progress=_phase(progress, "checking"))
     _write_x_lengths(x_cache)
     findings = sort_findings((*lines.findings, *content.findings, *planned.findings))
     broken, unplaced = _broken_stories(content, planned, findings)

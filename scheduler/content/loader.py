@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
 from types import MappingProxyType
 
@@ -13,8 +13,13 @@ from scheduler.content.stories import StoryLoader
 from scheduler.core.diagnostics import Finding, Position, sort_findings
 from scheduler.core.model import EMPTY, Content, Story
 
+#: Told (files read, files in all) after each story file: a long load can show its progress.
+Progress = Callable[[int, int], None]
 
-def load_content(content_dir: Path, *, networks: Collection[str]) -> Content:
+
+def load_content(
+    content_dir: Path, *, networks: Collection[str], progress: Progress | None = None
+) -> Content:
     """Load ``markets.yaml`` and ``stories/*.yaml``; never raises for bad content.
 
     ``networks`` are the networks the brand has editorial lines for: a story or account naming
@@ -52,7 +57,9 @@ def load_content(content_dir: Path, *, networks: Collection[str]) -> Content:
             for p in stories_dir.iterdir()
             if p.suffix in STORY_SUFFIXES and not p.name.startswith(".") and p.is_file()
         )
-        for path in paths:
+        for done, path in enumerate(paths, 1):
+            if progress is not None:
+                progress(done, len(paths))
             if not path.resolve().is_relative_to(content_dir.resolve()):  # a symlink out
                 why = f"{path.name} links to a file outside the content folder; refused"
                 findings.append(Finding.error(Position(str(path), 1, 1), "path-escape", why))

@@ -7,7 +7,7 @@ touches the database. The store compares these values with the calendar (``story
 from __future__ import annotations
 
 import operator
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
@@ -91,7 +91,14 @@ _TEMPLATE_CODE_PREFIX = "template-"
 PAST_DUE = "past-due"
 
 
-def plan(content: Content, lines: LineBook, now: datetime, selection: Selection = ALL) -> Plan:
+def plan(
+    content: Content,
+    lines: LineBook,
+    now: datetime,
+    selection: Selection = ALL,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> Plan:
     """Stories x beats x networks x markets -> planned posts, rendered and checked.
 
     Drafts are planned too (``story_status`` says so): the store decides what a draft means.
@@ -100,14 +107,22 @@ def plan(content: Content, lines: LineBook, now: datetime, selection: Selection 
     The cyclic garbage collector is paused meanwhile (:func:`scheduler.core.memory.paused_gc`).
     """
     with paused_gc():
-        return _plan(content, lines, now, selection)
+        return _plan(content, lines, now, selection, progress)
 
 
-def _plan(content: Content, lines: LineBook, now: datetime, selection: Selection) -> Plan:
+def _plan(
+    content: Content,
+    lines: LineBook,
+    now: datetime,
+    selection: Selection,
+    progress: Callable[[int, int], None] | None = None,
+) -> Plan:
     posts: list[PlannedPost] = []
     findings: list[Finding] = []
     memo = _Memo()
-    for story in content.stories.values():
+    for done, story in enumerate(content.stories.values(), 1):
+        if progress is not None:  # (stories planned, stories in all): a long check shows it
+            progress(done, len(content.stories))
         if not selection.wants("stories", story.id):
             continue
         posts.extend(_plan_story(story, content, lines, now, selection, findings, memo))

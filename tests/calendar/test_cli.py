@@ -41,7 +41,7 @@ class Content:
 def content(monkeypatch: pytest.MonkeyPatch) -> Content:
     c = Content()
 
-    def load_plan(_settings: object, now: datetime) -> Plan:
+    def load_plan(_settings: object, now: datetime, **_options: object) -> Plan:
         c.seen_now.append(now)
         return Plan(
             posts=tuple(c.posts),
@@ -186,7 +186,7 @@ def test_sync_cancels_nothing_missing_when_an_error_belongs_to_no_story(
     monkeypatch.setattr(
         pipeline,
         "load_plan",
-        lambda s, now: dataclasses.replace(plain(s, now), unplaced_errors=True),
+        lambda s, now, **kw: dataclasses.replace(plain(s, now, **kw), unplaced_errors=True),
     )
     result = run(url, "sync")
     assert result.exit_code == 1

@@ -49,8 +49,10 @@ def load_for_sync(settings: Settings, now: Any) -> Any:
     the caller syncs ``plan.syncable`` and leaves ``plan.leaves`` stories as they are."""
     from scheduler.app.pipeline import load_plan
     from scheduler.core.diagnostics import sort_findings
+    from scheduler.interfaces.cli.progress import DelayedProgress
 
-    result = load_plan(settings, now)
+    with DelayedProgress() as progress:
+        result = load_plan(settings, now, progress=progress)
     findings = sort_findings(result.findings)
     if findings:
         click.echo(format_text(findings), err=True)

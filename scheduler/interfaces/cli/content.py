@@ -62,8 +62,10 @@ def validate_command(settings: Settings, fmt: str) -> None:
     """
     from scheduler.app.pipeline import load_plan
     from scheduler.core.diagnostics import Severity, format_json, has_errors
+    from scheduler.interfaces.cli.progress import DelayedProgress
 
-    result = load_plan(settings, content_now())
+    with DelayedProgress() as progress:
+        result = load_plan(settings, content_now(), progress=progress)
     findings = [f for f in result.findings if f.severity is not Severity.INFO]
     if fmt == "json":
         click.echo(format_json(findings))
