@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from typing import IO, Any
+from typing import Any, TextIO
 
 import click
 
@@ -26,7 +26,7 @@ class DelayedProgress:
 
     def __init__(
         self,
-        stream: IO[str] | None = None,
+        stream: TextIO | None = None,
         *,
         delay_s: float = DELAY_S,
         clock: Callable[[], float] = time.monotonic,
@@ -65,7 +65,7 @@ class DelayedProgress:
         self.close()
 
 
-def _is_terminal(stream: IO[str]) -> bool:
+def _is_terminal(stream: TextIO) -> bool:
     try:
         return bool(stream.isatty())
     except (AttributeError, ValueError):
