@@ -385,3 +385,18 @@ def test_plan_on_a_fresh_clone_creates_no_database_file(content: Content, tmp_pa
     assert result.exit_code == 0, result.output
     assert "8 to add" in result.output
     assert not database.exists() and not database.parent.exists()
+
+
+def test_db_upgrade_json_says_from_which_revision_to_which(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    head = migrate.head_revision()
+    first = CliRunner().invoke(cli, ["--database-url", url, "db", "upgrade", "--format", "json"])
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.output) == {
+        "database": url,
+        "before": None,
+        "after": head,
+        "upgraded": True,
+    }
+    again = CliRunner().invoke(cli, ["--database-url", url, "db", "upgrade", "--format", "json"])
+    assert json.loads(again.output)["upgraded"] is False

@@ -195,15 +195,20 @@ def db_group() -> None:
 
 
 @db_group.command("upgrade")
+@click.option("--format", "fmt", type=TEXT_OR_JSON, default="text", show_default=True)
 @pass_settings
-def db_upgrade_command(settings: Settings) -> None:
+def db_upgrade_command(settings: Settings, fmt: str) -> None:
     """Apply the migrations this version needs (safe to run any number of times)."""
     from scheduler.calendar import migrate
 
     engine = calendar_engine(settings)
     before, after = migrate.upgrade(engine)
     where = engine.url.render_as_string(hide_password=True)
-    if before == after:
+    if fmt == "json":
+        echo_json(
+            {"database": where, "before": before, "after": after, "upgraded": before != after}
+        )
+    elif before == after:
         click.echo(f"the calendar database is up to date ({after}): {where}")
     else:
         click.echo(f"upgraded the calendar database {before or 'empty'} → {after}: {where}")
