@@ -51,6 +51,22 @@ class AccountReport:
     status: AccountStatus
     problem: bool  # missing, invalid, or expiring within EXPIRY_WARNING
 
+    @property
+    def unknown(self) -> bool:
+        """Checked, but the network could not say: not "ok", not a problem either."""
+        return self.status.unreachable and not self.problem
+
+    @property
+    def verdict(self) -> str:
+        s = self.status
+        if not s.present:
+            return "missing"
+        if s.valid is True:
+            return "valid"
+        if s.valid is False:
+            return "invalid"
+        return "unknown" if s.unreachable else "present"
+
     def to_json(self) -> dict[str, Any]:
         expires = self.status.expires_at
         return {
@@ -64,7 +80,9 @@ class AccountReport:
             if expires
             else None,
             "detail": self.status.detail,
-            "ok": not self.problem,
+            "verdict": self.verdict,
+            # null: the network could not be reached, so neither ok nor a problem
+            "ok": None if self.unknown else not self.problem,
         }
 
 
@@ -101,7 +119,9 @@ def check_account(
     except NeedsAuth as exc:
         status = AccountStatus(present=True, valid=False, detail=str(exc))
     except PublishError as exc:
-        status = AccountStatus(present=True, valid=None, detail=f"could not check: {exc}")
+        status = AccountStatus(
+            present=True, valid=None, detail=f"could not check: {exc}", unreachable=True
+        )
     except Exception as exc:  # a publisher's bug must not hide the other accounts' report
         from scheduler.publishers.http import redact
 
@@ -110,7 +130,7 @@ def check_account(
         why = redact(repr(exc), credentials.secret_values())
         log.warning("%s: the check of %s crashed: %s", network, account, why)
         detail = f"could not check: the {network} check failed ({type(exc).__name__})"
-        status = AccountStatus(present=True, valid=None, detail=detail)
+        status = AccountStatus(present=True, valid=None, detail=detail, unreachable=True)
     return _redacted(status, credentials.secret_values())
 
 
@@ -211,16 +231,9 @@ def format_text(reports: list[AccountReport]) -> str:
     lines = []
     for r in reports:
         s = r.status
-        if not s.present:
-            verdict = "missing"
-        elif s.valid is True:
-            verdict = "valid"
-        elif s.valid is False:
-            verdict = "INVALID"
-        else:
-            verdict = "present"
+        verdict = "INVALID" if r.verdict == "invalid" else r.verdict
         expires = f"expires {s.expires_at:%Y-%m-%d}" if s.expires_at else ""
-        mark = "!!" if r.problem else "ok"
+        mark = "!!" if r.problem else "??" if r.unknown else "ok"
         line = f"{mark} {r.market:<4} {r.network:<10} {r.name} ({r.account}): {verdict}"
         if expires:
             line += f", {expires}"
@@ -228,5 +241,9 @@ def format_text(reports: list[AccountReport]) -> str:
             line += f" — {s.detail}"
         lines.append(line)
     bad = sum(r.problem for r in reports)
-    lines.append(f"{len(reports)} account(s), {bad} need attention")
+    unknown = sum(r.unknown for r in reports)
+    summary = f"{len(reports)} account(s), {bad} need attention"
+    if unknown:
+        summary += f", {unknown} unknown (the network could not be reached: check again later)"
+    lines.append(summary)
     return "\n".join(lines)

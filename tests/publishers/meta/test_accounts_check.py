@@ -291,3 +291,21 @@ def test_a_missing_required_field_is_reported_by_name() -> None:
         "bluesky", "brand.bsky.social", creds, None, ("identifier", "app_password")
     )
     assert (status.present, status.detail) == (False, "missing app_password")
+
+
+def test_an_unreachable_network_is_reported_unknown_not_ok(
+    fake_api: FakeApi, content: Path
+) -> None:
+    valid(fake_api, INSTA, IG, IG, IN_60_DAYS)
+    valid(fake_api, TH, "me", THREADS, IN_60_DAYS)
+    fake_api.on("GET", f"{FB}/debug_token", Reply(503, None))
+    text = run(fake_api, content, all_tokens())
+    [fb_line] = [ln for ln in text.output.splitlines() if " facebook " in ln]
+    assert fb_line.startswith("?? fr   facebook   Holdout Motors France (100200300): unknown — ")
+    assert not fb_line.startswith("ok")
+    assert text.output.rstrip().endswith(
+        "3 account(s), 0 need attention, 1 unknown (the network could not be reached: "
+        "check again later)"
+    )
+    fb = by_network(run(fake_api, content, all_tokens(), "--format", "json"))["facebook"]
+    assert (fb["verdict"], fb["ok"]) == ("unknown", None)
