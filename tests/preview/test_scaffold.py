@@ -157,3 +157,31 @@ def test_the_scaffold_is_valid_against_the_story_schema(brand: Path) -> None:
     schema = json.loads((brand / "content" / "schema" / "story.schema.json").read_text())
     story = yaml.safe_load((brand / "content/stories/winter-tyres.yaml").read_text())
     jsonschema.Draft202012Validator(schema).validate(story)
+
+
+def test_a_scaffold_prints_one_warning_per_cause_not_one_per_market(brand: Path) -> None:
+    """Issue 16: the scaffold used to print 24 warnings, one per post without media."""
+    run(brand, "new", "story", "winter-tyres")
+    code, output = run(brand, "validate")
+    ours = [line for line in output.splitlines() if "winter-tyres" in line]
+    assert code == 0
+    assert ours == [
+        f"{brand}/content/stories/winter-tyres.yaml:21:1: warning[instagram-media-required]: "
+        "winter-tyres/{reveal,teaser}/instagram/{br,de,fr,gb,hu,it,us} (14 posts): Instagram "
+        "cannot publish a post without media: add an image or a video (templates "
+        f"{brand}/editorial_lines/instagram/reveal.j2, {brand}/editorial_lines/instagram/"
+        "teaser.j2) [draft: an error once approved]",
+        f"{brand}/content/stories/winter-tyres.yaml:21:1: warning[youtube-media-required]: "
+        "winter-tyres/{reveal,teaser}/youtube/{br,de,fr,gb,us} (10 posts): YouTube cannot "
+        "publish a post without media: add a video (templates "
+        f"{brand}/editorial_lines/youtube/reveal.j2, {brand}/editorial_lines/youtube/"
+        "teaser.j2) [draft: an error once approved]",
+    ]
+    assert output.rstrip().endswith("0 error(s), 2 warning(s), 360 post(s)")
+
+
+def test_json_keeps_one_finding_per_post(brand: Path) -> None:
+    run(brand, "new", "story", "winter-tyres")
+    _, output = run(brand, "validate", "--format", "json")
+    ours = [f for f in json.loads(output)["findings"] if "winter-tyres" in f["file"]]
+    assert len(ours) == 24

@@ -53,7 +53,9 @@ def load_for_sync(settings: Settings, now: Any) -> Any:
 
     with DelayedProgress() as progress:
         result = load_plan(settings, now, progress=progress)
-    findings = sort_findings(result.findings)
+    from scheduler.core.grouping import group_posts
+
+    findings = group_posts(sort_findings(result.findings))
     if findings:
         click.echo(format_text(findings), err=True)
     return result

@@ -68,8 +68,11 @@ def validate_command(settings: Settings, fmt: str) -> None:
         result = load_plan(settings, content_now(), progress=progress)
     findings = [f for f in result.findings if f.severity is not Severity.INFO]
     if fmt == "json":
-        click.echo(format_json(findings))
+        click.echo(format_json(findings))  # one finding per post: machines want them all
     else:
+        from scheduler.core.grouping import group_posts
+
+        findings = group_posts(findings)  # one line per cause, naming its posts
         for f in findings:
             colour = "red" if f.is_error else "yellow"
             click.echo(click.style(f.format(), fg=colour))
