@@ -400,3 +400,14 @@ def test_db_upgrade_json_says_from_which_revision_to_which(tmp_path: Path) -> No
     }
     again = CliRunner().invoke(cli, ["--database-url", url, "db", "upgrade", "--format", "json"])
     assert json.loads(again.output)["upgraded"] is False
+
+
+def test_calendar_on_a_fresh_clone_points_at_sync_and_creates_nothing(tmp_path: Path) -> None:
+    database = tmp_path / "data" / "storyline.db"
+    for command in (["calendar"], ["status"]):
+        result = run(f"sqlite:///{database}", *command)
+        assert result.exit_code == 1
+        assert (
+            "error: no calendar yet: `storyline sync` creates it from the content" in result.output
+        )
+    assert not database.exists() and not database.parent.exists()
