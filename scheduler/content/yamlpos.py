@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from scheduler.content.yamlerrors import syntax_finding
 from scheduler.core.diagnostics import Finding, Position
 
 #: Files larger than this are refused before parsing (a story is a few KiB).
@@ -188,7 +189,7 @@ def parse_yaml(
         try:
             composed = loader.get_single_node()
         except yaml.MarkedYAMLError as exc:
-            return Loaded(None, (_syntax_finding(text, file, exc),))
+            return Loaded(None, (syntax_finding(text, file, exc),))
         except yaml.YAMLError as exc:  # unmarked: very rare (reader errors)
             finding = Finding.error(Position(file, 1, 1), "yaml-syntax", str(exc))
             return Loaded(None, (finding,))
@@ -226,123 +227,6 @@ def _mark_pos(file: str, mark: Any) -> Position:
     if mark is None:
         return Position(file, 1, 1)
     return Position(file, int(mark.line) + 1, int(mark.column) + 1)
-
-
-def _indent_tab(text: str, line_number: int) -> Position | None:
-    """The tab in the leading whitespace of line ``line_number`` (1-based), if any."""
-    lines = text.splitlines()
-    if not 1 <= line_number <= len(lines):
-        return None
-    line = lines[line_number - 1]
-    lead = line[: len(line) - len(line.lstrip(" \t"))]
-    return Position("", line_number, lead.index("\t") + 1) if "\t" in lead else None
-
-
-def _syntax_finding(text: str, file: str, exc: yaml.MarkedYAMLError) -> Finding:
-    """A parser error as a finding that points near its cause, in the writer's words.
-
-    The parser notices a mistake where it can no longer go on, which is often far from it: an
-    unclosed quote swallows the lines after it, so the error is reported at the end of the file
-    or where a later apostrophe closed it. Each case below moves the position back to the cause
-    and says what to write instead.
-    """
-    mark = exc.problem_mark or exc.context_mark
-    # The parser stops on the offending line; only a tab *there* is the cause.
-    tab = _indent_tab(text, int(mark.line) + 1) if mark is not None else None
-    if tab is not None:
-        return Finding.error(
-            Position(file, tab.line, tab.column),
-            "yaml-tab",
-            "tab character used for indentation; YAML only allows spaces here",
-        )
-    stopped = _mark_pos(file, mark)
-    quote = _unclosed_quote(text, exc)
-    if quote is not None:
-        opened, char, until = quote
-        reads = (
-            "to the end of the file" if until > len(text.splitlines()) else f"up to line {until}"
-        )
-        apostrophe = (
-            " (an apostrophe inside '...' is written twice: 'it''s')" if char == "'" else ""
-        )
-        return Finding.error(
-            Position(file, opened.line, opened.column),
-            "yaml-syntax",
-            f"the quoted value that starts here with {char} is not closed on its line, so the "
-            f"lines after it are read as part of it, {reads}: close it with {char}{apostrophe}",
-        )
-    problem = exc.problem or exc.context or "invalid YAML"
-    if "mapping values are not allowed" in problem and mark is not None:
-        return Finding.error(stopped, "yaml-syntax", _stray_colon(text, int(mark.line)))
-    flow = _unclosed_flow(exc)
-    if flow is not None:
-        opened_at, closer = flow
-        return Finding.error(
-            Position(file, opened_at.line, opened_at.column),
-            "yaml-syntax",
-            f"the list or mapping that starts here is not closed: expected ',' or {closer!r} "
-            f"before line {stopped.line} column {stopped.column}",
-        )
-    context = f" ({exc.context})" if exc.context and exc.problem else ""
-    return Finding.error(stopped, "yaml-syntax", f"{problem}{context}")
-
-
-def _unclosed_quote(text: str, exc: yaml.MarkedYAMLError) -> tuple[Position, str, int] | None:
-    """(where it opens, the quote, the line the parser read to) for a quoted value that runs
-    past its own line before the error: almost always a missing closing quote (or an
-    apostrophe that closed a '...' early). Content never needs a quoted value over lines."""
-    if exc.context == "while scanning a quoted scalar" and exc.context_mark is not None:
-        start, end = exc.context_mark, exc.problem_mark or exc.context_mark
-        lines = text.splitlines()
-        line = lines[start.line] if start.line < len(lines) else ""
-        char = line[start.column] if start.column < len(line) else '"'
-        return Position("", start.line + 1, start.column + 1), char, int(end.line) + 1
-    stop = exc.problem_mark
-    if stop is None:
-        return None
-    found: tuple[Position, str, int] | None = None
-    try:
-        head = "".join(text.splitlines(keepends=True)[: stop.line + 1])  # what was read
-        for token in yaml.scan(head, Loader=yaml.SafeLoader):
-            if token.start_mark.line > stop.line:
-                break
-            style = getattr(token, "style", None)
-            if style in ("'", '"') and token.end_mark.line > token.start_mark.line:
-                start = token.start_mark
-                found = (
-                    Position("", start.line + 1, start.column + 1),
-                    style,
-                    token.end_mark.line + 1,
-                )
-    except yaml.MarkedYAMLError:
-        pass  # the tokens before the error are the ones that matter
-    return found
-
-
-def _stray_colon(text: str, line_index: int) -> str:
-    """``headline: Aurora: the SUV``: a second ``: `` in a plain value; suggest the quotes."""
-    lines = text.splitlines()
-    line = lines[line_index] if line_index < len(lines) else ""
-    indent = line[: len(line) - len(line.lstrip(" "))]
-    key, sep, value = line.strip().partition(": ")
-    value = value.strip()
-    if sep and value and not value.startswith(("'", '"')):
-        quoted = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        return (
-            "a ':' followed by a space inside a value starts a new key; put the value in "
-            f"quotes: {indent.strip() or ''}{key}: {quoted}"
-        )
-    return "a ':' followed by a space starts a key here, which YAML does not allow; quote the value"
-
-
-def _unclosed_flow(exc: yaml.MarkedYAMLError) -> tuple[Position, str] | None:
-    """Where an unclosed ``[`` or ``{`` opened, and the bracket that would close it."""
-    context = exc.context or ""
-    if exc.context_mark is None or not context.startswith("while parsing a flow"):
-        return None
-    closer = "]" if "sequence" in context else "}"
-    mark = exc.context_mark
-    return Position("", mark.line + 1, mark.column + 1), closer
 
 
 class _Converter:

@@ -253,3 +253,44 @@ def test_a_stray_colon_in_a_value_suggests_quoting_the_value() -> None:
 def test_a_multi_line_quoted_value_that_parses_is_not_an_error() -> None:
     loaded = parse_yaml('story:\n  body: "one\n    two"\n', "s.yaml")
     assert loaded.ok and loaded.root is not None
+
+
+def test_a_key_indented_into_the_value_above_says_so_at_the_key() -> None:
+    text = "title: x\nstory:\n  headline: Hi\n    hook: x\n"
+    finding = only(parse_yaml(text, "s.yaml").findings, "yaml-syntax")
+    assert where(finding) == (4, 5)
+    assert finding.message == (
+        "'hook:' is indented more than 'headline:' above, so YAML reads it as the rest of "
+        "headline's value: indent 'hook' by 2 space(s), like 'headline'"
+    )
+
+
+def test_a_key_that_lines_up_with_nothing_names_the_indentations_above() -> None:
+    finding = only(
+        parse_yaml("story:\n  headline: Hi\n hook: x\n", "s.yaml").findings, "yaml-syntax"
+    )
+    assert where(finding) == (3, 1)
+    assert finding.message == (
+        "this line is indented by 1 space(s), which lines it up with no key above (0 or 2): "
+        "indent it like the key it belongs with"
+    )
+
+
+def test_a_value_starting_with_at_suggests_the_quoted_value() -> None:
+    finding = only(
+        parse_yaml("story:\n  hook: @HoldoutFR is here\n", "s.yaml").findings, "yaml-syntax"
+    )
+    assert where(finding) == (2, 9)
+    assert finding.message == (
+        "a value cannot start with '@' in YAML: put it in quotes: hook: \"@HoldoutFR is here\""
+    )
+
+
+def test_a_hashtag_with_its_hash_in_a_list_explains_the_comment() -> None:
+    text = "hashtags: [#HoldoutFR, Aurora]\nstory:\n  headline: Hi\n"
+    finding = only(parse_yaml(text, "s.yaml").findings, "yaml-syntax")
+    assert where(finding) == (1, 11)
+    assert finding.message.endswith(
+        "; a '#' starts a comment in YAML, so the rest of that line was ignored: write hashtags "
+        "without '#' (hashtags: [HoldoutFR]) or quote them ('#HoldoutFR')"
+    )
