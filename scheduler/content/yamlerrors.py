@@ -15,6 +15,9 @@ import yaml
 
 from scheduler.core.diagnostics import Finding, Position
 
+#: libyaml's scanner (the pure-Python one takes seconds on a 10,000-bracket bomb).
+_SCANNER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def _mark_pos(file: str, mark: Any) -> Position:
     if mark is None:
@@ -115,7 +118,7 @@ def _unclosed_quote(text: str, exc: yaml.MarkedYAMLError) -> tuple[Position, str
     found: tuple[Position, str, int] | None = None
     try:
         head = "".join(text.splitlines(keepends=True)[: stop.line + 1])  # what was read
-        for token in yaml.scan(head, Loader=yaml.SafeLoader):
+        for token in yaml.scan(head, Loader=_SCANNER):
             if token.start_mark.line > stop.line:
                 break
             style = getattr(token, "style", None)
