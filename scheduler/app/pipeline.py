@@ -77,7 +77,13 @@ def _load_plan(
     _write_x_lengths(x_cache)
     findings = sort_findings((*lines.findings, *content.findings, *planned.findings))
     broken, unplaced = _broken_stories(content, planned, findings)
-    return replace(planned, findings=tuple(findings), broken=broken, unplaced_errors=unplaced)
+    return replace(
+        planned,
+        findings=tuple(findings),
+        broken=broken,
+        unplaced_errors=unplaced,
+        networks=tuple(sorted(lines.networks)),
+    )
 
 
 def _broken_stories(

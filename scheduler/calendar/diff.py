@@ -66,6 +66,9 @@ class Action(StrEnum):
     UNCHANGED = "unchanged"
 
 
+#: ``leave(story, market, network)``: rows sync must not touch (see :func:`diff`).
+Leave = Callable[[str, str, str], bool]
+
 #: Actions that write something.
 WRITING_ACTIONS = frozenset(Action) - {Action.LOCKED, Action.UNCHANGED}
 
@@ -369,12 +372,13 @@ def diff(
     now: datetime,
     *,
     existing: dict[str, Existing] | None = None,
-    leave: Callable[[str], bool] | None = None,
+    leave: Leave | None = None,
 ) -> Diff:
     """Compare the content (``planned``) with the calendar: one :class:`Change` per post.
 
-    ``leave(story)`` names stories whose rows stay exactly as they are — a story whose file has
-    errors is not "removed from the content", so its planned posts must not be cancelled.
+    ``leave(story, market, network)`` names the rows that stay exactly as they are — a story
+    whose file has errors is not "removed from the content", so its posts must not be
+    cancelled (nor a market's whose entry in markets.yaml has an error).
     """
     if existing is None:
         assert conn is not None, "diff reads the rows from a connection or is given them"
@@ -385,10 +389,14 @@ def diff(
     changes: list[Change] = []
     seen: set[str] = set()
     drafts = unchanged = left = 0
+    left_ids: set[str] = set()
     if leave is not None:
-        kept = {k: r for k, r in rows.items() if not leave(r.story)}
-        left, rows = len(rows) - len(kept), kept
+        kept = {k: r for k, r in rows.items() if not leave(r.story, r.market, r.network)}
+        left_ids = set(rows) - set(kept)
+        left, rows = len(left_ids), kept
     for p in planned:
+        if p.post_id in left_ids:  # its row is left as it is: not rewritten, not re-added
+            continue
         if p.post_id in seen:
             raise DatabaseError(f"the plan lists post {p.post_id!r} twice")
         seen.add(p.post_id)
@@ -419,7 +427,7 @@ def compare(
     planned: Sequence[Planned],
     now: datetime,
     *,
-    leave: Callable[[str], bool] | None = None,
+    leave: Leave | None = None,
 ) -> Diff:
     """What sync would do (``storyline plan``); reads only. A brand-new embedded calendar is
     compared as empty, without creating its schema."""

@@ -49,6 +49,8 @@ class Plan:
     #: An error that belongs to no story (markets.yaml, a line): it may be why a story is
     #: missing from the plan, so sync cancels nothing for missing stories.
     unplaced_errors: bool = False
+    #: The networks the editorial lines that loaded cover (set by the pipeline).
+    networks: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -60,12 +62,19 @@ class Plan:
         broken = frozenset(self.broken)
         return tuple(p for p in self.posts if p.story not in broken)
 
-    def leaves(self, story: str) -> bool:
-        """Whether sync leaves ``story``'s rows as they are (a story with errors, or any story
-        the plan lacks while an error outside the stories may be the reason)."""
+    def leaves(self, story: str, market: str = "", network: str = "") -> bool:
+        """Whether sync leaves a post of ``story`` for ``market`` on ``network`` as it is: its
+        story has errors, or an error outside the stories (a market of markets.yaml or a line
+        that did not load) may be why the plan lacks its story, market or network."""
         if story in self.broken:
             return True
-        return self.unplaced_errors and story not in self.stories
+        if not self.unplaced_errors:
+            return False
+        return (
+            story not in self.stories
+            or (bool(market) and market not in self.market_names)
+            or (bool(network) and bool(self.networks) and network not in self.networks)
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -124,3 +124,21 @@ def test_run_starts_the_worker_even_when_a_story_has_errors(
     assert "starting anyway: the worker publishes what the calendar holds" in result.stderr
     assert "worker and dispatcher running" in result.stdout
     assert rows(brand, "recall-airbag-notice")  # the valid stories were synced first
+
+
+def test_a_market_with_an_error_keeps_its_planned_posts(brand: Path) -> None:
+    """A bad zone leaves the market out of the content: its posts must not look removed."""
+    assert storyline(brand, "sync").exit_code == 0
+    before = [r for r in rows(brand, "aurora-launch") if r["market"] == "us"]
+    assert before
+    edit(brand / "content/markets.yaml", "timezone: America/New_York", "timezone: EST")
+    result = storyline(brand, "sync")
+    assert result.exit_code == 1
+    assert "content/markets.yaml:96:15: error[bad-timezone]: 'EST' is an abbreviation" in (
+        result.stderr
+    )
+    assert (
+        "error: errors outside the stories: no post of a story, market or network that did not "
+        "load was cancelled; fix the errors above and sync again"
+    ) in result.stderr
+    assert [r for r in rows(brand, "aurora-launch") if r["market"] == "us"] == before

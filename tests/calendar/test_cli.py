@@ -48,6 +48,7 @@ def content(monkeypatch: pytest.MonkeyPatch) -> Content:
             findings=tuple(c.findings),
             stories=tuple(sorted({p.story for p in c.posts})),
             broken=c.broken,
+            market_names={p.market: p.market.upper() for p in c.posts},
         )
 
     monkeypatch.setattr("scheduler.app.pipeline.load_plan", load_plan)
@@ -190,7 +191,7 @@ def test_sync_cancels_nothing_missing_when_an_error_belongs_to_no_story(
     )
     result = run(url, "sync")
     assert result.exit_code == 1
-    assert "no post of a story missing from the content was cancelled" in result.output
+    assert "no post of a story, market or network that did not load was cancelled" in result.output
     assert "0 cancelled" not in result.output and "cancelled" not in result.stdout
 
 

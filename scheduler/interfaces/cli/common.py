@@ -74,7 +74,8 @@ def not_synced(plan: Any, doing: str) -> str | None:
         )
     if plan.unplaced_errors:
         parts.append(
-            "errors outside the stories: no post of a story missing from the content was cancelled"
+            "errors outside the stories: no post of a story, market or network that did not "
+            "load was cancelled"
         )
     return "; ".join(parts) + "; fix the errors above and sync again"
 
