@@ -33,7 +33,8 @@ class Plan:
 
     ``posts`` are sorted by ``due_utc`` then ``post_id``. Posts whose render failed are
     still listed (empty text, error findings) so a preview can show why; ``ok`` is False
-    then, and the CLI refuses to sync. ``findings`` holds the content's and the lines'
+    then, and sync leaves that story as the calendar holds it (``broken``, ``syncable``,
+    ``leaves``) while it syncs the others. ``findings`` holds the content's and the lines'
     findings too when the plan comes from :func:`scheduler.app.pipeline.load_plan`.
     """
 
