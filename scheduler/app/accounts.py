@@ -110,7 +110,7 @@ def check_account(
         )
     missing = [f for f in requires if not credentials.get(f)]
     if missing:
-        return AccountStatus(present=False, detail=f"missing {', '.join(missing)}")
+        return AccountStatus(present=False, detail=_missing(missing, credentials, requires))
     check = getattr(publisher, "check", None)
     if not callable(check):
         return AccountStatus(present=True, detail="present; this network offers no online check")
@@ -132,6 +132,24 @@ def check_account(
         detail = f"could not check: the {network} check failed ({type(exc).__name__})"
         status = AccountStatus(present=True, valid=None, detail=detail, unreachable=True)
     return _redacted(status, credentials.secret_values())
+
+
+def _missing(missing: list[str], credentials: Credentials, requires: tuple[str, ...]) -> str:
+    """``missing access_token`` — with the misspelt field the secrets file has instead, if any
+    (``did you mean access_token for 'acces_token'?``). Field names only: never a value."""
+    from scheduler.core.suggest import closest
+    from scheduler.publishers.auth.registry import fields_of
+
+    network = credentials.network
+    known = {*requires, *fields_of(network)}
+    strays = [name for name in credentials if name not in known]
+    hints = []
+    for field in missing:
+        close = closest(field, strays, cutoff=0.75)
+        if close:
+            hints.append(f"the secrets file's {close[0]!r} looks like a misspelt {field!r}")
+    detail = f"missing {', '.join(missing)}"
+    return f"{detail} ({'; '.join(hints)})" if hints else detail
 
 
 def is_problem(status: AccountStatus, now: datetime) -> bool:

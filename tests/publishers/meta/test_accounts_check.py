@@ -309,3 +309,16 @@ def test_an_unreachable_network_is_reported_unknown_not_ok(
     )
     fb = by_network(run(fake_api, content, all_tokens(), "--format", "json"))["facebook"]
     assert (fb["verdict"], fb["ok"]) == ("unknown", None)
+
+
+def test_a_misspelt_field_in_the_secrets_file_is_named() -> None:
+    from scheduler.app.accounts import check_account
+    from scheduler.publishers.base import Credentials
+
+    creds = Credentials("x", "HoldoutFR", {"acces_token": "t0ken-value"})
+    status = check_account("x", "HoldoutFR", creds, None, ("access_token",))
+    assert status.detail == (
+        "missing access_token (the secrets file's 'acces_token' looks like a misspelt "
+        "'access_token')"
+    )
+    assert "t0ken-value" not in status.detail
