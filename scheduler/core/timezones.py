@@ -202,6 +202,13 @@ def _places_for(name: str) -> tuple[str, list[str]] | None:
     return what, places
 
 
+def _rewritten(written: str, name: str, place: str) -> str:
+    """``written`` with its zone ``name`` replaced by ``place``, one space before it
+    (``2027-03-16T11:00-05:00`` -> ``2027-03-16T11:00 America/New_York``)."""
+    at = written.rfind(name)
+    return f"{written[:at].rstrip()} {place}{written[at + len(name) :]}"
+
+
 def zone_error(name: str, written: str | None = None) -> str | None:
     """Why ``name`` cannot be a market's clock, with the IANA name to write instead; None
     when it can. ``written`` is the whole value the zone was part of (a launch, ``2027-03-16
@@ -214,7 +221,7 @@ def zone_error(name: str, written: str | None = None) -> str | None:
     def hint(places: list[str]) -> str:
         if not places:
             return ""
-        shown = [written.replace(name, p) if written else p for p in places[:3]]
+        shown = [_rewritten(written, name, p) if written else p for p in places[:3]]
         return f" (did you mean {_quoted(shown)}?)"
 
     found = _places_for(name)

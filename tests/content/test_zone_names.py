@@ -113,3 +113,32 @@ def test_each_way_of_not_writing_a_city_names_the_city(written: str, suggested: 
 @pytest.mark.parametrize("zone", ["America/New_York", "Europe/Paris", "UTC", "US/Eastern"])
 def test_places_and_plain_utc_are_accepted(zone: str) -> None:
     assert zone_error(zone) is None
+
+
+@pytest.mark.parametrize(
+    ("launch", "message"),
+    [
+        (
+            "2027-03-16 11:00 New York",
+            "unknown time zone 'New York' (did you mean '2027-03-16 11:00 America/New_York'?); "
+            "use an IANA name like Europe/Paris",
+        ),
+        (
+            "2027-03-16T11:00-05:00",
+            "'-05:00' is a fixed offset: it never follows summer time; use the IANA name of a "
+            "city (did you mean '2027-03-16T11:00 America/New_York', '2027-03-16T11:00 "
+            "America/Toronto' or '2027-03-16T11:00 America/Bogota'?)",
+        ),
+    ],
+)
+def test_a_launch_zone_gets_one_finding_with_the_launch_to_write(
+    content: Path, launch: str, message: str
+) -> None:
+    (content / "stories" / "good.yaml").write_text(
+        GOOD.replace("2027-01-12 09:00", launch), encoding="utf-8"
+    )
+    result = CliRunner().invoke(
+        cli, ["--content", str(content), "--lines", str(ROOT / "editorial_lines"), "validate"]
+    )
+    ours = [ln for ln in result.output.splitlines() if "good.yaml" in ln]
+    assert ours == [f"{content}/stories/good.yaml:1:9: error[bad-timezone]: {message}"]
