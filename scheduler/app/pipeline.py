@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path, PurePath
 
 from scheduler.app.settings import Settings
+from scheduler.content.approvals import load_approvals, media_digests
 from scheduler.content.loader import load_content
 from scheduler.core.diagnostics import Finding, sort_findings
 from scheduler.core.errors import ContentError, NotFound
@@ -24,7 +25,8 @@ from scheduler.core.model import Content
 from scheduler.core.suggest import unknown
 from scheduler.lines.book import LineBook
 from scheduler.lines.loader import load_lines
-from scheduler.planning.plan import ALL, Plan, Selection, plan
+from scheduler.planning.plan import ALL, Plan, Selection, blocking, plan
+from scheduler.planning.signoff import apply_signoff, needs_signoff
 from scheduler.text import xlength
 
 #: Told (phase, done, total) as the work goes: "loading" story files, then "checking" stories.
@@ -75,6 +77,7 @@ def _load_plan(
     xlength.remember_x_lengths(_read_x_lengths(x_cache))
     planned = plan(content, lines, now, selection, progress=_phase(progress, "checking"))
     _write_x_lengths(x_cache)
+    planned = with_signoff(planned, content, settings.content_dir, whole=selection == ALL)
     findings = sort_findings((*lines.findings, *content.findings, *planned.findings))
     broken, unplaced = _broken_stories(content, planned, findings)
     return replace(
@@ -96,13 +99,15 @@ def _broken_stories(
     broken = set(content.broken)
     on_posts: set[Finding] = set()
     for post in planned.posts:
-        errors = [f for f in post.findings if f.is_error]
+        errors = list(blocking(post.findings))
         if errors:
             broken.add(post.story)
             on_posts.update(errors)
     unplaced = False
+    withheld = {f for f in findings if f.is_error and not blocking((f,))}
     for f in findings:
-        if not f.is_error or f in on_posts:
+        # A market withheld for a required translation loses only its own posts (plan.py)
+        if not f.is_error or f in on_posts or f in withheld:
             continue
         story = by_file.get(f.file)
         if story is None:
@@ -110,6 +115,24 @@ def _broken_stories(
         else:
             broken.add(story)
     return tuple(sorted(broken)), unplaced
+
+
+def with_signoff(planned: Plan, content: Content, content_dir: Path, *, whole: bool) -> Plan:
+    """The plan with each sign-off market's posts checked against ``approvals/`` (docs/signoff.md).
+
+    Only the media of posts that need a sign-off are read and hashed; a content without any
+    sign-off market reads nothing at all.
+    """
+    if not any(needs_signoff(m) for m in content.markets.values()):
+        return planned
+    files = {
+        m.file
+        for p in planned.posts
+        if needs_signoff(content.markets.get(p.market))
+        for m in p.media
+    }
+    digests = media_digests(content_dir, files)
+    return apply_signoff(planned, content, load_approvals(content_dir), digests, whole=whole)
 
 
 #: X weighted lengths kept between runs, under ``<data dir>/cache/``.

@@ -8,8 +8,10 @@ post (docs/calendar.md gives the why of each):
 ``update``     text, title, link, media, account... changed: rewritten in place
 ``reschedule`` due instant changed (may carry new text too)
 ``cancel``     planned or held, but no longer in the content: ``cancelled``
-``hold``       its story went back to draft: ``held`` (hold reason ``draft``)
-``resume``     held because its story was a draft, now approved: ``planned`` again
+``hold``       its story went back to draft: ``held`` (hold reason ``draft``); or its
+               market's sign-off is missing or void (hold reason ``awaiting_signoff``)
+``resume``     held because its story was a draft, now approved, or signed off since:
+               ``planned`` again
 ``past_due``   new (or resumed, or moved) post whose slot has already passed: ``held``
                (hold reason ``past_due``); ``storyline release`` sends it — never sent late
 ``locked``     published or in flight, yet the content changed: reported, never rewritten
@@ -45,6 +47,7 @@ from scheduler.core.model import StoryStatus
 REASON_DRAFT = "story is draft"
 REASON_PAST_DUE = "past due"
 REASON_REMOVED = "removed from the content"
+REASON_SIGNED_OFF = "signed off"
 
 #: The only states sync rewrites. ``retry_wait`` is deliberately not here: an attempt has
 #: already been made, so the post is in flight (its text may already be half-sent).
@@ -215,6 +218,7 @@ def decide(row: Existing | None, p: Planned, h: str, now: datetime) -> Change | 
     of a draft story that never reached the calendar.
     """
     draft = p.story_status == StoryStatus.DRAFT
+    awaiting = p.awaiting_signoff  # its market's sign-off is missing or void: why, for people
     due = aware(p.due_utc)
     operator_slot = False
 
@@ -261,6 +265,8 @@ def decide(row: Existing | None, p: Planned, h: str, now: datetime) -> Change | 
     if row is None or revived:
         if draft:
             return None if row is None else Action.UNCHANGED
+        if awaiting:
+            return change(Action.HOLD, PostState.HELD, awaiting, cause=Cause.AWAITING_SIGNOFF)
         if due < now:
             return change(Action.PAST_DUE, PostState.HELD, REASON_PAST_DUE, cause=Cause.PAST_DUE)
         reason = "back in the content" if revived else ""
@@ -303,14 +309,25 @@ def decide(row: Existing | None, p: Planned, h: str, now: datetime) -> Change | 
             return Action.UNCHANGED
         return change(Action.HOLD, PostState.HELD, REASON_DRAFT, content_changed, Cause.DRAFT)
 
-    if held_as_draft:
+    held_for_signoff = held and row.hold_reason == HoldReason.AWAITING_SIGNOFF
+    if awaiting:
+        if held_for_signoff and reason == awaiting:
+            if due_changed:
+                return change(Action.RESCHEDULE, status, reason, content_changed)
+            if content_changed:
+                return change(Action.UPDATE, status, reason, True)
+            return Action.UNCHANGED
+        return change(
+            Action.HOLD, PostState.HELD, awaiting, content_changed, Cause.AWAITING_SIGNOFF
+        )
+
+    if held_as_draft or held_for_signoff:
         if due < now:
             return change(
                 Action.PAST_DUE, PostState.HELD, REASON_PAST_DUE, content_changed, Cause.PAST_DUE
             )
-        return change(
-            Action.RESUME, PostState.PLANNED, "story approved", content_changed, Cause.RESUMED
-        )
+        why = "story approved" if held_as_draft else REASON_SIGNED_OFF
+        return change(Action.RESUME, PostState.PLANNED, why, content_changed, Cause.RESUMED)
 
     if due_changed:
         if due < now:

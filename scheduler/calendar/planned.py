@@ -49,6 +49,11 @@ class Planned(Protocol):
     @property
     def story_status(self) -> str: ...
     @property
+    def awaiting_signoff(self) -> str | None:
+        """Why the post waits for its market's sign-off; None when it need not wait."""
+        ...
+
+    @property
     def content_hash(self) -> str:
         """Changes when what would be sent changes (the due time is compared on its own)."""
         ...

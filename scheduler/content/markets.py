@@ -17,7 +17,8 @@ from scheduler.content.references import network_problem, zone_problem
 from scheduler.content.shapes import Field, Obj, check_shape
 from scheduler.content.yamlpos import Node, load_yaml, scalar_text
 from scheduler.core.diagnostics import Finding, Position
-from scheduler.core.model import Account, Market
+from scheduler.core.model import Account, Market, SignoffRule, TranslationPolicy
+from scheduler.core.signoff import approver_problem
 from scheduler.core.suggest import did_you_mean
 from scheduler.text.networks import NETWORKS
 
@@ -150,8 +151,13 @@ def _market(
                 extra=MappingProxyType(extra),
                 pos=npos,
             )
+    signoff = _signoff(code, node.get("signoff"), problems)
     if name is None or zone is None or locale is None:
         return None
+    policy = scalar_text(node.get("translation"))
+    positions = {
+        key: (child.pos if child.is_scalar else kpos) for key, kpos, child in node.entries()
+    }
     return Market(
         code=code,
         name=name,
@@ -161,4 +167,44 @@ def _market(
         claim_pro=scalar_text(node.get("claim_pro")),
         accounts=MappingProxyType(accounts),
         pos=kpos,
+        signoff=signoff,
+        translation=TranslationPolicy(policy)
+        if policy in tuple(TranslationPolicy)
+        else TranslationPolicy.WARN,
+        positions=MappingProxyType(positions),
     )
+
+
+def _signoff(code: str, node: Node | None, problems: list[Finding]) -> SignoffRule | None:
+    """``signoff: {required, approvers}``; the shape check already reported wrong types."""
+    if node is None or not node.is_map:
+        return None
+    required_node = node.get("required")
+    required = required_node is not None and required_node.value is True
+    approvers: list[str] = []
+    listed = node.get("approvers")
+    if listed is not None and listed.is_seq:
+        for item in listed.items:
+            name = scalar_text(item)
+            if name is None:
+                continue
+            if approver_problem(name) is not None:
+                continue  # the shape check said so (bad-approver)
+            if name in approvers:
+                problems.append(
+                    Finding.warning(item.pos, "duplicate-approver", f"{name} is listed twice")
+                )
+            else:
+                approvers.append(name)
+    if required and not approvers and listed is None:
+        problems.append(
+            Finding.error(
+                node.pos,
+                "missing-field",
+                f"markets.{code}.signoff requires sign-off but lists no approvers: "
+                "nobody could ever approve its posts",
+            )
+        )
+    if not required:
+        return None
+    return SignoffRule(required=True, approvers=tuple(approvers), pos=node.pos)

@@ -49,10 +49,13 @@ class HoldReason(StrEnum):
     OPERATOR = "operator"
     #: In ``live`` mode its account has no credentials: never parked in the outbox instead.
     NO_CREDENTIALS = "no_credentials"
+    #: Its market requires a sign-off it does not have (yet, or since it changed): sync
+    #: plans it once ``storyline approve`` recorded one for exactly this post.
+    AWAITING_SIGNOFF = "awaiting_signoff"
 
 
 #: The holds sync makes and re-decides on every run; it keeps the others as they are.
-SYNC_HOLDS: Final = frozenset({HoldReason.PAST_DUE, HoldReason.DRAFT})
+SYNC_HOLDS: Final = frozenset({HoldReason.PAST_DUE, HoldReason.DRAFT, HoldReason.AWAITING_SIGNOFF})
 
 
 class Actor(StrEnum):
@@ -97,6 +100,7 @@ class Cause(StrEnum):
     RESUMED = "resumed"
     RESCHEDULED = "rescheduled"
     REMOVED = "removed"
+    AWAITING_SIGNOFF = "awaiting_signoff"  # its market's sign-off is missing or void
     # the dispatcher
     CLAIMED = "claimed"
     TAKEN = "taken"
@@ -146,7 +150,11 @@ TRANSITIONS: Final[tuple[Transition, ...]] = (
     _T(P.HELD, P.HELD, Cause.PAST_DUE),  # a draft approved after its slot
     _T(P.PLANNED, P.HELD, Cause.DRAFT),
     _T(P.HELD, P.HELD, Cause.DRAFT),  # a past-due post whose story went back to draft
-    _T(P.HELD, P.PLANNED, Cause.RESUMED),  # its story approved again
+    _T(None, P.HELD, Cause.AWAITING_SIGNOFF),
+    _T(P.CANCELLED, P.HELD, Cause.AWAITING_SIGNOFF),
+    _T(P.PLANNED, P.HELD, Cause.AWAITING_SIGNOFF),  # changed since it was signed off
+    _T(P.HELD, P.HELD, Cause.AWAITING_SIGNOFF),  # another hold of sync's, or a new reason
+    _T(P.HELD, P.PLANNED, Cause.RESUMED),  # its story approved again, or signed off
     _T(P.HELD, P.PLANNED, Cause.RESCHEDULED),  # a past-due post moved into the future
     _T(P.PLANNED, P.CANCELLED, Cause.REMOVED),
     _T(P.HELD, P.CANCELLED, Cause.REMOVED),
@@ -194,7 +202,15 @@ TRANSITIONS: Final[tuple[Transition, ...]] = (
 )
 
 _BY_SYNC = frozenset(
-    {Cause.ADDED, Cause.PAST_DUE, Cause.DRAFT, Cause.RESUMED, Cause.RESCHEDULED, Cause.REMOVED}
+    {
+        Cause.ADDED,
+        Cause.PAST_DUE,
+        Cause.DRAFT,
+        Cause.RESUMED,
+        Cause.RESCHEDULED,
+        Cause.REMOVED,
+        Cause.AWAITING_SIGNOFF,
+    }
 )
 _BY_OPERATOR = frozenset(
     {
@@ -227,6 +243,7 @@ HOLDS: Final[Mapping[Cause, HoldReason]] = MappingProxyType(
     {
         Cause.PAST_DUE: HoldReason.PAST_DUE,
         Cause.DRAFT: HoldReason.DRAFT,
+        Cause.AWAITING_SIGNOFF: HoldReason.AWAITING_SIGNOFF,
         Cause.NEEDS_AUTH: HoldReason.NEEDS_REAUTH,
         Cause.HELD: HoldReason.OPERATOR,
         Cause.NO_CREDENTIALS: HoldReason.NO_CREDENTIALS,

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from scheduler.core.diagnostics import Finding
 from scheduler.core.model import Media, StoryStatus
+from scheduler.core.signoff import Signoff
 
 
 def post_id(story: str, beat: str, network: str, market: str) -> str:
@@ -42,6 +43,15 @@ class PlannedPost:
     story_status: StoryStatus = StoryStatus.APPROVED
     campaign: str = ""
     findings: tuple[Finding, ...] = field(default=(), compare=False)
+    #: Its market's sign-off (None: the market needs none); set by
+    #: :func:`scheduler.planning.signoff.apply_signoff` before the due time is ever re-timed.
+    signoff: Signoff | None = field(default=None, compare=False)
+
+    @property
+    def awaiting_signoff(self) -> str | None:
+        """Why sync must hold it until someone signs off (None: nothing to wait for)."""
+        s = self.signoff
+        return s.reason if s is not None and s.holds else None
 
     @property
     def content_hash(self) -> str:

@@ -99,6 +99,7 @@ def test_terminal_states_have_only_the_documented_ways_out() -> None:
         (P.NEEDS_REVIEW, P.CANCELLED, Cause.CANCELLED),
         (P.CANCELLED, P.PLANNED, Cause.ADDED),
         (P.CANCELLED, P.HELD, Cause.PAST_DUE),
+        (P.CANCELLED, P.HELD, Cause.AWAITING_SIGNOFF),  # back in the content, not signed off
         (P.NEEDS_REVIEW, P.PUBLISHED, Cause.RESOLVED_PUBLISHED),
         (P.NEEDS_REVIEW, P.PLANNED, Cause.RESOLVED_NOT_PUBLISHED),
         (P.CANCELLED, P.PLANNED, Cause.RESTORED),

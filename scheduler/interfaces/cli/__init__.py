@@ -77,7 +77,17 @@ def cli(
     )
 
 
-from scheduler.interfaces.cli import accounts, calendar, content, publishing, serve  # noqa: E402
+from scheduler.interfaces.cli import (  # noqa: E402
+    accounts,
+    calendar,
+    content,
+    publishing,
+    serve,
+    signoff,
+)
+from scheduler.interfaces.cli.explain import explain_command  # noqa: E402
+from scheduler.interfaces.cli.health import health_command  # noqa: E402
+from scheduler.interfaces.cli.operating import COMMANDS as OPERATING_COMMANDS  # noqa: E402
 
 for _command in (
     content.validate_command,
@@ -91,11 +101,16 @@ for _command in (
     publishing.cancel_command,
     publishing.publish_command,
     publishing.release_command,
+    *OPERATING_COMMANDS,
     accounts.accounts_group,
     content.schema_command,
     content.new_group,
     serve.serve_command,
     calendar.db_group,
+    signoff.approve_command,
+    signoff.approvals_command,
+    health_command,
+    explain_command,
 ):
     cli.add_command(_command)
 

@@ -49,12 +49,11 @@ def load_for_sync(settings: Settings, now: Any) -> Any:
     the caller syncs ``plan.syncable`` and leaves ``plan.leaves`` stories as they are."""
     from scheduler.app.pipeline import load_plan
     from scheduler.core.diagnostics import sort_findings
+    from scheduler.core.grouping import group_posts
     from scheduler.interfaces.cli.progress import DelayedProgress
 
     with DelayedProgress() as progress:
         result = load_plan(settings, now, progress=progress)
-    from scheduler.core.grouping import group_posts
-
     findings = group_posts(sort_findings(result.findings))
     if findings:
         click.echo(format_text(findings), err=True)
@@ -62,8 +61,9 @@ def load_for_sync(settings: Settings, now: Any) -> Any:
 
 
 def not_synced(plan: Any, doing: str) -> str | None:
-    """What a content with errors kept out of the calendar, or None when it has none."""
-    if plan.ok:
+    """What a content with errors kept out of the calendar, or None when it has none (a
+    market withheld for a required translation is not a reason to exit 1: ``Plan.blocking``)."""
+    if not plan.blocking:
         return None
     parts = []
     if plan.broken:

@@ -14,9 +14,10 @@ from scheduler.interfaces.cli.common import EXIT_FINDINGS, clock_now, content_no
 
 
 @click.command("schema")
-@click.argument("kind", type=click.Choice(["story", "markets", "line"]), default="story")
+@click.argument("kind", type=click.Choice(["story", "markets", "line", "brand"]), default="story")
 def schema_command(kind: str) -> None:
-    """Print the JSON Schema (draft 2020-12) of a story, markets.yaml or a line.yaml."""
+    """Print the JSON Schema (draft 2020-12) of a story, markets.yaml, a line.yaml or
+    _brand.yaml."""
     from scheduler.content.schema import schema_text
 
     click.echo(schema_text(kind))
@@ -53,8 +54,13 @@ def new_story_command(settings: Settings, name: str) -> None:
     show_default=True,
     help="Compiler-style lines, or JSON (docs/architecture.md, contracts).",
 )
+@click.option(
+    "--require-signoff",
+    is_flag=True,
+    help="Fail while an approved story's posts await their market's sign-off (for CI).",
+)
 @pass_settings
-def validate_command(settings: Settings, fmt: str) -> None:
+def validate_command(settings: Settings, fmt: str, require_signoff: bool) -> None:
     """Check the content and the editorial lines; print every finding as file:line:col.
 
     Exit status: 0 clean (warnings allowed), 1 errors, 2 usage error (an unknown option or
@@ -67,6 +73,10 @@ def validate_command(settings: Settings, fmt: str) -> None:
     with DelayedProgress() as progress:
         result = load_plan(settings, content_now(), progress=progress)
     findings = [f for f in result.findings if f.severity is not Severity.INFO]
+    if require_signoff:
+        from scheduler.app.signoff import require_signoff as required
+
+        findings = required(settings, result, findings)
     if fmt == "json":
         click.echo(format_json(findings))  # one finding per post: machines want them all
     else:
@@ -119,6 +129,21 @@ def _preview_json(post: Any, overrides: Any) -> dict[str, Any]:
         "account_name": post.account_name,
         "first_comment": post.first_comment,
         "status": str(post.story_status),
+        "signoff": _signoff_json(post.signoff),
+    }
+
+
+def _signoff_json(signoff: Any) -> dict[str, Any] | None:
+    """A post's sign-off in ``preview --format json`` (None: its market needs none)."""
+    if signoff is None:
+        return None
+    return {
+        "state": str(signoff.state),
+        "reason": signoff.reason,
+        "by": signoff.by,
+        "at": _iso_utc(signoff.at) if signoff.at else None,
+        "hash": signoff.hash,
+        "diff": signoff.diff or None,
     }
 
 
@@ -148,6 +173,12 @@ def _preview_text(post: Any, overrides: Any) -> str:
     for f in post.findings:
         tint = "red" if f.is_error else "yellow" if f.severity == "warning" else "cyan"
         out.append(click.style(f"{f.severity}[{f.code}]: {f.message}", fg=tint))
+    if post.signoff is not None:
+        signed = post.signoff
+        out.append(
+            click.style(f"sign-off: {signed.reason}", fg="yellow" if signed.holds else "green")
+        )
+        out += [f"  {row}" for row in signed.diff.splitlines()]
     return "\n".join(out) + "\n"
 
 

@@ -9,6 +9,10 @@ from scheduler.interfaces.formats.times import format_local, iso_local, iso_utc
 if TYPE_CHECKING:
     from scheduler.calendar.diff import Change, Diff
 
+#: ``scheduler.calendar.diff.REASON_DRAFT``, spelled out: importing the CLI must not import
+#: SQLAlchemy (tests/calendar/test_diff.py keeps the two equal).
+REASON_DRAFT = "story is draft"
+
 
 #: Plan wording (future) and sync wording (done), per action, in display order.
 _PLAN_WORDS = {
@@ -16,7 +20,7 @@ _PLAN_WORDS = {
     "update": "to update",
     "reschedule": "to reschedule",
     "cancel": "to cancel",
-    "hold": "to hold (draft)",
+    "hold": "to hold (draft or sign-off)",
     "resume": "to resume",
     "past_due": "past due (to hold)",
     "locked": "locked",
@@ -29,7 +33,7 @@ _SYNC_WORDS = {
     "update": "updated",
     "reschedule": "rescheduled",
     "cancel": "cancelled",
-    "hold": "held (draft)",
+    "hold": "held (draft or sign-off)",
     "resume": "resumed",
     "past_due": "past due (held)",
     "locked": "locked",
@@ -42,8 +46,8 @@ _HEADINGS = {
     "update": "update text",
     "reschedule": "reschedule",
     "cancel": "cancel",
-    "hold": "hold: story back to draft",
-    "resume": "resume: story approved again",
+    "hold": "hold: story back to draft, or awaiting its market's sign-off",
+    "resume": "resume: story approved again, or signed off",
     "past_due": "past due: held, `storyline release POST_ID` sends it now",
     "locked": "locked (warning): the content changed but these posts will not",
 }
@@ -73,11 +77,23 @@ def _change_line(c: Change, width: int = 0) -> str:
     else:
         what = ""
     # The heading already says why a post is held; other reasons are worth a note.
-    reason = "" if c.action in ("hold", "past_due") else c.reason
+    reason = "" if c.action == "past_due" or c.reason == REASON_DRAFT else c.reason
     new_text = "new text" if c.text_changed and c.action != "update" else ""
     notes = [n for n in (reason, new_text) if n]
     tail = f"  [{'; '.join(notes)}]" if notes else ""
-    return f"  {c.post_id.ljust(width)}  {what}{tail}"
+    line = f"  {c.post_id.ljust(width)}  {what}{tail}"
+    diff = signoff_diff(c)
+    if diff:  # what changed since the sign-off, for the reviewer who signs again
+        line += "\n" + "\n".join(f"      {row}" for row in diff.splitlines())
+    return line
+
+
+def signoff_diff(c: Change) -> str:
+    """What changed since the post was signed off, as a text diff ("" when not relevant)."""
+    if c.action not in ("hold", "update", "reschedule") or c.status_after != "held":
+        return ""
+    signoff = getattr(c.planned, "signoff", None)
+    return str(getattr(signoff, "diff", "") or "")
 
 
 def diff_text(d: Diff, *, done: bool = False) -> str:
@@ -98,7 +114,7 @@ def diff_text(d: Diff, *, done: bool = False) -> str:
 
 
 def change_json(c: Change) -> dict[str, Any]:
-    return {
+    out = {
         "action": str(c.action),
         "post_id": c.post_id,
         "network": c.network,
@@ -114,6 +130,10 @@ def change_json(c: Change) -> dict[str, Any]:
         "reason": c.reason,
         "text_changed": c.text_changed,
     }
+    diff = signoff_diff(c)
+    if diff:  # beyond the contract, only when a signed-off post changed
+        out["signoff_diff"] = diff
+    return out
 
 
 def diff_json(d: Diff, *, done: bool = False) -> dict[str, Any]:

@@ -99,6 +99,18 @@ class Card:
     def is_draft(self) -> bool:
         return str(self.post.story_status) == "draft"
 
+    @property
+    def signoff_label(self) -> str:
+        """The card's sign-off badge: who signed it off, or what it waits for."""
+        s = self.post.signoff
+        if s is None:
+            return ""
+        if s.state == "approved":
+            return f"✓ signed off by {s.by}"
+        if s.state == "changed":
+            return f"changed since {s.by} signed off"
+        return f"awaiting {s.market} sign-off"
+
 
 @dataclass(frozen=True, slots=True)
 class MarketGroup:

@@ -1,0 +1,161 @@
+"""Each planned post's sign-off: approved as it is, awaiting, or changed since it was approved.
+
+Pure: takes the plan, the markets' ``signoff`` rules, the approvals files as loaded and the
+media files' digests. Runs before anything re-times the posts (``run --demo``), so a sign-off
+is always checked against the content's own due instants.
+
+What counts (docs/signoff.md): a record in ``approvals/<story>.yaml`` whose approver is in the
+market's ``approvers`` list and whose hash is the hash of what the post would send today.
+Anything else is no sign-off: the post is held, and a warning says why at the record's line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from scheduler.content.approvals import Approval, Approvals
+from scheduler.core.diagnostics import Finding, Position, Severity, sort_findings
+from scheduler.core.model import Content, Market
+from scheduler.core.post import PlannedPost
+from scheduler.core.signoff import Signoff, SignoffState, changes_since, sent, signoff_hash
+from scheduler.planning.plan import Plan
+
+#: Finding codes (docs/signoff.md); all warnings: a sign-off problem holds its own posts only.
+STALE = "signoff-stale"
+NOT_APPROVER = "signoff-not-approver"
+UNKNOWN_POST = "signoff-unknown-post"
+UNKNOWN_STORY = "signoff-unknown-story"
+MISSING = "signoff-missing"
+
+
+def needs_signoff(market: Market | None) -> bool:
+    return market is not None and market.signoff is not None and market.signoff.required
+
+
+def evaluate(
+    post: PlannedPost, market: Market, approval: Approval | None, digests: Mapping[str, str]
+) -> tuple[Signoff, Finding | None]:
+    """One post's sign-off against its record (if any), with the warning it deserves."""
+    rule = market.signoff
+    assert rule is not None
+    snapshot = sent(post, digests)
+    digest = signoff_hash(snapshot)
+    code = market.code
+    if approval is None:
+        return Signoff(SignoffState.AWAITING, code, digest), None
+    if approval.by not in rule.approvers:
+        listed = ", ".join(rule.approvers) or "nobody"
+        return Signoff(SignoffState.AWAITING, code, digest), Finding.warning(
+            approval.pos,
+            NOT_APPROVER,
+            f"{post.post_id}: {approval.by} signed off but is not among {code}'s approvers "
+            f"({listed}): it does not count",
+        )
+    if approval.hash != digest:
+        diff = changes_since(approval.sent, snapshot, f"approved by {approval.by}")
+        state = Signoff(SignoffState.CHANGED, code, digest, approval.by, approval.at, diff)
+        return state, Finding.warning(
+            approval.pos,
+            STALE,
+            f"{post.post_id}: {state.reason}; held until signed off again",
+        )
+    return Signoff(SignoffState.APPROVED, code, digest, approval.by, approval.at), None
+
+
+@dataclass(frozen=True, slots=True)
+class _Scope:
+    """Which stories the plan covers: an approvals record of another story is not ours to judge."""
+
+    stories: frozenset[str]
+    whole: bool  # the plan covers every story and every post of them
+
+
+def apply_signoff(
+    planned: Plan,
+    content: Content,
+    approvals: Approvals,
+    digests: Mapping[str, str],
+    *,
+    whole: bool = True,
+) -> Plan:
+    """``planned`` with each sign-off market's posts carrying their :class:`Signoff`, plus the
+    approvals files' findings. ``whole``: the plan holds every post (not a preview's
+    selection), so a record no post matches is reported as unknown."""
+    scope = _Scope(frozenset(p.story for p in planned.posts), whole)
+    findings: list[Finding] = list(approvals.findings)
+    posts: list[PlannedPost] = []
+    seen: set[str] = set()
+    for post in planned.posts:
+        market = content.markets.get(post.market)
+        if not needs_signoff(market):
+            posts.append(post)
+            continue
+        assert market is not None
+        records = approvals.of(post.story)
+        state, finding = evaluate(post, market, records.get(post.post_id), digests)
+        if finding is not None:
+            findings.append(finding)
+        seen.add(post.post_id)
+        posts.append(replace(post, signoff=state))
+    if scope.whole:
+        findings.extend(_unknown(approvals, content, scope, {p.post_id for p in planned.posts}))
+    return replace(
+        planned,
+        posts=tuple(posts),
+        findings=tuple(sort_findings((*planned.findings, *findings))),
+    )
+
+
+def _unknown(
+    approvals: Approvals, content: Content, scope: _Scope, planned: set[str]
+) -> list[Finding]:
+    """Records that match no post of today's plan (a renamed beat, a removed market, a typo)."""
+    out: list[Finding] = []
+    for story, held in approvals.stories.items():
+        if story not in content.stories:
+            out.append(
+                Finding.warning(
+                    Position(held.path, 1, 1),
+                    UNKNOWN_STORY,
+                    f"sign-offs of story {story!r}, which the content does not hold",
+                )
+            )
+            continue
+        for post_id, approval in held.posts.items():
+            if post_id not in planned:
+                out.append(
+                    Finding.warning(
+                        approval.pos,
+                        UNKNOWN_POST,
+                        f"{post_id}: no such post in today's plan (a beat, network or market "
+                        "renamed or removed?): this sign-off counts for nothing",
+                    )
+                )
+    return out
+
+
+def missing_signoffs(planned: Plan, content: Content) -> list[Finding]:
+    """``validate --require-signoff``: one error per story and market still waiting."""
+    waiting: dict[tuple[str, str], list[PlannedPost]] = {}
+    for post in planned.posts:
+        if post.signoff is not None and post.signoff.holds and str(post.story_status) == "approved":
+            waiting.setdefault((post.story, post.market), []).append(post)
+    out = []
+    for (story, code), posts in sorted(waiting.items()):
+        held = content.stories.get(story)
+        pos = held.pos() if held is not None else Position("", 0, 0)
+        changed = sum(
+            p.signoff is not None and p.signoff.state is SignoffState.CHANGED for p in posts
+        )
+        detail = f" ({changed} changed since approved)" if changed else ""
+        out.append(
+            Finding.at(
+                pos,
+                Severity.ERROR,
+                MISSING,
+                f"{story}: {len(posts)} post(s) await {code} sign-off{detail}: "
+                f"storyline approve {story} --market {code}",
+            )
+        )
+    return out
