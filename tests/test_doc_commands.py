@@ -89,12 +89,14 @@ def commands(doc: Path) -> list[Command]:
         if mode == "synopsis":
             continue
         first = text[: block.start()].count("\n") + 2
+        # A block with `$ ` prompts shows output too: only the prompted lines are commands.
+        console = lang == "console" or any(ln.strip().startswith("$ ") for ln in lines)
         for offset, raw in enumerate(lines):
             line = raw.strip()
-            if lang == "console":
-                if not line.startswith("$ "):
-                    continue  # output shown in the doc
+            if line.startswith("$ "):
                 line = line[2:]
+            elif console:
+                continue  # output shown in the doc
             for part in _split(line):
                 words = shlex.split(part)
                 output = None

@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from scheduler.app import secrets as secrets_module
-from scheduler.app.secrets import Secrets, _parse, env_key
+from scheduler.app.secrets import Secrets, _parse, allowed_fields, env_key, known_networks
+from scheduler.core.errors import ConfigError
 from scheduler.publishers.auth.registry import LIFECYCLES, fields_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,18 +31,20 @@ def _field_table() -> dict[str, set[str]]:
 
 
 def test_the_example_file_loads(tmp_path: Path) -> None:
-    loaded = _parse(_example(tmp_path))
-    assert set(loaded) == set(LIFECYCLES) | {"webhook"}
+    loaded, _ = _parse(_example(tmp_path))
+    assert set(loaded) == set(known_networks())
 
 
-def test_every_field_a_network_reads_is_in_the_table() -> None:
+def test_the_table_lists_exactly_the_fields_the_file_accepts() -> None:
     table = _field_table()
+    for network in known_networks():
+        assert set(allowed_fields(network)) == table[network] - {"facebook", "instagram"}, network
     for network in LIFECYCLES:
         assert set(fields_of(network)) <= table[network], network
 
 
 def test_the_example_keys_its_accounts_as_the_sample_markets_do(tmp_path: Path) -> None:
-    loaded = _parse(_example(tmp_path))
+    loaded, _ = _parse(_example(tmp_path))
     markets = yaml.safe_load((ROOT / "content" / "markets.yaml").read_text(encoding="utf-8"))
     keys: dict[str, set[str]] = {}
     for market in markets["markets"].values():
@@ -80,11 +83,26 @@ def test_each_variable_the_doc_names_replaces_that_field(
     assert credentials is not None and credentials[field] == "new"
 
 
-def test_every_error_message_in_the_doc_is_the_codes() -> None:
+def test_every_error_message_in_the_doc_is_the_codes(tmp_path: Path) -> None:
     source = Path(secrets_module.__file__).read_text(encoding="utf-8")
-    table = DOC[DOC.index("## Mistakes") :]
+    table = DOC[DOC.index("## Mistakes") : DOC.index("## `storyline accounts check`")]
     messages = re.findall(r"^\| [^|]+ \| `(.+)` \|$", table, re.M)
-    assert len(messages) == 7
-    for message in messages:
+    assert len(messages) == 11
+    for message in messages[:5]:  # fixed words: they are in the code as written
         words = re.sub(r"<[^>]+>", " ", message).split(": ")[-1].strip()
         assert words in source, message
+
+
+def test_the_misspelt_field_example_is_what_the_loader_says(tmp_path: Path) -> None:
+    path = tmp_path / "secrets.yaml"
+    path.write_text("x:\n  BrandFR:\n    acess_token: t0ken\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as refused:
+        _parse(path)
+    said = str(refused.value).splitlines()[-1]
+    expected = (
+        f"{path}:3:5: x.BrandFR: unknown field 'acess_token' (did you mean 'access_token'?); "
+        "x reads: access_token, refresh_token, client_id, client_secret, user_id"
+    )
+    assert said == expected
+    assert expected.replace(str(path), "secrets.yaml") in DOC
+    assert "t0ken" not in str(refused.value)
