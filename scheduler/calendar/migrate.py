@@ -97,7 +97,10 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
 
 
 #: A fresh clone's calendar (the embedded SQLite file) is made by the first sync.
-NO_CALENDAR_EMBEDDED = "no calendar yet: `storyline sync` creates it from the content"
+NO_CALENDAR_EMBEDDED = (
+    "no calendar yet: `storyline sync` creates it from the content "
+    "(`storyline db upgrade`: an empty one)"
+)
 NO_CALENDAR = "no calendar yet: run `storyline db upgrade`"
 
 

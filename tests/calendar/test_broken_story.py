@@ -134,7 +134,9 @@ def test_a_market_with_an_error_keeps_its_planned_posts(brand: Path) -> None:
     edit(brand / "content/markets.yaml", "timezone: America/New_York", "timezone: EST")
     result = storyline(brand, "sync")
     assert result.exit_code == 1
-    assert "content/markets.yaml:96:15: error[bad-timezone]: 'EST' is an abbreviation" in (
+    markets = (brand / "content/markets.yaml").read_text(encoding="utf-8").splitlines()
+    line = next(i for i, text in enumerate(markets, 1) if "timezone: EST" in text)
+    assert f"content/markets.yaml:{line}:15: error[bad-timezone]: 'EST' is an abbreviation" in (
         result.stderr
     )
     assert (

@@ -409,6 +409,7 @@ def test_calendar_on_a_fresh_clone_points_at_sync_and_creates_nothing(tmp_path: 
         result = run(f"sqlite:///{database}", *command)
         assert result.exit_code == 1
         assert (
-            "error: no calendar yet: `storyline sync` creates it from the content" in result.output
-        )
+            "error: no calendar yet: `storyline sync` creates it from the content "
+            "(`storyline db upgrade`: an empty one)"
+        ) in result.output
     assert not database.exists() and not database.parent.exists()

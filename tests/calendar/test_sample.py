@@ -87,11 +87,11 @@ def test_an_ics_event_is_titled_as_docs_calendar_md_says(tmp_path: Path) -> None
     storyline(url, "sync")
     ics = Calendar.from_ical(storyline(url, "calendar", "--format", "ics"))
     titles = {str(e["UID"]): str(e["SUMMARY"]) for e in ics.walk("VEVENT")}
-    assert titles["aurora-launch/teaser/youtube/fr@storyline"] == (
-        "[youtube/fr] Teaser | Voici Aurora, le SUV du confort"
+    assert titles["aurora-launch/reveal/youtube/fr@storyline"] == (
+        "[youtube/fr] Voici Aurora, le SUV du confort | Film officiel"
     )
     assert titles["aurora-launch/reveal/x/fr@storyline"] == (
         "[x/fr] Voici Aurora, le SUV du confort"
     )
     doc = (ROOT / "docs" / "calendar.md").read_text(encoding="utf-8")
-    assert "`[youtube/fr] Teaser | Voici Aurora, le SUV du confort`" in doc
+    assert "`[youtube/fr] Voici Aurora, le SUV du confort | Film officiel`" in doc

@@ -50,7 +50,8 @@ def test_upgrading_twice_is_harmless(empty: Engine) -> None:
 
 def test_an_empty_database_asks_for_an_upgrade_or_on_sqlite_for_a_sync(empty: Engine) -> None:
     expected = (
-        "no calendar yet: `storyline sync` creates it from the content"
+        "no calendar yet: `storyline sync` creates it from the content "
+        "(`storyline db upgrade`: an empty one)"
         if empty.dialect.name == "sqlite"
         else "no calendar yet: run `storyline db upgrade`"
     )

@@ -57,7 +57,7 @@ def test_a_beat_on_a_fresh_database_exits_78_with_one_clear_message(tmp_path: Pa
     assert (
         output.count(
             "storyline beat: cannot start: no calendar yet: `storyline sync` creates it from "
-            "the content"
+            "the content (`storyline db upgrade`: an empty one)"
         )
         == 1
     )
