@@ -53,6 +53,22 @@ class AccountReport:
     status: AccountStatus
     problem: bool  # missing, invalid, or expiring within EXPIRY_WARNING
 
+    @property
+    def unknown(self) -> bool:
+        """Checked, but the network could not say: not "ok", not a problem either."""
+        return self.status.unreachable and not self.problem
+
+    @property
+    def verdict(self) -> str:
+        s = self.status
+        if not s.present:
+            return "missing"
+        if s.valid is True:
+            return "valid"
+        if s.valid is False:
+            return "invalid"
+        return "unknown" if s.unreachable else "present"
+
     def to_json(self) -> dict[str, Any]:
         expires = self.status.expires_at
         return {
@@ -66,7 +82,9 @@ class AccountReport:
             if expires
             else None,
             "detail": self.status.detail,
-            "ok": not self.problem,
+            "verdict": self.verdict,
+            # null: the network could not be reached, so neither ok nor a problem
+            "ok": None if self.unknown else not self.problem,
         }
 
 
@@ -94,7 +112,7 @@ def check_account(
         )
     missing = [f for f in requires if not credentials.get(f)]
     if missing:
-        return AccountStatus(present=False, detail=f"missing {', '.join(missing)}")
+        return AccountStatus(present=False, detail=_missing(missing, credentials, requires))
     check = getattr(publisher, "check", None)
     if not callable(check):
         return AccountStatus(present=True, detail="present; this network offers no online check")
@@ -103,7 +121,9 @@ def check_account(
     except NeedsAuth as exc:
         status = AccountStatus(present=True, valid=False, detail=str(exc))
     except PublishError as exc:
-        status = AccountStatus(present=True, valid=None, detail=f"could not check: {exc}")
+        status = AccountStatus(
+            present=True, valid=None, detail=f"could not check: {exc}", unreachable=True
+        )
     except Exception as exc:  # a publisher's bug must not hide the other accounts' report
         from scheduler.publishers.http import redact
 
@@ -112,8 +132,26 @@ def check_account(
         why = redact(repr(exc), credentials.secret_values())
         log.warning("%s: the check of %s crashed: %s", network, account, why)
         detail = f"could not check: the {network} check failed ({type(exc).__name__})"
-        status = AccountStatus(present=True, valid=None, detail=detail)
+        status = AccountStatus(present=True, valid=None, detail=detail, unreachable=True)
     return _redacted(status, credentials.secret_values())
+
+
+def _missing(missing: list[str], credentials: Credentials, requires: tuple[str, ...]) -> str:
+    """``missing access_token`` — with the misspelt field the secrets file has instead, if any
+    (``did you mean access_token for 'acces_token'?``). Field names only: never a value."""
+    from scheduler.core.suggest import closest
+    from scheduler.publishers.auth.registry import fields_of
+
+    network = credentials.network
+    known = {*requires, *fields_of(network)}
+    strays = [name for name in credentials if name not in known]
+    hints = []
+    for field in missing:
+        close = closest(field, strays, cutoff=0.75)
+        if close:
+            hints.append(f"the secrets file's {close[0]!r} looks like a misspelt {field!r}")
+    detail = f"missing {', '.join(missing)}"
+    return f"{detail} ({'; '.join(hints)})" if hints else detail
 
 
 def is_problem(status: AccountStatus, now: datetime, *, renews: bool = False) -> bool:
@@ -262,17 +300,10 @@ def format_text(reports: list[AccountReport]) -> str:
     lines = []
     for r in reports:
         s = r.status
-        if not s.present:
-            verdict = "missing"
-        elif s.valid is True:
-            verdict = "valid"
-        elif s.valid is False:
-            verdict = "INVALID"
-        else:
-            verdict = "present"
+        verdict = "INVALID" if r.verdict == "invalid" else r.verdict
         when = s.expires_at.astimezone(UTC) if s.expires_at else None
         expires = f"expires {when:%Y-%m-%d %H:%M} UTC" if when else ""
-        mark = "!!" if r.problem else "ok"
+        mark = "!!" if r.problem else "??" if r.unknown else "ok"
         line = f"{mark} {r.market:<4} {r.network:<10} {r.name} ({r.account}): {verdict}"
         if expires:
             line += f", {expires}"
@@ -280,5 +311,9 @@ def format_text(reports: list[AccountReport]) -> str:
             line += f" — {s.detail}"
         lines.append(line)
     bad = sum(r.problem for r in reports)
-    lines.append(f"{len(reports)} account(s), {bad} need attention")
+    unknown = sum(r.unknown for r in reports)
+    summary = f"{len(reports)} account(s), {bad} need attention"
+    if unknown:
+        summary += f", {unknown} unknown (the network could not be reached: check again later)"
+    lines.append(summary)
     return "\n".join(lines)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path, PurePath
@@ -17,7 +18,7 @@ from pathlib import Path, PurePath
 from scheduler.app.settings import Settings
 from scheduler.content.approvals import load_approvals, media_digests
 from scheduler.content.loader import load_content
-from scheduler.core.diagnostics import sort_findings
+from scheduler.core.diagnostics import Finding, sort_findings
 from scheduler.core.errors import ContentError, NotFound
 from scheduler.core.memory import paused_gc
 from scheduler.core.model import Content
@@ -25,12 +26,21 @@ from scheduler.core.selectors import check_names
 from scheduler.core.suggest import unknown
 from scheduler.lines.book import LineBook
 from scheduler.lines.loader import load_lines
-from scheduler.planning.plan import ALL, Plan, Selection, plan
+from scheduler.planning.plan import ALL, Plan, Selection, blocking, plan
 from scheduler.planning.signoff import apply_signoff, needs_signoff
 from scheduler.text import xlength
 
+#: Told (phase, done, total) as the work goes: "loading" story files, then "checking" stories.
+Progress = Callable[[str, int, int], None]
 
-def load_plan(settings: Settings, now: datetime, selection: Selection = ALL) -> Plan:
+
+def load_plan(
+    settings: Settings,
+    now: datetime,
+    selection: Selection = ALL,
+    *,
+    progress: Progress | None = None,
+) -> Plan:
     """Load the editorial lines and the content named by ``settings``, and plan them.
 
     The plan's findings are everything found on the way — lines, content, rendering,
@@ -41,10 +51,18 @@ def load_plan(settings: Settings, now: datetime, selection: Selection = ALL) -> 
     :class:`~scheduler.core.errors.ContentError` with its findings.
     """
     with paused_gc():  # loading a year of YAML allocates as planning does
-        return _load_plan(settings, now, selection)
+        return _load_plan(settings, now, selection, progress)
 
 
-def _load_plan(settings: Settings, now: datetime, selection: Selection) -> Plan:
+def _phase(progress: Progress | None, phase: str) -> Callable[[int, int], None] | None:
+    if progress is None:
+        return None
+    return lambda done, total: progress(phase, done, total)
+
+
+def _load_plan(
+    settings: Settings, now: datetime, selection: Selection, progress: Progress | None = None
+) -> Plan:
     # Planning everything (validate, sync) compiles every template so none hides a syntax
     # error; a preview of some stories compiles only the templates it renders.
     lines = load_lines(
@@ -52,11 +70,13 @@ def _load_plan(settings: Settings, now: datetime, selection: Selection) -> Plan:
         eager=selection.stories is None,
         cache_dir=settings.data_dir / "cache" / "templates",
     )
-    content = load_content(settings.content_dir, networks=lines.networks)
+    content = load_content(
+        settings.content_dir, networks=lines.networks, progress=_phase(progress, "loading")
+    )
     _check_selection(selection, content, lines)
     x_cache = settings.data_dir / "cache" / X_LENGTHS_FILE
     xlength.remember_x_lengths(_read_x_lengths(x_cache))
-    planned = plan(content, lines, now, selection)
+    planned = plan(content, lines, now, selection, progress=_phase(progress, "checking"))
     _write_x_lengths(x_cache)
     planned = with_signoff(planned, content, settings.content_dir, whole=selection == ALL)
     # A template that does not compile was reported when the lines were read: its posts'
@@ -64,7 +84,42 @@ def _load_plan(settings: Settings, now: datetime, selection: Selection) -> Plan:
     known = {(f.file, f.line, f.column, f.code) for f in lines.findings}
     rendered = [f for f in planned.findings if (f.file, f.line, f.column, f.code) not in known]
     findings = sort_findings((*lines.findings, *content.findings, *rendered))
-    return replace(planned, findings=tuple(findings))
+    broken, unplaced = _broken_stories(content, planned, findings)
+    return replace(
+        planned,
+        findings=tuple(findings),
+        broken=broken,
+        unplaced_errors=unplaced,
+        networks=tuple(sorted(lines.networks)),
+    )
+
+
+def _broken_stories(
+    content: Content, planned: Plan, findings: list[Finding]
+) -> tuple[tuple[str, ...], bool]:
+    """Which stories have an error (in their file or a post), and whether some error belongs
+    to no story at all. One broken story must block nothing else (docs/calendar.md)."""
+    by_file = {s.path: s.id for s in content.stories.values()}
+    by_file.update((path, story) for story, path in content.broken.items())
+    broken = set(content.broken)
+    on_posts: set[Finding] = set()
+    for post in planned.posts:
+        errors = list(blocking(post.findings))
+        if errors:
+            broken.add(post.story)
+            on_posts.update(errors)
+    unplaced = False
+    withheld = {f for f in findings if f.is_error and not blocking((f,))}
+    for f in findings:
+        # A market withheld for a required translation loses only its own posts (plan.py)
+        if not f.is_error or f in on_posts or f in withheld:
+            continue
+        story = by_file.get(f.file)
+        if story is None:
+            unplaced = True
+        else:
+            broken.add(story)
+    return tuple(sorted(broken)), unplaced
 
 
 def with_signoff(planned: Plan, content: Content, content_dir: Path, *, whole: bool) -> Plan:

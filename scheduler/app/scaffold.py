@@ -23,6 +23,9 @@ from scheduler.core.errors import ConfigError
 from scheduler.lines.loader import load_lines
 
 SCHEMA_FILE = "story.schema.json"
+#: Where ``new story`` writes the schema: in the content folder, which is committed, so the
+#: modeline works for everyone who clones it (the data dir is git-ignored).
+SCHEMA_DIR = "schema"
 #: The reveal is scaffolded this far ahead: time to write, translate and approve.
 LEAD_TIME = timedelta(days=14)
 
@@ -124,9 +127,14 @@ hashtags: []                          # without spaces; with or without '#'
 """
 
 
-def schema_reference(story_path: Path, data_dir: Path) -> str:
+def schema_path(content_dir: Path) -> Path:
+    """``content/schema/story.schema.json``: committed with the stories it checks."""
+    return content_dir / SCHEMA_DIR / SCHEMA_FILE
+
+
+def schema_reference(story_path: Path, schema: Path) -> str:
     """The schema's path as the YAML language server resolves it: relative to the story."""
-    target = (data_dir / SCHEMA_FILE).resolve()
+    target = schema.resolve()
     return Path(os.path.relpath(target, story_path.parent.resolve())).as_posix()
 
 
@@ -152,17 +160,17 @@ def plan_scaffold(settings: Settings, name: str, today: date) -> Scaffold:
         markets=markets,
         networks=networks,
         launch_day=today + LEAD_TIME,
-        schema_ref=schema_reference(path, settings.data_dir),
+        schema_ref=schema_reference(path, schema_path(settings.content_dir)),
     )
     return Scaffold(path, text, markets, networks)
 
 
-def write_schema(data_dir: Path) -> Path:
+def write_schema(content_dir: Path) -> Path:
     """Write ``storyline schema story`` where the scaffold's modeline points, so editors
     check the story at once; regenerated each time, since it follows the code."""
     from scheduler.content.schema import schema_text
 
-    path = data_dir / SCHEMA_FILE
+    path = schema_path(content_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(schema_text("story") + "\n", encoding="utf-8")
     return path

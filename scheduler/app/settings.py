@@ -69,7 +69,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(
         "STORYLINE_SECRETS_FILE",
         "(none)",
-        "the YAML file of network credentials (docs/publishers.md); never in git",
+        "the YAML file of network credentials (docs/secrets.md); never in git",
     ),
     Variable(
         "STORYLINE_SECRET_<NETWORK>_<ACCOUNT>_<FIELD>",
@@ -235,6 +235,9 @@ class Settings:
     min_spacing: Mapping[str, float] = field(default_factory=dict)
     #: ``STORYLINE_NOW``: the CLI's clock, pinned (tests and demos).
     pinned_now: datetime | None = None
+    #: ``NO_COLOR`` (https://no-color.org): set and not empty, the CLI prints no colours
+    #: unless ``--color`` asks for them.
+    no_color: bool = False
     #: Fernet keys, newest first (``STORYLINE_SECRET_KEY``); empty when none is set.
     secret_keys: tuple[str, ...] = field(default=(), repr=False, compare=False)
     notify: tuple[str, ...] = field(default=(), repr=False)
@@ -334,6 +337,7 @@ class Settings:
                 env, "STORYLINE_MIN_SPACING_", lambda name, raw: _seconds(name, raw, 0)
             ),
             pinned_now=_instant("STORYLINE_NOW", _env(env, "STORYLINE_NOW")),
+            no_color=env.get("NO_COLOR", "") != "",
             secret_keys=tuple(
                 k.strip() for k in (_env(env, "STORYLINE_SECRET_KEY") or "").split(",") if k.strip()
             ),

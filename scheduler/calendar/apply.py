@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from scheduler.calendar.database import translate_busy
 from scheduler.calendar.dialect import aware, dialect_for
-from scheduler.calendar.diff import WRITING_ACTIONS, Action, Diff, diff
+from scheduler.calendar.diff import WRITING_ACTIONS, Action, Diff, Leave, diff
 from scheduler.calendar.migrate import ensure_schema, is_new_embedded, upgrade
 from scheduler.calendar.planned import Planned
 from scheduler.calendar.unit import UnitOfWork
@@ -140,13 +140,15 @@ def sync(
     *,
     lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
     on_diff: Callable[[Diff], Callable[[int], None] | None] | None = None,
+    leave: Leave | None = None,
 ) -> SyncResult:
     """Make the calendar match ``planned`` in one transaction, under the calendar lock.
 
     A brand-new embedded calendar (a SQLite file: the default of a fresh clone) gets its schema
     first, so a fresh clone needs no extra command; every other database must be upgraded
     explicitly. ``on_diff`` is called with the diff before writing and may return a progress
-    callback (rows written).
+    callback (rows written). ``leave(story, market, network)`` names the rows left exactly as
+    they are (see :func:`scheduler.calendar.diff.diff`).
     """
     created = False
     if is_new_embedded(engine):
@@ -159,7 +161,7 @@ def sync(
         paused_gc(),
     ):
         dialect_for(conn).lock_calendar(conn, SYNC_LOCK_KEY, lock_timeout_s)
-        d = diff(conn, planned, now)
+        d = diff(conn, planned, now, leave=leave)
         progress = on_diff(d) if on_diff else None
         skipped = apply(conn, d, now, progress=progress)
     return SyncResult(diff=d, skipped=skipped, created_schema=created)

@@ -74,6 +74,11 @@ class Dialect:
     def prepare(self, engine: Engine) -> None:
         """Anything every new connection of ``engine`` needs."""
 
+    def file_missing(self, engine: Engine) -> bool:
+        """Whether the database is an embedded file that does not exist yet (``plan`` then
+        compares with an empty calendar rather than create it)."""
+        return False
+
     # --- locks --------------------------------------------------------------------------------
 
     def lock_calendar(self, conn: Connection, key: int, timeout_s: float) -> None:
@@ -175,12 +180,26 @@ class SQLite(Dialect):
     DATETIME_TEXT = "%Y-%m-%d %H:%M:%S.%f"
 
     def engine_options(self, url: URL) -> dict[str, Any]:
-        if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         return {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
 
     def prepare(self, engine: Engine) -> None:
         event.listen(engine, "connect", sqlite_pragmas)
+        database = engine.url.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            folder = Path(database).parent
+
+            def make_folder(*_args: Any) -> None:
+                # On the first connection, not when the engine is made: `plan` makes an engine
+                # but must not create the data dir, nor the database file (file_missing).
+                folder.mkdir(parents=True, exist_ok=True)
+
+            event.listen(engine, "do_connect", make_folder)
+
+    def file_missing(self, engine: Engine) -> bool:
+        database = engine.url.database
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return False
+        return not Path(database).exists()
 
     def lock_calendar(self, conn: Connection, key: int, timeout_s: float) -> None:
         # ``BEGIN IMMEDIATE``: the database's own write lock, taken up front so the rows read

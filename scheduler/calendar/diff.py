@@ -25,7 +25,7 @@ post in its state) are columns, never parsed from ``status_reason``.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -68,6 +68,9 @@ class Action(StrEnum):
     LOCKED = "locked"
     UNCHANGED = "unchanged"
 
+
+#: ``leave(story, market, network)``: rows sync must not touch (see :func:`diff`).
+Leave = Callable[[str, str, str], bool]
 
 #: Actions that write something.
 WRITING_ACTIONS = frozenset(Action) - {Action.LOCKED, Action.UNCHANGED}
@@ -135,6 +138,8 @@ class Diff:
     changes: tuple[Change, ...]
     unchanged: int = 0
     drafts_skipped: int = 0  # posts of draft stories that never reached the calendar
+    #: Rows of stories sync was told to leave alone (a story with errors): not even looked at.
+    left: int = 0
 
     @property
     def counts(self) -> dict[Action, int]:
@@ -379,19 +384,36 @@ def _removed(row: Existing, shape: _Shape) -> Change | None:
 
 
 def diff(
-    conn: Connection,
+    conn: Connection | None,
     planned: Sequence[Planned],
     now: datetime,
     *,
     existing: dict[str, Existing] | None = None,
+    leave: Leave | None = None,
 ) -> Diff:
-    """Compare the content (``planned``) with the calendar: one :class:`Change` per post."""
-    rows = read_existing(conn) if existing is None else existing
+    """Compare the content (``planned``) with the calendar: one :class:`Change` per post.
+
+    ``leave(story, market, network)`` names the rows that stay exactly as they are — a story
+    whose file has errors is not "removed from the content", so its posts must not be
+    cancelled (nor a market's whose entry in markets.yaml has an error).
+    """
+    if existing is None:
+        assert conn is not None, "diff reads the rows from a connection or is given them"
+        rows = read_existing(conn)
+    else:
+        rows = existing
     now = aware(now)
     changes: list[Change] = []
     seen: set[str] = set()
-    drafts = unchanged = 0
+    drafts = unchanged = left = 0
+    left_ids: set[str] = set()
+    if leave is not None:
+        kept = {k: r for k, r in rows.items() if not leave(r.story, r.market, r.network)}
+        left_ids = set(rows) - set(kept)
+        left, rows = len(left_ids), kept
     for p in planned:
+        if p.post_id in left_ids:  # its row is left as it is: not rewritten, not re-added
+            continue
         if p.post_id in seen:
             raise DatabaseError(f"the plan lists post {p.post_id!r} twice")
         seen.add(p.post_id)
@@ -412,14 +434,25 @@ def diff(
         if removed is not None:
             changes.append(removed)
     changes.sort(key=_sort_key)
-    return Diff(now=now, changes=tuple(changes), unchanged=unchanged, drafts_skipped=drafts)
+    return Diff(
+        now=now, changes=tuple(changes), unchanged=unchanged, drafts_skipped=drafts, left=left
+    )
 
 
-def compare(engine: Engine, planned: Sequence[Planned], now: datetime) -> Diff:
+def compare(
+    engine: Engine,
+    planned: Sequence[Planned],
+    now: datetime,
+    *,
+    leave: Leave | None = None,
+) -> Diff:
     """What sync would do (``storyline plan``); reads only. A brand-new embedded calendar is
     compared as empty, without creating its schema."""
+    if dialect_for(engine).file_missing(engine):  # nothing to read, and nothing to create
+        with paused_gc():
+            return diff(None, planned, now, existing={}, leave=leave)
     new = is_new_embedded(engine)
     if not new:
         ensure_schema(engine)
     with engine.connect() as conn, paused_gc():
-        return diff(conn, planned, now, existing={} if new else None)
+        return diff(conn, planned, now, existing={} if new else None, leave=leave)

@@ -96,8 +96,22 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
     return before, after
 
 
+#: A fresh clone's calendar (the embedded SQLite file) is made by the first sync.
+NO_CALENDAR_EMBEDDED = (
+    "no calendar yet: `storyline sync` creates it from the content "
+    "(`storyline db upgrade`: an empty one)"
+)
+NO_CALENDAR = "no calendar yet: run `storyline db upgrade`"
+
+
 def ensure_schema(engine: Engine) -> None:
-    """Raise a readable error unless the database is reachable and at the code's revision."""
+    """Raise a readable error unless the database is reachable and at the code's revision.
+
+    A missing embedded file is not created on the way (reading commands must not leave an
+    empty database behind), and the error names the command a fresh clone needs: `sync`."""
+    dialect = dialect_for(engine)
+    if dialect.file_missing(engine):
+        raise SchemaBehind(NO_CALENDAR_EMBEDDED)
     check_reachable(engine)
     with engine.connect() as conn:
         current = _revision_of(conn)
@@ -106,7 +120,7 @@ def ensure_schema(engine: Engine) -> None:
     if current == head:
         return
     if empty:
-        raise SchemaBehind("no calendar yet: run `storyline db upgrade`")
+        raise SchemaBehind(NO_CALENDAR_EMBEDDED if dialect.embedded else NO_CALENDAR)
     if current is None:
         raise SchemaBehind(NO_HISTORY)
     if current not in known_revisions():

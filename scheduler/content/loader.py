@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import re
+from collections.abc import Callable, Collection
 from pathlib import Path
 from types import MappingProxyType
 
@@ -12,8 +13,13 @@ from scheduler.content.stories import StoryLoader
 from scheduler.core.diagnostics import Finding, Position, sort_findings
 from scheduler.core.model import EMPTY, Content, Story
 
+#: Told (files read, files in all) after each story file: a long load can show its progress.
+Progress = Callable[[int, int], None]
 
-def load_content(content_dir: Path, *, networks: Collection[str]) -> Content:
+
+def load_content(
+    content_dir: Path, *, networks: Collection[str], progress: Progress | None = None
+) -> Content:
     """Load ``markets.yaml`` and ``stories/*.yaml``; never raises for bad content.
 
     ``networks`` are the networks the brand has editorial lines for: a story or account naming
@@ -34,6 +40,7 @@ def load_content(content_dir: Path, *, networks: Collection[str]) -> Content:
         return Content(EMPTY, EMPTY, tuple(findings))
     markets, codes = load_markets(content_dir / MARKETS_FILE_NAME, known, findings)
     stories: dict[str, Story] = {}
+    broken: dict[str, str] = {}
     first_seen: dict[str, Position] = {}
     stories_dir = content_dir / STORIES_DIR_NAME
     if not stories_dir.is_dir():
@@ -50,7 +57,9 @@ def load_content(content_dir: Path, *, networks: Collection[str]) -> Content:
             for p in stories_dir.iterdir()
             if p.suffix in STORY_SUFFIXES and not p.name.startswith(".") and p.is_file()
         )
-        for path in paths:
+        for done, path in enumerate(paths, 1):
+            if progress is not None:
+                progress(done, len(paths))
             if not path.resolve().is_relative_to(content_dir.resolve()):  # a symlink out
                 why = f"{path.name} links to a file outside the content folder; refused"
                 findings.append(Finding.error(Position(str(path), 1, 1), "path-escape", why))
@@ -70,6 +79,25 @@ def load_content(content_dir: Path, *, networks: Collection[str]) -> Content:
             findings.extend(loader.findings)
             if story is not None and not loader.failed:
                 stories[story.id] = story
+            elif loader.failed:
+                broken[story.id if story is not None else _written_id(path)] = str(path)
     return Content(
-        MappingProxyType(markets), MappingProxyType(stories), tuple(sort_findings(findings))
+        MappingProxyType(markets),
+        MappingProxyType(stories),
+        tuple(sort_findings(findings)),
+        MappingProxyType(broken),
     )
+
+
+#: A top-level ``id:`` line, read without YAML: the file may not parse.
+_ID_LINE = re.compile(r"^id:[ \t]*['\"]?([\w.-]+)['\"]?[ \t]*(?:#.*)?$", re.M)
+
+
+def _written_id(path: Path) -> str:
+    """The id of a story file that did not load: its top-level ``id:`` if one can be read,
+    else the file's stem (the id a story has when it names none)."""
+    try:
+        found = _ID_LINE.search(path.read_text(encoding="utf-8", errors="replace"))
+    except OSError:
+        found = None
+    return found[1] if found else path.stem

@@ -31,9 +31,8 @@ def network_problem(name: str, pos: Position, networks: Collection[str]) -> Find
     )
 
 
-def zone_problem(zone: str, pos: Position) -> Finding | None:
-    if timezones.zone_exists(zone):
-        return None
-    close = timezones.suggest_zone(zone)
-    hint = f" (did you mean {close!r}?)" if close else ""
-    return Finding.error(pos, "bad-timezone", f"unknown time zone {zone!r}{hint}; use an IANA name")
+def zone_problem(zone: str, pos: Position, *, written: str | None = None) -> Finding | None:
+    """A zone that is not a city's IANA name (an abbreviation, an offset, a typo), with the
+    name to write instead (``written``: the whole value it was part of, like a launch)."""
+    message = timezones.zone_error(zone, written)
+    return None if message is None else Finding.error(pos, "bad-timezone", message)

@@ -49,6 +49,10 @@ _LAUNCH_RE = re.compile(
 )
 
 
+#: A date and time followed by anything: what is after is read as a zone, to advise on it.
+_LOOSE_LAUNCH_RE = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?\s*(\S.*?)", re.ASCII)
+
+
 def parse_offset(text: str) -> Offset | None:
     """``-7d`` -> Offset(days=-7); ``+1d2h`` -> days=1, hours=2; ``0``; None when invalid."""
     t = text.strip()
@@ -271,7 +275,13 @@ class StoryLoader:
             return None
         m = _LAUNCH_RE.fullmatch(raw.strip())
         if m is None:
-            return None  # check_shape already reported the pattern
+            # ``2027-03-16 11:00 New York``, ``2027-03-16T11:00-05:00``: a date and time with
+            # something zone-like after it deserves the zone's own advice, not the pattern's.
+            loose = _LOOSE_LAUNCH_RE.fullmatch(raw.strip())
+            problem = zone_problem(loose[1], node.pos, written=raw.strip()) if loose else None
+            if problem is not None:
+                self._replace_shape_finding(node.pos, problem)
+            return None  # else check_shape already reported the pattern
         year, month, day, hour, minute = (int(g) for g in m.groups()[:5])
         second = int(m.group(6) or 0)
         try:
@@ -285,16 +295,26 @@ class StoryLoader:
         zone = "UTC" if m.group(8) else m.group(7)
         if zone is None:
             return Launch(local=naive, pos=node.pos)
-        problem = zone_problem(zone, node.pos)
+        problem = zone_problem(zone, node.pos, written=raw.strip())
         if problem is not None:
-            self.findings.append(problem)
+            self._replace_shape_finding(node.pos, problem)
             return None
         localized = timezones.localize(naive, zone)
         if localized.note is not None and localized.message is not None:
             self.findings.append(
-                Finding.warning(node.pos, f"{localized.note}-time", localized.message)
+                Finding.warning(node.pos, f"time-{localized.note}", localized.message)
             )
         return Launch(instant=localized.utc, zone=zone, pos=node.pos)
+
+    def _replace_shape_finding(self, pos: Position, problem: Finding) -> None:
+        """One finding for one mistake: the zone's advice replaces the launch pattern's
+        generic ``bad-date`` at the same place."""
+        self.findings = [
+            f
+            for f in self.findings
+            if not (f.code == "bad-date" and (f.line, f.column) == (pos.line, pos.column))
+        ]
+        self.findings.append(problem)
 
     def _networks(
         self, node: Node | None, path: tuple[str | int, ...], allowed: tuple[str, ...]

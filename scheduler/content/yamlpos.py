@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from scheduler.content.yamlerrors import syntax_finding
 from scheduler.core.diagnostics import Finding, Position
 
 #: Files larger than this are refused before parsing (a story is a few KiB).
@@ -188,7 +189,7 @@ def parse_yaml(
         try:
             composed = loader.get_single_node()
         except yaml.MarkedYAMLError as exc:
-            return Loaded(None, (_syntax_finding(text, file, exc),))
+            return Loaded(None, (syntax_finding(text, file, exc),))
         except yaml.YAMLError as exc:  # unmarked: very rare (reader errors)
             finding = Finding.error(Position(file, 1, 1), "yaml-syntax", str(exc))
             return Loaded(None, (finding,))
@@ -226,32 +227,6 @@ def _mark_pos(file: str, mark: Any) -> Position:
     if mark is None:
         return Position(file, 1, 1)
     return Position(file, int(mark.line) + 1, int(mark.column) + 1)
-
-
-def _indent_tab(text: str, line_number: int) -> Position | None:
-    """The tab in the leading whitespace of line ``line_number`` (1-based), if any."""
-    lines = text.splitlines()
-    if not 1 <= line_number <= len(lines):
-        return None
-    line = lines[line_number - 1]
-    lead = line[: len(line) - len(line.lstrip(" \t"))]
-    return Position("", line_number, lead.index("\t") + 1) if "\t" in lead else None
-
-
-def _syntax_finding(text: str, file: str, exc: yaml.MarkedYAMLError) -> Finding:
-    """A parser error as a finding; tabs used for indentation get their own clear message."""
-    mark = exc.problem_mark or exc.context_mark
-    # The parser stops on the offending line; only a tab *there* is the cause.
-    tab = _indent_tab(text, int(mark.line) + 1) if mark is not None else None
-    if tab is not None:
-        return Finding.error(
-            Position(file, tab.line, tab.column),
-            "yaml-tab",
-            "tab character used for indentation; YAML only allows spaces here",
-        )
-    problem = exc.problem or exc.context or "invalid YAML"
-    context = f" ({exc.context})" if exc.context and exc.problem else ""
-    return Finding.error(_mark_pos(file, mark), "yaml-syntax", f"{problem}{context}")
 
 
 class _Converter:

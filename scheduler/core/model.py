@@ -222,3 +222,6 @@ class Content:
     markets: Mapping[str, Market]
     stories: Mapping[str, Story]
     findings: tuple[Finding, ...] = ()
+    #: Story id -> file of each story file left out for its errors: the calendar keeps the
+    #: posts already planned for it (a broken story is not a removed one).
+    broken: Mapping[str, str] = field(default_factory=lambda: EMPTY)

@@ -7,7 +7,7 @@ touches the database. The store compares these values with the calendar (``story
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
@@ -38,7 +38,8 @@ class Plan:
 
     ``posts`` are sorted by ``due_utc`` then ``post_id``. Posts whose render failed are
     still listed (empty text, error findings) so a preview can show why; ``ok`` is False
-    then, and the CLI refuses to sync. ``findings`` holds the content's and the lines'
+    then, and sync leaves that story as the calendar holds it (``broken``, ``syncable``,
+    ``leaves``) while it syncs the others. ``findings`` holds the content's and the lines'
     findings too when the plan comes from :func:`scheduler.app.pipeline.load_plan`.
     """
 
@@ -50,10 +51,38 @@ class Plan:
     limit_overrides: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     #: network -> its limits, for line-defined networks (webhook's ``limits:``).
     specs: Mapping[str, NetworkSpec] = field(default_factory=lambda: MappingProxyType({}))
+    #: Stories with an error (in their file, or in one of their posts): sync applies the
+    #: others and leaves these stories' posts in the calendar as they are.
+    broken: tuple[str, ...] = ()
+    #: An error that belongs to no story (markets.yaml, a line): it may be why a story is
+    #: missing from the plan, so sync cancels nothing for missing stories.
+    unplaced_errors: bool = False
+    #: The networks the editorial lines that loaded cover (set by the pipeline).
+    networks: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
         return not has_errors(self.findings)
+
+    @property
+    def syncable(self) -> tuple[PlannedPost, ...]:
+        """The posts sync may write: those of the stories without errors."""
+        broken = frozenset(self.broken)
+        return tuple(p for p in self.posts if p.story not in broken)
+
+    def leaves(self, story: str, market: str = "", network: str = "") -> bool:
+        """Whether sync leaves a post of ``story`` for ``market`` on ``network`` as it is: its
+        story has errors, or an error outside the stories (a market of markets.yaml or a line
+        that did not load) may be why the plan lacks its story, market or network."""
+        if story in self.broken:
+            return True
+        if not self.unplaced_errors:
+            return False
+        return (
+            story not in self.stories
+            or (bool(market) and market not in self.market_names)
+            or (bool(network) and bool(self.networks) and network not in self.networks)
+        )
 
     @property
     def blocking(self) -> tuple[Finding, ...]:
@@ -89,7 +118,14 @@ _TEMPLATE_CODE_PREFIX = "template-"
 PAST_DUE = "past-due"
 
 
-def plan(content: Content, lines: LineBook, now: datetime, selection: Selection = ALL) -> Plan:
+def plan(
+    content: Content,
+    lines: LineBook,
+    now: datetime,
+    selection: Selection = ALL,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> Plan:
     """Stories x beats x networks x markets -> planned posts, rendered and checked.
 
     Drafts are planned too (``story_status`` says so): the store decides what a draft means.
@@ -98,14 +134,22 @@ def plan(content: Content, lines: LineBook, now: datetime, selection: Selection 
     The cyclic garbage collector is paused meanwhile (:func:`scheduler.core.memory.paused_gc`).
     """
     with paused_gc():
-        return _plan(content, lines, now, selection)
+        return _plan(content, lines, now, selection, progress)
 
 
-def _plan(content: Content, lines: LineBook, now: datetime, selection: Selection) -> Plan:
+def _plan(
+    content: Content,
+    lines: LineBook,
+    now: datetime,
+    selection: Selection,
+    progress: Callable[[int, int], None] | None = None,
+) -> Plan:
     posts: list[PlannedPost] = []
     findings: list[Finding] = []
     memo = _Memo()
-    for story in content.stories.values():
+    for done, story in enumerate(content.stories.values(), 1):
+        if progress is not None:  # (stories planned, stories in all): a long check shows it
+            progress(done, len(content.stories))
         if not selection.wants("stories", story.id):
             continue
         told = _plan_story(story, content, lines, now, selection, findings, memo)

@@ -130,6 +130,9 @@ class AccountStatus:
     valid: bool | None = None
     expires_at: datetime | None = None
     detail: str = ""
+    #: The check was tried but the network could not be asked (unreachable, 5xx, a crash):
+    #: the account is neither ok nor in trouble, it is unknown.
+    unreachable: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,11 +6,11 @@ what the content holds; ``test_sample.py`` runs the real pipeline on the reposit
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from click.testing import CliRunner, Result
@@ -20,6 +20,7 @@ from scheduler.calendar import migrate
 from scheduler.core.diagnostics import Finding, Position
 from scheduler.core.post import PlannedPost
 from scheduler.interfaces.cli import cli
+from scheduler.planning.plan import Plan
 
 from .conftest import LAUNCH, NOW, brand, planned
 
@@ -32,6 +33,7 @@ class Content:
     def __init__(self) -> None:
         self.posts: list[PlannedPost] = brand()
         self.findings: list[Finding] = []
+        self.broken: tuple[str, ...] = ()  # stories with errors, as the pipeline names them
         self.seen_now: list[datetime] = []
 
 
@@ -39,9 +41,15 @@ class Content:
 def content(monkeypatch: pytest.MonkeyPatch) -> Content:
     c = Content()
 
-    def load_plan(_settings: object, now: datetime) -> SimpleNamespace:
+    def load_plan(_settings: object, now: datetime, **_options: object) -> Plan:
         c.seen_now.append(now)
-        return SimpleNamespace(posts=tuple(c.posts), findings=tuple(c.findings))
+        return Plan(
+            posts=tuple(c.posts),
+            findings=tuple(c.findings),
+            stories=tuple(sorted({p.story for p in c.posts})),
+            broken=c.broken,
+            market_names={p.market: p.market.upper() for p in c.posts},
+        )
 
     monkeypatch.setattr("scheduler.app.pipeline.load_plan", load_plan)
     return c
@@ -127,16 +135,64 @@ def test_plan_json_lists_changes_and_counts(content: Content, url: str) -> None:
     }
 
 
-def test_sync_refuses_content_with_errors_and_writes_nothing(content: Content, url: str) -> None:
+def test_sync_applies_the_valid_stories_reports_the_broken_one_and_exits_1(
+    content: Content, url: str
+) -> None:
+    content.posts = brand(stories=("suv", "van"))
     content.findings = [
         Finding.error(Position("content/stories/suv.yaml", 14, 5), "x-too-long", "too long")
     ]
+    content.broken = ("suv",)
     result = run(url, "sync")
     assert result.exit_code == 1
     assert "content/stories/suv.yaml:14:5: error[x-too-long]: too long" in result.output
-    assert "the content has errors: nothing was synced" in result.output
-    content.findings = []
-    assert "8 to add" in run(url, "plan").output  # nothing was written
+    assert "8 added, 0 unchanged" in result.output  # van's 8 posts
+    assert (
+        "error: 1 story(ies) with errors not synced: suv (the posts already in the calendar "
+        "for them are left as they are); fix the errors above and sync again"
+    ) in result.output
+    content.findings, content.broken = [], ()
+    assert "8 to add, 8 unchanged" in run(url, "plan").output  # suv's posts were not written
+
+
+def test_sync_leaves_the_planned_posts_of_a_broken_story_as_they_are(
+    content: Content, url: str
+) -> None:
+    content.posts = brand(stories=("suv", "van"))
+    assert run(url, "sync").exit_code == 0
+    # suv's file breaks: the pipeline plans none of its posts, and says it is broken
+    content.posts = brand(stories=("van",))
+    content.findings = [Finding.error(Position("content/stories/suv.yaml", 3, 9), "yaml", "bad")]
+    content.broken = ("suv",)
+    result = run(url, "sync", "--format", "json")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["counts"]["cancel"] == 0 and data["not_synced"] == ["suv"]
+    rows = json.loads(run(url, "calendar", "--format", "json").output)
+    suv = [r for r in rows if r["post_id"].startswith("suv/")]
+    assert len(suv) == 8 and {r["status"] for r in suv} == {"planned"}
+
+
+def test_sync_cancels_nothing_missing_when_an_error_belongs_to_no_story(
+    content: Content, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content.posts = brand(stories=("suv", "van"))
+    assert run(url, "sync").exit_code == 0
+    content.posts = brand(stories=("van",))  # markets.yaml broke: suv planned nothing
+    content.findings = [Finding.error(Position("content/markets.yaml", 2, 1), "yaml", "bad")]
+
+    import scheduler.app.pipeline as pipeline
+
+    plain = pipeline.load_plan
+    monkeypatch.setattr(
+        pipeline,
+        "load_plan",
+        lambda s, now, **kw: dataclasses.replace(plain(s, now, **kw), unplaced_errors=True),
+    )
+    result = run(url, "sync")
+    assert result.exit_code == 1
+    assert "no post of a story, market or network that did not load was cancelled" in result.output
+    assert "0 cancelled" not in result.output and "cancelled" not in result.stdout
 
 
 def test_sync_prints_warnings_and_goes_on(content: Content, url: str) -> None:
@@ -322,3 +378,38 @@ def test_importing_the_cli_does_not_import_the_database_layer() -> None:
     code = "import sys, scheduler.interfaces.cli; print('sqlalchemy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_plan_on_a_fresh_clone_creates_no_database_file(content: Content, tmp_path: Path) -> None:
+    database = tmp_path / "data" / "storyline.db"
+    result = run(f"sqlite:///{database}", "plan")
+    assert result.exit_code == 0, result.output
+    assert "8 to add" in result.output
+    assert not database.exists() and not database.parent.exists()
+
+
+def test_db_upgrade_json_says_from_which_revision_to_which(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    head = migrate.head_revision()
+    first = CliRunner().invoke(cli, ["--database-url", url, "db", "upgrade", "--format", "json"])
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.output) == {
+        "database": url,
+        "before": None,
+        "after": head,
+        "upgraded": True,
+    }
+    again = CliRunner().invoke(cli, ["--database-url", url, "db", "upgrade", "--format", "json"])
+    assert json.loads(again.output)["upgraded"] is False
+
+
+def test_calendar_on_a_fresh_clone_points_at_sync_and_creates_nothing(tmp_path: Path) -> None:
+    database = tmp_path / "data" / "storyline.db"
+    for command in (["calendar"], ["status"]):
+        result = run(f"sqlite:///{database}", *command)
+        assert result.exit_code == 1
+        assert (
+            "error: no calendar yet: `storyline sync` creates it from the content "
+            "(`storyline db upgrade`: an empty one)"
+        ) in result.output
+    assert not database.exists() and not database.parent.exists()

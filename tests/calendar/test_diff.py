@@ -324,3 +324,21 @@ def test_a_plan_listing_a_post_twice_is_refused(engine: Engine) -> None:
 
     with pytest.raises(DatabaseError, match="twice"):
         diff.compare(engine, [planned(), planned()], NOW)
+
+
+def test_rows_sync_is_told_to_leave_are_neither_cancelled_nor_rewritten(engine: Engine) -> None:
+    sync(engine, brand(stories=("suv", "van")))
+    before = rows(engine)
+
+    def leave(story: str, market: str, network: str) -> bool:
+        return story == "suv" or market == "de"
+
+    edited = [planned("van", market="fr", text="New text"), planned("van", market="de", text="x")]
+    d = apply.sync(engine, edited, NOW, leave=leave).diff
+    after = rows(engine)
+    assert d.left == 12  # suv's 8 posts, van's 4 in de
+    assert {k: v for k, v in after.items() if k.startswith("suv/") or k.endswith("/de")} == {
+        k: v for k, v in before.items() if k.startswith("suv/") or k.endswith("/de")
+    }
+    assert after["van/reveal/x/fr"]["text"] == "New text"
+    assert d.counts[Action.ADD] == 0

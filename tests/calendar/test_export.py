@@ -126,3 +126,40 @@ def test_json_rows_carry_utc_and_local_times() -> None:
 def test_the_ics_tells_subscribers_to_refresh_every_quarter_hour() -> None:
     cal = Calendar.from_ical(calendar_views.calendar_ics([row()], NOW))
     assert cal.decoded("REFRESH-INTERVAL") == timedelta(minutes=15)
+
+
+def test_a_chinese_account_name_keeps_the_table_columns_aligned() -> None:
+    """Issue 16: 好德汽车 is 4 characters but 8 columns; padding by len slid every column."""
+    from scheduler.interfaces.formats.width import display_width
+
+    table = calendar_views.calendar_table(
+        [
+            row(),
+            row(
+                post_id="suv/reveal/weibo/cn",
+                network="weibo",
+                market="cn",
+                account_name="好德汽车",
+                timezone="Asia/Shanghai",
+                text="舒适型SUV来了。" * 9,
+            ),
+        ]
+    )
+    lines = table.splitlines()[:3]
+
+    def column(word: str, header: str) -> set[int]:
+        return {display_width(ln[: ln.index(word if i else header)]) for i, ln in enumerate(lines)}
+
+    assert len(column("planned", "STATE")) == 1, table
+    assert len(column("suv/reveal", "POST")) == 1, table
+    text_column = lines[2][lines[2].index("舒适") :]
+    assert display_width(text_column) <= times.SHORT_TEXT and text_column.endswith("…")
+
+
+def test_display_width_counts_wide_characters_twice_and_combining_marks_not_at_all() -> None:
+    from scheduler.interfaces.formats.width import display_width, pad
+
+    assert display_width("好德汽车") == 8
+    assert display_width("Cafe\u0301") == 4  # e + combining acute
+    assert display_width("🚗") == 2
+    assert pad("好德", 6) == "好德  "

@@ -79,3 +79,19 @@ def test_two_sync_processes_at_once_add_each_post_once(database_url: str) -> Non
     assert added[0] == 0 and added[1] > 0
     calendar = json.loads(storyline(database_url, "calendar", "--format", "json"))
     assert len(calendar) == added[1]
+
+
+def test_an_ics_event_is_titled_as_docs_calendar_md_says(tmp_path: Path) -> None:
+    """`[network/market]` then the post's title (YouTube), else the first line of its text."""
+    url = f"sqlite:///{tmp_path / 'sample.db'}"
+    storyline(url, "sync")
+    ics = Calendar.from_ical(storyline(url, "calendar", "--format", "ics"))
+    titles = {str(e["UID"]): str(e["SUMMARY"]) for e in ics.walk("VEVENT")}
+    assert titles["aurora-launch/reveal/youtube/fr@storyline"] == (
+        "[youtube/fr] Voici Aurora, le SUV du confort | Film officiel"
+    )
+    assert titles["aurora-launch/reveal/x/fr@storyline"] == (
+        "[x/fr] Voici Aurora, le SUV du confort"
+    )
+    doc = (ROOT / "docs" / "calendar.md").read_text(encoding="utf-8")
+    assert "`[youtube/fr] Voici Aurora, le SUV du confort | Film officiel`" in doc

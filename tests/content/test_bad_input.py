@@ -18,7 +18,7 @@ def test_malformed_yaml_names_the_line_and_keeps_the_other_stories(content: Cont
     loaded = content.load()
     finding = only(loaded.findings, "yaml-syntax")
     assert finding.file == content.file("broken")
-    assert where(finding) == (3, 6)
+    assert where(finding) == (2, 11)  # the '[' left open, not where the parser gave up
     assert list(loaded.stories) == ["good"]
 
 
@@ -273,14 +273,14 @@ def test_missing_content_folder(tmp_path) -> None:
 def test_world_premiere_in_a_gap_is_moved_and_warned(content: ContentDir) -> None:
     content.story("p", STORY.replace("2027-01-12 09:00", "2027-03-28T02:30 Europe/Paris"))
     loaded = content.load()
-    finding = only(loaded.findings, "nonexistent-time")
+    finding = only(loaded.findings, "time-nonexistent")
     assert finding.severity == "warning" and where(finding) == (1, 9)
     assert loaded.stories["p"].launch.instant is not None
 
 
 def test_world_premiere_in_an_overlap_is_warned(content: ContentDir) -> None:
     content.story("p", STORY.replace("2027-01-12 09:00", "2027-10-31T02:30 Europe/Paris"))
-    assert only(content.load().findings, "ambiguous-time").severity == "warning"
+    assert only(content.load().findings, "time-ambiguous").severity == "warning"
 
 
 def test_empty_story_file(content: ContentDir) -> None:

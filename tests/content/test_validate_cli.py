@@ -23,7 +23,7 @@ BOMB = "\n".join(
 )
 
 BAD_STORIES = {
-    "yaml-syntax": ("launch: [2027\n", 2, 1),
+    "yaml-syntax": ("launch: [2027\n", 1, 9),
     "yaml-tab": ("story:\n\theadline: Hi\n", 2, 1),
     "duplicate-key": (GOOD + "status: draft\n", 6, 1),
     "unknown-field": (GOOD + "hashtag: [A]\n", 6, 1),
@@ -113,3 +113,25 @@ def test_json_format_carries_file_line_column(content: Path) -> None:
     (finding,) = [f for f in report["findings"] if f["code"] == "unknown-field"]
     assert (finding["line"], finding["column"], finding["severity"]) == (6, 1, "error")
     assert "did you mean 'hashtags'?" in finding["message"]
+
+
+EXIT_CODES = "0 clean (warnings allowed), 1 errors, 2 usage error"
+
+
+def test_validate_help_and_the_readme_state_the_three_exit_codes() -> None:
+    help_text = " ".join(CliRunner().invoke(cli, ["validate", "--help"]).output.split())
+    assert f"Exit status: {EXIT_CODES}" in help_text
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"exit {EXIT_CODES}" in readme
+
+
+def test_a_usage_error_exits_2_and_checks_nothing(content: Path) -> None:
+    code, output = validate(content, "--format", "xml")
+    assert code == 2
+    assert "Invalid value for '--format'" in output
+
+
+def test_errors_exit_1_and_a_clean_content_exits_0(content: Path) -> None:
+    assert validate(content)[0] == 0
+    (content / "stories" / "bad.yaml").write_text("launch: [2027\n", encoding="utf-8")
+    assert validate(content)[0] == 1

@@ -33,13 +33,16 @@ def test_scalars_keep_their_source_text() -> None:
     assert root.fields["id"].raw == "100200300"
 
 
-def test_malformed_yaml_is_a_finding_with_the_parsers_position() -> None:
+def test_an_unclosed_list_is_reported_where_it_opens() -> None:
     loaded = parse_yaml("title: ok\nnetworks: [x, facebook\nstatus: approved\n", "s.yaml")
     assert loaded.root is None
     finding = only(loaded.findings, "yaml-syntax")
     assert finding.file == "s.yaml"
-    assert where(finding) == (3, 7)
-    assert "flow sequence" in finding.message
+    assert where(finding) == (2, 11)
+    assert finding.message == (
+        "the list or mapping that starts here is not closed: expected ',' or ']' "
+        "before line 3 column 7"
+    )
 
 
 def test_tab_indentation_gets_its_own_clear_message() -> None:
@@ -205,3 +208,89 @@ def test_a_shared_block_merged_into_many_markets_is_not_a_bomb() -> None:
     assert loaded.findings == ()
     assert loaded.root is not None
     assert len(loaded.root.plain()["markets"]["m79"]["accounts"]) == 30
+
+
+STORY_WITH_OPEN_QUOTE = (
+    'title: "Aurora, the comfort SUV\n'
+    "campaign: aurora\n"
+    "status: approved\n"
+    "launch: 2026-12-15 09:00\n"
+    "story:\n"
+    "  headline: Meet Aurora\n"
+)
+
+
+def test_an_unclosed_double_quote_is_reported_at_the_line_where_it_opens() -> None:
+    finding = only(parse_yaml(STORY_WITH_OPEN_QUOTE, "s.yaml").findings, "yaml-syntax")
+    assert where(finding) == (1, 8)  # libyaml alone says line 7, the end of the file
+    assert finding.message == (
+        'the quoted value that starts here with " is not closed on its line, so the lines after '
+        'it are read as part of it, to the end of the file: close it with "'
+    )
+
+
+def test_a_single_quote_closed_by_a_later_apostrophe_is_reported_where_it_opens() -> None:
+    text = "title: 'Aurora\ncampaign: x\nstatus: approved\nstory:\n  headline: it's here\n"
+    finding = only(parse_yaml(text, "s.yaml").findings, "yaml-syntax")
+    assert where(finding) == (1, 8)  # libyaml alone says 5:16, after "it's"
+    assert finding.message == (
+        "the quoted value that starts here with ' is not closed on its line, so the lines after "
+        "it are read as part of it, up to line 5: close it with ' "
+        "(an apostrophe inside '...' is written twice: 'it''s')"
+    )
+
+
+def test_a_stray_colon_in_a_value_suggests_quoting_the_value() -> None:
+    text = "title: Aurora\nstory:\n  headline: Aurora: the comfort SUV\n"
+    finding = only(parse_yaml(text, "s.yaml").findings, "yaml-syntax")
+    assert where(finding) == (3, 19)
+    assert finding.message == (
+        "a ':' followed by a space inside a value starts a new key; put the value in quotes: "
+        'headline: "Aurora: the comfort SUV"'
+    )
+
+
+def test_a_multi_line_quoted_value_that_parses_is_not_an_error() -> None:
+    loaded = parse_yaml('story:\n  body: "one\n    two"\n', "s.yaml")
+    assert loaded.ok and loaded.root is not None
+
+
+def test_a_key_indented_into_the_value_above_says_so_at_the_key() -> None:
+    text = "title: x\nstory:\n  headline: Hi\n    hook: x\n"
+    finding = only(parse_yaml(text, "s.yaml").findings, "yaml-syntax")
+    assert where(finding) == (4, 5)
+    assert finding.message == (
+        "'hook:' is indented more than 'headline:' above, so YAML reads it as the rest of "
+        "headline's value: indent 'hook' by 2 space(s), like 'headline'"
+    )
+
+
+def test_a_key_that_lines_up_with_nothing_names_the_indentations_above() -> None:
+    finding = only(
+        parse_yaml("story:\n  headline: Hi\n hook: x\n", "s.yaml").findings, "yaml-syntax"
+    )
+    assert where(finding) == (3, 1)
+    assert finding.message == (
+        "this line is indented by 1 space(s), which lines it up with no key above (0 or 2): "
+        "indent it like the key it belongs with"
+    )
+
+
+def test_a_value_starting_with_at_suggests_the_quoted_value() -> None:
+    finding = only(
+        parse_yaml("story:\n  hook: @HoldoutFR is here\n", "s.yaml").findings, "yaml-syntax"
+    )
+    assert where(finding) == (2, 9)
+    assert finding.message == (
+        "a value cannot start with '@' in YAML: put it in quotes: hook: \"@HoldoutFR is here\""
+    )
+
+
+def test_a_hashtag_with_its_hash_in_a_list_explains_the_comment() -> None:
+    text = "hashtags: [#HoldoutFR, Aurora]\nstory:\n  headline: Hi\n"
+    finding = only(parse_yaml(text, "s.yaml").findings, "yaml-syntax")
+    assert where(finding) == (1, 11)
+    assert finding.message.endswith(
+        "; a '#' starts a comment in YAML, so the rest of that line was ignored: write hashtags "
+        "without '#' (hashtags: [HoldoutFR]) or quote them ('#HoldoutFR')"
+    )

@@ -53,8 +53,12 @@ def test_a_beat_on_a_fresh_database_exits_78_with_one_clear_message(tmp_path: Pa
         [CELERY, "-A", "worker", "beat", f"--schedule={tmp_path / 'schedule'}"], env
     )
     assert code == 78
+    # the embedded default (a fresh clone's SQLite file) is created by the first sync
     assert (
-        output.count("storyline beat: cannot start: no calendar yet: run `storyline db upgrade`")
+        output.count(
+            "storyline beat: cannot start: no calendar yet: `storyline sync` creates it from "
+            "the content (`storyline db upgrade`: an empty one)"
+        )
         == 1
     )
     assert "Traceback" not in output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -75,13 +76,29 @@ def test_the_scaffold_validates_without_errors(brand: Path) -> None:
 def test_the_scaffold_points_the_yaml_language_server_at_the_schema(brand: Path) -> None:
     run(brand, "new", "story", "winter-tyres")
     first = (brand / "content/stories/winter-tyres.yaml").read_text().splitlines()[0]
-    assert first == "# yaml-language-server: $schema=../../.storyline/story.schema.json"
+    assert first == "# yaml-language-server: $schema=../schema/story.schema.json"
+
+
+def test_the_schema_the_scaffold_points_at_is_committed_not_git_ignored(brand: Path) -> None:
+    """The data dir (.storyline/) is git-ignored: a modeline pointing there works only on the
+    machine that ran `new story`. The schema lives in the content folder instead."""
+    import subprocess
+
+    run(brand, "new", "story", "winter-tyres")
+    written = brand / "content" / "schema" / "story.schema.json"
+    assert written.is_file()
+    ignored = subprocess.run(
+        ["git", "-C", str(REPO), "check-ignore", "-q", "content/schema/story.schema.json"],
+        check=False,
+    )
+    assert ignored.returncode == 1  # 1: not ignored
 
 
 def test_schema_reference_is_relative_to_the_story_folder(tmp_path: Path) -> None:
     story = tmp_path / "content" / "stories" / "a.yaml"
     story.parent.mkdir(parents=True)
-    assert schema_reference(story, tmp_path / "data") == "../../data/story.schema.json"
+    schema = tmp_path / "content" / "schema" / "story.schema.json"
+    assert schema_reference(story, schema) == "../schema/story.schema.json"
 
 
 def test_new_story_refuses_to_overwrite(brand: Path) -> None:
@@ -130,7 +147,7 @@ def test_the_pre_commit_hook_runs_storyline_validate_on_content_changes() -> Non
 
 def test_new_story_writes_the_schema_its_modeline_points_at(brand: Path) -> None:
     run(brand, "new", "story", "winter-tyres")
-    schema = json.loads((brand / ".storyline" / "story.schema.json").read_text())
+    schema = json.loads((brand / "content" / "schema" / "story.schema.json").read_text())
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
 
 
@@ -138,6 +155,34 @@ def test_the_scaffold_is_valid_against_the_story_schema(brand: Path) -> None:
     import jsonschema
 
     run(brand, "new", "story", "winter-tyres")
-    schema = json.loads((brand / ".storyline" / "story.schema.json").read_text())
+    schema = json.loads((brand / "content" / "schema" / "story.schema.json").read_text())
     story = yaml.safe_load((brand / "content/stories/winter-tyres.yaml").read_text())
     jsonschema.Draft202012Validator(schema).validate(story)
+
+
+def test_a_scaffold_prints_one_warning_per_cause_not_one_per_market(brand: Path) -> None:
+    """Issue 16: the scaffold used to print 24 warnings, one per post without media."""
+    run(brand, "new", "story", "winter-tyres")
+    code, output = run(brand, "validate")
+    ours = [line for line in output.splitlines() if "winter-tyres" in line]
+    assert code == 0
+    assert ours == [
+        f"{brand}/content/stories/winter-tyres.yaml:21:1: warning[instagram-media-required]: "
+        "winter-tyres/{reveal,teaser}/instagram/{br,de,fr,gb,hu,it,us} (14 posts): Instagram "
+        "cannot publish a post without media: add an image or a video (templates "
+        f"{brand}/editorial_lines/instagram/reveal.j2, {brand}/editorial_lines/instagram/"
+        "teaser.j2) [draft: an error once approved]",
+        f"{brand}/content/stories/winter-tyres.yaml:21:1: warning[youtube-media-required]: "
+        "winter-tyres/{reveal,teaser}/youtube/{br,de,fr,gb,us} (10 posts): YouTube cannot "
+        "publish a post without media: add a video (templates "
+        f"{brand}/editorial_lines/youtube/reveal.j2, {brand}/editorial_lines/youtube/"
+        "teaser.j2) [draft: an error once approved]",
+    ]
+    assert re.search(r"\n0 error\(s\), 2 warning\(s\), \d+ post\(s\)$", output.rstrip())
+
+
+def test_json_keeps_one_finding_per_post(brand: Path) -> None:
+    run(brand, "new", "story", "winter-tyres")
+    _, output = run(brand, "validate", "--format", "json")
+    ours = [f for f in json.loads(output)["findings"] if "winter-tyres" in f["file"]]
+    assert len(ours) == 24

@@ -52,18 +52,26 @@ class StorylineGroup(click.Group):
     metavar="URL",
     help="Calendar database. Env: STORYLINE_DATABASE_URL (default: SQLite in the data dir).",
 )
+@click.option(
+    "--color/--no-color",
+    default=None,
+    help="Colours on or off (default: on a terminal, unless NO_COLOR is set).",
+)
 @click.pass_context
 def cli(
     ctx: click.Context,
     content_dir: Path | None,
     lines_dir: Path | None,
     database_url_override: str | None,
+    color: bool | None,
 ) -> None:
     """Storyline: write a story once, publish it in each network's voice, at each market's hour."""
     try:
         settings = Settings.from_env()
     except StorylineError as exc:  # a variable is wrong: the configuration, not the command line
         fail(str(exc))
+    # Subcommands inherit the context's colour; click.echo strips styles when it is False.
+    ctx.color = color if color is not None else (False if settings.no_color else None)
     ctx.obj = settings.with_overrides(
         content_dir=content_dir, lines_dir=lines_dir, database_url_override=database_url_override
     )

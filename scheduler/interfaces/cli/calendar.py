@@ -19,7 +19,8 @@ from scheduler.interfaces.cli.common import (
     clock_now,
     echo_json,
     fail,
-    load_planned,
+    load_for_sync,
+    not_synced,
     pass_settings,
 )
 from scheduler.interfaces.formats import calendar_views
@@ -32,7 +33,9 @@ from scheduler.interfaces.formats import calendar_views
 @pass_settings
 def plan_command(settings: Settings, /, fmt: str, details: bool, **filters: Any) -> None:
     """Show what `sync` would change in the calendar, per story (--details: each post; the
-    filters narrow what is shown). Writes nothing."""
+    filters narrow what is shown). Writes nothing to it, and does not create a database that
+    does not exist yet. Exits 1 when a story has errors, after showing what sync would do
+    with the others."""
     _plan(settings, fmt, details, filters)
 
 
@@ -40,10 +43,22 @@ def _plan(settings: Settings, fmt: str, details: bool, filters: dict[str, Any]) 
     from scheduler.calendar import diff
 
     now = clock_now(settings)
-    planned = load_planned(settings, now, "planned")
+    plan = load_for_sync(settings, now)
     engine = calendar_engine(settings)
-    d = diff.compare(engine, planned, now)
-    focus.show_sync(engine, d, planned, fmt=fmt, details=details, done=False, filters=filters)
+    d = diff.compare(engine, plan.syncable, now, leave=plan.leaves)
+    focus.show_sync(
+        engine,
+        d,
+        plan.syncable,
+        fmt=fmt,
+        details=details,
+        done=False,
+        filters=filters,
+        extra={"not_synced": list(plan.broken)},
+    )
+    problem = not_synced(plan, "planned")
+    if problem:
+        fail(problem)
 
 
 #: Below this many writes a progress bar would only flicker.
@@ -59,8 +74,9 @@ PROGRESS_MIN_ROWS = 2_000
 def sync_command(
     settings: Settings, /, fmt: str, dry_run: bool, details: bool, **filters: Any
 ) -> None:
-    """Make the calendar match the content in one transaction; refuses content with errors.
-    Prints a line per story (--details: each post)."""
+    """Make the calendar match the content in one transaction. Prints a line per story
+    (--details: each post). A story with errors is left as the calendar holds it while every
+    other story is synced; then it exits 1."""
     from contextlib import ExitStack
 
     from scheduler.calendar import apply, diff
@@ -76,7 +92,7 @@ def sync_command(
             EXIT_USAGE,
         )
     now = clock_now(settings)
-    planned = load_planned(settings, now, "synced")
+    plan = load_for_sync(settings, now)
     engine = calendar_engine(settings)
     before = shown.texts(engine) if details and fmt == "text" else None
     with ExitStack() as stack:
@@ -89,7 +105,7 @@ def sync_command(
             )
             return bar.update
 
-        result = apply.sync(engine, planned, now, on_diff=on_diff)
+        result = apply.sync(engine, plan.syncable, now, on_diff=on_diff, leave=plan.leaves)
     if result.created_schema and fmt == "text":
         click.echo("created the calendar database", err=True)
     if result.skipped:
@@ -101,13 +117,16 @@ def sync_command(
     focus.show_sync(
         engine,
         result.diff,
-        planned,
+        plan.syncable,
         fmt=fmt,
         details=details,
         done=True,
         before=before,
-        extra={"skipped": result.skipped},
+        extra={"skipped": result.skipped, "not_synced": list(plan.broken)},
     )
+    problem = not_synced(plan, "synced")
+    if problem:
+        fail(problem)
 
 
 @click.command("calendar")
@@ -231,15 +250,20 @@ def db_group() -> None:
 
 
 @db_group.command("upgrade")
+@click.option("--format", "fmt", type=TEXT_OR_JSON, default="text", show_default=True)
 @pass_settings
-def db_upgrade_command(settings: Settings) -> None:
+def db_upgrade_command(settings: Settings, fmt: str) -> None:
     """Apply the migrations this version needs (safe to run any number of times)."""
     from scheduler.calendar import migrate
 
     engine = calendar_engine(settings)
     before, after = migrate.upgrade(engine)
     where = engine.url.render_as_string(hide_password=True)
-    if before == after:
+    if fmt == "json":
+        echo_json(
+            {"database": where, "before": before, "after": after, "upgraded": before != after}
+        )
+    elif before == after:
         click.echo(f"the calendar database is up to date ({after}): {where}")
     else:
         click.echo(f"upgraded the calendar database {before or 'empty'} → {after}: {where}")

@@ -10,7 +10,6 @@ import click
 
 from scheduler.app.settings import Settings
 from scheduler.core.diagnostics import format_text
-from scheduler.core.errors import ContentError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -44,19 +43,41 @@ def clock_now(settings: Settings) -> Any:
     return settings.now()
 
 
-def load_planned(settings: Settings, now: Any, doing: str) -> Any:
-    """The content's posts; refuses (ContentError, exit 1) when the content has errors."""
+def load_for_sync(settings: Settings, now: Any) -> Any:
+    """The content's :class:`~scheduler.planning.plan.Plan` for ``plan``, ``sync`` and ``run``,
+    its findings printed on stderr. A story with errors is not a reason to refuse the others:
+    the caller syncs ``plan.syncable`` and leaves ``plan.leaves`` stories as they are."""
     from scheduler.app.pipeline import load_plan
     from scheduler.core.diagnostics import sort_findings
-    from scheduler.planning.plan import blocking
+    from scheduler.core.grouping import group_posts
+    from scheduler.interfaces.cli.progress import DelayedProgress
 
-    result = load_plan(settings, now)
-    findings = sort_findings(result.findings)
-    if blocking(findings):  # a market lacking a required translation only loses its own posts
-        raise ContentError(findings, f"the content has errors: nothing was {doing}")
+    with DelayedProgress() as progress:
+        result = load_plan(settings, now, progress=progress)
+    findings = group_posts(sort_findings(result.findings))
     if findings:
         click.echo(format_text(findings), err=True)
-    return result.posts
+    return result
+
+
+def not_synced(plan: Any, doing: str) -> str | None:
+    """What a content with errors kept out of the calendar, or None when it has none (a
+    market withheld for a required translation is not a reason to exit 1: ``Plan.blocking``)."""
+    if not plan.blocking:
+        return None
+    parts = []
+    if plan.broken:
+        names = ", ".join(plan.broken)
+        parts.append(
+            f"{len(plan.broken)} story(ies) with errors not {doing}: {names} "
+            "(the posts already in the calendar for them are left as they are)"
+        )
+    if plan.unplaced_errors:
+        parts.append(
+            "errors outside the stories: no post of a story, market or network that did not "
+            "load was cancelled"
+        )
+    return "; ".join(parts) + "; fix the errors above and sync again"
 
 
 def calendar_engine(settings: Settings) -> Any:

@@ -37,11 +37,11 @@ def new_story_command(settings: Settings, name: str) -> None:
 
     scaffold = plan_scaffold(settings, name, clock_now(settings).date())
     path = write_scaffold(scaffold)
-    schema = write_schema(settings.data_dir)
+    schema = write_schema(settings.content_dir)
     click.echo(
         f"wrote {path} (draft; {len(scaffold.markets)} markets, "
         f"{len(scaffold.networks)} networks) and its schema {schema}: "
-        "edit it, then `storyline validate`"
+        "edit it, then `storyline validate`; commit both"
     )
 
 
@@ -61,19 +61,28 @@ def new_story_command(settings: Settings, name: str) -> None:
 )
 @pass_settings
 def validate_command(settings: Settings, fmt: str, require_signoff: bool) -> None:
-    """Check the content and the editorial lines: exit 0 clean (warnings allowed), 1 errors."""
+    """Check the content and the editorial lines; print every finding as file:line:col.
+
+    Exit status: 0 clean (warnings allowed), 1 errors, 2 usage error (an unknown option or
+    value: nothing was checked).
+    """
     from scheduler.app.pipeline import load_plan
     from scheduler.core.diagnostics import Severity, format_json, has_errors
+    from scheduler.interfaces.cli.progress import DelayedProgress
 
-    result = load_plan(settings, content_now())
+    with DelayedProgress() as progress:
+        result = load_plan(settings, content_now(), progress=progress)
     findings = [f for f in result.findings if f.severity is not Severity.INFO]
     if require_signoff:
         from scheduler.app.signoff import require_signoff as required
 
         findings = required(settings, result, findings)
     if fmt == "json":
-        click.echo(format_json(findings))
+        click.echo(format_json(findings))  # one finding per post: machines want them all
     else:
+        from scheduler.core.grouping import group_posts
+
+        findings = group_posts(findings)  # one line per cause, naming its posts
         for f in findings:
             colour = "red" if f.is_error else "yellow"
             click.echo(click.style(f.format(), fg=colour))

@@ -13,7 +13,8 @@ from scheduler.interfaces.cli.common import (
     calendar_engine,
     clock_now,
     fail,
-    load_planned,
+    load_for_sync,
+    not_synced,
     pass_settings,
 )
 from scheduler.interfaces.cli.operating import (
@@ -154,7 +155,10 @@ def _event_line(event: Any) -> str:
 @pass_settings
 def run_command(settings: Settings, concurrency: int, demo: bool) -> None:
     """Upgrade the database, sync the content, then run a worker with its dispatcher,
-    printing each post as it goes out. Ctrl-C stops it cleanly."""
+    printing each post as it goes out. Ctrl-C stops it cleanly.
+
+    A story with errors is left as the calendar holds it (a warning says which) and the worker
+    starts anyway: the calendar keeps publishing."""
     import contextlib
     import os
     import signal
@@ -177,11 +181,18 @@ def run_command(settings: Settings, concurrency: int, demo: bool) -> None:
     if not demo:  # the demo sends to the outbox only, from a calendar of its own
         startup_checks(settings, engine=engine)  # secrets file, the key of the stored tokens
     now = clock_now(settings)
-    planned = load_planned(settings, now, "synced")
+    plan = load_for_sync(settings, now)
+    planned = plan.syncable
     if demo:
         planned = demo_shift(planned, now)
-    result = sync(engine, planned, now)
+    result = sync(engine, planned, now, leave=plan.leaves)
     click.echo(sync_summary(result))
+    problem = not_synced(plan, "synced")
+    if problem:  # the calendar still goes out: an urgent recall must not wait for a typo
+        click.secho(f"warning: {problem}", fg="yellow", err=True)
+        click.secho(
+            "starting anyway: the worker publishes what the calendar holds", fg="yellow", err=True
+        )
     click.echo(_mode_line(settings))
     env = dict(os.environ)
     env.update(

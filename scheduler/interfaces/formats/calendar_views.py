@@ -11,7 +11,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from scheduler.interfaces.formats.times import format_local, iso_local, iso_utc, short
+from scheduler.interfaces.formats.times import SHORT_TEXT, format_local, iso_local, iso_utc, short
+from scheduler.interfaces.formats.width import clip, display_width, pad
 
 if TYPE_CHECKING:
     from scheduler.calendar.rows import AttemptRow, CalendarRow
@@ -60,10 +61,14 @@ def calendar_json(rows: Sequence[CalendarRow]) -> list[dict[str, Any]]:
 
 
 def _table(header: Sequence[str], body: Sequence[Sequence[str]]) -> str:
-    widths = [max([len(h)] + [len(row[i]) for row in body]) for i, h in enumerate(header)]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(header, widths, strict=True)).rstrip()]
+    # Display width, not len: a Chinese account name takes two columns per character.
+    widths = [
+        max([display_width(h)] + [display_width(row[i]) for row in body])
+        for i, h in enumerate(header)
+    ]
+    lines = ["  ".join(pad(cell, w) for cell, w in zip(header, widths, strict=True)).rstrip()]
     lines += [
-        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        "  ".join(pad(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip()
         for row in body
     ]
     return "\n".join(lines)
@@ -82,7 +87,7 @@ def calendar_table(rows: Sequence[CalendarRow]) -> str:
             r.account_name or r.account,
             r.shown_status,
             f"{r.story}/{r.beat}",
-            short(r.text),
+            clip(r.text, SHORT_TEXT),
         )
         for r in rows
     ]

@@ -291,3 +291,34 @@ def test_a_missing_required_field_is_reported_by_name() -> None:
         "bluesky", "brand.bsky.social", creds, None, ("identifier", "app_password")
     )
     assert (status.present, status.detail) == (False, "missing app_password")
+
+
+def test_an_unreachable_network_is_reported_unknown_not_ok(
+    fake_api: FakeApi, content: Path
+) -> None:
+    valid(fake_api, INSTA, IG, IG, IN_60_DAYS)
+    valid(fake_api, TH, "me", THREADS, IN_60_DAYS)
+    fake_api.on("GET", f"{FB}/debug_token", Reply(503, None))
+    text = run(fake_api, content, all_tokens())
+    [fb_line] = [ln for ln in text.output.splitlines() if " facebook " in ln]
+    assert fb_line.startswith("?? fr   facebook   Holdout Motors France (100200300): unknown — ")
+    assert not fb_line.startswith("ok")
+    assert text.output.rstrip().endswith(
+        "3 account(s), 0 need attention, 1 unknown (the network could not be reached: "
+        "check again later)"
+    )
+    fb = by_network(run(fake_api, content, all_tokens(), "--format", "json"))["facebook"]
+    assert (fb["verdict"], fb["ok"]) == ("unknown", None)
+
+
+def test_a_misspelt_field_in_the_secrets_file_is_named() -> None:
+    from scheduler.app.accounts import check_account
+    from scheduler.publishers.base import Credentials
+
+    creds = Credentials("x", "HoldoutFR", {"acces_token": "t0ken-value"})
+    status = check_account("x", "HoldoutFR", creds, None, ("access_token",))
+    assert status.detail == (
+        "missing access_token (the secrets file's 'acces_token' looks like a misspelt "
+        "'access_token')"
+    )
+    assert "t0ken-value" not in status.detail
