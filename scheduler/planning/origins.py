@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from scheduler.core.diagnostics import Finding, Position
 from scheduler.core.resolve import Resolved, Source
 from scheduler.lines.model import EditorialLine
-from scheduler.text.networks import limit, measure
+from scheduler.text.networks import NetworkSpec, limit, measure
 from scheduler.text.voice import VoiceRules, check_voice
 
 #: The fields whose text a template may copy into a post, in the order they are named.
@@ -56,6 +56,11 @@ class PostText:
     phrases: Mapping[str, str] = field(default_factory=dict)
     line: EditorialLine | None = None
 
+    @property
+    def spec(self) -> NetworkSpec | None:
+        """A line-defined network's own limits (webhook's ``limits:``); None: the network's."""
+        return self.line.spec if self.line is not None else None
+
 
 def trace(findings: Iterable[Finding], post: PostText, rules: VoiceRules) -> list[Finding]:
     """``findings`` of one rendered post, each moved to the field that produced its text."""
@@ -92,7 +97,7 @@ def _parts(post: PostText, within: str | None = None, tags: bool = False) -> lis
         shown = [p for p in pieces if p.strip() and p.strip() in sent]
         if shown:
             text = "\n".join(shown)
-            parts.append(_Part(name, text, source, measure(post.network, text)))
+            parts.append(_Part(name, text, source, measure(post.network, text, post.spec)))
     parts.sort(key=lambda p: -p.length)
     return parts
 
@@ -125,7 +130,8 @@ def _length(finding: Finding, post: PostText) -> Finding:
     if not parts:
         return _at_template(finding, post)
     first = parts[0]
-    over = measure(post.network, post.text) - limit(post.network, post.limit_override)
+    own = post.spec
+    over = measure(post.network, post.text, own) - limit(post.network, post.limit_override, own)
     if over <= 0 or title:  # a soft limit: say where the text comes from, no arithmetic
         advice = ""
     elif over <= first.length:

@@ -77,14 +77,15 @@ def test_the_story_can_switch_off_what_the_line_switched_on(run: Run, brand: Pat
     assert "error[x-too-long]" in result.output
 
 
-def test_a_sentence_that_cannot_fit_one_post_is_an_error_at_the_story(
+def test_a_sentence_that_cannot_fit_one_post_is_an_error_at_the_field_that_wrote_it(
     run: Run, brand: Path
 ) -> None:
     path = story(brand, headline=f"Meet Aurora. {GIANT} Ask us.")
     result = run("validate", root=brand)
     assert result.exit_code == 1
     (line,) = [ln for ln in result.output.splitlines() if "x-thread-sentence-too-long" in ln]
-    assert line.startswith(f"{path}:6:1: error[x-thread-sentence-too-long]: long-read/reveal/x/gb:")
+    at = f"{path}:13:17"  # overrides.network.x.headline, the field that wrote the sentence
+    assert line.startswith(f"{at}: error[x-thread-sentence-too-long]: long-read/reveal/x/gb:")
     assert (
         "X thread: a sentence is 336 long, over what one post of the thread holds with its "
         "number (280): split it into shorter sentences ('Aurora keeps its cabin calm Aurora "
