@@ -40,8 +40,10 @@ class Approval:
     by: str
     at: datetime  # aware UTC
     hash: str
-    sent: Sent
     pos: Position
+    #: What was approved; None when read by the quick scan (:func:`_scan`): planning asks
+    #: :meth:`Approvals.full` for it only when the hash no longer matches the post.
+    sent: Sent | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,14 +57,37 @@ class StoryApprovals:
 
 @dataclass(frozen=True, slots=True)
 class Approvals:
-    """Every approvals file of the content folder, and what was wrong with them."""
+    """Every approvals file of the content folder, and what was wrong with them.
+
+    Files in the layout ``storyline approve`` writes are read by a quick line scan: who, when
+    and the hash of each post, not the snapshot of what was sent (parsing a year of snapshots
+    would cost more than planning it). :meth:`full` parses one file completely — snapshots
+    checked against their hashes — when a hash no longer matches its post.
+    """
 
     stories: Mapping[str, StoryApprovals] = field(default_factory=lambda: MappingProxyType({}))
     findings: tuple[Finding, ...] = ()
+    _full: dict[str, tuple[StoryApprovals | None, tuple[Finding, ...]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def of(self, story: str) -> Mapping[str, Approval]:
         found = self.stories.get(story)
         return found.posts if found is not None else MappingProxyType({})
+
+    def full(self, story: str) -> tuple[StoryApprovals | None, tuple[Finding, ...]]:
+        """The story's file parsed completely (once), with its findings: a record whose
+        snapshot does not hash to its hash (edited by hand) is left out and reported."""
+        if story not in self._full:
+            quick = self.stories.get(story)
+            if quick is None:
+                self._full[story] = (None, ())
+            elif all(a.sent is not None for a in quick.posts.values()):
+                self._full[story] = (quick, ())  # parsed completely already
+            else:
+                found: list[Finding] = []
+                self._full[story] = (_load_file(Path(quick.path), found), tuple(found))
+        return self._full[story]
 
 
 def approvals_path(content_dir: Path, story: str) -> Path:
@@ -115,7 +140,9 @@ def load_approvals(content_dir: Path) -> Approvals:
     for path in sorted(folder.iterdir()):
         if path.suffix not in STORY_SUFFIXES or path.name.startswith(".") or not path.is_file():
             continue
-        loaded = _load_file(path, findings)
+        loaded = _scan(path)
+        if loaded is None:  # not the layout `approve` writes: parse it, with positions
+            loaded = _load_file(path, findings)
         if loaded is not None:
             stories[loaded.story] = loaded
     return Approvals(MappingProxyType(stories), tuple(findings))
@@ -165,6 +192,87 @@ def _load_file(path: Path, findings: list[Finding]) -> StoryApprovals | None:
         if approval is not None:
             posts[post_id] = approval
     return StoryApprovals(story, str(path), MappingProxyType(posts))
+
+
+#: The head of one record as :func:`approvals_text` writes it (the snapshot below is skipped).
+_RECORD = re.compile(
+    r"\n  ([A-Za-z0-9][^\s:'\"]*):\n"
+    r"    by: ([^\n]*)\n"
+    r"    at: ([^\n]*)\n"
+    r"    hash: ([^\n]*)\n"
+    r"    sent:\n"
+)
+
+
+_HEAD = re.compile(r"(?:#[^\n]*\n)*story: ([^\n]*)\nposts:\n")
+
+
+#: A newline that starts a line indented less than a snapshot's (or ends the file), neither
+#: blank nor a comment: in the written layout, ``story:``, ``posts:`` and five lines per record.
+_OUTLINE = re.compile(r"\n(?! {5}|#|\n)")
+
+
+_QUOTES = ("'", '"')
+
+
+def _unquote(raw: str) -> str:
+    raw = raw.strip()
+    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"":
+        return raw[1:-1]
+    return raw
+
+
+def _scan(path: Path) -> StoryApprovals | None:
+    """The quick read of a file in the layout :func:`approvals_text` writes: each post's key
+    line, approver, time and hash, found by one regex in C. None when the file looks any
+    different (edited by hand, another layout): the complete parse then reads it and reports
+    what is wrong."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    story = path.stem
+    head = _HEAD.match(text)
+    if head is None or _unquote(head.group(1)) != story:
+        return None
+    text = "\n" + text  # every line, the first too, follows a newline
+    records = list(_RECORD.finditer(text))
+    if len(_OUTLINE.findall(text)) != 2 + 5 * len(records) + text.endswith("\n"):
+        return None  # some line is not where `approve` writes it
+    posts: dict[str, Approval] = {}
+    approvers: dict[str, bool] = {}
+    times: dict[str, datetime | None] = {}
+    prefix = f"{story}/"
+    name = str(path)
+    line, last = 0, 0
+    for record in records:
+        post_id, by, at, digest = record.groups()
+        if by[:1] in _QUOTES or at[:1] in _QUOTES or digest[:1] in _QUOTES:
+            by, at, digest = _unquote(by), _unquote(at), _unquote(digest)
+        good = approvers.get(by)
+        if good is None:
+            good = approvers[by] = approver_problem(by) is None
+        when = times.get(at, ...)
+        if when is ...:
+            try:
+                parsed: datetime | None = datetime.fromisoformat(at)
+            except ValueError:
+                parsed = None
+            when = times[at] = (
+                parsed.astimezone(UTC) if parsed is not None and parsed.tzinfo else None
+            )
+        if (
+            not good
+            or when is None
+            or post_id in posts
+            or not post_id.startswith(prefix)
+            or post_id.count("/") != 3
+        ):
+            return None
+        line += text.count("\n", last, record.start() + 1)
+        last = record.start() + 1
+        posts[post_id] = Approval(post_id, by, when, digest, Position(name, line, 3))
+    return StoryApprovals(story, name, MappingProxyType(posts))
 
 
 def _when(node: Node | None) -> datetime | None:
@@ -227,7 +335,7 @@ def _approval(
             "the sign-off does not count; run `storyline approve` again",
         )
         return None
-    return Approval(post_id, by, at.astimezone(UTC), digest, snapshot, kpos)
+    return Approval(post_id, by, at.astimezone(UTC), digest, kpos, snapshot)
 
 
 def _sent(node: Node) -> Sent | None:

@@ -14,6 +14,7 @@ as a text diff (:func:`changes_since`). Pure: no files, no clock.
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import json
 import re
@@ -124,8 +125,10 @@ def sent(post: PlannedLike, digests: Mapping[str, str]) -> Sent:
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def utc_text(when: datetime) -> str:
-    """An instant as the approvals file writes it: ``2027-03-01T08:00:00Z``."""
+    """An instant as the approvals file writes it: ``2027-03-01T08:00:00Z`` (cached: a year's
+    posts share a few thousand due instants)."""
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -145,8 +148,28 @@ def signoff_hash(post: Sendable) -> str:
         post.link,
         [[m.file, m.alt, m.kind, m.digest] for m in post.media],
     ]
-    raw = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    raw = _ENCODE(payload).encode()
     return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def planned_hash(post: PlannedLike, digests: Mapping[str, str]) -> str:
+    """``signoff_hash(sent(post, digests))`` without building the snapshot: planning hashes
+    every post of a sign-off market (``tests/signoff/test_signoff_hash.py`` holds the two
+    equal)."""
+    payload = [
+        post.account,
+        utc_text(post.due_utc),
+        post.text,
+        post.title,
+        post.first_comment,
+        post.link,
+        [[m.file, m.alt, m.kind, digests.get(m.file, "")] for m in post.media],
+    ]
+    return "sha256:" + hashlib.sha256(_ENCODE(payload).encode()).hexdigest()
+
+
+#: One encoder for every hash: ``json.dumps`` with options builds a new one per call.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 class SignoffState(StrEnum):
