@@ -116,3 +116,22 @@ def test_an_approver_who_is_not_listed_does_not_count(
     assert "aurora-launch.yaml:" in validated.output
     ok(run("sync", db=database_url))
     assert states(database_url)[FR_X] == ("held", "awaiting_signoff", "awaiting fr sign-off")
+
+
+def test_a_post_signed_off_after_its_slot_is_held_as_past_due(run: Run, database_url: str) -> None:
+    """Signing off late never sends late: the post moves to the past-due hold."""
+    ok(run("db", "upgrade", db=database_url))
+    ok(run("sync", db=database_url))
+    late = "2026-12-15T12:00:00Z"  # after the 09:00 reveal in Paris, before the follow-up
+    ok(run("approve", "aurora-launch", "--as", CLAIRE, now=late))
+    ok(run("sync", db=database_url, now=late))
+    rows = states(database_url)
+    assert rows[FR_X][:2] == ("held", "past_due")
+    assert rows["aurora-launch/followup/linkedin/fr"][0] == "planned"
+
+
+def test_the_report_words_a_draft_hold_as_the_calendar_does() -> None:
+    from scheduler.calendar.diff import REASON_DRAFT
+    from scheduler.interfaces.formats import sync_report
+
+    assert sync_report.REASON_DRAFT == REASON_DRAFT
