@@ -218,3 +218,15 @@ def test_the_sample_brand_is_signed_off_as_it_is(tmp_path: Path) -> None:
     env = {"STORYLINE_DATA_DIR": str(tmp_path / "data")}
     result = CliRunner().invoke(cli, [*flags, "validate", "--require-signoff"], env=env)
     assert result.exit_code == 0, result.output
+
+
+def test_an_approver_name_written_by_hand_in_the_file_is_a_finding(
+    run: Run, brand: Path, edit: Callable[..., None]
+) -> None:
+    ok(run("approve", "aurora-launch", "-n", "x", "--as", CLAIRE))
+    edit(brand / APPROVALS, (f"by: {CLAIRE}", "by: Claire Dupont"))
+    found = ok(run("validate"))
+    assert "warning[bad-approver]" in found.output
+    assert "approver 'Claire Dupont' is not an e-mail address" in found.output
+    report = json.loads(ok(run("approvals", "--format", "json")).output)
+    assert {p["state"] for g in report["markets"] for p in g["posts"]} == {"awaiting"}
