@@ -21,7 +21,7 @@ Target: pipeline throughput >= 25% of raw Jinja; pipeline peak RSS < 500 MB.
 every post signed off (``approvals/<story>.yaml`` written for all of them), so each post is
 hashed — text, media bytes, alt, link, account, due instant — and checked against its record.
 ``load_plan`` with it and without it (the same content, sign-off removed from markets.yaml)
-run alternately in the child, warm, best of three each. Target: at most 10 % more.
+run alternately in the child, warm, best of five each in CPU time. Target: at most 10 % more.
 """
 
 from __future__ import annotations
@@ -238,12 +238,14 @@ def _signoff_overhead(plain: Path) -> dict[str, Any]:
     signed_posts = _sign_off_everything(signed, settings["signoff"], now)
     best = {"plain": float("inf"), "signoff": float("inf")}
     approved = 0
-    for _ in range(3):
+    for _ in range(5):
         for name in ("plain", "signoff"):
             gc.collect()
-            started = time.perf_counter()
+            # CPU time of this process: on a shared machine, other processes' load would
+            # otherwise decide a 10 % comparison.
+            started = time.process_time()
             result = load_plan(settings[name], now)
-            best[name] = min(best[name], time.perf_counter() - started)
+            best[name] = min(best[name], time.process_time() - started)
             if name == "signoff":
                 approved = sum(
                     p.signoff is not None and p.signoff.state is SignoffState.APPROVED
@@ -369,9 +371,9 @@ def run(quick: bool = False) -> str:
             f"| pipeline peak RSS | {rss_mb:,.0f} MB | < 500 MB | {mark(rss_mb < 500)} |",
             f"| errors found in the generated year | {measured['errors']} "
             f"{', '.join(measured['codes'])} | 0 | {mark(measured['errors'] == 0)} |",
-            f"| validate, every post signed off (warm) | {measured['signoff_seconds']:.2f} s "
+            f"| validate, every post signed off (warm, CPU) | {measured['signoff_seconds']:.2f} s "
             f"({measured['approved']:,} of {measured['signed_posts']:,} approved) | | |",
-            f"| validate, no sign-off (warm) | {measured['plain_seconds']:.2f} s | | |",
+            f"| validate, no sign-off (warm, CPU) | {measured['plain_seconds']:.2f} s | | |",
             f"| sign-off hashing adds | {overhead:+.1%} | <= 10% | {mark(overhead <= 0.10)} |",
         ]
     )

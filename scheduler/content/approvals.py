@@ -32,9 +32,10 @@ from scheduler.core.signoff import Sent, SentMedia, approver_problem, signoff_ha
 APPROVALS_DIR_NAME = "approvals"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Approval:
-    """One post's sign-off as the file records it."""
+    """One post's sign-off as the file records it (not frozen: a year of them is built on
+    every run, and a frozen dataclass's ``__init__`` costs twice as much)."""
 
     post_id: str
     by: str
@@ -195,21 +196,18 @@ def _load_file(path: Path, findings: list[Finding]) -> StoryApprovals | None:
 
 
 #: The head of one record as :func:`approvals_text` writes it (the snapshot below is skipped).
+#: Bytes: a year of approvals is megabytes, and only these few fields need decoding.
 _RECORD = re.compile(
-    r"\n  ([A-Za-z0-9][^\s:'\"]*):\n"
-    r"    by: ([^\n]*)\n"
-    r"    at: ([^\n]*)\n"
-    r"    hash: ([^\n]*)\n"
-    r"    sent:\n"
+    rb"\n  ([A-Za-z0-9][^\s:'\"]*):\n"
+    rb"    by: ([^\n]*)\n"
+    rb"    at: ([^\n]*)\n"
+    rb"    hash: ([^\n]*)\n"
+    rb"    sent:\n"
 )
-
-
-_HEAD = re.compile(r"(?:#[^\n]*\n)*story: ([^\n]*)\nposts:\n")
-
-
+_HEAD = re.compile(rb"(?:#[^\n]*\n)*story: ([^\n]*)\nposts:\n")
 #: A newline that starts a line indented less than a snapshot's (or ends the file), neither
 #: blank nor a comment: in the written layout, ``story:``, ``posts:`` and five lines per record.
-_OUTLINE = re.compile(r"\n(?! {5}|#|\n)")
+_OUTLINE = re.compile(rb"\n(?! {5}|#|\n)")
 
 
 _QUOTES = ("'", '"')
@@ -228,16 +226,16 @@ def _scan(path: Path) -> StoryApprovals | None:
     different (edited by hand, another layout): the complete parse then reads it and reports
     what is wrong."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        data = path.read_bytes()
+    except OSError:
         return None
     story = path.stem
-    head = _HEAD.match(text)
-    if head is None or _unquote(head.group(1)) != story:
+    head = _HEAD.match(data)
+    if head is None or _unquote(head.group(1).decode("utf-8", "replace")) != story:
         return None
-    text = "\n" + text  # every line, the first too, follows a newline
-    records = list(_RECORD.finditer(text))
-    if len(_OUTLINE.findall(text)) != 2 + 5 * len(records) + text.endswith("\n"):
+    data = b"\n" + data  # every line, the first too, follows a newline
+    records = list(_RECORD.finditer(data))
+    if len(_OUTLINE.findall(data)) != 2 + 5 * len(records) + data.endswith(b"\n"):
         return None  # some line is not where `approve` writes it
     posts: dict[str, Approval] = {}
     approvers: dict[str, bool] = {}
@@ -246,7 +244,16 @@ def _scan(path: Path) -> StoryApprovals | None:
     name = str(path)
     line, last = 0, 0
     for record in records:
-        post_id, by, at, digest = record.groups()
+        raw_id, raw_by, raw_at, raw_hash = record.groups()
+        try:
+            post_id, by, at, digest = (
+                raw_id.decode(),
+                raw_by.decode(),
+                raw_at.decode(),
+                raw_hash.decode(),
+            )
+        except UnicodeDecodeError:
+            return None
         if by[:1] in _QUOTES or at[:1] in _QUOTES or digest[:1] in _QUOTES:
             by, at, digest = _unquote(by), _unquote(at), _unquote(digest)
         good = approvers.get(by)
@@ -269,7 +276,7 @@ def _scan(path: Path) -> StoryApprovals | None:
             or post_id.count("/") != 3
         ):
             return None
-        line += text.count("\n", last, record.start() + 1)
+        line += data.count(b"\n", last, record.start() + 1)
         last = record.start() + 1
         posts[post_id] = Approval(post_id, by, when, digest, Position(name, line, 3))
     return StoryApprovals(story, name, MappingProxyType(posts))

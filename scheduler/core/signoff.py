@@ -16,7 +16,6 @@ from __future__ import annotations
 import difflib
 import functools
 import hashlib
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -136,40 +135,66 @@ def signoff_hash(post: Sendable) -> str:
     """The hash a sign-off binds to: it changes if and only if what would be sent changes.
 
     The due instant counts in UTC (a launch moved by an hour is a different post; the same
-    instant written in another zone is not). JSON of a fixed key order keeps the encoding
-    unambiguous (no separator can be forged by a text that contains it).
+    instant written in another zone is not). Each field is framed with its length (a
+    netstring; ``~`` for none), so no text can forge a separator: the encoding is injective.
     """
-    payload = [
+    return _digest(
         post.account,
-        utc_text(post.due_utc),
+        post.due_utc,
         post.text,
         post.title,
         post.first_comment,
         post.link,
-        [[m.file, m.alt, m.kind, m.digest] for m in post.media],
-    ]
-    raw = _ENCODE(payload).encode()
-    return "sha256:" + hashlib.sha256(raw).hexdigest()
+        [(m.file, m.alt, m.kind, m.digest) for m in post.media],
+    )
 
 
 def planned_hash(post: PlannedLike, digests: Mapping[str, str]) -> str:
     """``signoff_hash(sent(post, digests))`` without building the snapshot: planning hashes
     every post of a sign-off market (``tests/signoff/test_signoff_hash.py`` holds the two
     equal)."""
-    payload = [
+    return _digest(
         post.account,
-        utc_text(post.due_utc),
+        post.due_utc,
         post.text,
         post.title,
         post.first_comment,
         post.link,
-        [[m.file, m.alt, m.kind, digests.get(m.file, "")] for m in post.media],
+        [(m.file, m.alt, m.kind, digests.get(m.file, "")) for m in post.media],
+    )
+
+
+def _frame(value: str | None) -> str:
+    return "~" if value is None else f"{len(value)}:{value},"
+
+
+#: Names the encoding below: a new one must not hash like an old one.
+_VERSION = "signoff-v1|"
+
+
+def _digest(
+    account: str,
+    due: datetime,
+    text: str,
+    title: str | None,
+    first_comment: str | None,
+    link: str | None,
+    media: Sequence[tuple[str, str, str, str]],
+) -> str:
+    parts = [
+        _VERSION,
+        _frame(account),
+        _frame(utc_text(due)),
+        _frame(text),
+        _frame(title),
+        _frame(first_comment),
+        _frame(link),
+        f"{len(media)}[",
     ]
-    return "sha256:" + hashlib.sha256(_ENCODE(payload).encode()).hexdigest()
-
-
-#: One encoder for every hash: ``json.dumps`` with options builds a new one per call.
-_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    for item in media:
+        parts.extend(_frame(v) for v in item)
+    raw = "".join(parts).encode("utf-8", "surrogatepass")
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
 class SignoffState(StrEnum):
@@ -181,9 +206,12 @@ class SignoffState(StrEnum):
     APPROVED = "approved"  # approved as it is today
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Signoff:
-    """One planned post's sign-off: its state, who approved it and when, and what changed."""
+    """One planned post's sign-off: its state, who approved it and when, and what changed.
+
+    Not frozen only because planning builds one per post of a sign-off market and a frozen
+    dataclass's ``__init__`` costs twice as much; nothing changes one once built."""
 
     state: SignoffState
     market: str
