@@ -13,8 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 
+from scheduler.calendar import operating
 from scheduler.calendar.database import from_db
 from scheduler.calendar.moves import move, state_is
 from scheduler.calendar.queries import due_query
@@ -122,14 +123,23 @@ def _claim_values(ctx: Context, now: datetime, token: str) -> dict[str, object]:
     }
 
 
+def _unpaused(ctx: Context) -> list[ColumnElement[bool]]:
+    """The claim's condition while pauses are in force (``storyline pause``), read at every
+    claim so that a pause stops new claims at the next tick; posts in flight finish."""
+    with ctx.uow.reading() as conn:
+        condition = operating.claim_filter(conn)
+    return [] if condition is None else [condition]
+
+
 def _claim_due(ctx: Context, now: datetime, spaced: set[str]) -> list[Job]:
     """``planned`` posts due and ``retry_wait`` posts whose next attempt is due -> ``queued``,
     in one statement per state. The candidates are selected in their state and locked (or, where
     the database has no row locks, guarded by it: ``Dialect.claim_where``)."""
     out: list[Job] = []
+    unpaused = _unpaused(ctx)
     for state in lifecycle.sources(Cause.CLAIMED):  # planned, retry_wait
         token = new_token()
-        candidates = due_query(now, ctx.policy.claim_batch, state)
+        candidates = due_query(now, ctx.policy.claim_batch, state).where(*unpaused)
         if spaced:
             candidates = candidates.where(POST.c.network.not_in(sorted(spaced)))
         picked = candidates.cte("picked").prefix_with("MATERIALIZED")
@@ -154,7 +164,7 @@ def _claim_spaced(ctx: Context, now: datetime, spaced: set[str]) -> list[Job]:
     with ctx.uow.reading() as conn:
         candidates = conn.execute(
             select(POST.c.post_id, POST.c.network, POST.c.account, POST.c.status)
-            .where(POST.c.network.in_(sorted(spaced)), due)
+            .where(POST.c.network.in_(sorted(spaced)), due, *_unpaused(ctx))
             .order_by(POST.c.due_utc)
             .limit(policy.claim_batch)
         ).all()

@@ -237,7 +237,8 @@ def retry_later(
                 next_attempt_at=utc(next_at),
                 lease_until=None,
                 last_error=str(exc),
-                status_reason=f"retrying in {delay:.0f}s: {exc}",
+                # The instant, not "in 31s": status is read long after it was written.
+                status_reason=f"retrying at {utc(next_at):%Y-%m-%d %H:%M:%S}Z: {exc}",
                 updated_at=utc(now),
             )
         )

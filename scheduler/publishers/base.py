@@ -49,9 +49,14 @@ class OutgoingPost:
     @property
     def marker(self) -> str:
         """A short, stable tag derived from the post id, for networks we can search later."""
-        import hashlib
+        return marker_of(self.post_id)
 
-        return "sl-" + hashlib.sha256(self.post_id.encode()).hexdigest()[:12]
+
+def marker_of(post_id: str) -> str:
+    """The ``sl-…`` tag of a post (what ``storyline status POST_ID`` shows, to search for)."""
+    import hashlib
+
+    return "sl-" + hashlib.sha256(post_id.encode()).hexdigest()[:12]
 
 
 class Credentials(Mapping[str, str]):

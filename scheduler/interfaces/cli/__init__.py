@@ -77,6 +77,7 @@ from scheduler.interfaces.cli import (  # noqa: E402
     serve,
     signoff,
 )
+from scheduler.interfaces.cli.operating import COMMANDS as OPERATING_COMMANDS  # noqa: E402
 
 for _command in (
     content.validate_command,
@@ -90,6 +91,7 @@ for _command in (
     publishing.cancel_command,
     publishing.publish_command,
     publishing.release_command,
+    *OPERATING_COMMANDS,
     accounts.accounts_group,
     content.schema_command,
     content.new_group,

@@ -158,6 +158,9 @@ def status_command(settings: Settings, post_id: str | None, fmt: str) -> None:
 
     engine = calendar_engine(settings)
     migrate.ensure_schema(engine)
+    from scheduler.interfaces.cli.operating import pauses_in_force, post_marker
+    from scheduler.interfaces.formats import operator_views
+
     with Session(engine) as session:
         if post_id is None:
             counts = queries.state_counts(session)
@@ -165,12 +168,21 @@ def status_command(settings: Settings, post_id: str | None, fmt: str) -> None:
                 echo_json(counts)
             else:
                 click.echo(calendar_views.status_text(counts))
+                if in_force := pauses_in_force(engine):
+                    click.echo("\n" + operator_views.pauses_text(in_force))
             return
         row, attempts = queries.post_detail(session, post_id)
+    marker = post_marker(engine, post_id)
     if fmt == "json":
-        echo_json(calendar_views.post_json(row, attempts))
+        echo_json(
+            {
+                **calendar_views.post_json(row, attempts),
+                "marker": operator_views.marker_json(marker),
+            }
+        )
     else:
-        click.echo(calendar_views.post_text(row, attempts))
+        head, _, rest = calendar_views.post_text(row, attempts).partition("\n\ntext:")
+        click.echo("\n".join([head, *operator_views.marker_text(marker)]) + "\n\ntext:" + rest)
 
 
 @click.group("db")

@@ -16,73 +16,91 @@ from scheduler.interfaces.cli.common import (
     load_planned,
     pass_settings,
 )
+from scheduler.interfaces.cli.operating import (
+    one_or_many,
+    operator_dispatcher,
+    operator_options,
+    pause_news,
+    report_bulk,
+    report_post,
+    selector_of,
+    selector_options,
+    who,
+)
 from scheduler.interfaces.formats import sync_report
 
-
-def _dispatcher(settings: Settings) -> Any:
-    """The calendar's dispatcher for an operator command (no HTTP client, no secrets read)."""
-    from scheduler.app.publishing import dispatcher_for
-    from scheduler.calendar.migrate import ensure_schema
-
-    engine = calendar_engine(settings)
-    ensure_schema(engine)
-    return dispatcher_for(
-        settings, engine=engine, clock=lambda: clock_now(settings), publishers=False
-    )
-
-
-def _said(row: Any) -> str:
-    due = row["due_utc"]
-    return f"{row['post_id']}: {row['status']} (due {due:%Y-%m-%d %H:%M:%S} UTC)"
+_dispatcher = operator_dispatcher
 
 
 @click.command("retry")
 @click.argument("post_id")
+@operator_options
 @pass_settings
-def retry_command(settings: Settings, post_id: str) -> None:
+def retry_command(settings: Settings, post_id: str, fmt: str, as_who: str | None) -> None:
     """Send a failed or needs_review post again, now. For needs_review, check the network
     first: the earlier attempt may have gone out."""
-    click.echo(_said(_dispatcher(settings).retry(post_id)))
+    d = _dispatcher(settings)
+    report_post(d, "retry", d.retry(post_id), who(as_who), fmt)
 
 
 @click.command("cancel")
-@click.argument("post_id")
+@click.argument("post_id", required=False)
+@selector_options
+@operator_options
 @pass_settings
-def cancel_command(settings: Settings, post_id: str) -> None:
-    """Never send this post (planned, held, queued, retry_wait, failed or needs_review)."""
-    click.echo(_said(_dispatcher(settings).cancel(post_id)))
+def cancel_command(
+    settings: Settings, /, post_id: str | None, fmt: str, as_who: str | None, **selectors: Any
+) -> None:
+    """Never send these posts (planned, held, queued, retry_wait, failed or needs_review): one
+    POST_ID, or every post the selectors name. `storyline restore` undoes it."""
+    from scheduler.dispatch import bulk
+
+    selector = selector_of(**selectors)
+    one_or_many(post_id, selector, "cancel")
+    d = _dispatcher(settings)
+    by = who(as_who)
+    if post_id is not None:
+        report_post(d, "cancel", d.cancel(post_id), by, fmt)
+        return
+    report_bulk(d, "cancel", "cancelled", selector, bulk.cancel_many(d, selector), by, fmt)
 
 
 @click.command("publish")
 @click.argument("post_id")
 @click.option("--now", "now_flag", is_flag=True, help="Make the post due now (required).")
+@operator_options
 @pass_settings
-def publish_command(settings: Settings, post_id: str, now_flag: bool) -> None:
+def publish_command(
+    settings: Settings, post_id: str, now_flag: bool, fmt: str, as_who: str | None
+) -> None:
     """Publish a planned, held or retry_wait post now; the running dispatcher sends it."""
     if not now_flag:
         fail("say when: `storyline publish POST_ID --now`", EXIT_USAGE)
-    click.echo(_said(_dispatcher(settings).publish_now(post_id)))
+    d = _dispatcher(settings)
+    report_post(d, "publish", d.publish_now(post_id), who(as_who), fmt)
 
 
 @click.command("release")
 @click.argument("post_id", required=False)
-@click.option("--account", metavar="NETWORK:ACCOUNT", help="Every post held for this account.")
+@selector_options
+@operator_options
 @pass_settings
-def release_command(settings: Settings, post_id: str | None, account: str | None) -> None:
-    """Held -> planned: one post (sent now if its time has passed), or an account's posts
-    held for re-auth once its credentials are fixed."""
-    if (post_id is None) == (account is None):
-        fail("give either POST_ID or --account NETWORK:ACCOUNT", EXIT_USAGE)
+def release_command(
+    settings: Settings, /, post_id: str | None, fmt: str, as_who: str | None, **selectors: Any
+) -> None:
+    """Held -> planned: one post (sent now if its time has passed), or every post the
+    selectors name that is held by an operator or for its credentials (`--account x:BrandFR`
+    once its credentials are fixed)."""
+    from scheduler.dispatch import bulk
+
+    selector = selector_of(**selectors)
+    one_or_many(post_id, selector, "release")
     d = _dispatcher(settings)
+    by = who(as_who)
     if post_id is not None:
-        click.echo(_said(d.release(post_id)))
+        report_post(d, "release", d.release(post_id), by, fmt)
         return
-    assert account is not None
-    network, sep, key = account.partition(":")
-    if not sep or not network or not key:
-        fail(f"--account takes NETWORK:ACCOUNT (like x:BrandFR), not {account!r}", EXIT_USAGE)
-    count = d.release_account(network, key)
-    click.echo(f"released {count} post(s) of {network}:{key}")
+    report_bulk(d, "release", "released", selector, bulk.release_many(d, selector), by, fmt)
 
 
 _MARKS = {
@@ -173,6 +191,7 @@ def run_command(settings: Settings, concurrency: int, demo: bool) -> None:
         f" (log: {log_path}); Ctrl-C stops"
     )
     since = now - timedelta(seconds=1)
+    paused: set[tuple[str, str]] = set()
     with log_path.open("ab") as log:
         proc = subprocess.Popen(  # noqa: S603 - our own interpreter running celery
             args,
@@ -188,6 +207,9 @@ def run_command(settings: Settings, concurrency: int, demo: bool) -> None:
         signal.signal(signal.SIGTERM, stop_on_term)
         try:
             while proc.poll() is None:
+                news, paused = pause_news(engine, paused)
+                for line in news:
+                    click.echo(click.style(line, fg="yellow"))
                 for event in events_since(engine, since):
                     click.echo(_event_line(event))
                     since = max(since, event.at)
