@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,6 +47,42 @@ class Approval:
     sent: Sent | None = None
 
 
+#: What the quick scan keeps of a record: approver, time and hash.
+Head = tuple[str, datetime, str]
+
+
+class Records(Mapping[str, Approval]):
+    """A scanned file's records: kept as :data:`Head` tuples, an :class:`Approval` (with the
+    line of its post id, looked up then) built only for the few a finding or a diff needs: a
+    year of them is read on every run."""
+
+    __slots__ = ("_built", "_data", "_path", "_raw")
+
+    def __init__(self, raw: dict[str, Head], path: str, data: bytes) -> None:
+        self._raw = raw
+        self._path = path
+        self._data = data  # the file, after a newline
+        self._built: dict[str, Approval] = {}
+
+    def head(self, post_id: str) -> Head | None:
+        return self._raw.get(post_id)
+
+    def __getitem__(self, post_id: str) -> Approval:
+        built = self._built.get(post_id)
+        if built is None:
+            by, at, digest = self._raw[post_id]
+            start = self._data.find(b"\n  " + post_id.encode() + b":\n")
+            pos = Position(self._path, self._data.count(b"\n", 0, start + 1), 3)
+            built = self._built[post_id] = Approval(post_id, by, at, digest, pos)
+        return built
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+
 @dataclass(frozen=True, slots=True)
 class StoryApprovals:
     """One story's approvals file."""
@@ -76,6 +112,17 @@ class Approvals:
         found = self.stories.get(story)
         return found.posts if found is not None else MappingProxyType({})
 
+    def head(self, story: str, post_id: str) -> tuple[str, datetime, str] | None:
+        """A post's approver, time and hash, without building its :class:`Approval`."""
+        found = self.stories.get(story)
+        if found is None:
+            return None
+        posts = found.posts
+        if isinstance(posts, Records):
+            return posts.head(post_id)
+        approval = posts.get(post_id)
+        return None if approval is None else (approval.by, approval.at, approval.hash)
+
     def full(self, story: str) -> tuple[StoryApprovals | None, tuple[Finding, ...]]:
         """The story's file parsed completely (once), with its findings: a record whose
         snapshot does not hash to its hash (edited by hand) is left out and reported."""
@@ -83,7 +130,7 @@ class Approvals:
             quick = self.stories.get(story)
             if quick is None:
                 self._full[story] = (None, ())
-            elif all(a.sent is not None for a in quick.posts.values()):
+            elif not isinstance(quick.posts, Records):
                 self._full[story] = (quick, ())  # parsed completely already
             else:
                 found: list[Finding] = []
@@ -234,17 +281,15 @@ def _scan(path: Path) -> StoryApprovals | None:
     if head is None or _unquote(head.group(1).decode("utf-8", "replace")) != story:
         return None
     data = b"\n" + data  # every line, the first too, follows a newline
-    records = list(_RECORD.finditer(data))
+    records = _RECORD.findall(data)
     if len(_OUTLINE.findall(data)) != 2 + 5 * len(records) + data.endswith(b"\n"):
         return None  # some line is not where `approve` writes it
-    posts: dict[str, Approval] = {}
+    posts: dict[str, Head] = {}
     approvers: dict[str, bool] = {}
     times: dict[str, datetime | None] = {}
     prefix = f"{story}/"
     name = str(path)
-    line, last = 0, 0
-    for record in records:
-        raw_id, raw_by, raw_at, raw_hash = record.groups()
+    for raw_id, raw_by, raw_at, raw_hash in records:
         try:
             post_id, by, at, digest = (
                 raw_id.decode(),
@@ -276,10 +321,8 @@ def _scan(path: Path) -> StoryApprovals | None:
             or post_id.count("/") != 3
         ):
             return None
-        line += data.count(b"\n", last, record.start() + 1)
-        last = record.start() + 1
-        posts[post_id] = Approval(post_id, by, when, digest, Position(name, line, 3))
-    return StoryApprovals(story, name, MappingProxyType(posts))
+        posts[post_id] = (by, when, digest)
+    return StoryApprovals(story, name, Records(posts, name, data))
 
 
 def _when(node: Node | None) -> datetime | None:

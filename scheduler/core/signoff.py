@@ -138,30 +138,25 @@ def signoff_hash(post: Sendable) -> str:
     instant written in another zone is not). Each field is framed with its length (a
     netstring; ``~`` for none), so no text can forge a separator: the encoding is injective.
     """
-    return _digest(
-        post.account,
-        post.due_utc,
-        post.text,
-        post.title,
-        post.first_comment,
-        post.link,
-        [(m.file, m.alt, m.kind, m.digest) for m in post.media],
+    media = "".join(
+        f"{len(m.file)}:{m.file},{len(m.alt)}:{m.alt},{len(m.kind)}:{m.kind},"
+        f"{len(m.digest)}:{m.digest},"
+        for m in post.media
     )
+    return _digest(post, len(post.media), media)
 
 
 def planned_hash(post: PlannedLike, digests: Mapping[str, str]) -> str:
     """``signoff_hash(sent(post, digests))`` without building the snapshot: planning hashes
     every post of a sign-off market (``tests/signoff/test_signoff_hash.py`` holds the two
     equal)."""
-    return _digest(
-        post.account,
-        post.due_utc,
-        post.text,
-        post.title,
-        post.first_comment,
-        post.link,
-        [(m.file, m.alt, m.kind, digests.get(m.file, "")) for m in post.media],
-    )
+    parts = []
+    for m in post.media:
+        d = digests.get(m.file, "")
+        parts.append(
+            f"{len(m.file)}:{m.file},{len(m.alt)}:{m.alt},{len(m.kind)}:{m.kind},{len(d)}:{d},"
+        )
+    return _digest(post, len(parts), "".join(parts))
 
 
 def _frame(value: str | None) -> str:
@@ -172,29 +167,14 @@ def _frame(value: str | None) -> str:
 _VERSION = "signoff-v1|"
 
 
-def _digest(
-    account: str,
-    due: datetime,
-    text: str,
-    title: str | None,
-    first_comment: str | None,
-    link: str | None,
-    media: Sequence[tuple[str, str, str, str]],
-) -> str:
-    parts = [
-        _VERSION,
-        _frame(account),
-        _frame(utc_text(due)),
-        _frame(text),
-        _frame(title),
-        _frame(first_comment),
-        _frame(link),
-        f"{len(media)}[",
-    ]
-    for item in media:
-        parts.extend(_frame(v) for v in item)
-    raw = "".join(parts).encode("utf-8", "surrogatepass")
-    return "sha256:" + hashlib.sha256(raw).hexdigest()
+def _digest(post: Sendable | PlannedLike, count: int, media: str) -> str:
+    """sha256 of the framed fields, then ``<count>[`` and the media's framed fields."""
+    a, t, due = post.account, post.text, utc_text(post.due_utc)
+    raw = (
+        f"{_VERSION}{len(a)}:{a},{len(due)}:{due},{len(t)}:{t},{_frame(post.title)}"
+        f"{_frame(post.first_comment)}{_frame(post.link)}{count}[{media}"
+    )
+    return "sha256:" + hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class SignoffState(StrEnum):
