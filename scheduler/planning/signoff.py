@@ -110,26 +110,21 @@ def apply_signoff(
     selection), so a record no post matches is reported as unknown."""
     scope = _Scope(frozenset(p.story for p in planned.posts), whole)
     findings: list[Finding] = list(approvals.findings)
-    posts: list[PlannedPost] = []
     read: set[str] = set()
+    signing = {code: m for code, m in content.markets.items() if needs_signoff(m)}
     for post in planned.posts:
-        market = content.markets.get(post.market)
-        if not needs_signoff(market):
-            posts.append(post)
+        market = signing.get(post.market)
+        if market is None:
             continue
-        assert market is not None
         state = evaluate(post, market, approvals, digests, findings, read)
         # Planning made these posts a moment ago and nothing else holds them yet: set the
         # field in place (a dataclasses.replace per post cost as much as the hashing).
         object.__setattr__(post, "signoff", state)
-        posts.append(post)
     if scope.whole:
         findings.extend(_unknown(approvals, content, scope, {p.post_id for p in planned.posts}))
-    return replace(
-        planned,
-        posts=tuple(posts),
-        findings=tuple(sort_findings((*planned.findings, *findings))),
-    )
+    if not findings:
+        return planned
+    return replace(planned, findings=tuple(sort_findings((*planned.findings, *findings))))
 
 
 def _unknown(
