@@ -230,3 +230,13 @@ def test_an_approver_name_written_by_hand_in_the_file_is_a_finding(
     assert "approver 'Claire Dupont' is not an e-mail address" in found.output
     report = json.loads(ok(run("approvals", "--format", "json")).output)
     assert {p["state"] for g in report["markets"] for p in g["posts"]} == {"awaiting"}
+
+
+def test_an_approvals_file_of_a_story_the_content_lacks_is_a_finding(run: Run, brand: Path) -> None:
+    ok(run("approve", "aurora-launch", "--as", CLAIRE))
+    ghost = brand / "content" / "approvals" / "ghost.yaml"
+    ghost.write_text("story: ghost\nposts: {}\n", encoding="utf-8")
+    found = ok(run("validate"))
+    assert (
+        "ghost.yaml:1:1: warning[signoff-unknown-story]: sign-offs of story 'ghost'" in found.output
+    )
