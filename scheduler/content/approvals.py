@@ -185,8 +185,13 @@ def load_approvals(content_dir: Path) -> Approvals:
         return Approvals()
     findings: list[Finding] = []
     stories: dict[str, StoryApprovals] = {}
+    root = content_dir.resolve()
     for path in sorted(folder.iterdir()):
         if path.suffix not in STORY_SUFFIXES or path.name.startswith(".") or not path.is_file():
+            continue
+        if not path.resolve().is_relative_to(root):  # a symlink out of the content folder
+            why = f"{path.name} links to a file outside the content folder; refused"
+            _warn(findings, Position(str(path), 1, 1), "path-escape", why)
             continue
         loaded = _scan(path)
         if loaded is None:  # not the layout `approve` writes: parse it, with positions
@@ -200,8 +205,12 @@ def _warn(findings: list[Finding], pos: Position, code: str, message: str) -> No
     findings.append(Finding.warning(pos, code, message))
 
 
+#: Largest approvals file read: a story of a few thousand posts, each with its snapshot.
+MAX_APPROVALS_BYTES = 16 * 1024 * 1024
+
+
 def _load_file(path: Path, findings: list[Finding]) -> StoryApprovals | None:
-    loaded = load_yaml(path)
+    loaded = load_yaml(path, max_bytes=MAX_APPROVALS_BYTES, max_nodes=MAX_APPROVALS_BYTES // 16)
     # A broken approvals file must not stop other stories: its findings become warnings.
     findings.extend(
         Finding.warning(Position(f.file, f.line, f.column), f.code, f.message)
@@ -273,6 +282,8 @@ def _scan(path: Path) -> StoryApprovals | None:
     different (edited by hand, another layout): the complete parse then reads it and reports
     what is wrong."""
     try:
+        if path.stat().st_size > MAX_APPROVALS_BYTES:
+            return None  # the complete parse says it is too large
         data = path.read_bytes()
     except OSError:
         return None

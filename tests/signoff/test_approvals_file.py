@@ -41,3 +41,15 @@ def test_a_file_in_another_layout_is_parsed_completely_and_still_counts(tmp_path
     assert {k: a.hash for k, a in story.posts.items()} == {
         k: v["hash"] for k, v in data["posts"].items()
     }
+
+
+def test_an_approvals_file_linking_out_of_the_content_folder_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere.yaml"
+    outside.write_text("story: aurora-launch\nposts: {}\n", encoding="utf-8")
+    folder = tmp_path / "content" / "approvals"
+    folder.mkdir(parents=True)
+    (folder / "aurora-launch.yaml").symlink_to(outside)
+    loaded = load_approvals(tmp_path / "content")
+    assert loaded.stories == {}
+    (finding,) = loaded.findings
+    assert (finding.code, finding.line) == ("path-escape", 1)
