@@ -135,6 +135,12 @@ def test_only_the_worker_interface_imports_celery() -> None:
     }
 
 
+def test_only_the_metrics_interface_imports_prometheus_client() -> None:
+    """The dispatcher reports through scheduler.dispatch.observe; one module turns that into
+    Prometheus instruments (docs/decisions.md, "Metrics under a prefork pool")."""
+    assert _importers_of({"prometheus_client"}) <= {"scheduler.interfaces.metrics"}
+
+
 def test_pytz_stays_inside_the_time_module() -> None:
     assert _importers_of({"pytz"}) <= {"scheduler.core.timezones"}
 

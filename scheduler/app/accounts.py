@@ -30,7 +30,9 @@ from scheduler.publishers.base import AccountStatus
 if TYPE_CHECKING:
     from scheduler.app.secrets import Secrets
     from scheduler.app.settings import Settings
+    from scheduler.app.tokens import TokenNote
     from scheduler.core.model import Market
+    from scheduler.dispatch.credentials import StoredCredentials
     from scheduler.publishers.base import Credentials
     from scheduler.publishers.http import HttpClient
 
@@ -114,9 +116,12 @@ def check_account(
     return _redacted(status, credentials.secret_values())
 
 
-def is_problem(status: AccountStatus, now: datetime) -> bool:
+def is_problem(status: AccountStatus, now: datetime, *, renews: bool = False) -> bool:
+    """Missing, invalid, or expiring soon (a token Storyline renews by itself excepted)."""
     if not status.present or status.valid is False:
         return True
+    if renews:
+        return False
     return status.expires_at is not None and status.expires_at - now < EXPIRY_WARNING
 
 
@@ -128,8 +133,13 @@ def check_accounts(
     http: HttpClient,
     now: datetime,
     online: bool = True,
+    tokens: StoredCredentials | None = None,
+    refresh: bool = False,
 ) -> list[AccountReport]:
-    """Every account of every market, in market then network order."""
+    """Every account of every market, in market then network order. With ``tokens`` (the
+    token store over the secrets) the check uses the stored tokens, shows their expiry and,
+    with ``refresh``, renews each renewable token first (``accounts check --refresh``)."""
+    from scheduler.app.tokens import describe_tokens
     from scheduler.publishers.registry import load_class
 
     publishers: dict[str, Any] = {}
@@ -147,14 +157,24 @@ def check_accounts(
                     log.warning("%s: publisher unavailable for the check: %s", network, exc)
                     publishers[network] = None
             publisher = publishers.get(network) if online else None
+            note = None
+            credentials = secrets.credentials(network, key)
+            if tokens is not None:
+                note = describe_tokens(tokens, network, key, refresh=refresh and online)
+                credentials = _current(tokens, network, key, credentials)
             status = check_account(
                 network,
                 key,
-                secrets.credentials(network, key),
+                credentials,
                 publisher,
                 tuple(getattr(cls, "requires", ()) or ()),
             )
-            if status.expires_at is not None and status.valid is not False:
+            renews = note is not None and note.renewable
+            if note is not None:
+                status = _with_tokens(status, note)
+            if renews:
+                pass  # renewed ahead of expiry by the beat: only the lifecycle's warning counts
+            elif status.expires_at is not None and status.valid is not False:
                 left = status.expires_at - now
                 when = f"expires {status.expires_at:%Y-%m-%d %H:%M}Z"
                 if left <= timedelta(0):
@@ -170,13 +190,38 @@ def check_accounts(
                     account=key,
                     name=account.display,
                     status=status,
-                    problem=is_problem(status, now),
+                    problem=is_problem(status, now, renews=renews)
+                    or bool(note is not None and (note.warning or note.error)),
                 )
             )
     return reports
 
 
+def _current(
+    tokens: StoredCredentials, network: str, account: str, fallback: Credentials | None
+) -> Credentials | None:
+    """The credentials a publisher would get now (the stored tokens win while newer)."""
+    try:
+        return tokens.credentials(network, account)
+    except NeedsAuth:
+        return fallback  # refused: the note says so
+    except StorylineError as exc:
+        log.warning("%s:%s: stored tokens unavailable: %s", network, account, exc)
+        return fallback
+
+
+def _with_tokens(status: AccountStatus, note: TokenNote) -> AccountStatus:
+    """The publisher's status with what the token store knows: expiry, renewal, refusal."""
+    if note.refused:
+        return replace(status, valid=False, detail=_join(status.detail, note.refused))
+    expires = status.expires_at or note.expires_at
+    detail = _join(_join(status.detail, note.detail()), note.warning or "")
+    return replace(status, expires_at=expires, detail=detail)
+
+
 def _join(detail: str, more: str) -> str:
+    if not more:
+        return detail
     return f"{detail}; {more}" if detail else more
 
 
@@ -219,7 +264,8 @@ def format_text(reports: list[AccountReport]) -> str:
             verdict = "INVALID"
         else:
             verdict = "present"
-        expires = f"expires {s.expires_at:%Y-%m-%d}" if s.expires_at else ""
+        when = s.expires_at.astimezone(UTC) if s.expires_at else None
+        expires = f"expires {when:%Y-%m-%d %H:%M} UTC" if when else ""
         mark = "!!" if r.problem else "ok"
         line = f"{mark} {r.market:<4} {r.network:<10} {r.name} ({r.account}): {verdict}"
         if expires:

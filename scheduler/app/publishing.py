@@ -21,15 +21,23 @@ from scheduler.publishers.registry import Registry
 
 
 def registry_for(
-    settings: Settings, *, http: HttpClient | None = None, secrets: Secrets | None = None
+    settings: Settings,
+    *,
+    http: HttpClient | None = None,
+    secrets: Secrets | None = None,
+    engine: Engine | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> Registry:
-    """A registry for one process: in ``outbox`` mode every post goes to the outbox."""
-    return Registry(
-        settings,
-        secrets=secrets if secrets is not None else load_secrets(settings),
-        http=http,
-        forced_outbox=settings.publisher_mode == "outbox",
-    )
+    """A registry for one process: in ``outbox`` mode every post goes to the outbox; in
+    ``live`` mode credentials come from the secrets file with the database's renewed tokens
+    (:func:`scheduler.app.tokens.credential_source`)."""
+    from scheduler.app.tokens import credential_source
+
+    http = http or HttpClient()
+    file = secrets if secrets is not None else load_secrets(settings)
+    outbox = settings.publisher_mode == "outbox"
+    source = file if outbox else credential_source(settings, file, http, engine=engine, clock=clock)
+    return Registry(settings, secrets=source, http=http, forced_outbox=outbox)
 
 
 def dispatcher_for(
@@ -44,11 +52,14 @@ def dispatcher_for(
     which is all an operator command needs."""
     policy = Policy.from_settings(settings)
 
+    engine = engine or engine_for(settings.database_url)
+
     def make_registry() -> Registry:
-        return registry_for(settings, http=HttpClient(timeout=http_timeout(policy)))
+        http = HttpClient(timeout=http_timeout(policy))
+        return registry_for(settings, http=http, engine=engine, clock=clock)
 
     return Dispatcher(
-        engine or engine_for(settings.database_url),
+        engine,
         settings,
         clock=clock,
         policy=policy,

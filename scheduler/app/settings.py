@@ -400,6 +400,12 @@ def _lease(raw: str | None) -> float:
     return lease
 
 
+def pass_to_children(name: str, value: str) -> None:
+    """Set a variable that a library reads in the processes this one forks (prometheus_client's
+    ``PROMETHEUS_MULTIPROC_DIR``): written here, beside the one place that reads variables."""
+    os.environ[name] = value
+
+
 def documented(name: str) -> bool:
     """Whether ``name`` (a variable, or a family's prefix) is one :data:`VARIABLES` declares."""
     return any(

@@ -129,6 +129,9 @@ def approve(
     digests = media_digests(settings.content_dir, {m.file for p in chosen for m in p.media})
     path = approvals_path(settings.content_dir, story)
     records: dict[str, Any] = existing_records(path)
+    if not markets and not networks:  # the whole story was planned: forget posts it lost
+        planned_ids = {p.post_id for p in planned.posts}
+        records = {pid: r for pid, r in records.items() if pid in planned_ids}
     at = now.astimezone(UTC).replace(microsecond=0)
     for post in chosen:
         records[post.post_id] = record_of(approver, at, sent(post, digests))

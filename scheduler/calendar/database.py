@@ -59,7 +59,10 @@ def check_reachable(engine: Engine) -> None:
     except OperationalError as exc:
         where = engine.url.render_as_string(hide_password=True)
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        raise DatabaseUnreachable(f"cannot connect to {where}: {reason}") from None
+        raise DatabaseUnreachable(
+            f"cannot connect to {where}: {reason}; start the database server "
+            "or fix STORYLINE_DATABASE_URL"
+        ) from None
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from scheduler.content.shapes import Boolean, Field, Integer, Obj, OneOf, Seq, Text
-from scheduler.core.model import OVERRIDABLE_FIELDS, Audience, StoryStatus
+from scheduler.core.model import OVERRIDABLE_FIELDS, Audience, StoryStatus, TranslationPolicy
 from scheduler.core.signoff import APPROVER_HINT, APPROVER_PATTERN
 from scheduler.text.voice import ALL_LOCALES, RULES, LinkPolicy
 
@@ -134,6 +134,11 @@ MARKET_SHAPE = Obj(
             doc="network -> account",
         ),
         signoff=Field(SIGNOFF_SHAPE, doc="posts wait for one of these approvers (docs/signoff.md)"),
+        translation=Field(
+            Text(enum=tuple(p.value for p in TranslationPolicy)),
+            default=TranslationPolicy.WARN.value,
+            doc="required | warn: whether an approved story may reach this market untranslated",
+        ),
     ),
     doc="One market: a country or region with its clock, language and accounts.",
 )
@@ -231,6 +236,24 @@ OFFSET_SHAPE = Text(
 )
 
 
+BEAT_TEXT_SHAPE = Obj(
+    fields_of(
+        headline=Field(_TEXT),
+        hook=Field(_TEXT),
+        body=Field(_TEXT),
+        facts=Field(_FACTS),
+    ),
+    doc="The beat's own text; what it leaves out is the story's.",
+)
+
+
+#: What a beat's translation may replace: its own text and media.
+BEAT_LAYER_SHAPE = Obj(
+    fields_of(**BEAT_TEXT_SHAPE.fields, media=Field(_MEDIA)),
+    doc="A translation of the beat's own fields.",
+)
+
+
 BEAT_SHAPE = Obj(
     fields_of(
         offset=Field(OFFSET_SHAPE, default="0", doc="distance from the launch"),
@@ -240,8 +263,45 @@ BEAT_SHAPE = Obj(
         markets=Field(
             Seq(Text(numbers_ok=False)), doc="only these of the story's markets (default: all)"
         ),
+        story=Field(BEAT_TEXT_SHAPE, doc="the beat's own headline, hook, body, facts"),
+        media=Field(_MEDIA, doc="the beat's own media (default: the story's)"),
+        link=Field(_LINK, doc="the beat's own link (default: the story's)"),
+        hashtags=Field(_HASHTAGS),
+        locales=Field(
+            Obj(values=BEAT_LAYER_SHAPE, key_pattern=LOCALE_PATTERN, key_doc="a locale like fr"),
+            doc="locale -> the beat's own fields, translated",
+        ),
     ),
-    doc="One moment of the story's arc.",
+    doc="One moment of the story's arc, with its own content if it has some.",
+)
+
+
+MARKET_OVERRIDE_SHAPE = Obj(
+    fields_of(
+        **LAYER_SHAPE.fields,
+        network=Field(
+            Obj(values=LAYER_SHAPE, key_pattern=NAME_PATTERN, key_doc="a network name"),
+            doc="network -> fields for that network in this market only (the last word)",
+        ),
+    ),
+    doc="Fields for every network of one market, and per network in it.",
+)
+
+
+EMBARGO_SHAPE = Obj(
+    fields_of(
+        terms=Field(
+            Seq(Text(), min_items=1),
+            required=True,
+            doc="words no post may say before the reveal (any case, whole words)",
+        ),
+        media=Field(
+            Text(enum=("reveal",)),
+            default="reveal",
+            doc="reveal: no post before the reveal shows any media file of the reveal beat",
+        ),
+    ),
+    doc="What stays secret until the reveal beat's earliest instant worldwide.",
 )
 
 
@@ -291,7 +351,8 @@ STORY_SHAPE = Obj(
                 key_doc="a beat name like teaser (lower case, digits, - _)",
                 min_fields=1,
             ),
-            doc="beat name -> offset or {offset, networks, markets}; default: reveal at 0",
+            doc="beat name -> offset or {offset, networks, markets, story, media, ...}; "
+            "default: reveal at 0",
         ),
         story=Field(STORY_TEXT_SHAPE, required=True),
         link=Field(_LINK),
@@ -308,12 +369,14 @@ STORY_SHAPE = Obj(
                         Obj(values=LAYER_SHAPE, key_pattern=NAME_PATTERN), doc="network -> fields"
                     ),
                     market=Field(
-                        Obj(values=LAYER_SHAPE, key_pattern=NAME_PATTERN), doc="market -> fields"
+                        Obj(values=MARKET_OVERRIDE_SHAPE, key_pattern=NAME_PATTERN),
+                        doc="market -> fields, and network -> fields within it",
                     ),
                 )
             ),
-            doc="the last word: per network, then per market",
+            doc="the last word: per network, then per market, then per network in a market",
         ),
+        embargo=Field(EMBARGO_SHAPE),
     ),
     doc="content/stories/<id>.yaml: one story, written once.",
 )
@@ -397,4 +460,37 @@ LINE_SHAPE = Obj(
         ),
     ),
     doc="editorial_lines/<network>/line.yaml: one network's voice.",
+)
+
+
+BRAND_FILE_NAME = "_brand.yaml"
+
+
+_BANNED_LISTS = Obj(
+    values=OneOf((_WORDS, _WORD)),
+    key_pattern=BANNED_LOCALE_PATTERN,
+    key_doc=f"a locale such as fr or pt-BR (any case), or '{ALL_LOCALES}'",
+)
+
+
+BRAND_SHAPE = Obj(
+    fields_of(
+        banned=Field(
+            _BANNED_LISTS,
+            doc="locale (or 'all') -> words no line uses there (as a line's rules.banned)",
+        ),
+        patterns=Field(
+            Obj(
+                values=Seq(Text(numbers_ok=False), doc="regular expressions, any case"),
+                key_pattern=BANNED_LOCALE_PATTERN,
+                key_doc=f"a locale such as fr, or '{ALL_LOCALES}'",
+            ),
+            doc="locale (or 'all') -> patterns no post may match (discount talk: -20%)",
+        ),
+        may_extend=Field(
+            Seq(Text(numbers_ok=False, pattern=NAME_PATTERN, pattern_hint="a network name")),
+            doc="the lines that may add banned words of their own in their line.yaml",
+        ),
+    ),
+    doc="editorial_lines/_brand.yaml: the voice rules every line shares.",
 )

@@ -18,7 +18,7 @@ from scheduler.content.references import network_problem, zone_problem
 from scheduler.content.shapes import Field, Obj, check_shape
 from scheduler.content.yamlpos import Node, load_yaml, scalar_text
 from scheduler.core.diagnostics import Finding, Position
-from scheduler.core.model import Account, Market, SignoffRule
+from scheduler.core.model import Account, Market, SignoffRule, TranslationPolicy
 from scheduler.core.signoff import approver_problem
 from scheduler.core.suggest import did_you_mean
 from scheduler.text.networks import NETWORKS
@@ -154,6 +154,10 @@ def _market(
     signoff = _signoff(code, node.get("signoff"), problems)
     if name is None or zone is None or locale is None:
         return None
+    policy = scalar_text(node.get("translation"))
+    positions = {
+        key: (child.pos if child.is_scalar else kpos) for key, kpos, child in node.entries()
+    }
     return Market(
         code=code,
         name=name,
@@ -164,6 +168,10 @@ def _market(
         accounts=MappingProxyType(accounts),
         pos=kpos,
         signoff=signoff,
+        translation=TranslationPolicy(policy)
+        if policy in tuple(TranslationPolicy)
+        else TranslationPolicy.WARN,
+        positions=MappingProxyType(positions),
     )
 
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Final
 
-from scheduler.content.files import LINE_SHAPE, MARKETS_SHAPE, STORY_SHAPE
+from scheduler.content.files import BRAND_SHAPE, LINE_SHAPE, MARKETS_SHAPE, STORY_SHAPE
 from scheduler.content.shapes import Boolean, Field, Integer, Obj, Seq, Shape, Text
 
 DRAFT: Final = "https://json-schema.org/draft/2020-12/schema"
@@ -26,13 +26,14 @@ SHAPES: Final[Mapping[str, tuple[Obj, str]]] = MappingProxyType(
         "story": (STORY_SHAPE, "Storyline story (content/stories/<id>.yaml)"),
         "markets": (MARKETS_SHAPE, "Storyline markets (content/markets.yaml)"),
         "line": (LINE_SHAPE, "Storyline editorial line (editorial_lines/<network>/line.yaml)"),
+        "brand": (BRAND_SHAPE, "Storyline brand voice rules (editorial_lines/_brand.yaml)"),
     }
 )
 KINDS: Final = tuple(SHAPES)
 
 
 def json_schema(kind: str = "story") -> dict[str, Any]:
-    """The JSON Schema of one kind of file (``story``, ``markets`` or ``line``)."""
+    """The JSON Schema of one kind of file (``story``, ``markets``, ``line`` or ``brand``)."""
     if kind not in SHAPES:
         raise KeyError(f"unknown schema {kind!r}; choose one of {', '.join(KINDS)}")
     shape, title = SHAPES[kind]

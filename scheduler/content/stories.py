@@ -24,8 +24,18 @@ from scheduler.content.shapes import check_shape
 from scheduler.content.yamlpos import Node, load_yaml, scalar_text
 from scheduler.core import timezones
 from scheduler.core.diagnostics import Finding, Position
-from scheduler.core.model import Audience, Beat, Launch, Market, Media, Offset, Story, StoryStatus
-from scheduler.core.resolve import translation_findings
+from scheduler.core.model import (
+    Audience,
+    Beat,
+    Embargo,
+    Launch,
+    Market,
+    Media,
+    Offset,
+    Story,
+    StoryStatus,
+)
+from scheduler.core.resolve import required, translation_findings
 from scheduler.core.suggest import did_you_mean
 
 _E = TypeVar("_E", bound=StrEnum)
@@ -145,6 +155,11 @@ class StoryLoader:
             ("overrides", "market"),
             kind="market",
         )
+        mkt_net_over = self._market_network_layers(
+            overrides.get("market") if overrides is not None and overrides.is_map else None,
+            networks,
+        )
+        embargo = self._embargo(root.get("embargo"))
         base = self._layer(root, ())
         if launch is None or story_id is None:
             return None
@@ -168,24 +183,36 @@ class StoryLoader:
             market_overrides=MappingProxyType(mkt_over),
             positions=MappingProxyType(self.positions),
             language=language,
+            market_network_overrides=MappingProxyType(mkt_net_over),
+            embargo=embargo,
         )
         for code in markets:
-            self.findings.extend(translation_findings(story, self.markets[code]))
+            if not required(story, self.markets[code]):  # else an error of planning, per market
+                self.findings.extend(translation_findings(story, self.markets[code]))
         self._unused_overrides(net_over, networks, "network")
         self._unused_overrides(mkt_over, markets, "market")
         return story
 
     def _unused_overrides(
-        self, overrides: Mapping[str, Any], used: tuple[str, ...], kind: str
+        self, overrides: Mapping[str, Any], used: tuple[str, ...], kind: str, prefix: str = ""
     ) -> None:
         """An override for a network or market the story does not publish on does nothing."""
         for key in overrides:
             if key not in used:
+                where = (
+                    ("overrides", *prefix.strip(".").split("."), kind, key)
+                    if prefix
+                    else (
+                        "overrides",
+                        kind,
+                        key,
+                    )
+                )
                 self.findings.append(
                     Finding.warning(
-                        self.pos("overrides", kind, key),
+                        self.pos(*where),
                         "unused-override",
-                        f"overrides.{kind}.{key} has no effect: {key} is not one of the "
+                        f"overrides.{prefix}{kind}.{key} has no effect: {key} is not one of the "
                         f"story's {kind}s ({', '.join(used)})",
                     )
                 )
@@ -366,8 +393,60 @@ class StoryLoader:
                     )
             elif not bnode.is_scalar:
                 continue
-            beats.append(Beat(name, offset, only_networks, only_markets, pos=kpos))
+            content: dict[str, Any] = {}
+            locales: dict[str, Mapping[str, Any]] = {}
+            if bnode.is_map:
+                content = self._layer(bnode, ("beats", name))
+                content.update(self._layer(bnode.get("story"), ("beats", name, "story")))
+                locales = self._keyed_layers(
+                    bnode.get("locales"), ("beats", name, "locales"), kind="locale"
+                )
+            beats.append(
+                Beat(
+                    name,
+                    offset,
+                    only_networks,
+                    only_markets,
+                    pos=kpos,
+                    content=MappingProxyType(content),
+                    locales=MappingProxyType(locales),
+                )
+            )
         return tuple(beats)
+
+    def _market_network_layers(
+        self, node: Node | None, networks: tuple[str, ...]
+    ) -> dict[str, Mapping[str, Mapping[str, Any]]]:
+        """``overrides.market.<m>.network.<n>``: one network in one market."""
+        out: dict[str, Mapping[str, Mapping[str, Any]]] = {}
+        if node is None or not node.is_map:
+            return out
+        for code, _kpos, mnode in node.entries():
+            if code not in self.codes or not mnode.is_map:
+                continue  # the market itself was reported
+            path = ("overrides", "market", code, "network")
+            layers = self._keyed_layers(mnode.get("network"), path, kind="network")
+            if layers:
+                out[code] = MappingProxyType(layers)
+            self._unused_overrides(layers, networks, "network", prefix=f"market.{code}.")
+        return out
+
+    def _embargo(self, node: Node | None) -> Embargo | None:
+        if node is None or not node.is_map:
+            return None
+        terms: list[str] = []
+        positions: list[Position] = []
+        seq = node.get("terms")
+        if seq is not None and seq.is_seq:
+            for item in seq.items:
+                term = scalar_text(item)
+                if term is not None and not term.strip():
+                    self.error(item.pos, "bad-value", "an empty embargo term would match nothing")
+                elif term is not None:
+                    terms.append(term.strip())
+                    positions.append(item.pos)
+        media = scalar_text(node.get("media")) or "reveal"
+        return Embargo(tuple(terms), tuple(positions), media, pos=self.pos("embargo"))
 
     def _media(self, node: Node | None, path: tuple[str | int, ...]) -> tuple[Media, ...]:
         if node is None or not node.is_seq:

@@ -39,6 +39,13 @@ class StoryStatus(StrEnum):
     APPROVED = "approved"
 
 
+class TranslationPolicy(StrEnum):
+    """``translation:`` of a market: whether an approved story may reach it untranslated."""
+
+    WARN = "warn"  # the story's own text goes out, with a warning
+    REQUIRED = "required"  # an error for that market: its posts are not planned
+
+
 @dataclass(frozen=True, slots=True)
 class Account:
     """One account of a market on one network, as ``markets.yaml`` names it."""
@@ -80,6 +87,9 @@ class Market:
     accounts: Mapping[str, Account] = field(default_factory=lambda: EMPTY)  # network -> account
     pos: Position = NOWHERE
     signoff: SignoffRule | None = None  # None: its posts need no sign-off
+    translation: TranslationPolicy = TranslationPolicy.WARN
+    #: field name -> where its value is written in markets.yaml (``storyline explain``)
+    positions: Mapping[str, Position] = field(default_factory=lambda: EMPTY, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +131,14 @@ class Beat:
     networks: tuple[str, ...] | None = None  # None: the story's networks
     markets: tuple[str, ...] | None = None  # None: the story's markets
     pos: Position = NOWHERE
+    #: The beat's own story fields and media (a layer, like a translation), which win over
+    #: the story's; ``locales`` translates them. Empty: the beat tells the story's content.
+    content: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
+    locales: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: EMPTY)
+
+    @property
+    def has_content(self) -> bool:
+        return bool(self.content or self.locales)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +147,20 @@ class Media:
     alt: str
     kind: str = "image"  # image | video
     pos: Position = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class Embargo:
+    """What no post may say or show before the reveal's earliest instant worldwide."""
+
+    terms: tuple[str, ...] = ()
+    term_positions: tuple[Position, ...] = ()
+    media: str = "reveal"  # every media file of the reveal beat
+    pos: Position = NOWHERE
+
+
+#: The beat whose earliest instant lifts a story's embargo.
+REVEAL_BEAT = "reveal"
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +186,11 @@ class Story:
         default_factory=lambda: MappingProxyType({}), repr=False
     )
     language: str = "en"  # the language the story's own text is written in
+    #: market -> network -> fields: one network in one market (the very last word)
+    market_network_overrides: Mapping[str, Mapping[str, Mapping[str, Any]]] = field(
+        default_factory=lambda: EMPTY
+    )
+    embargo: Embargo | None = None
 
     def pos(self, *path: str | int) -> Position:
         """Where ``path`` was written, or the nearest enclosing value, or the file itself."""

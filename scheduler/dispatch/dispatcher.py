@@ -16,11 +16,12 @@ wrote, so any number of beats, dispatchers and workers may run at once (docs/ope
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 from sqlalchemy.engine import RowMapping
 
-from scheduler.dispatch import claims, operator, publish, reconcile
+from scheduler.dispatch import claims, observe, operator, publish, reconcile
 from scheduler.dispatch.claims import Enqueue, TickReport
 from scheduler.dispatch.context import Clock, Context
 from scheduler.dispatch.outcomes import Claim
@@ -33,7 +34,10 @@ class Dispatcher(Context):
     """Claims, publishes, reconciles and applies operator commands for one calendar."""
 
     def tick(self, enqueue: Enqueue) -> TickReport:
-        return claims.tick(self, enqueue)
+        started = time.monotonic()
+        report = claims.tick(self, enqueue)
+        observe.tick_ended(time.monotonic() - started)
+        return report
 
     def publish(self, post_id: str, token: str | None = None) -> str:
         return publish.publish(self, post_id, token)

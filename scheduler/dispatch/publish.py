@@ -22,8 +22,9 @@ from scheduler.calendar.database import from_db
 from scheduler.calendar.moves import move
 from scheduler.core.errors import ConfigError, NeedsAuth, PublishError, Transient
 from scheduler.core.lifecycle import AttemptOutcome, Cause, PostState
-from scheduler.dispatch import reconcile
+from scheduler.dispatch import observe, reconcile
 from scheduler.dispatch.context import ATTEMPT, POST, Context, utc
+from scheduler.dispatch.observe import AttemptEnded
 from scheduler.dispatch.outcomes import (
     Claim,
     fail,
@@ -34,6 +35,8 @@ from scheduler.dispatch.outcomes import (
     retry_later,
 )
 from scheduler.dispatch.policy import Job, human
+from scheduler.publishers.base import OutgoingPost
+from scheduler.publishers.registry import Route
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +142,9 @@ def _publish(ctx: Context, post_id: str, token: str | None) -> str:
             return "duplicate"
         outcome = reconcile.reconcile(ctx, post_id, token)
         if outcome != PostState.QUEUED:
+            if outcome != "duplicate":  # a dead worker's post, found out there (or not known)
+                seen = "found" if outcome == PostState.PUBLISHED else outcome
+                observe.attempt_ended(AttemptEnded(row["network"], row["account"], seen))
             return outcome
         claim = begin(ctx, post_id, token)
         if claim is None:
@@ -188,6 +194,19 @@ def _extend_lease(ctx: Context, claim: Claim) -> bool:
 
 
 def send(ctx: Context, claim: Claim) -> str:
+    """From ``publishing`` to an outcome, told to the observers (the metrics)."""
+    outcome = _send(ctx, claim)
+    row = claim.row
+    lateness = None
+    if outcome == PostState.PUBLISHED:
+        due = from_db(row["due_utc"])
+        assert due is not None
+        lateness = (ctx.now() - due).total_seconds()
+    observe.attempt_ended(AttemptEnded(row["network"], row["account"], outcome, lateness))
+    return outcome
+
+
+def _send(ctx: Context, claim: Claim) -> str:
     """From ``publishing`` to an outcome; the network call happens at most once here."""
     row, token = claim.row, claim.token
     post_id = claim.post_id
@@ -234,21 +253,63 @@ def send(ctx: Context, claim: Claim) -> str:
                 .values(checkpoint_json=json.dumps(dict(data)))
             )
 
+    renewed = False
+    while True:
+        try:
+            published = route.publisher.publish(post, route.credentials, checkpoint)
+            break
+        except NeedsAuth as exc:
+            # A 401: renew the account's token once (under its lock, across every worker)
+            # and send once more; held for re-auth only if that cannot help.
+            again = None if renewed else _renewed(ctx, claim, route)
+            if isinstance(again, str):
+                return again
+            if again is None:
+                return hold_account(ctx, claim, str(exc), http_status=exc.http_status)
+            route, renewed = again, True
+        except Exception as exc:
+            return _ended(ctx, claim, route, post, exc)
+    return mark_published(ctx, claim, published, via=route.kind)
+
+
+def _renewed(ctx: Context, claim: Claim, route: Route) -> Route | str | None:
+    """The route with renewed credentials, None (hold the account), or the outcome already
+    recorded (the renewal itself was refused, or the token endpoint did not answer)."""
+    renew = getattr(ctx.registry, "renew", None)  # a registry without a token store: None
+    if renew is None:
+        return None
     try:
-        published = route.publisher.publish(post, route.credentials, checkpoint)
+        again: Route | None = renew(route, claim.row["network"], claim.row["account"])
+    except NeedsAuth as exc:
+        return hold_account(ctx, claim, str(exc), http_status=exc.http_status)
+    except ConfigError as exc:  # e.g. no STORYLINE_SECRET_KEY to store the renewal
+        return hold_account(ctx, claim, str(exc))
     except Transient as exc:
+        return retry_later(ctx, claim, exc)
+    if again is not None and not _extend_lease(ctx, claim):
+        finish_attempt(
+            ctx,
+            claim.attempt_id,
+            AttemptOutcome.SUPERSEDED,
+            error="lease lost while renewing the token: another worker owns the post now",
+            started=claim.started,
+        )
+        return "superseded"
+    return again
+
+
+def _ended(ctx: Context, claim: Claim, route: Route, post: OutgoingPost, exc: Exception) -> str:
+    """How a send that raised ends (every error but a 401)."""
+    post_id = claim.post_id
+    if isinstance(exc, Transient):
         if exc.sent:
             return reconcile.after_lost_response(ctx, claim, route, post, exc)
         return retry_later(ctx, claim, exc)
-    except NeedsAuth as exc:
-        return hold_account(ctx, claim, str(exc), http_status=exc.http_status)
-    except PublishError as exc:  # Permanent, or a publisher misusing CannotCheck
+    if isinstance(exc, PublishError):  # Permanent, or a publisher misusing CannotCheck
         return fail(
             ctx, claim, str(exc), outcome=AttemptOutcome.PERMANENT, http_status=exc.http_status
         )
-    except Exception as exc:
-        # A publisher bug after which the post may or may not be out: never guess.
-        log.exception("publisher %s crashed on %s", route.kind, post_id)
-        lost = Transient(f"{route.kind} publisher crashed: {exc!r}", sent=True)
-        return reconcile.after_lost_response(ctx, claim, route, post, lost)
-    return mark_published(ctx, claim, published, via=route.kind)
+    # A publisher bug after which the post may or may not be out: never guess.
+    log.error("publisher %s crashed on %s", route.kind, post_id, exc_info=exc)
+    lost = Transient(f"{route.kind} publisher crashed: {exc!r}", sent=True)
+    return reconcile.after_lost_response(ctx, claim, route, post, lost)

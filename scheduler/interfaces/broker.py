@@ -152,3 +152,44 @@ def broker_of(url: str) -> tuple[str, str | None]:
     if url.startswith("sqla+"):
         return url.removeprefix("sqla+"), f"{__name__}:EmbeddedBroker"
     return url, None
+
+
+#: What to do when the broker does not answer, by URL scheme.
+_START = {"redis": "start Redis", "rediss": "start Redis", "amqp": "start RabbitMQ"}
+
+
+def redacted(url: str) -> str:
+    """The broker URL with its password (if any) hidden, as every message shows it."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+
+
+def broker_problem(url: str, timeout: float = 3.0) -> str | None:
+    """None when the broker accepts a connection within ``timeout`` seconds; else a message
+    naming it (password hidden) and what to do. Tried once: a probe must answer quickly."""
+    from kombu.connection import Connection
+
+    target, transport = broker_of(url)
+    conn = Connection(  # type: ignore[no-untyped-call]
+        target,
+        transport=transport,
+        connect_timeout=timeout,
+        transport_options={"socket_connect_timeout": timeout, "socket_timeout": timeout},
+    )
+    try:
+        conn.ensure_connection(max_retries=0, interval_start=0, timeout=timeout)  # type: ignore[no-untyped-call]
+        return None
+    except Exception as exc:  # any transport's own error type: the message is what matters
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        scheme = url.split("://", 1)[0].split("+", 1)[0]
+        what = _START.get(scheme, "start the broker")
+        return (
+            f"cannot reach the broker {redacted(url)}: {reason}; {what} or fix STORYLINE_BROKER_URL"
+        )
+    finally:
+        conn.release()  # type: ignore[no-untyped-call]

@@ -266,10 +266,13 @@ def _handler(previews: Previews) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def make_server(settings: Settings, clock: Clock, port: int = DEFAULT_PORT) -> ThreadingHTTPServer:
-    """A server bound to 127.0.0.1 (``port`` 0 picks a free port); call ``serve_forever``."""
+def make_server(
+    settings: Settings, clock: Clock, port: int = DEFAULT_PORT, host: str = HOST
+) -> ThreadingHTTPServer:
+    """A server bound to 127.0.0.1 unless told (a container binds 0.0.0.0; ``port`` 0 picks a
+    free port); call ``serve_forever``."""
     previews = Previews(settings, clock)
-    server = ThreadingHTTPServer((HOST, port), _handler(previews))
+    server = ThreadingHTTPServer((host, port), _handler(previews))
     server.daemon_threads = True
     server.previews = previews  # type: ignore[attr-defined]
     return server

@@ -9,20 +9,28 @@ The settings chosen here are explained in docs/operations.md.
 
 from __future__ import annotations
 
+import json
 import logging
+import sys
 import threading
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from celery import Celery
-from celery.signals import worker_init, worker_process_init
+from celery.signals import beat_init, worker_init, worker_process_init, worker_shutdown
 
 from scheduler.app.publishing import dispatcher_for
 from scheduler.app.settings import Settings
-from scheduler.calendar.database import dispose_all
+from scheduler.calendar.database import dispose_all, make_engine
+from scheduler.calendar.health import BEAT, record_heartbeat
+from scheduler.calendar.migrate import ensure_schema
+from scheduler.core.errors import DatabaseError, DatabaseUnreachable
 from scheduler.dispatch.dispatcher import Dispatcher, Job, Policy, warm_up
-from scheduler.interfaces.broker import broker_of
+from scheduler.interfaces.broker import broker_of, broker_problem
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +79,13 @@ def celery_config(settings: Settings) -> dict[str, Any]:
                 "schedule": timedelta(seconds=tick),
                 # A tick stuck behind a backlog is useless once the next one is out.
                 "options": {"expires": max(2 * tick, 5.0)},
-            }
+            },
+            # Tokens renewed ahead of expiry, once across workers (docs/operations.md, "Tokens").
+            "storyline-tokens": {
+                "task": "storyline.tokens",
+                "schedule": timedelta(seconds=settings.token_check_seconds),
+                "options": {"expires": max(settings.token_check_seconds, 5.0)},
+            },
         },
         "beat_max_loop_interval": max(tick, 0.1),
         "storyline_lease_seconds": policy.lease.total_seconds(),
@@ -114,10 +128,96 @@ def dispatcher() -> Dispatcher:
     return _dispatcher
 
 
+#: sysexits.h's EX_CONFIG: the process cannot work with this configuration; restarting it
+#: changes nothing until someone acts (here: runs `storyline db upgrade`).
+EX_CONFIG = 78
+
+
+def check_at_start(role: str) -> None:
+    """Refuse to start on a calendar whose schema is not the code's: one clear message and
+    exit 78, where the tasks would log a traceback every tick. An unreachable database or
+    broker is said once, with what to do; the process then keeps trying (they come back)."""
+    # An engine of its own, closed before the pool (and an embedded beat) fork: a child must
+    # never inherit a connection of its parent.
+    engine = make_engine(settings.database_url)
+    try:
+        ensure_schema(engine)
+    except DatabaseUnreachable as exc:
+        _say(f"storyline {role}: {exc}; the {role} keeps trying")
+    except DatabaseError as exc:
+        _say(f"storyline {role}: cannot start: {exc}")
+        raise SystemExit(EX_CONFIG) from None
+    else:
+        _refuse_bad_secrets(role, engine)
+    finally:
+        engine.dispose()
+    problem = broker_problem(settings.broker_url)
+    if problem is not None:
+        _say(f"storyline {role}: {problem}; the {role} keeps trying")
+
+
+def _refuse_bad_secrets(role: str, engine: Engine) -> None:
+    """A secrets file with mistakes, or stored tokens the key cannot open: stop now, before
+    anything could be claimed or overwritten (docs/security.md)."""
+    from scheduler.app.tokens import startup_checks
+    from scheduler.core.errors import StorylineError
+
+    try:
+        startup_checks(settings, engine=engine)
+    except StorylineError as exc:
+        _say(f"storyline {role}: refusing to start: {exc}")
+        raise SystemExit(EX_CONFIG) from None
+
+
+def _say(message: str) -> None:
+    """Straight to stderr: the root logger may not be set up this early."""
+    print(message, file=sys.stderr, flush=True)
+
+
+@worker_init.connect  # type: ignore[untyped-decorator]
+def _check_worker(**_: Any) -> None:
+    check_at_start("worker")
+
+
+@beat_init.connect  # type: ignore[untyped-decorator]
+def _check_beat(**_: Any) -> None:
+    check_at_start("beat")
+
+
 @worker_init.connect  # type: ignore[untyped-decorator]
 def _before_pool(**_: Any) -> None:
     """Imports done once in the worker's main process, before the pool starts (see warm_up)."""
     warm_up()
+
+
+_metrics: Any = None
+
+
+@worker_init.connect  # type: ignore[untyped-decorator]
+def _start_metrics(**_: Any) -> None:
+    """In the main process, before the pool forks (docs/decisions.md: multiprocess mode)."""
+    global _metrics
+    if settings.metrics_port is None:
+        return
+    from scheduler.interfaces.metrics import WorkerMetrics
+
+    metrics = WorkerMetrics(settings.data_dir, make_engine(settings.database_url), settings.now)
+    try:
+        metrics.start(settings.metrics_address, settings.metrics_port)
+    except OSError as exc:
+        where = f"{settings.metrics_address}:{settings.metrics_port}"
+        _say(
+            f"storyline worker: cannot serve metrics on {where} ({exc.strerror or exc}): "
+            "give each worker its own STORYLINE_METRICS_PORT"
+        )
+        raise SystemExit(EX_CONFIG) from None
+    _metrics = metrics
+
+
+@worker_shutdown.connect  # type: ignore[untyped-decorator]
+def _stop_metrics(**_: Any) -> None:
+    if _metrics is not None:
+        _metrics.stop()
 
 
 @worker_process_init.connect  # type: ignore[untyped-decorator]
@@ -142,6 +242,12 @@ def tick() -> dict[str, int]:
                 publish_batch.apply_async((list(jobs),), producer=producer)
 
         report = dispatcher().tick(enqueue)
+    record_heartbeat(
+        dispatcher().engine,
+        BEAT,
+        dispatcher().now(),
+        json.dumps({"claimed": report.claimed, "requeued": report.requeued}),
+    )
     return {
         "reconciling": report.reconciling,
         "requeued": report.requeued,
@@ -164,3 +270,11 @@ def publish_batch(jobs: list[tuple[str, str]]) -> list[str]:
     for (post_id, _), outcome in zip(jobs, outcomes, strict=True):
         log.info("%s: %s", post_id, outcome)
     return outcomes
+
+
+@app.task(name="storyline.tokens", ignore_result=True)  # type: ignore[untyped-decorator]
+def tokens() -> dict[str, int]:
+    """Renew the tokens due (``STORYLINE_TOKEN_CHECK_SECONDS``); hold refused accounts."""
+    from scheduler.dispatch.credentials import check_tokens
+
+    return check_tokens(dispatcher()).to_json()

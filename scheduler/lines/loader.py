@@ -3,7 +3,9 @@
 An editorial line lives in ``editorial_lines/<network>/``: ``line.yaml`` (the voice, its rules
 and per-locale phrases) and one template per beat (``teaser.j2``, ``reveal.j2``...), falling
 back to ``default.j2`` the way a Pelican theme falls back to its parent. Shared macros live in
-``editorial_lines/_shared/`` and are imported as ``{% import "_shared/macros.j2" as m %}``.
+``editorial_lines/_shared/`` and are imported as ``{% import "_shared/macros.j2" as m %}``;
+the voice rules every line shares (banned words, ban patterns) live in
+``editorial_lines/_brand.yaml`` (``scheduler.lines.brandwide``).
 
 ``line.yaml`` is checked against ``LINE_SHAPE`` (``scheduler.content.files``, the shape the
 JSON Schema of ``storyline schema line`` is made from) before anything is read from it; the
@@ -29,6 +31,7 @@ from scheduler.content.yamlpos import Node, load_yaml
 from scheduler.core.diagnostics import Finding, Position
 from scheduler.lines import sandbox
 from scheduler.lines.book import LineBook
+from scheduler.lines.brandwide import load_brand, with_brand
 from scheduler.lines.model import (
     DEFAULT_TEMPLATE,
     FALLBACK_LOCALE,
@@ -74,6 +77,8 @@ def load_lines(root: Path | str, *, eager: bool = True, cache_dir: Path | None =
             )
         )
     else:
+        brand, brand_findings = load_brand(root_path)
+        findings.extend(brand_findings)
         shared = root_path / SHARED_DIR
         if shared.is_dir():
             sources.update(_read_templates(root_path, shared, findings))
@@ -105,6 +110,8 @@ def load_lines(root: Path | str, *, eager: bool = True, cache_dir: Path | None =
             line, line_findings = load_line_file(folder.name, yaml_file, beats)
             findings.extend(line_findings)
             if line is not None:
+                line, brand_findings = with_brand(line, brand)
+                findings.extend(brand_findings)
                 lines[folder.name] = line
     book = LineBook(
         root=_display(root_path),

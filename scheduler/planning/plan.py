@@ -7,7 +7,7 @@ touches the database. The store compares these values with the calendar (``story
 from __future__ import annotations
 
 import operator
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
@@ -16,10 +16,11 @@ from scheduler.core.diagnostics import Finding, Position, Severity, has_errors, 
 from scheduler.core.memory import paused_gc
 from scheduler.core.model import Account, Beat, Content, Market, Story, StoryStatus
 from scheduler.core.post import PlannedPost
-from scheduler.core.resolve import Resolved, resolve
+from scheduler.core.resolve import TRANSLATION_CODES, Resolved, resolve
 from scheduler.core.timezones import Localized, apply_offset
 from scheduler.lines.book import LineBook
 from scheduler.lines.model import TEMPLATE_SUFFIX, EditorialLine, PostContext
+from scheduler.planning.embargo import LEAK, check_embargo
 from scheduler.text.links import UntrackableURL, track
 from scheduler.text.networks import check as check_network
 from scheduler.text.voice import LinkPolicy, check_voice
@@ -47,6 +48,16 @@ class Plan:
     @property
     def ok(self) -> bool:
         return not has_errors(self.findings)
+
+    @property
+    def blocking(self) -> tuple[Finding, ...]:
+        return blocking(self.findings)
+
+
+def blocking(findings: Iterable[Finding]) -> tuple[Finding, ...]:
+    """The errors that stop a sync: all but those that only kept their own market's posts
+    out of the plan (``translation: required`` and a translation missing there)."""
+    return tuple(f for f in findings if f.is_error and f.code not in TRANSLATION_CODES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +102,17 @@ def _plan(content: Content, lines: LineBook, now: datetime, selection: Selection
     for story in content.stories.values():
         if not selection.wants("stories", story.id):
             continue
-        posts.extend(_plan_story(story, content, lines, now, selection, findings, memo))
+        told = _plan_story(story, content, lines, now, selection, findings, memo)
+        embargo = check_embargo(story, told, content.markets, lines)
+        if embargo.findings:
+            findings.extend(embargo.findings)  # grouped; each post carries its own copy
+            told = [
+                replace(p, findings=(*p.findings, *embargo.by_post[p.post_id]))
+                if p.post_id in embargo.by_post
+                else p
+                for p in told
+            ]
+        posts.extend(told)
     posts.sort(key=_DUE_ORDER)
     for post in posts:
         if post.findings:
@@ -120,8 +141,8 @@ def _plan_story(
     """One story's posts. What does not depend on the network (the due instant) or on the
     beat (the resolved text) is computed once and shared, which is most of planning's work."""
     posts: list[PlannedPost] = []
-    targets: dict[tuple[str, str], _Target] = {}
-    resolutions: dict[tuple[str, str | None], Resolved] = {}
+    targets: dict[tuple[str, str, str | None], _Target] = {}
+    resolutions: dict[tuple[str, str | None, str | None], Resolved] = {}
     instants: dict[tuple[str, str], _Where] = {}
     where = story.pos("story")
     for beat in story.beats:
@@ -151,16 +172,20 @@ def _plan_story(
                 account = market.accounts.get(network)
                 if account is None:
                     continue
-                key = (network, code)
+                own = beat.name if beat.has_content else None
+                key = (network, code, own)
                 target = targets.get(key)
                 if target is None:
                     # A network without overrides of its own reads what every such network
-                    # reads in this market: resolved once (its findings still go per post).
-                    rkey = (code, network if network in story.network_overrides else None)
+                    # reads in this market (in this beat, when the beat has content of its
+                    # own): resolved once (its findings still go per post).
+                    rkey = (code, network if _own_overrides(story, network, code) else None, own)
                     fields = resolutions.get(rkey)
                     if fields is None:
-                        fields = resolutions[rkey] = resolve(story, network, market)
+                        fields = resolutions[rkey] = resolve(story, network, market, beat)
                     findings.extend(fields.findings)
+                    if _withheld(fields):
+                        continue  # translation: required, and this market lacks it
                     voice = (network, market.locale)
                     if voice not in memo.phrases:
                         memo.phrases[voice] = line.phrases_for(market.locale)
@@ -191,7 +216,22 @@ def _plan_story(
                         memo,
                     )
                 )
-    return posts
+    # A market that requires translations gets none of the story's posts while one of its
+    # beats lacks the translation: not a teaser without its reveal, nor the reverse.
+    withheld = {key[0] for key, fields in resolutions.items() if _withheld(fields)}
+    return [p for p in posts if p.market not in withheld] if withheld else posts
+
+
+def _own_overrides(story: Story, network: str, code: str) -> bool:
+    """Whether ``network`` reads anything in ``code`` that other networks there do not."""
+    return network in story.network_overrides or network in (
+        story.market_network_overrides.get(code, {})
+    )
+
+
+def _withheld(fields: Resolved) -> bool:
+    """A market that requires translations gets no post of a story it cannot read."""
+    return any(f.is_error and f.code in TRANSLATION_CODES for f in fields.findings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,7 +414,9 @@ def _plan_post(
 
 def _plan_level(finding: Finding) -> bool:
     """Whether a post's finding also belongs in the plan's (template ones are grouped)."""
-    return finding.code != PAST_DUE and not finding.code.startswith(_TEMPLATE_CODE_PREFIX)
+    return finding.code not in (PAST_DUE, LEAK) and not finding.code.startswith(
+        _TEMPLATE_CODE_PREFIX
+    )
 
 
 def _limit_overrides(content: Content, posts: list[PlannedPost]) -> dict[str, int]:

@@ -132,5 +132,18 @@ class Registry:
             )
         return Route(self._instance(network, cls), credentials, network)
 
+    def renew(self, route: Route, network: str, account: str) -> Route | None:
+        """After the network refused ``route``'s token (401): the route with renewed
+        credentials, once, when the credential source can renew (the token store,
+        :mod:`scheduler.dispatch.credentials`); None when renewing cannot help. Raises
+        NeedsAuth (the grant is dead) or Transient (the token endpoint did not answer)."""
+        renew = getattr(self.secrets, "renew", None)
+        if route.kind == "outbox" or not callable(renew):
+            return None
+        renewed: Credentials | None = renew(network, account, route.credentials)
+        if renewed is None:
+            return None
+        return Route(route.publisher, renewed, route.kind)
+
     def close(self) -> None:
         self.http.close()

@@ -12,6 +12,8 @@ emoji it tolerates, and where links go. Every broken rule is a finding with a st
 ``too-many-mentions``  more @mentions than ``mentions.max``
 ``link-missing``       ``link: inline`` and the story's link is not in the text
 ``link-not-allowed``   ``link: none`` or ``first_comment`` and the text has a link
+``banned-pattern``     a ban pattern of ``_brand.yaml`` matches (discount talk: ``-20%``)
+``pattern-too-slow``   a ban pattern ran past its time budget on a post
 =====================  ==========================================================
 
 The shape of ``rules:`` (``unknown-rule``, ``invalid-rule``) is checked where ``line.yaml`` is
@@ -26,12 +28,21 @@ word boundaries for words (``deal`` does not ban ``ideal``), matches a phrase th
 ends with a symbol as written (``% off``), lets any run of spaces match a space, and treats a
 trailing ``*`` as "any ending" (``promo*`` bans ``promotion``).
 
+Ban **patterns** (``patterns:`` of ``editorial_lines/_brand.yaml``) catch what words miss —
+``-20%``, ``20 % off``, ``5 000 € de remise`` — and are regular expressions run by the
+``regex`` module, any case, within each line of the text (a match inside a link does not
+count), each search with a time budget
+(:data:`PATTERN_TIMEOUT`): a pattern that backtracks catastrophically is stopped and reported,
+never left to hang a validation. :func:`compile_ban_pattern` refuses, before any post is
+checked, a pattern that does not compile or that is too slow on probe texts.
+
 Pure: no I/O. Positions come from the caller (``pos`` for a post).
 """
 
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -68,10 +79,18 @@ class VoiceRules:
     require_signature: bool = False
     link: LinkPolicy = LinkPolicy.INLINE
     utm: bool = True
+    #: locale (or ``all``) -> ban patterns (``_brand.yaml``), compiled, with their positions
+    patterns: Mapping[str, tuple[BanPattern, ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
     #: locale -> the banned terms that apply there and their longest words, worked out on
     #: first use (a line's rules are checked against tens of thousands of posts, in a few
     #: locales): the shortcut of :func:`_check_banned`.
     _by_locale: dict[str, _Banned] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    #: locale -> the ban patterns that apply there, with the lines already searched
+    _patterns_by_locale: dict[str, _PatternSet] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
@@ -84,6 +103,24 @@ class VoiceRules:
         keys += exact or [k for k in self.banned if k.casefold() == language]
         return [(key, term) for key in keys for term in self.banned.get(key, ())]
 
+    def patterns_for(self, locale: str) -> list[tuple[str, BanPattern]]:
+        """``(list name, pattern)`` pairs that apply to a post in ``locale``."""
+        return [
+            (key, pattern)
+            for key in _keys_for(self.patterns, locale)
+            for pattern in self.patterns[key]
+        ]
+
+    def _patterns(self, locale: str) -> _PatternSet:
+        """:meth:`patterns_for`, remembered per locale with the lines it searched."""
+        found = self._patterns_by_locale.get(locale)
+        if found is None:
+            pairs = self.patterns_for(locale)
+            found = self._patterns_by_locale[locale] = _PatternSet(
+                tuple(p for _, p in pairs), tuple(name for name, _ in pairs)
+            )
+        return found
+
     def _banned(self, locale: str) -> _Banned:
         """:meth:`banned_for` with each term's longest folded word, remembered per locale."""
         found = self._by_locale.get(locale)
@@ -92,6 +129,67 @@ class VoiceRules:
             words = tuple({_longest_word(term): None for _, term in terms})
             found = self._by_locale[locale] = _Banned(terms, words)
         return found
+
+
+def _keys_for(lists: Mapping[str, Any], locale: str) -> list[str]:
+    """The keys of ``lists`` that apply to ``locale``: ``all``, then exact, else language."""
+    keys = [ALL_LOCALES] if ALL_LOCALES in lists else []
+    wanted = locale.replace("_", "-").casefold()
+    exact = [k for k in lists if k.replace("_", "-").casefold() == wanted]
+    language = wanted.split("-")[0]
+    return keys + (exact or [k for k in lists if k.casefold() == language])
+
+
+#: Most seconds one ban pattern may search one text.
+PATTERN_TIMEOUT: Final = 0.1
+#: Most seconds a pattern may take on one probe text when it is loaded.
+PROBE_TIMEOUT: Final = 0.05
+#: Characters the probe texts repeat: those discount talk is made of, and a letter.
+_PROBE_CHARS: Final = "a1 -%€.,'"
+
+
+@dataclass(frozen=True, slots=True)
+class BanPattern:
+    """A ban rule written as a regular expression, compiled, and where it was written."""
+
+    source: str
+    compiled: regex.Pattern[str] = field(compare=False)
+    pos: Position = field(default=Position(""), compare=False)
+
+
+def _probes(source: str) -> list[str]:
+    """Texts that make a backtracking pattern show itself: long runs of one character, or of
+    two, each ended by one that breaks the match."""
+    chars = dict.fromkeys(_PROBE_CHARS + "".join(c for c in source if c.isalnum()))
+    singles = [c * 3000 + "\x00" for c in chars]
+    pairs = [(a + b) * 1500 + "\x00" for a in "a1" for b in " -%"]
+    return singles + pairs
+
+
+def compile_ban_pattern(source: str, pos: Position) -> BanPattern | Finding:
+    """``source`` compiled (any case), or the finding that says why it cannot be used:
+    ``bad-pattern`` (it does not compile) or ``slow-pattern`` (it runs past its budget on a
+    probe text: catastrophic backtracking would stall every validation)."""
+    try:
+        compiled = regex.compile(source, regex.IGNORECASE | regex.V0)
+    except (regex.error, ValueError, OverflowError) as exc:
+        return Finding.error(pos, "bad-pattern", f"pattern {source!r} does not compile: {exc}")
+    if compiled.search("") is not None:
+        return Finding.error(
+            pos, "bad-pattern", f"pattern {source!r} matches an empty text: it would ban every post"
+        )
+    for probe in _probes(source):
+        try:
+            compiled.search(probe, timeout=PROBE_TIMEOUT)
+        except TimeoutError:
+            shown = probe[:12] + "…"
+            return Finding.error(
+                pos,
+                "slow-pattern",
+                f"pattern {source!r} takes more than {PROBE_TIMEOUT}s on a text like "
+                f"{shown!r} (catastrophic backtracking): rewrite it without nested repeats",
+            )
+    return BanPattern(source, compiled, pos)
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +352,7 @@ def check_voice(
     """
     return [
         *_check_banned(rules, text=text, locale=locale, pos=pos),
+        *_check_patterns(rules, text=text, locale=locale, pos=pos),
         *_check_signature(rules, text=text, signature=signature, pos=pos),
         *_check_counts(rules, text=text, pos=pos),
         *_check_link(rules.link, text=text, link=link, pos=pos),
@@ -296,6 +395,99 @@ def _check_banned_plain(
                 )
             )
     return findings
+
+
+def _check_patterns(rules: VoiceRules, *, text: str, locale: str, pos: Position) -> list[Finding]:
+    """Ban patterns, outside links, each search within its time budget.
+
+    Patterns match within one line of the post. Shortcut: links written with their scheme are
+    blanked (one C-level substitution), and each line is searched once per locale's patterns
+    (:meth:`_PatternSet.hits`, remembered): posts share most of their lines across markets and
+    networks, as :func:`_folded` relies on too. A hit is then checked against the text's
+    links, bare domains included (a match inside a link does not count).
+    """
+    if not rules.patterns:
+        return []
+    chosen = rules._patterns(locale)
+    if not chosen.patterns:
+        return []
+    hits: list[tuple[int, int, int, str]] = []
+    offset = 0
+    for line in text.split("\n"):
+        found = chosen.hits(_SCHEME_LINK.sub(_spaces, line) if "://" in line else line)
+        if isinstance(found, int):
+            pattern = chosen.patterns[found]
+            return [
+                Finding.error(
+                    pattern.pos,
+                    "pattern-too-slow",
+                    f"pattern {pattern.source!r} ({chosen.names[found]}) ran past "
+                    f"{PATTERN_TIMEOUT}s on a post and was stopped: rewrite it without nested "
+                    "repeats",
+                )
+            ]
+        if found:
+            hits.extend((index, offset + start, offset + end, t) for index, start, end, t in found)
+        offset += len(line) + 1
+    if not hits:
+        return []
+    spans = [(start, end) for _, start, end, _ in links(text)]
+    findings: list[Finding] = []
+    reported: set[int] = set()
+    for index, start, end, matched in hits:
+        if index in reported or any(a < end and start < b for a, b in spans):
+            continue
+        reported.add(index)
+        pattern = chosen.patterns[index]
+        findings.append(
+            Finding.error(
+                pos,
+                "banned-pattern",
+                f"{matched.strip()!r} is banned by the brand ({chosen.names[index]}: pattern "
+                f"{pattern.source!r} at {pattern.pos}), at {_where(text, start)}",
+            )
+        )
+    return findings
+
+
+_SCHEME_LINK: Final = re.compile(r"[Hh][Tt][Tt][Pp][Ss]?://\S+")
+
+
+def _spaces(match: re.Match[str]) -> str:
+    return " " * len(match.group(0))
+
+
+#: Most lines a locale's pattern set remembers (then it starts again).
+_MAX_LINES: Final = 16384
+
+
+@dataclass(slots=True)
+class _PatternSet:
+    """The ban patterns of one locale, and what each line searched so far held."""
+
+    patterns: tuple[BanPattern, ...]
+    names: tuple[str, ...]
+    lines: dict[str, tuple[tuple[int, int, int, str], ...]] = field(default_factory=dict)
+
+    def hits(self, line: str) -> tuple[tuple[int, int, int, str], ...] | int:
+        """Every match in ``line``: (pattern index, start, end, text); or the index of the
+        pattern that ran out of time."""
+        found = self.lines.get(line)
+        if found is not None:
+            return found
+        out: list[tuple[int, int, int, str]] = []
+        for index, pattern in enumerate(self.patterns):
+            try:
+                out.extend(
+                    (index, m.start(), m.end(), m.group(0))
+                    for m in pattern.compiled.finditer(line, timeout=PATTERN_TIMEOUT)
+                )
+            except TimeoutError:
+                return index
+        if len(self.lines) >= _MAX_LINES:
+            self.lines.clear()
+        found = self.lines[line] = tuple(out)
+        return found
 
 
 def _blank_links(text: str) -> str:

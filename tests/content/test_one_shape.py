@@ -82,6 +82,13 @@ def validate(folder: Path) -> Callable[[str, str], bool]:
             path = folder / "markets-only" / "markets.yaml"
             path.write_text(text, encoding="utf-8")
             findings = load_content(folder / "markets-only", networks=NETWORKS).findings
+        elif kind == "brand":
+            path = folder / "lines" / "_brand.yaml"
+            path.write_text(text, encoding="utf-8")
+            try:
+                findings = load_lines(folder / "lines").findings
+            finally:
+                path.unlink()
         else:
             path = folder / "lines" / "x" / "line.yaml"
             path.write_text(text, encoding="utf-8")
@@ -125,6 +132,8 @@ MARKETS = {
 }
 LINE = {"voice": "Short.", "rules": {"banned": {"en": ["deal"]}}, "phrases": {"en": {"a": "A"}}}
 FR = ("markets", "fr")
+BRAND = {"banned": {"en": ["deal"]}, "patterns": {"all": [r"-\d+\s?%"]}, "may_extend": ["x"]}
+TEASER = {"offset": "-7d", "story": {"hook": "Soon."}, "link": "https://holdout.example/soon"}
 
 #: (kind, base document, path, new value, both accept?) — shape cases: the two must agree.
 CASES: list[tuple[str, dict[str, Any], tuple[str, ...], Any, bool]] = [
@@ -137,6 +146,28 @@ CASES: list[tuple[str, dict[str, Any], tuple[str, ...], Any, bool]] = [
     ("story", STORY, ("media",), [{"file": "media/suv-front.jpg", "alt": "A car"}], True),
     ("story", STORY, ("locales",), {"fr": {"headline": "Salut", "facts": ["a"]}}, True),
     ("story", STORY, ("overrides",), {"network": {"x": {"hook": "Hi"}}}, True),
+    # per-beat content, one network in one market, embargo
+    ("story", STORY, ("beats",), {"teaser": TEASER, "reveal": 0}, True),
+    (
+        "story",
+        STORY,
+        ("beats",),
+        {"teaser": {**TEASER, "media": [{"file": "media/suv-teaser.jpg", "alt": "A"}]}},
+        True,
+    ),
+    ("story", STORY, ("beats",), {"teaser": {**TEASER, "locales": {"fr": {"hook": "B"}}}}, True),
+    ("story", STORY, ("beats",), {"teaser": {**TEASER, "story": {"hedline": "x"}}}, False),
+    ("story", STORY, ("beats",), {"teaser": {**TEASER, "claim": "x"}}, False),
+    ("story", STORY, ("beats",), {"teaser": {**TEASER, "locales": {"fr": {"link": "x"}}}}, False),
+    ("story", STORY, ("overrides",), {"market": {"fr": {"network": {"x": {"hook": "B"}}}}}, True),
+    ("story", STORY, ("overrides",), {"market": {"fr": {"network": {"x": {"tone": "B"}}}}}, False),
+    ("story", STORY, ("overrides",), {"market": {"fr": {"network": ["x"]}}}, False),
+    ("story", STORY, ("embargo",), {"terms": ["Aurora", "7 seats"]}, True),
+    ("story", STORY, ("embargo",), {"terms": ["Aurora"], "media": "reveal"}, True),
+    ("story", STORY, ("embargo",), {"terms": []}, False),
+    ("story", STORY, ("embargo",), {"terms": ["Aurora"], "media": "all"}, False),
+    ("story", STORY, ("embargo",), {"media": "reveal"}, False),
+    ("story", STORY, ("embargo",), ["Aurora"], False),
     ("story", STORY, ("netwroks",), ["x"], False),
     ("story", STORY, ("networks",), "x", False),
     ("story", STORY, ("status",), "aproved", False),
@@ -173,6 +204,10 @@ CASES: list[tuple[str, dict[str, Any], tuple[str, ...], Any, bool]] = [
     ("markets", MARKETS, (*FR, "name"), 2027, True),
     ("markets", MARKETS, (*FR, "locale"), "pt-BR", True),
     ("markets", MARKETS, (*FR, "accounts", "mastodon"), {"handle": "a@b.example"}, True),
+    ("markets", MARKETS, (*FR, "translation"), "required", True),
+    ("markets", MARKETS, (*FR, "translation"), "warn", True),
+    ("markets", MARKETS, (*FR, "translation"), "always", False),
+    ("markets", MARKETS, (*FR, "translation"), True, False),
     ("markets", MARKETS, ("markets",), {}, False),
     ("markets", MARKETS, ("markets",), DROP, False),
     ("markets", MARKETS, ("markets",), ["fr"], False),
@@ -185,6 +220,18 @@ CASES: list[tuple[str, dict[str, Any], tuple[str, ...], Any, bool]] = [
     ("markets", MARKETS, (*FR, "accounts", "x"), "HoldoutFR", False),
     ("markets", MARKETS, (*FR, "accounts", "x", "max_characters"), 0, False),
     ("markets", MARKETS, ("markets", "FR"), MARKETS["markets"]["fr"], False),
+    # line.yaml
+    # _brand.yaml
+    ("brand", BRAND, (), BRAND, True),
+    ("brand", BRAND, ("patterns", "fr"), [r"\d+ € de remise"], True),
+    ("brand", BRAND, ("may_extend",), [], True),
+    ("brand", BRAND, ("banned", "all"), "cheap", True),
+    ("brand", BRAND, ("patterns",), [r"-\d+%"], False),
+    ("brand", BRAND, ("patterns", "French"), [r"-\d+%"], False),
+    ("brand", BRAND, ("patterns", "all"), r"-\d+%", False),
+    ("brand", BRAND, ("may_extend",), "x", False),
+    ("brand", BRAND, ("may_extend",), ["X Network"], False),
+    ("brand", BRAND, ("rules",), {}, False),
     # line.yaml
     ("line", LINE, (), LINE, True),
     ("line", LINE, ("rules", "banned"), {"FR": ["remise"], "pt_BR": ["x"], "all": "cheap"}, True),
@@ -248,6 +295,7 @@ def sample_files() -> Iterator[tuple[str, Path]]:
     yield "markets", SAMPLE / "markets.yaml"
     for path in sorted(LINES.glob("*/line.yaml")):
         yield "line", path
+    yield "brand", LINES / "_brand.yaml"
 
 
 @pytest.mark.parametrize(
@@ -270,6 +318,8 @@ def test_every_sample_file_is_accepted_by_both(
         ("story", STORY, ("launch",), "2027-02-30 09:00"),
         ("markets", MARKETS, (*FR, "timezone"), "Europe/Pariss"),
         ("markets", MARKETS, (*FR, "accounts", "myspace"), {"handle": "h"}),
+        ("brand", BRAND, ("patterns", "all"), [r"(\d+% off"]),
+        ("brand", BRAND, ("patterns", "all"), [r"(a|a)+$"]),
     ],
 )
 def test_meaning_is_validates_alone(
@@ -322,8 +372,9 @@ def trimmed(document: Any, free: frozenset[tuple[str, ...]], at: tuple[str, ...]
         ("story", SAMPLE / "stories" / "aurora-launch.yaml", {("locales",)}),
         ("markets", SAMPLE / "markets.yaml", {("markets",)}),
         ("line", LINES / "x" / "line.yaml", {("rules", "banned"), ("phrases",)}),
+        ("brand", LINES / "_brand.yaml", {("banned",), ("patterns",)}),
     ],
-    ids=["story", "markets", "line"],
+    ids=["story", "markets", "line", "brand"],
 )
 def test_the_schema_never_refuses_what_validate_accepts(
     validate: Callable[[str, str], bool], kind: str, path: Path, free: set[tuple[str, ...]]

@@ -4,7 +4,12 @@ One file per line x beat, ``tests/golden/<network>/<beat>.txt``, holding the tex
 market's account would post, in ``markets.yaml`` order, each under a header naming the post.
 Beats the sample brand's stories use on a network come from the real plan; a line's template
 beat no story uses on that network (``followup`` on Instagram, say) is rendered from a
-specimen: the sample launch story told as that beat, so no template goes unreviewed.
+specimen: the sample launch story told as that beat, so no template goes unreviewed. Each
+post lists its media: which picture goes with which beat is part of what is said.
+
+The sample covers per-beat content (``aurora-launch``'s teaser has its own hook, link and
+``media/suv-teaser.jpg``: ``*/teaser.txt``) and one network in one market
+(``overrides.market.fr.network.linkedin``: the fr posts of ``linkedin/*.txt``).
 
 Regenerate after changing a template or the sample content::
 
@@ -69,6 +74,8 @@ def _section(post: PlannedPost, specimen: bool) -> str:
     out.append(post.text)
     if post.first_comment is not None:
         out.append(f"[first comment] {post.first_comment}")
+    for media in post.media:  # which picture goes with which beat is part of what is said
+        out.append(f"[{media.kind}] {media.file}: {media.alt}")
     for f in post.findings:
         if f.severity != "info":
             out.append(f"[{f.severity}:{f.code}] {f.message}")

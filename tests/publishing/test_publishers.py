@@ -255,12 +255,12 @@ def test_secrets_come_from_the_file_keyed_by_network_then_account(tmp_path):
 
 def test_an_environment_variable_overrides_one_field(tmp_path):
     path = tmp_path / "secrets.yaml"
-    path.write_text("mastodon:\n  brand@social.example: {access_token: old, other: kept}\n")
+    path.write_text("mastodon:\n  brand@social.example: {access_token: old, client_id: kept}\n")
     env = {"STORYLINE_SECRET_MASTODON_BRAND_SOCIAL_EXAMPLE_ACCESS_TOKEN": "new"}
     creds = load_secrets(Settings.from_env(env).with_overrides(secrets_file=path)).credentials(
         "mastodon", "brand@social.example"
     )
-    assert dict(creds) == {"access_token": "new", "other": "kept"}
+    assert dict(creds) == {"access_token": "new", "client_id": "kept"}
 
 
 def test_credentials_never_show_their_values(tmp_path):

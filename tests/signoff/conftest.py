@@ -39,6 +39,10 @@ def brand(tmp_path: Path) -> Path:
             "networks: [x, linkedin]",
         ),
         ("markets: [fr, de, gb, it, hu, br, cn, us]", "markets: [fr, de]"),
+        (
+            "networks: [facebook, instagram, x, linkedin, weibo, threads, bluesky, mastodon]",
+            "networks: [x, linkedin]",
+        ),
     )
     return root
 

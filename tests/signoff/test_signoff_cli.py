@@ -240,3 +240,17 @@ def test_an_approvals_file_of_a_story_the_content_lacks_is_a_finding(run: Run, b
     assert (
         "ghost.yaml:1:1: warning[signoff-unknown-story]: sign-offs of story 'ghost'" in found.output
     )
+
+
+def test_approving_the_whole_story_again_forgets_the_posts_it_lost(
+    run: Run, brand: Path, edit: Callable[..., None]
+) -> None:
+    ok(run("approve", "aurora-launch", "--as", CLAIRE))
+    edit(
+        brand / "content" / "stories" / "aurora-launch.yaml",
+        ("  followup: {offset: +3d, networks: [linkedin]}\n", ""),
+    )
+    assert "signoff-unknown-post" in ok(run("validate")).output
+    ok(run("approve", "aurora-launch", "--as", CLAIRE))
+    assert "aurora-launch/followup" not in (brand / APPROVALS).read_text(encoding="utf-8")
+    assert "signoff-unknown-post" not in ok(run("validate")).output

@@ -77,6 +77,8 @@ from scheduler.interfaces.cli import (  # noqa: E402
     serve,
     signoff,
 )
+from scheduler.interfaces.cli.explain import explain_command  # noqa: E402
+from scheduler.interfaces.cli.health import health_command  # noqa: E402
 from scheduler.interfaces.cli.operating import COMMANDS as OPERATING_COMMANDS  # noqa: E402
 
 for _command in (
@@ -99,6 +101,8 @@ for _command in (
     calendar.db_group,
     signoff.approve_command,
     signoff.approvals_command,
+    health_command,
+    explain_command,
 ):
     cli.add_command(_command)
 

@@ -47,11 +47,12 @@ def clock_now(settings: Settings) -> Any:
 def load_planned(settings: Settings, now: Any, doing: str) -> Any:
     """The content's posts; refuses (ContentError, exit 1) when the content has errors."""
     from scheduler.app.pipeline import load_plan
-    from scheduler.core.diagnostics import has_errors, sort_findings
+    from scheduler.core.diagnostics import sort_findings
+    from scheduler.planning.plan import blocking
 
     result = load_plan(settings, now)
     findings = sort_findings(result.findings)
-    if has_errors(findings):
+    if blocking(findings):  # a market lacking a required translation only loses its own posts
         raise ContentError(findings, f"the content has errors: nothing was {doing}")
     if findings:
         click.echo(format_text(findings), err=True)

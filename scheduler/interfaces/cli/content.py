@@ -14,9 +14,10 @@ from scheduler.interfaces.cli.common import EXIT_FINDINGS, clock_now, content_no
 
 
 @click.command("schema")
-@click.argument("kind", type=click.Choice(["story", "markets", "line"]), default="story")
+@click.argument("kind", type=click.Choice(["story", "markets", "line", "brand"]), default="story")
 def schema_command(kind: str) -> None:
-    """Print the JSON Schema (draft 2020-12) of a story, markets.yaml or a line.yaml."""
+    """Print the JSON Schema (draft 2020-12) of a story, markets.yaml, a line.yaml or
+    _brand.yaml."""
     from scheduler.content.schema import schema_text
 
     click.echo(schema_text(kind))

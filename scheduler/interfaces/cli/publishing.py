@@ -151,6 +151,7 @@ def run_command(settings: Settings, concurrency: int, demo: bool) -> None:
     import time
     from datetime import timedelta
 
+    from scheduler.app.tokens import startup_checks
     from scheduler.calendar.apply import sync
     from scheduler.calendar.migrate import upgrade
     from scheduler.dispatch.demo import demo_shift
@@ -166,6 +167,9 @@ def run_command(settings: Settings, concurrency: int, demo: bool) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = calendar_engine(settings)
     upgrade(engine)
+    _require_broker(settings)
+    if not demo:  # the demo sends to the outbox only, from a calendar of its own
+        startup_checks(settings, engine=engine)  # secrets file, the key of the stored tokens
     now = clock_now(settings)
     planned = load_planned(settings, now, "synced")
     if demo:
@@ -226,6 +230,15 @@ def run_command(settings: Settings, concurrency: int, demo: bool) -> None:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+
+
+def _require_broker(settings: Settings) -> None:
+    """A worker would retry an unreachable broker for minutes in its log: say it here."""
+    from scheduler.interfaces.broker import broker_problem
+
+    problem = broker_problem(settings.broker_url)
+    if problem is not None:
+        fail(problem)
 
 
 def sync_summary(result: Any) -> str:
