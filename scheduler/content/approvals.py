@@ -61,7 +61,7 @@ class Records(Mapping[str, Approval]):
     def __init__(self, raw: dict[str, Head], path: str, data: bytes) -> None:
         self._raw = raw
         self._path = path
-        self._data = data  # the file, after a newline
+        self._data = data  # the file's bytes
         self._built: dict[str, Approval] = {}
 
     def head(self, post_id: str) -> Head | None:
@@ -71,8 +71,8 @@ class Records(Mapping[str, Approval]):
         built = self._built.get(post_id)
         if built is None:
             by, at, digest = self._raw[post_id]
-            start = self._data.find(b"\n  " + post_id.encode() + b":\n")
-            pos = Position(self._path, self._data.count(b"\n", 0, start + 1), 3)
+            start = self._data.find(b"\n  " + post_id.encode() + b":\n")  # never the first line
+            pos = Position(self._path, self._data.count(b"\n", 0, start + 1) + 1, 3)
             built = self._built[post_id] = Approval(post_id, by, at, digest, pos)
         return built
 
@@ -251,19 +251,20 @@ def _load_file(path: Path, findings: list[Finding]) -> StoryApprovals | None:
     return StoryApprovals(story, str(path), MappingProxyType(posts))
 
 
-#: The head of one record as :func:`approvals_text` writes it (the snapshot below is skipped).
-#: Bytes: a year of approvals is megabytes, and only these few fields need decoding.
-_RECORD = re.compile(
-    rb"\n  ([A-Za-z0-9][^\s:'\"]*):\n"
+#: One pass over a file: the head of each record as :func:`approvals_text` writes it (its
+#: snapshot below is skipped), or any other line indented less than a snapshot's that is neither
+#: blank nor a comment (an empty match: the file is not in the written layout). Bytes: a year
+#: of approvals is megabytes, and only these few fields need decoding.
+_LINES = re.compile(
+    rb"\n(?:"
+    rb"  ([A-Za-z0-9][^\s:'\"]*):\n"
     rb"    by: ([^\n]*)\n"
     rb"    at: ([^\n]*)\n"
     rb"    hash: ([^\n]*)\n"
-    rb"    sent:\n"
+    rb"    sent:(?=\n)"
+    rb"|(?! {5}|#|\n))"
 )
-_HEAD = re.compile(rb"(?:#[^\n]*\n)*story: ([^\n]*)\nposts:\n")
-#: A newline that starts a line indented less than a snapshot's (or ends the file), neither
-#: blank nor a comment: in the written layout, ``story:``, ``posts:`` and five lines per record.
-_OUTLINE = re.compile(rb"\n(?! {5}|#|\n)")
+_HEAD = re.compile(rb"(?:#[^\n]*\n)*story: ([^\n]*)\nposts:(?=\n)")
 
 
 _QUOTES = ("'", '"')
@@ -291,9 +292,12 @@ def _scan(path: Path) -> StoryApprovals | None:
     head = _HEAD.match(data)
     if head is None or _unquote(head.group(1).decode("utf-8", "replace")) != story:
         return None
-    data = b"\n" + data  # every line, the first too, follows a newline
-    records = _RECORD.findall(data)
-    if len(_OUTLINE.findall(data)) != 2 + 5 * len(records) + data.endswith(b"\n"):
+    # After the head, every line follows a newline; the last newline may end the file.
+    found = _LINES.findall(data, head.end())
+    if data.endswith(b"\n"):
+        found.pop()  # the file's last newline, followed by nothing
+    records = [r for r in found if r[0]]
+    if len(records) != len(found):
         return None  # some line is not where `approve` writes it
     posts: dict[str, Head] = {}
     approvers: dict[str, bool] = {}

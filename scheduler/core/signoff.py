@@ -146,17 +146,28 @@ def signoff_hash(post: Sendable) -> str:
     return _digest(post, len(post.media), media)
 
 
-def planned_hash(post: PlannedLike, digests: Mapping[str, str]) -> str:
+def planned_hash(
+    post: PlannedLike,
+    digests: Mapping[str, str],
+    framed: dict[int, tuple[Sequence[_MediaLike], int, str]] | None = None,
+) -> str:
     """``signoff_hash(sent(post, digests))`` without building the snapshot: planning hashes
     every post of a sign-off market (``tests/signoff/test_signoff_hash.py`` holds the two
-    equal)."""
-    parts = []
-    for m in post.media:
-        d = digests.get(m.file, "")
-        parts.append(
-            f"{len(m.file)}:{m.file},{len(m.alt)}:{m.alt},{len(m.kind)}:{m.kind},{len(d)}:{d},"
-        )
-    return _digest(post, len(parts), "".join(parts))
+    equal). ``framed`` remembers each media tuple's framing: planning shares one tuple among
+    the posts that show the same media."""
+    media = post.media
+    entry = framed.get(id(media)) if framed is not None else None
+    if entry is None or entry[0] is not media:
+        parts = []
+        for m in media:
+            d = digests.get(m.file, "")
+            parts.append(
+                f"{len(m.file)}:{m.file},{len(m.alt)}:{m.alt},{len(m.kind)}:{m.kind},{len(d)}:{d},"
+            )
+        entry = (media, len(parts), "".join(parts))
+        if framed is not None:
+            framed[id(media)] = entry  # holds the tuple: its id stays its own
+    return _digest(post, entry[1], entry[2])
 
 
 def _frame(value: str | None) -> str:

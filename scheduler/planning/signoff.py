@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 from scheduler.content.approvals import Approval, Approvals
 from scheduler.core.diagnostics import Finding, Position, Severity, sort_findings
@@ -40,13 +41,14 @@ def evaluate(
     digests: Mapping[str, str],
     findings: list[Finding],
     read: set[str],
+    framed: dict[int, Any] | None = None,
 ) -> Signoff:
     """One post's sign-off against its record (if any); the warnings it deserves go to
     ``findings``. ``read``: the stories whose file was parsed completely already (its own
     findings are reported once)."""
     rule = market.signoff
     assert rule is not None
-    digest = planned_hash(post, digests)
+    digest = planned_hash(post, digests, framed)
     code = market.code
     head = approvals.head(post.story, post.post_id)
     if head is None:
@@ -112,11 +114,12 @@ def apply_signoff(
     findings: list[Finding] = list(approvals.findings)
     read: set[str] = set()
     signing = {code: m for code, m in content.markets.items() if needs_signoff(m)}
+    framed: dict[int, Any] = {}  # media tuple -> its framing, for planned_hash
     for post in planned.posts:
         market = signing.get(post.market)
         if market is None:
             continue
-        state = evaluate(post, market, approvals, digests, findings, read)
+        state = evaluate(post, market, approvals, digests, findings, read, framed)
         # Planning made these posts a moment ago and nothing else holds them yet: set the
         # field in place (a dataclasses.replace per post cost as much as the hashing).
         object.__setattr__(post, "signoff", state)

@@ -88,6 +88,10 @@ def test_planning_hashes_a_post_as_its_snapshot_hashes(post: Sent) -> None:
     post = replace(post, media=tuple(replace(m, digest=digests[m.file]) for m in post.media))
     as_planned = replace(post, media=tuple(_Planned(m.file, m.alt, m.kind) for m in post.media))
     assert planned_hash(as_planned, digests) == signoff_hash(post)
+    framed: dict[int, object] = {}  # planning's memo of each media tuple's framing
+    assert planned_hash(as_planned, digests, framed) == signoff_hash(post)  # type: ignore[arg-type]
+    again = replace(as_planned, text=as_planned.text + "!")  # shares the media tuple
+    assert planned_hash(again, digests, framed) == signoff_hash(replace(post, text=again.text))  # type: ignore[arg-type]
     assert sent(as_planned, digests) == post
 
 
