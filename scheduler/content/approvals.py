@@ -268,9 +268,24 @@ _HEAD = re.compile(rb"(?:#[^\n]*\n)*story: ([^\n]*)\nposts:(?=\n)")
 
 
 _QUOTES = ("'", '"')
+_UNSEEN: Any = object()
+
+
+def _signer(raw_by: bytes, raw_at: bytes) -> tuple[str, datetime] | None:
+    """An approver and an aware time as the quick scan reads them; None if either is wrong."""
+    by, at = _unquote(raw_by.decode()), _unquote(raw_at.decode())
+    if approver_problem(by) is not None:
+        return None
+    try:
+        when = datetime.fromisoformat(at)
+    except ValueError:
+        return None
+    return None if when.tzinfo is None else (by, when.astimezone(UTC))
 
 
 def _unquote(raw: str) -> str:
+    if raw[:1] not in _QUOTES and raw[-1:] not in (" ", "\t"):
+        return raw  # the common case: a plain scalar
     raw = raw.strip()
     if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"":
         return raw[1:-1]
@@ -300,43 +315,22 @@ def _scan(path: Path) -> StoryApprovals | None:
     if len(records) != len(found):
         return None  # some line is not where `approve` writes it
     posts: dict[str, Head] = {}
-    approvers: dict[str, bool] = {}
-    times: dict[str, datetime | None] = {}
+    signers: dict[tuple[bytes, bytes], tuple[str, datetime] | None] = {}
     prefix = f"{story}/"
     name = str(path)
-    for raw_id, raw_by, raw_at, raw_hash in records:
-        try:
-            post_id, by, at, digest = (
-                raw_id.decode(),
-                raw_by.decode(),
-                raw_at.decode(),
-                raw_hash.decode(),
-            )
-        except UnicodeDecodeError:
-            return None
-        if by[:1] in _QUOTES or at[:1] in _QUOTES or digest[:1] in _QUOTES:
-            by, at, digest = _unquote(by), _unquote(at), _unquote(digest)
-        good = approvers.get(by)
-        if good is None:
-            good = approvers[by] = approver_problem(by) is None
-        when = times.get(at, ...)
-        if when is ...:
-            try:
-                parsed: datetime | None = datetime.fromisoformat(at)
-            except ValueError:
-                parsed = None
-            when = times[at] = (
-                parsed.astimezone(UTC) if parsed is not None and parsed.tzinfo else None
-            )
-        if (
-            not good
-            or when is None
-            or post_id in posts
-            or not post_id.startswith(prefix)
-            or post_id.count("/") != 3
-        ):
-            return None
-        posts[post_id] = (by, when, digest)
+    try:
+        for raw_id, raw_by, raw_at, raw_hash in records:
+            signer = signers.get((raw_by, raw_at), _UNSEEN)
+            if signer is _UNSEEN:  # one `approve` writes one approver and time for many posts
+                signer = signers[(raw_by, raw_at)] = _signer(raw_by, raw_at)
+            post_id, digest = raw_id.decode(), _unquote(raw_hash.decode())
+            if signer is None or not post_id.startswith(prefix) or post_id.count("/") != 3:
+                return None
+            posts[post_id] = (signer[0], signer[1], digest)
+    except UnicodeDecodeError:
+        return None
+    if len(posts) != len(records):
+        return None  # a post recorded twice: the complete parse says which
     return StoryApprovals(story, name, Records(posts, name, data))
 
 
