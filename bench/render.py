@@ -244,15 +244,17 @@ def _signoff_overhead(plain: Path) -> dict[str, Any]:
     best = {"plain": float("inf"), "signoff": float("inf"), "step": float("inf")}
     original = pipeline.with_signoff
 
+    steps: list[float] = []
+
     def timed(*args: Any, **kwargs: Any) -> Any:
         """The sign-off step alone: the only work the signed year adds."""
         started = time.process_time()
         try:
             return original(*args, **kwargs)
         finally:
-            best["step"] = min(best["step"], time.process_time() - started)
+            steps.append(time.process_time() - started)
 
-    pipeline.with_signoff = timed  # type: ignore[assignment]
+    pipeline.with_signoff = timed
     approved = 0
     for _ in range(5):
         for name in ("plain", "signoff"):
@@ -260,15 +262,18 @@ def _signoff_overhead(plain: Path) -> dict[str, Any]:
             # CPU time of this process: on a shared machine, other processes' load would
             # otherwise decide a 10 % comparison.
             started = time.process_time()
+            steps.clear()
             result = load_plan(settings[name], now)
             best[name] = min(best[name], time.process_time() - started)
+            if name == "signoff":
+                best["step"] = min(best["step"], *steps)
             if name == "signoff":
                 approved = sum(
                     p.signoff is not None and p.signoff.state is SignoffState.APPROVED
                     for p in result.posts
                 )
             del result
-    pipeline.with_signoff = original  # type: ignore[assignment]
+    pipeline.with_signoff = original
     return {
         "step_seconds": best["step"],
         "plain_seconds": best["plain"],
