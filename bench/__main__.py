@@ -12,7 +12,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ["render", "preview", "sync", "due_query", "dispatch", "pause", "token_refresh"]
+BENCHMARKS = [
+    "render",
+    "preview",
+    "sync",
+    "due_query",
+    "dispatch",
+    "pause",
+    "token_refresh",
+    "notify",
+]
 
 
 def machine() -> str:

@@ -167,3 +167,8 @@ def test_no_module_is_longer_than_600_lines() -> None:
         and (n := len(p.read_text(encoding="utf-8").splitlines())) > 600
     }
     assert long == {}
+
+
+def test_only_the_notification_channels_import_apprise() -> None:
+    # Every sender goes through one module, where channel URLs are redacted.
+    assert _importers_of({"apprise"}) <= {"scheduler.app.notify_channels"}

@@ -216,6 +216,19 @@ LAYER_SHAPE = Obj(
 assert tuple(LAYER_SHAPE.fields) == OVERRIDABLE_FIELDS
 
 
+_THREAD = Field(
+    Boolean(),
+    doc="X only: a post over 280 characters goes out as a numbered thread (docs/publishers.md)",
+)
+
+
+#: ``overrides.network.<network>``: a layer, and the network's own switches.
+NETWORK_LAYER_SHAPE = Obj(
+    MappingProxyType({**LAYER_SHAPE.fields, "thread": _THREAD}),
+    doc="Fields this network's posts replace; `thread: true` (X) splits a long post.",
+)
+
+
 STORY_TEXT_SHAPE = Obj(
     fields_of(
         headline=Field(_TEXT, required=True, nonblank=True, doc="the one-line news"),
@@ -366,7 +379,8 @@ STORY_SHAPE = Obj(
             Obj(
                 fields_of(
                     network=Field(
-                        Obj(values=LAYER_SHAPE, key_pattern=NAME_PATTERN), doc="network -> fields"
+                        Obj(values=NETWORK_LAYER_SHAPE, key_pattern=NAME_PATTERN),
+                        doc="network -> fields (and `thread: true` for X)",
                     ),
                     market=Field(
                         Obj(values=MARKET_OVERRIDE_SHAPE, key_pattern=NAME_PATTERN),
@@ -450,6 +464,7 @@ LINE_SHAPE = Obj(
             Text(numbers_ok=False), required=True, doc="how this network speaks, for people"
         ),
         rules=Field(RULES_SHAPE),
+        thread=_THREAD,
         phrases=Field(
             Obj(
                 values=Obj(values=Text(), doc="phrase key -> text"),

@@ -539,8 +539,28 @@ class StoryLoader:
                     f"markets.yaml defines: {', '.join(self.codes) or 'none'}",
                 )
                 continue
-            out[key] = MappingProxyType(self._layer(lnode, (*path, key)))
+            layer = self._layer(lnode, (*path, key))
+            if kind == "network":
+                self._thread_switch(lnode, (*path, key), key, layer)
+            out[key] = MappingProxyType(layer)
         return out
+
+    def _thread_switch(
+        self, node: Node | None, path: tuple[str | int, ...], network: str, layer: dict[str, Any]
+    ) -> None:
+        """``thread: true`` under ``overrides.network.x`` (its shape is checked elsewhere)."""
+        switch = node.get("thread") if node is not None and node.is_map else None
+        if switch is None or not switch.is_scalar or not isinstance(switch.value, bool):
+            return
+        if network != "x":
+            self.error(
+                self.pos(*path, "thread"),
+                "thread-not-x",
+                f"overrides.network.{network}.thread: only X posts can be threads; "
+                "remove it, or move it under overrides.network.x",
+            )
+            return
+        layer["thread"] = switch.value
 
 
 def _enum(cls: type[_E], value: str | None, default: _E) -> _E:

@@ -46,6 +46,10 @@ class PlannedPost:
     #: Its market's sign-off (None: the market needs none); set by
     #: :func:`scheduler.planning.signoff.apply_signoff` before the due time is ever re-timed.
     signoff: Signoff | None = field(default=None, compare=False)
+    #: The posts of an X thread, numbered, when the story opted in and the text is long
+    #: (:mod:`scheduler.text.thread`); empty for a single post. Derived from ``text`` and
+    #: ``link``: the X publisher splits the same way.
+    thread: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def awaiting_signoff(self) -> str | None:

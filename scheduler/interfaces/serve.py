@@ -7,6 +7,9 @@ reloads itself when the version changes, so saving a story in the editor refresh
 
 Routes: ``/`` the stories, ``/story/<id>`` a story's preview, ``/calendar`` the planned
 calendar, ``/version`` the content version (text).
+
+A story whose file does not load keeps its page: ``/story/<id>`` then lists its findings,
+exactly as ``storyline validate`` prints them, and reloads into the preview once it is fixed.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from urllib.parse import unquote, urlsplit
 
 from scheduler.app.pipeline import load_plan
 from scheduler.app.settings import Settings
+from scheduler.content.files import STORIES_DIR_NAME
 from scheduler.content.loader import load_content
 from scheduler.core.diagnostics import Finding, Severity
 from scheduler.core.errors import StorylineError
@@ -103,6 +107,8 @@ class Previews:
         self.clock = clock
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
+        # Story id -> its file, from every load: a story that stops loading keeps its page.
+        self._files: dict[str, str] = {}
         self.loads = 0  # how many times the content was loaded: tests check re-rendering
 
     def version(self) -> str:
@@ -125,6 +131,8 @@ class Previews:
             content = load_content(self.settings.content_dir, networks=lines.networks)
         except StorylineError as exc:
             return Snapshot(version, None, None, str(exc), now)
+        # Called under the lock (``snapshot``).
+        self._files.update({s.id: s.path for s in content.stories.values()})
         return Snapshot(version, planned, content, None, now)
 
     def page(self, path: str) -> tuple[HTTPStatus, str]:
@@ -149,7 +157,55 @@ class Previews:
             story = unquote(path.removeprefix("/story/"))
             if snap.content is not None and story in snap.content.stories:
                 return HTTPStatus.OK, self._story(snap, story)
+            if snap.plan is None:
+                return HTTPStatus.OK, self._message(
+                    snap, "The content cannot be loaded", snap.error or ""
+                )
+            broken = self._broken(snap).get(story)
+            if broken is not None:
+                return HTTPStatus.OK, self._story_errors(snap, story, broken)
         return HTTPStatus.NOT_FOUND, self._message(snap, "Not found", f"Nothing at {path}.")
+
+    def _broken(self, snap: Snapshot) -> dict[str, tuple[str, list[Finding]]]:
+        """Stories whose file has errors and did not load: id -> (file, its findings).
+
+        The id is the one the file had when it last loaded, else the file's name.
+        """
+        if snap.plan is None or snap.content is None:
+            return {}
+        loaded = {s.path for s in snap.content.stories.values()}
+        stories_dir = self.settings.content_dir / STORIES_DIR_NAME
+        by_file: dict[str, list[Finding]] = {}
+        for f in snap.plan.findings:
+            if f.file not in loaded and Path(f.file).parent == stories_dir:
+                by_file.setdefault(f.file, []).append(f)
+        with self._lock:
+            ids = {file: story for story, file in self._files.items()}
+        return {
+            ids.get(file, Path(file).stem): (file, findings)
+            for file, findings in by_file.items()
+            if any(f.is_error for f in findings)
+        }
+
+    def _story_errors(self, snap: Snapshot, story: str, broken: tuple[str, list[Finding]]) -> str:
+        file, findings = broken
+        stories_dir = self.settings.content_dir / STORIES_DIR_NAME
+        # An unknown market may be markets.yaml's fault: its errors are shown too.
+        elsewhere = [
+            f
+            for f in (snap.plan.findings if snap.plan else ())
+            if f.is_error and Path(f.file).parent != stories_dir
+        ]
+        return render(
+            "serve_story_errors.html.j2",
+            title=f"{story}: errors",
+            story=story,
+            file=file,
+            findings=findings,
+            elsewhere=elsewhere,
+            csp=SERVED_CSP,
+            reload_version=snap.version,
+        )
 
     def _market_names(self, snap: Snapshot) -> Mapping[str, str]:
         if snap.plan is not None and snap.plan.market_names:
@@ -159,8 +215,21 @@ class Previews:
     def _story(self, snap: Snapshot, story_id: str) -> str:
         assert snap.content is not None
         story = snap.content.stories[story_id]
+        posts = snap.posts_of(story_id)
+        on_posts = {f for p in posts for f in p.findings}
+        stories_dir = self.settings.content_dir / STORIES_DIR_NAME
+        # The story's own findings on no post, and errors elsewhere (markets.yaml, a line):
+        # a market that does not load silently leaves the story's posts there out.
+        outside = [
+            f
+            for f in (snap.plan.findings if snap.plan else ())
+            if f not in on_posts
+            and f.severity is not Severity.INFO
+            and (f.file == story.path or (f.is_error and Path(f.file).parent != stories_dir))
+        ]
         return render_preview_html(
-            snap.posts_of(story_id),
+            posts,
+            outside=outside,
             title=story.title,
             generated_at=snap.loaded_at,
             content_dir=self.settings.content_dir,
@@ -208,9 +277,25 @@ class Previews:
                     markets=len({p.market for p in posts}),
                 )
             )
+        for story_id, (file, own) in sorted(self._broken(snap).items()):
+            summaries.append(
+                StorySummary(
+                    id=story_id,
+                    title=Path(file).name,
+                    status="broken",
+                    posts=0,
+                    errors=sum(f.is_error for f in own),
+                    warnings=sum(f.severity is Severity.WARNING for f in own),
+                    networks=0,
+                    markets=0,
+                )
+            )
         on_posts = {f for p in snap.plan.posts for f in p.findings}
+        broken_files = {file for file, _ in self._broken(snap).values()}
         general: list[Finding] = [
-            f for f in snap.plan.findings if f not in on_posts and f.severity is not Severity.INFO
+            f
+            for f in snap.plan.findings
+            if f not in on_posts and f.severity is not Severity.INFO and f.file not in broken_files
         ]
         return render(
             "serve_index.html.j2",

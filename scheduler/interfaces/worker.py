@@ -20,12 +20,13 @@ from typing import TYPE_CHECKING, Any
 from celery import Celery
 from celery.signals import beat_init, worker_init, worker_process_init, worker_shutdown
 
+from scheduler.app.notify import notifier_for, notify_every
 from scheduler.app.publishing import dispatcher_for
 from scheduler.app.settings import Settings
 from scheduler.calendar.database import dispose_all, make_engine
 from scheduler.calendar.health import BEAT, record_heartbeat
 from scheduler.calendar.migrate import ensure_schema
-from scheduler.core.errors import DatabaseError, DatabaseUnreachable
+from scheduler.core.errors import DatabaseError, DatabaseUnreachable, StorylineError
 from scheduler.dispatch.dispatcher import Dispatcher, Job, Policy, warm_up
 from scheduler.interfaces.broker import broker_of, broker_problem
 
@@ -85,6 +86,12 @@ def celery_config(settings: Settings) -> dict[str, Any]:
                 "task": "storyline.tokens",
                 "schedule": timedelta(seconds=settings.token_check_seconds),
                 "options": {"expires": max(settings.token_check_seconds, 5.0)},
+            },
+            # Notifications: a calendar scan of its own, never on the publish path.
+            "storyline-notify": {
+                "task": "storyline.notify",
+                "schedule": timedelta(seconds=notify_every(tick)),
+                "options": {"expires": max(2 * notify_every(tick), 10.0)},
             },
         },
         "beat_max_loop_interval": max(tick, 0.1),
@@ -278,3 +285,14 @@ def tokens() -> dict[str, int]:
     from scheduler.dispatch.credentials import check_tokens
 
     return check_tokens(dispatcher()).to_json()
+
+
+@app.task(name="storyline.notify", ignore_result=True)  # type: ignore[untyped-decorator]
+def notify() -> dict[str, int]:
+    """Tell people what went held, failed or needs review (scheduler.app.notify)."""
+    try:
+        report = notifier_for(settings).run()
+    except StorylineError as exc:  # a channel URL apprise cannot read: said, not a traceback
+        log.error("notify: %s", exc)
+        return {}
+    return {"recorded": report.recorded, "sent": report.sent, "failed": report.failed}

@@ -165,6 +165,17 @@ def load_line_file(
         rules = MappingProxyType(rules_node.plain())  # as written, for people to read
         _collect_positions(rules_node, (), rule_positions)
     phrases = _phrases(checked.get("phrases", {}), root.get("phrases"), findings)
+    thread = checked.get("thread") is True
+    if thread and network != "x":
+        thread_node = root.get("thread")
+        findings.append(
+            Finding.error(
+                thread_node.pos if thread_node is not None else whole,
+                "thread-not-x",
+                f"thread: only X posts can be threads, not {network}'s; remove it",
+            )
+        )
+        thread = False
     line = EditorialLine(
         network=network,
         path=display,
@@ -175,6 +186,7 @@ def load_line_file(
         pos=whole,
         voice_rules=rules_from(checked.get("rules", {})),
         rule_positions=MappingProxyType(rule_positions),
+        thread=thread,
     )
     return line, findings
 

@@ -117,6 +117,8 @@ class EditorialLine:
     rule_positions: Mapping[RulePath, Position] = field(
         default_factory=lambda: MappingProxyType({}), repr=False
     )
+    #: ``thread: true`` (X only): a post over 280 characters goes out as a numbered thread.
+    thread: bool = False
 
     @property
     def link_policy(self) -> LinkPolicy:

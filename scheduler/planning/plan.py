@@ -23,6 +23,8 @@ from scheduler.lines.model import TEMPLATE_SUFFIX, EditorialLine, PostContext
 from scheduler.planning.embargo import LEAK, check_embargo
 from scheduler.text.links import UntrackableURL, track
 from scheduler.text.networks import check as check_network
+from scheduler.text.thread import split as split_thread
+from scheduler.text.thread import thread_checks
 from scheduler.text.voice import LinkPolicy, check_voice
 
 # --- planning ---------------------------------------------------------------------------------
@@ -349,6 +351,7 @@ def _plan_post(
         phrases=target.phrases,
     )
     draft = lines.render(ctx, tracked_link=link)
+    thread: tuple[str, ...] = ()
     memo.rendered.add(draft.template)
     if network not in memo.specimens:
         memo.specimens[network] = (ctx, link)
@@ -362,6 +365,10 @@ def _plan_post(
             pos=where.story,
             limit_override=target.limit_override,
         )
+        if network == "x" and story.network_overrides.get("x", {}).get("thread", line.thread):
+            checks = thread_checks(checks, text=draft.text, link=draft.link, pos=where.story)
+            parts = split_thread(draft.text, link=draft.link).parts
+            thread = parts if len(parts) > 1 else ()
         checks += check_voice(
             line.voice_rules,
             text=draft.text,
@@ -409,6 +416,7 @@ def _plan_post(
         story_status=story.status,
         campaign=story.campaign,
         findings=tuple(findings),
+        thread=thread,
     )
 
 

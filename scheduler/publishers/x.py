@@ -3,9 +3,11 @@
 Flow (docs.x.com: "Create Post", "Upload" media, "Chunked media upload", "Rate limits"):
 
 * text over 280 weighted characters (twitter-text v3, via :func:`scheduler.text.networks.measure`)
-  is split at sentence boundaries into a thread: the first post, then each next one as a reply
-  (``reply.in_reply_to_tweet_id``). Each post id is checkpointed, so a crash resumes the thread
-  where it stopped instead of starting it again;
+  — which only a story that opted in to threads passes validation with — is sent as a
+  numbered thread (:mod:`scheduler.text.thread`: sentence boundaries, ``1/3``, the link in the
+  first part): the first post, then each next one as a reply (``reply.in_reply_to_tweet_id``).
+  Each post id is checkpointed, so a crash resumes the thread where it stopped instead of
+  starting it again: parts already sent are never sent again;
 * images: one ``POST /2/media/upload`` each (multipart ``media`` + ``media_category``), their
   alt text through ``POST /2/media/metadata``; videos and GIFs:
   the chunked ``INIT`` / ``APPEND`` / ``FINALIZE`` commands on the same endpoint, then
@@ -43,7 +45,7 @@ from scheduler.publishers.base import (
 )
 from scheduler.publishers.http import HttpClient, error_text
 from scheduler.publishers.media import MediaFile, media_file
-from scheduler.text import networks
+from scheduler.text import networks, thread
 
 DEFAULT_BASE = "https://api.x.com"
 LIMIT = 280
@@ -52,8 +54,6 @@ CHUNK = 4 * 1024 * 1024  # APPEND segments (the docs cap a segment at 5 MB)
 FIND_MARGIN = timedelta(minutes=5)
 FIND_PAGES = 5
 
-_SENTENCE_END = re.compile(r"(?<=[.!?…。！？])(\s+)")
-_WORD_GAP = re.compile(r"(\s+)")
 _URL = re.compile(r"https?://\S+")
 _SPACES = re.compile(r"\s+")
 
@@ -62,54 +62,10 @@ def weighted_length(text: str) -> int:
     return networks.measure("x", text)
 
 
-def _pack(pieces: list[str], limit: int, finer: Callable[[str], list[str]] | None) -> list[str]:
-    """Greedy packing of ``[text, sep, text, sep, ...]`` into parts of at most ``limit``."""
-    parts: list[str] = []
-    current = ""
-    for i in range(0, len(pieces), 2):
-        piece = pieces[i]
-        sep = pieces[i + 1] if i + 1 < len(pieces) else ""
-        candidate = current + piece
-        if weighted_length(candidate.strip()) <= limit:
-            current = candidate + sep
-            continue
-        if current.strip():
-            parts.append(current.strip())
-        current = ""
-        if weighted_length(piece.strip()) <= limit or finer is None:
-            current = piece + sep
-        else:
-            smaller = finer(piece)
-            parts.extend(smaller[:-1])
-            current = smaller[-1] + sep
-    if current.strip():
-        parts.append(current.strip())
-    return parts
-
-
-def _hard_split(text: str, limit: int) -> list[str]:
-    parts: list[str] = []
-    current = ""
-    for char in text:
-        if weighted_length(current + char) > limit:
-            parts.append(current)
-            current = ""
-        current += char
-    return [*parts, current] if current else parts
-
-
-def split_thread(text: str, limit: int = LIMIT) -> list[str]:
-    """The posts of a thread: whole sentences while they fit, words when one does not."""
-    text = text.strip()
-    if weighted_length(text) <= limit:
-        return [text]
-
-    def by_words(sentence: str) -> list[str]:
-        return _pack(
-            _WORD_GAP.split(sentence), limit, lambda word: _hard_split(word.strip(), limit)
-        )
-
-    return _pack(_SENTENCE_END.split(text), limit, by_words)
+def split_thread(text: str, link: str | None = None) -> list[str]:
+    """The posts of a thread (:func:`scheduler.text.thread.split`): the text itself when it fits,
+    else numbered parts cut at sentence boundaries, the link at the end of the first."""
+    return list(thread.split(text, link=link).parts)
 
 
 def _normalised(text: str) -> str:
@@ -207,7 +163,7 @@ class XPublisher:
 
     def describe(self, post: OutgoingPost) -> dict[str, Any]:
         """The first post's request; the rest of a thread follows as replies."""
-        parts = split_thread(post.text)
+        parts = split_thread(post.text, post.link)
         return {
             "method": "POST",
             "url": f"{self.base}/2/tweets",
@@ -224,7 +180,7 @@ class XPublisher:
     def publish(
         self, post: OutgoingPost, credentials: Credentials, checkpoint: Checkpoint = _no_checkpoint
     ) -> Published:
-        parts = split_thread(post.text)
+        parts = split_thread(post.text, post.link)
         thread: list[str] = [str(i) for i in post.checkpoint.get("thread", [])]
         media_ids: list[str] = [str(i) for i in post.checkpoint.get("media_ids", [])]
         if not thread and len(media_ids) < len(post.media):
@@ -379,7 +335,7 @@ class XPublisher:
     def find(self, post: OutgoingPost, credentials: Credentials) -> Published | None:
         """Every post of the thread found -> published; exactly the checkpointed ones found
         -> absent (publishing resumes after them); anything else cannot be told safely."""
-        parts = split_thread(post.text)
+        parts = split_thread(post.text, post.link)
         try:
             tweets, complete = self._timeline(post, credentials)
         except PublishError as exc:

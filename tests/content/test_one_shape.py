@@ -146,6 +146,9 @@ CASES: list[tuple[str, dict[str, Any], tuple[str, ...], Any, bool]] = [
     ("story", STORY, ("media",), [{"file": "media/suv-front.jpg", "alt": "A car"}], True),
     ("story", STORY, ("locales",), {"fr": {"headline": "Salut", "facts": ["a"]}}, True),
     ("story", STORY, ("overrides",), {"network": {"x": {"hook": "Hi"}}}, True),
+    ("story", STORY, ("overrides",), {"network": {"x": {"thread": True, "hook": "Hi"}}}, True),
+    ("story", STORY, ("overrides",), {"network": {"x": {"thread": "yes"}}}, False),
+    ("story", STORY, ("overrides",), {"market": {"fr": {"thread": True}}}, False),
     # per-beat content, one network in one market, embargo
     ("story", STORY, ("beats",), {"teaser": TEASER, "reveal": 0}, True),
     (
@@ -234,6 +237,8 @@ CASES: list[tuple[str, dict[str, Any], tuple[str, ...], Any, bool]] = [
     ("brand", BRAND, ("rules",), {}, False),
     # line.yaml
     ("line", LINE, (), LINE, True),
+    ("line", LINE, ("thread",), True, True),
+    ("line", LINE, ("thread",), "always", False),
     ("line", LINE, ("rules", "banned"), {"FR": ["remise"], "pt_BR": ["x"], "all": "cheap"}, True),
     ("line", LINE, ("rules", "banned", "en"), ["promo*", "% off"], True),
     ("line", LINE, ("rules", "emoji"), {}, True),

@@ -14,6 +14,8 @@ from sqlalchemy import insert, select
 from scheduler.calendar.database import make_engine
 from scheduler.calendar.migrate import upgrade
 from scheduler.calendar.tables import AccountToken, Attempt, Post
+from scheduler.dispatch.sealing import Sealer, new_key
+from scheduler.publishers.auth.base import TokenSet
 
 from .conftest import (
     BIN,
@@ -46,6 +48,8 @@ def test_a_prefork_worker_serves_the_calendars_numbers(
     pg_url: str, redis_url: str, queue: str, tmp_path: Path, processes: Processes
 ) -> None:
     receiver = Receiver(delay=0.4)  # each answer takes a while: both children get posts
+    key = new_key()
+    sealer = Sealer([key])  # a stored token the worker's key opens (else it refuses to start)
     engine = make_engine(pg_url)
     try:
         upgrade(engine)
@@ -53,8 +57,8 @@ def test_a_prefork_worker_serves_the_calendars_numbers(
         with engine.begin() as conn:
             conn.execute(
                 insert(AccountToken.__table__),  # type: ignore[attr-defined]
-                [{"network": "x", "account": "BrandFR", "sealed": "sealed", "updated_at": now,
-                  "expires_at": now + timedelta(hours=2)}],
+                [{"network": "x", "account": "BrandFR", "sealed": sealer.seal(TokenSet("t")),
+                  "updated_at": now, "expires_at": now + timedelta(hours=2)}],
             )  # fmt: skip
         ids = add_webhook_posts(engine, POSTS, due=now + timedelta(seconds=4))
         port = closed_port()
@@ -66,6 +70,7 @@ def test_a_prefork_worker_serves_the_calendars_numbers(
             STORYLINE_TICK_SECONDS="0.5",
             STORYLINE_PUBLISH_BATCH="1",
             STORYLINE_METRICS_PORT=str(port),
+            STORYLINE_SECRET_KEY=key,
             **webhook_secrets(receiver.url),
         )
         worker = processes.start(

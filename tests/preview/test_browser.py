@@ -388,3 +388,130 @@ def test_a_served_page_reloads_itself_when_its_story_changes(browser: Browser, b
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def test_a_broken_story_shows_its_errors_then_its_preview_once_fixed(
+    browser: Browser, brand: Path
+) -> None:
+    import os
+    import threading
+    import time
+    from datetime import UTC, datetime
+
+    from scheduler.interfaces.serve import make_server, url_of
+
+    for story in (brand / "content/stories").glob("*.yaml"):
+        if story.stem != "aurora-launch":
+            story.unlink()
+    path = brand / "content/stories/aurora-launch.yaml"
+    good = path.read_text()
+    path.write_text(good.replace("audience: public", "audience: publik"))
+    settings = Settings(content_dir=brand / "content", lines_dir=brand / "editorial_lines")
+    server = make_server(settings, lambda: datetime(2026, 11, 28, 12, tzinfo=UTC), port=0)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    text = "document.body ? document.body.innerText : ''"  # null while reloading
+    try:
+        browser.open(url_of(server) + "story/aurora-launch")
+        assert browser.console_errors == []
+        shown = browser.evaluate(text)
+        assert "Not found" not in shown
+        assert f"{path}:4:11: error[bad-value]: audience is 'publik'" in shown
+        assert count(browser, ".story-findings .finding-error") == 1
+        path.write_text(good)
+        stat = path.stat()
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            browser.settle(0.5)
+            if count(browser, "article.card[data-post-id^='aurora-launch/']") > 0:
+                break
+        browser.settle(0.5)
+        assert count(browser, "article.card[data-post-id^='aurora-launch/']") > 50
+        assert "does not load" not in browser.evaluate(text)
+        assert browser.console_errors == []
+    finally:
+        browser.open("about:blank")  # stop the page's polling before the server goes
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_arc_labels_on_the_same_day_do_not_overlap(browser: Browser, tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    base = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
+    beats = ["teaser", "reveal", "followup", "recap"]  # four beats in one day, then the next
+    rows = [
+        CalendarRow(
+            post_id=f"s/{beat}/x/fr",
+            story="s",
+            beat=beat,
+            network="x",
+            market="fr",
+            account_name="Holdout FR",
+            timezone="Europe/Paris",
+            due_utc=base + timedelta(hours=2 * i) + timedelta(days=i // 4),
+            status="planned",
+            text="hello",
+            story_title="One busy day",
+        )
+        for i, beat in enumerate([*beats, "extra"])
+    ]
+    page = tmp_path / "busy.html"
+    page.write_text(
+        render_calendar_html(rows, generated_at=GENERATED_AT, market_names={"fr": "France"}),
+        encoding="utf-8",
+    )
+    browser.open(page.as_uri())
+    assert browser.console_errors == []
+    boxes = browser.evaluate(
+        "JSON.stringify([...document.querySelectorAll('.arc-label')].map(l => {"
+        " const r = l.getBoundingClientRect();"
+        " return [l.textContent, r.left, r.top, r.right, r.bottom]; }))"
+    )
+    labels = json.loads(boxes)
+    assert len(labels) == 5
+    for i, (name, left, top, right, bottom) in enumerate(labels):
+        assert right > left and bottom > top
+        for other, l2, t2, r2, b2 in labels[i + 1 :]:
+            overlap = left < r2 and l2 < right and top < b2 and t2 < bottom
+            assert not overlap, f"{name!r} overlaps {other!r}"
+    track = browser.evaluate(
+        "JSON.stringify((() => {"
+        " const t = document.querySelector('.arc-track').getBoundingClientRect();"
+        " return [t.top, t.bottom]; })())"
+    )
+    top, bottom = json.loads(track)
+    assert all(top <= t and b <= bottom for _, _, t, _, b in labels), "labels stay in their row"
+
+
+def test_an_x_thread_is_drawn_as_its_posts_each_with_its_length(
+    browser: Browser, tmp_path: Path, content_dir: Path
+) -> None:
+    from dataclasses import replace
+
+    from scheduler.text.thread import split
+
+    text = " ".join(
+        f"Day {n}: the comfort SUV arrives with a quiet cabin and seats that feel like home."
+        for n in range(1, 8)
+    )
+    posts = [
+        replace(p, text=text, thread=split(text).parts) if p.post_id.endswith("/x/gb") else p
+        for p in preview_sample.planned_posts()
+    ]
+    browser.open(preview_file(tmp_path, content_dir, posts).as_uri())
+    assert browser.console_errors == []
+    card = '[data-post-id="suv-comfort/reveal/x/gb"]'
+    assert visible(browser, f"{card} .thread-part") == 3
+    badges = browser.evaluate(
+        f"[...document.querySelectorAll({json.dumps(card + ' .thread-part .badge')})]"
+        ".map(b => b.textContent).join('|')"
+    )
+    sizes = [int(b.split(" / ")[0]) for b in badges.split("|")]
+    assert len(sizes) == 3 and all(0 < s <= 280 for s in sizes)
+    first = browser.evaluate(
+        f"document.querySelector({json.dumps(card + ' .thread-part .text')}).innerText"
+    )
+    assert first.endswith("1/3")

@@ -12,6 +12,7 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 
 from scheduler.app.settings import Settings
 from scheduler.interfaces.serve import Previews, content_version, make_server, url_of
@@ -94,6 +95,116 @@ def test_an_unknown_story_is_a_404_page(server: ThreadingHTTPServer) -> None:
     status, _, html = get(server, "/story/<nope>")
     assert status == 404
     assert "Nothing at /story/&lt;nope&gt;." in html
+
+
+def break_story(brand: Path) -> Path:
+    """Give aurora-launch an unknown audience: the file stops loading, as a typo would."""
+    story = brand / "content/stories/aurora-launch.yaml"
+    story.write_text(
+        story.read_text().replace("audience: public", "audience: publik"), encoding="utf-8"
+    )
+    touch_later(story)
+    return story
+
+
+def validate_lines(brand: Path) -> list[str]:
+    """What ``storyline validate`` prints for the brand: one ``file:line:col`` line a finding."""
+    from click.testing import CliRunner
+
+    from scheduler.interfaces.cli import cli
+
+    args = ["--content", str(brand / "content"), "--lines", str(brand / "editorial_lines")]
+    result = CliRunner().invoke(cli, [*args, "validate"], env={"NO_COLOR": "1"})
+    assert result.exit_code == 1, result.output
+    return [line for line in result.output.splitlines() if ": error[" in line]
+
+
+def test_a_story_with_errors_shows_them_on_its_own_page(
+    server: ThreadingHTTPServer, brand: Path
+) -> None:
+    get(server, "/story/aurora-launch")  # the page being edited
+    break_story(brand)
+    status, _, html = get(server, "/story/aurora-launch")
+    assert status == 200
+    assert "Not found" not in html
+    assert "aurora-launch does not load" in html
+    expected = [line for line in validate_lines(brand) if "aurora-launch.yaml" in line]
+    assert expected, "the broken story should have an error in validate"
+    assert "aurora-launch.yaml:4:11: error[bad-value]: audience is 'publik'" in expected[0]
+    for line in expected:
+        assert escape(line) in html
+
+
+def test_a_broken_story_page_keeps_polling_and_becomes_the_preview_once_fixed(
+    server: ThreadingHTTPServer, brand: Path
+) -> None:
+    story = break_story(brand)
+    _, _, broken = get(server, "/story/aurora-launch")
+    version = get(server, "/version")[2]
+    assert f'storylineWatch("{version}");' in broken
+    story.write_text(
+        story.read_text().replace("audience: publik", "audience: public"), encoding="utf-8"
+    )
+    touch_later(story)
+    assert get(server, "/version")[2] != version
+    status, _, fixed = get(server, "/story/aurora-launch")
+    assert status == 200
+    assert 'data-post-id="aurora-launch/reveal/x/fr"' in fixed
+
+
+def test_a_story_broken_before_the_server_started_is_found_by_its_file_name(
+    server: ThreadingHTTPServer, brand: Path
+) -> None:
+    break_story(brand)  # no page was loaded yet: the id comes from the file name
+    status, _, html = get(server, "/story/aurora-launch")
+    assert status == 200
+    assert "audience" in html
+
+
+def break_markets(brand: Path) -> None:
+    """A typo in gb's zone: the market does not load, and stories lose their gb posts."""
+    markets = brand / "content/markets.yaml"
+    markets.write_text(
+        markets.read_text().replace("Europe/London", "Europe/Londn"), encoding="utf-8"
+    )
+    touch_later(markets)
+
+
+def test_a_story_page_shows_the_markets_error_that_leaves_posts_out(
+    server: ThreadingHTTPServer, brand: Path
+) -> None:
+    break_markets(brand)
+    status, _, html = get(server, "/story/aurora-launch")
+    assert status == 200
+    assert "Findings outside these posts, which may leave some out" in html
+    assert "unknown time zone &#39;Europe/Londn&#39;" in html
+    assert "markets.yaml:40" in html
+    assert 'data-post-id="aurora-launch/reveal/x/gb"' not in html
+
+
+def test_a_broken_story_page_shows_errors_of_other_files_too(
+    server: ThreadingHTTPServer, brand: Path
+) -> None:
+    break_story(brand)
+    break_markets(brand)
+    _, _, html = get(server, "/story/aurora-launch")
+    assert "Errors in other files, which may be the cause" in html
+    assert "markets.yaml:40:15: error[bad-timezone]" in html
+
+
+def test_a_healthy_story_page_has_no_outside_findings(server: ThreadingHTTPServer) -> None:
+    _, _, html = get(server, "/story/aurora-launch")
+    assert "Findings outside these posts" not in html
+
+
+def test_the_index_lists_a_broken_story_with_a_link_to_its_errors(
+    server: ThreadingHTTPServer, brand: Path
+) -> None:
+    break_story(brand)
+    _, _, html = get(server, "/")
+    assert '<a href="/story/aurora-launch">aurora-launch.yaml</a>' in html
+    assert 'class="story status-broken" data-story="aurora-launch"' in html
+    assert "publik" not in html  # its findings are on its own page, not the index
 
 
 def test_the_planned_calendar_is_served(server: ThreadingHTTPServer) -> None:

@@ -105,7 +105,7 @@ def brand(tmp_path: Path, server: FakeServer, x_api: ShortLivedX) -> Brand:
     (content / "stories").mkdir(parents=True)
     (content / "markets.yaml").write_text(MARKETS, encoding="utf-8")
     access, refresh = x_api.fake.tokens.pair()
-    x_api.expiry[access] = time.time() + LIFETIME  # dead before the worker is up
+    x_api.expiry[access] = time.time()  # already dead: the first post must renew it
     secrets = tmp_path / "secrets.yaml"
     secrets.write_text(
         f"x:\n  BrandFR: {{access_token: {access}, refresh_token: {refresh}, "
@@ -247,7 +247,7 @@ def test_a_worker_refuses_to_start_while_the_stored_tokens_cannot_be_read(
     assert x_api.tweets
 
     with worker(brand, STORYLINE_SECRET_KEY=new_key()) as proc:
-        code = proc.wait(timeout=20)
+        code = proc.wait(timeout=60)  # a loaded CI machine starts a worker slowly
 
     assert code != 0
     assert "refusing to start" in brand.log.read_text(errors="replace")

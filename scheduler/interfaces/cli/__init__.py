@@ -73,6 +73,7 @@ from scheduler.interfaces.cli import (  # noqa: E402
     accounts,
     calendar,
     content,
+    notify,
     publishing,
     serve,
     signoff,
@@ -103,6 +104,7 @@ for _command in (
     signoff.approvals_command,
     health_command,
     explain_command,
+    notify.notify_group,
 ):
     cli.add_command(_command)
 

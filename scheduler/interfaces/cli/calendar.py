@@ -135,7 +135,10 @@ def calendar_command(
     elif fmt == "ics":
         data = calendar_views.calendar_ics(rows, now)
     elif fmt == "html":
-        data = calendar_views.calendar_html(rows, now).encode()
+        from scheduler.app.titles import story_titles
+
+        titles = story_titles(settings.content_dir)
+        data = calendar_views.calendar_html(rows, now, titles).encode()
     else:
         data = calendar_views.calendar_table(rows).encode()
     if output is None:

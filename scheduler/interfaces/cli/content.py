@@ -121,6 +121,7 @@ def _preview_json(post: Any, overrides: Any) -> dict[str, Any]:
         "first_comment": post.first_comment,
         "status": str(post.story_status),
         "signoff": _signoff_json(post.signoff),
+        "thread": list(post.thread),
     }
 
 
@@ -155,12 +156,27 @@ def _preview_text(post: Any, overrides: Any) -> str:
     ]
     if post.title:
         out.append(click.style(f"title: {post.title}", bold=True))
-    out += [f"  {ln}" if ln else "" for ln in post.text.splitlines()]
+    if post.thread:  # an X thread: each post as it goes out, with its own length
+        from scheduler.text import networks
+
+        for number, part in enumerate(post.thread, 1):
+            size = networks.measure(post.network, part)
+            out.append(
+                click.style(f"thread {number}/{len(post.thread)} · {size}/{limit}", bold=True)
+            )
+            out += [f"  {ln}" if ln else "" for ln in part.splitlines()]
+    else:
+        out += [f"  {ln}" if ln else "" for ln in post.text.splitlines()]
     if post.first_comment:
         out.append(f"first comment: {post.first_comment}")
     if post.media:
         out.append("media: " + ", ".join(m.file for m in post.media))
-    out.append(click.style(f"length {length}/{limit}", fg=colour))
+    if post.thread:
+        colour = "green"  # each post of the thread fits; the whole is not one post
+        length_line = f"length {length} in a thread of {len(post.thread)} posts"
+    else:
+        length_line = f"length {length}/{limit}"
+    out.append(click.style(length_line, fg=colour))
     for f in post.findings:
         tint = "red" if f.is_error else "yellow" if f.severity == "warning" else "cyan"
         out.append(click.style(f"{f.severity}[{f.code}]: {f.message}", fg=tint))

@@ -187,6 +187,8 @@ def run_command(settings: Settings, concurrency: int, demo: bool) -> None:
     )
     if settings.publisher_override:
         env["STORYLINE_PUBLISHER"] = settings.publisher_override
+    if demo:  # the demo's posts are not the brand's: its channels hear nothing of them
+        env = {k: v for k, v in env.items() if not k.startswith("STORYLINE_NOTIFY")}
     log_path = settings.data_dir / "worker.log"
     args = [sys.executable, "-m", "celery", "-A", "scheduler.interfaces.worker", "worker", "--beat"]
     args += [f"--concurrency={concurrency}", "--loglevel=INFO", "--without-mingle"]

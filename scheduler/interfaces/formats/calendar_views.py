@@ -148,15 +148,24 @@ def calendar_ics(rows: Sequence[CalendarRow], now: datetime) -> bytes:
     return bytes(cal.to_ical())
 
 
-def calendar_html(rows: Sequence[CalendarRow], now: datetime) -> str:
-    """The month grid page of :mod:`scheduler.interfaces.preview`, fed with the calendar's rows
-    (a post's own title stands for its story's, which the database does not keep)."""
+def calendar_html(
+    rows: Sequence[CalendarRow], now: datetime, titles: Mapping[str, str] | None = None
+) -> str:
+    """The month grid page of :mod:`scheduler.interfaces.preview`, fed with the calendar's rows.
+
+    ``titles`` are the stories' titles (story id -> title, from the content): the database does
+    not keep them, and a post's own title (a YouTube video's) never stands for its story's. A
+    story without one is named by its id.
+    """
     from dataclasses import replace
 
     from scheduler.interfaces.preview import render_calendar_html
 
+    known = titles or {}
     cells = [
-        replace(r, account_name=r.account_name or r.account, story_title=r.title or "")
+        replace(
+            r, account_name=r.account_name or r.account, story_title=known.get(r.story, r.story)
+        )
         for r in rows
     ]
     return render_calendar_html(cells, generated_at=now)

@@ -78,6 +78,8 @@ class Card:
     findings: tuple[FindingView, ...]
     length: int | None
     limit: int | None
+    #: An X thread's posts (linkified) and each one's length; empty for a single post.
+    thread: tuple[tuple[Markup, int], ...] = ()
 
     @property
     def is_folded(self) -> bool:
@@ -85,6 +87,8 @@ class Card:
 
     @property
     def over_limit(self) -> bool:
+        if self.thread:  # the whole is long by design; each post is measured on its own
+            return False
         return self.length is not None and self.limit is not None and self.length > self.limit
 
     @property
@@ -201,6 +205,7 @@ def card(
         findings=tuple(finding_view(f) for f in post.findings),
         length=measured[0] if measured else None,
         limit=measured[1] if measured else None,
+        thread=tuple((linkify(part), networks.measure(post.network, part)) for part in post.thread),
     )
 
 
@@ -269,8 +274,12 @@ def render_preview_html(
     limit_overrides: Mapping[str, int] | None = None,
     csp: str = OFFLINE_CSP,
     reload_version: str | None = None,
+    outside: Sequence[Finding] = (),
 ) -> str:
     """One self-contained HTML page showing ``posts`` as their feeds would.
+
+    ``outside`` are findings on no post that still concern them (a market that does not load,
+    a line's error): shown above the posts, as ``file:line:col`` lines.
 
     ``content_dir`` lets small media files be embedded; ``market_names`` turns market codes into
     names; ``limit_overrides`` (post id -> limit, ``Plan.limit_overrides``) replaces the
@@ -321,4 +330,5 @@ def render_preview_html(
         image_css=image_css(images),
         csp=csp,
         reload_version=reload_version,
+        outside=[finding_view(f) for f in outside],
     )

@@ -53,15 +53,16 @@ def test_a_long_text_is_split_at_sentence_boundaries_under_280() -> None:
     parts = split_thread(LONG)
     assert len(parts) == 2
     assert all(networks.measure("x", p) <= 280 for p in parts)
-    assert all(p.endswith(".") for p in parts)
-    assert " ".join(parts) == LONG
+    assert [p.rsplit(" ", 1)[1] for p in parts] == ["1/2", "2/2"]  # numbered
+    assert all(p.rsplit(" ", 1)[0].endswith(".") for p in parts)
+    assert " ".join(p.rsplit(" ", 1)[0] for p in parts) == LONG
 
 
 def test_a_sentence_longer_than_a_post_is_split_between_words() -> None:
     words = " ".join(["word"] * 120)  # 599 characters, no sentence end
     parts = split_thread(words)
     assert all(networks.measure("x", p) <= 280 for p in parts)
-    assert " ".join(parts) == words
+    assert " ".join(p.rsplit(" ", 1)[0] for p in parts) == words
 
 
 # -- publish -------------------------------------------------------------------------------

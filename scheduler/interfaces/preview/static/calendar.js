@@ -40,6 +40,35 @@
     if (target.matches('input[type=checkbox][data-filter]')) { apply(); }
     if (target.matches('input[name="view"]')) { applyView(); }
   });
+  // Story arcs: a label that would cover another one (two beats the same day, or close days)
+  // moves to the next free slot: below the line, above it, then one row further out each way.
+  var LABEL_ROW = 26;
+  function layoutArcs() {
+    document.querySelectorAll(".arc-track").forEach(function (track) {
+      var labels = Array.prototype.slice.call(track.querySelectorAll(".arc-label"));
+      var placed = labels.map(function (label) {
+        var box = label.getBoundingClientRect();
+        return { label: label, left: box.left, right: box.right };
+      });
+      placed.sort(function (a, b) { return a.left - b.left; });
+      var slots = [];
+      var deepest = 0;
+      placed.forEach(function (item) {
+        var slot = 0;
+        while ((slots[slot] || []).some(function (other) {
+          return item.left < other.right + 4 && other.left < item.right + 4;
+        })) { slot += 1; }
+        (slots[slot] = slots[slot] || []).push(item);
+        var level = Math.floor(slot / 2);
+        deepest = Math.max(deepest, level);
+        var point = item.label.parentElement;
+        point.classList.toggle("label-above", slot % 2 === 1);
+        item.label.style.setProperty("--level", String(level));
+      });
+      track.style.setProperty("--lift", String(deepest * LABEL_ROW) + "px");
+    });
+  }
   apply();
   applyView();
+  layoutArcs();
 })();
