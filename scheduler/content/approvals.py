@@ -480,13 +480,22 @@ def approvals_text(story: str, records: Mapping[str, Mapping[str, Any]]) -> str:
     return head + dumped
 
 
+class UnreadableApprovals(ValueError):
+    """An approvals file ``approve`` would have to overwrite without reading it."""
+
+
 def existing_records(path: Path) -> dict[str, dict[str, Any]]:
-    """The records already in ``path`` (plain values), kept when approving other posts."""
+    """The records already in ``path`` (plain values), kept when approving other posts.
+
+    A file that exists but cannot be read raises :class:`UnreadableApprovals`: approving must
+    not silently drop the sign-offs of other posts."""
+    if not path.exists():
+        return {}
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise UnreadableApprovals(f"{path} cannot be read ({exc}); fix or remove it") from exc
     posts = data.get("posts") if isinstance(data, dict) else None
-    if not isinstance(posts, dict):
-        return {}
-    return {str(k): v for k, v in posts.items() if isinstance(v, dict)}
+    if data is not None and not isinstance(posts, dict | None):
+        raise UnreadableApprovals(f"{path}: `posts` is not a mapping; fix or remove it")
+    return {str(k): v for k, v in (posts or {}).items() if isinstance(v, dict)}

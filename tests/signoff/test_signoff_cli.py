@@ -254,3 +254,15 @@ def test_approving_the_whole_story_again_forgets_the_posts_it_lost(
     ok(run("approve", "aurora-launch", "--as", CLAIRE))
     assert "aurora-launch/followup" not in (brand / APPROVALS).read_text(encoding="utf-8")
     assert "signoff-unknown-post" not in ok(run("validate")).output
+
+
+def test_approve_refuses_to_overwrite_an_approvals_file_it_cannot_read(
+    run: Run, brand: Path
+) -> None:
+    path = brand / APPROVALS
+    path.parent.mkdir(parents=True)
+    path.write_text("story: aurora-launch\nposts: [unclosed\n", encoding="utf-8")
+    refused = run("approve", "aurora-launch", "--as", CLAIRE)
+    assert refused.exit_code == 1
+    assert "aurora-launch.yaml cannot be read" in refused.output
+    assert path.read_text(encoding="utf-8") == "story: aurora-launch\nposts: [unclosed\n"
