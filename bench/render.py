@@ -16,6 +16,15 @@ by the sample brand's real editorial lines. Then, in the same run:
   own cost, without loading or checks), for the record.
 
 Target: pipeline throughput >= 25% of raw Jinja; pipeline peak RSS < 500 MB.
+
+**Sign-off** (docs/signoff.md): the same year again with every market requiring a sign-off and
+every post signed off (``approvals/<story>.yaml`` written for all of them), so each post is
+hashed — text, media bytes, alt, link, account, due instant — and checked against its record.
+``load_plan`` with it and without it (the same content, sign-off removed from markets.yaml)
+run alternately in the child, warm, best of five each in CPU time; the sign-off step
+(``with_signoff``: read the approvals, hash each post, compare) is timed on its own too, since
+on a shared machine the end-to-end difference of two ~1 s runs moves by more than the step
+weighs. Target: the step adds at most 10 % to validate without sign-off.
 """
 
 from __future__ import annotations
@@ -65,7 +74,11 @@ TRANSLATIONS = {
 }
 
 
-def _markets_yaml() -> str:
+#: Who signs the bench year off.
+BENCH_APPROVER = "bench@brand.example"
+
+
+def _markets_yaml(signoff: bool = False) -> str:
     out = ["markets:"]
     for i, (code, (name, zone, locale)) in enumerate(MARKETS.items()):
         out += [
@@ -74,6 +87,7 @@ def _markets_yaml() -> str:
             f"    timezone: {zone}",
             f"    locale: {locale}",
             "    claim: Inspired By You",
+            *([f"    signoff: {{required: true, approvers: [{BENCH_APPROVER}]}}"] * signoff),
             "    accounts:",
         ]
         networks = ("weibo", "linkedin") if code == "cn" else NETWORKS
@@ -124,14 +138,14 @@ def _story_yaml(n: int, launch: date) -> str:
     )
 
 
-def generate(folder: Path, stories: int) -> Path:
-    """Write a year of content under ``folder/content``; returns that folder."""
-    content = folder / "content"
+def generate(folder: Path, stories: int, *, signoff: bool = False, name: str = "content") -> Path:
+    """Write a year of content under ``folder/<name>``; returns that folder."""
+    content = folder / name
     (content / "stories").mkdir(parents=True)
     (content / "media").mkdir()
     (content / "media" / "film.mp4").write_bytes(b"\0" * 64)
     (content / "media" / "photo.jpg").write_bytes(b"\xff\xd8\xff" + b"\0" * 64)
-    (content / "markets.yaml").write_text(_markets_yaml(), encoding="utf-8")
+    (content / "markets.yaml").write_text(_markets_yaml(signoff), encoding="utf-8")
     start = date(2027, 1, 11)
     for n in range(stories):
         launch = start + timedelta(days=n * 365 // stories)
@@ -160,6 +174,7 @@ def _child(content: str) -> None:
     codes = sorted({f.code for f in result.findings if f.is_error})
     posts = len(result.posts)
     del result
+    signoff = _signoff_overhead(Path(content))
     recorded = _contexts(Path(content))
     # Best of three for the references: a busy machine can only make them look slower, and
     # a slower reference would flatter the pipeline's ratio.
@@ -176,9 +191,96 @@ def _child(content: str) -> None:
                 "contexts": len(recorded),
                 "raw": raw,
                 "sandboxed": sandboxed,
+                **signoff,
             }
         )
     )
+
+
+def _sign_off_everything(content: Path, settings: Any, now: Any) -> int:
+    """Write ``approvals/<story>.yaml`` for every post, as ``storyline approve`` would."""
+    from scheduler.app.pipeline import load_plan
+    from scheduler.content.approvals import (
+        approvals_path,
+        approvals_text,
+        media_digests,
+        record_of,
+    )
+    from scheduler.core.signoff import sent
+
+    planned = load_plan(settings, now)
+    digests = media_digests(content, {m.file for p in planned.posts for m in p.media})
+    by_story: dict[str, dict[str, Any]] = {}
+    for p in planned.posts:
+        by_story.setdefault(p.story, {})[p.post_id] = record_of(
+            BENCH_APPROVER, now, sent(p, digests)
+        )
+    for story, records in by_story.items():
+        path = approvals_path(content, story)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(approvals_text(story, records), encoding="utf-8")
+    return len(planned.posts)
+
+
+def _signoff_overhead(plain: Path) -> dict[str, Any]:
+    """``load_plan`` of the year with every post signed off vs the same year without sign-off,
+    alternately, warm (templates compiled, X lengths cached by a first run of each)."""
+    import gc
+    from datetime import UTC, datetime
+
+    from scheduler.app.pipeline import load_plan
+    from scheduler.app.settings import Settings
+    from scheduler.core.signoff import SignoffState
+
+    now = datetime(2026, 11, 28, tzinfo=UTC)
+    signed = plain.parent / "content-signoff"
+    settings = {
+        name: Settings(content_dir=folder, lines_dir=LINES_DIR, data_dir=folder.parent / name)
+        for name, folder in (("plain", plain), ("signoff", signed))
+    }
+    import scheduler.app.pipeline as pipeline
+
+    signed_posts = _sign_off_everything(signed, settings["signoff"], now)
+    best = {"plain": float("inf"), "signoff": float("inf"), "step": float("inf")}
+    original = pipeline.with_signoff
+
+    steps: list[float] = []
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        """The sign-off step alone: the only work the signed year adds."""
+        started = time.process_time()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            steps.append(time.process_time() - started)
+
+    pipeline.with_signoff = timed
+    approved = 0
+    for _ in range(5):
+        for name in ("plain", "signoff"):
+            gc.collect()
+            # CPU time of this process: on a shared machine, other processes' load would
+            # otherwise decide a 10 % comparison.
+            started = time.process_time()
+            steps.clear()
+            result = load_plan(settings[name], now)
+            best[name] = min(best[name], time.process_time() - started)
+            if name == "signoff":
+                best["step"] = min(best["step"], *steps)
+            if name == "signoff":
+                approved = sum(
+                    p.signoff is not None and p.signoff.state is SignoffState.APPROVED
+                    for p in result.posts
+                )
+            del result
+    pipeline.with_signoff = original
+    return {
+        "step_seconds": best["step"],
+        "plain_seconds": best["plain"],
+        "signoff_seconds": best["signoff"],
+        "signed_posts": signed_posts,
+        "approved": approved,
+    }
 
 
 def _contexts(content: Path) -> list[tuple[str, dict[str, Any], Any]]:
@@ -249,6 +351,7 @@ def run(quick: bool = False) -> str:
     stories = 30 if quick else 300
     with tempfile.TemporaryDirectory(prefix="storyline-bench-render-") as tmp:
         content = generate(Path(tmp), stories)
+        generate(Path(tmp), stories, signoff=True, name="content-signoff")
         child = subprocess.run(
             [sys.executable, "-m", "bench.render", "--child", str(content)],
             cwd=ROOT,
@@ -264,6 +367,9 @@ def run(quick: bool = False) -> str:
     ratio = pipeline_rate / raw_rate
     rss_mb = measured["rss_kb"] / 1024
     accounts = len(MARKETS) * len(NETWORKS) - len(NETWORKS) + 2
+
+    overhead = measured["signoff_seconds"] / measured["plain_seconds"] - 1
+    step = measured["step_seconds"] / measured["plain_seconds"]
 
     def mark(ok: bool) -> str:
         return "pass" if ok else "**FAIL**"
@@ -289,6 +395,14 @@ def run(quick: bool = False) -> str:
             f"| pipeline peak RSS | {rss_mb:,.0f} MB | < 500 MB | {mark(rss_mb < 500)} |",
             f"| errors found in the generated year | {measured['errors']} "
             f"{', '.join(measured['codes'])} | 0 | {mark(measured['errors'] == 0)} |",
+            f"| validate, every post signed off (warm, CPU) | {measured['signoff_seconds']:.2f} s "
+            f"({measured['approved']:,} of {measured['signed_posts']:,} approved) | | |",
+            f"| validate, no sign-off (warm, CPU) | {measured['plain_seconds']:.2f} s | | |",
+            f"| end to end: signed off / not | {overhead:+.1%} | | |",
+            f"| sign-off step alone (read approvals, hash, compare) | "
+            f"{measured['step_seconds'] * 1000:.0f} ms | | |",
+            f"| sign-off hashing adds (step / validate without) | {step:.1%} | <= 10% | "
+            f"{mark(step <= 0.10)} |",
         ]
     )
 

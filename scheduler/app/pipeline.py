@@ -128,14 +128,10 @@ def with_signoff(planned: Plan, content: Content, content_dir: Path, *, whole: b
     Only the media of posts that need a sign-off are read and hashed; a content without any
     sign-off market reads nothing at all.
     """
-    if not any(needs_signoff(m) for m in content.markets.values()):
+    signing = {code for code, market in content.markets.items() if needs_signoff(market)}
+    if not signing:
         return planned
-    files = {
-        m.file
-        for p in planned.posts
-        if needs_signoff(content.markets.get(p.market))
-        for m in p.media
-    }
+    files = {m.file for p in planned.posts if p.market in signing for m in p.media}
     digests = media_digests(content_dir, files)
     return apply_signoff(planned, content, load_approvals(content_dir), digests, whole=whole)
 

@@ -20,6 +20,7 @@ from scheduler.app.pipeline import load_plan
 from scheduler.app.settings import Settings
 from scheduler.content.approvals import (
     APPROVALS_DIR_NAME,
+    UnreadableApprovals,
     approvals_path,
     approvals_text,
     existing_records,
@@ -128,7 +129,13 @@ def approve(
             )
     digests = media_digests(settings.content_dir, {m.file for p in chosen for m in p.media})
     path = approvals_path(settings.content_dir, story)
-    records: dict[str, Any] = existing_records(path)
+    try:
+        records: dict[str, Any] = existing_records(path)
+    except UnreadableApprovals as exc:
+        raise ConfigError(str(exc)) from exc
+    if not markets and not networks:  # the whole story was planned: forget posts it lost
+        planned_ids = {p.post_id for p in planned.posts}
+        records = {pid: r for pid, r in records.items() if pid in planned_ids}
     at = now.astimezone(UTC).replace(microsecond=0)
     for post in chosen:
         records[post.post_id] = record_of(approver, at, sent(post, digests))

@@ -14,8 +14,8 @@ as a text diff (:func:`changes_since`). Pure: no files, no clock.
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -124,8 +124,10 @@ def sent(post: PlannedLike, digests: Mapping[str, str]) -> Sent:
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def utc_text(when: datetime) -> str:
-    """An instant as the approvals file writes it: ``2027-03-01T08:00:00Z``."""
+    """An instant as the approvals file writes it: ``2027-03-01T08:00:00Z`` (cached: a year's
+    posts share a few thousand due instants)."""
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -133,20 +135,57 @@ def signoff_hash(post: Sendable) -> str:
     """The hash a sign-off binds to: it changes if and only if what would be sent changes.
 
     The due instant counts in UTC (a launch moved by an hour is a different post; the same
-    instant written in another zone is not). JSON of a fixed key order keeps the encoding
-    unambiguous (no separator can be forged by a text that contains it).
+    instant written in another zone is not). Each field is framed with its length (a
+    netstring; ``~`` for none), so no text can forge a separator: the encoding is injective.
     """
-    payload = [
-        post.account,
-        utc_text(post.due_utc),
-        post.text,
-        post.title,
-        post.first_comment,
-        post.link,
-        [[m.file, m.alt, m.kind, m.digest] for m in post.media],
-    ]
-    raw = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-    return "sha256:" + hashlib.sha256(raw).hexdigest()
+    media = "".join(
+        f"{len(m.file)}:{m.file},{len(m.alt)}:{m.alt},{len(m.kind)}:{m.kind},"
+        f"{len(m.digest)}:{m.digest},"
+        for m in post.media
+    )
+    return _digest(post, len(post.media), media)
+
+
+def planned_hash(
+    post: PlannedLike,
+    digests: Mapping[str, str],
+    framed: dict[int, tuple[Sequence[_MediaLike], int, str]] | None = None,
+) -> str:
+    """``signoff_hash(sent(post, digests))`` without building the snapshot: planning hashes
+    every post of a sign-off market (``tests/signoff/test_signoff_hash.py`` holds the two
+    equal). ``framed`` remembers each media tuple's framing: planning shares one tuple among
+    the posts that show the same media."""
+    media = post.media
+    entry = framed.get(id(media)) if framed is not None else None
+    if entry is None or entry[0] is not media:
+        parts = []
+        for m in media:
+            d = digests.get(m.file, "")
+            parts.append(
+                f"{len(m.file)}:{m.file},{len(m.alt)}:{m.alt},{len(m.kind)}:{m.kind},{len(d)}:{d},"
+            )
+        entry = (media, len(parts), "".join(parts))
+        if framed is not None:
+            framed[id(media)] = entry  # holds the tuple: its id stays its own
+    return _digest(post, entry[1], entry[2])
+
+
+def _frame(value: str | None) -> str:
+    return "~" if value is None else f"{len(value)}:{value},"
+
+
+#: Names the encoding below: a new one must not hash like an old one.
+_VERSION = "signoff-v1|"
+
+
+def _digest(post: Sendable | PlannedLike, count: int, media: str) -> str:
+    """sha256 of the framed fields, then ``<count>[`` and the media's framed fields."""
+    a, t, due = post.account, post.text, utc_text(post.due_utc)
+    raw = (
+        f"{_VERSION}{len(a)}:{a},{len(due)}:{due},{len(t)}:{t},{_frame(post.title)}"
+        f"{_frame(post.first_comment)}{_frame(post.link)}{count}[{media}"
+    )
+    return "sha256:" + hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class SignoffState(StrEnum):
@@ -158,9 +197,12 @@ class SignoffState(StrEnum):
     APPROVED = "approved"  # approved as it is today
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Signoff:
-    """One planned post's sign-off: its state, who approved it and when, and what changed."""
+    """One planned post's sign-off: its state, who approved it and when, and what changed.
+
+    Not frozen only because planning builds one per post of a sign-off market and a frozen
+    dataclass's ``__init__`` costs twice as much; nothing changes one once built."""
 
     state: SignoffState
     market: str

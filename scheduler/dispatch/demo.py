@@ -5,6 +5,10 @@ The calendar's distinct due instants, in order, become ``now + DEMO_LEAD``, then
 market), and teasers still come before reveals. Nothing on disk changes. It works on any
 planned post (a dataclass with ``due_utc``, ``due_local`` and ``timezone``), so the dispatcher
 needs nothing of the planning layer.
+
+Sign-off (docs/signoff.md) is decided by planning, before re-timing, against the content's own
+due instants: the sample's committed approvals count in the demo, and moving a post to its demo
+slot does not void them (only the demo's calendar sees the new time).
 """
 
 from __future__ import annotations

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 from scheduler.content.approvals import Approval, Approvals
 from scheduler.core.diagnostics import Finding, Position, Severity, sort_findings
 from scheduler.core.model import Content, Market
 from scheduler.core.post import PlannedPost
-from scheduler.core.signoff import Signoff, SignoffState, changes_since, sent, signoff_hash
+from scheduler.core.signoff import Signoff, SignoffState, changes_since, planned_hash, sent
 from scheduler.planning.plan import Plan
 
 #: Finding codes (docs/signoff.md); all warnings: a sign-off problem holds its own posts only.
@@ -34,33 +35,60 @@ def needs_signoff(market: Market | None) -> bool:
 
 
 def evaluate(
-    post: PlannedPost, market: Market, approval: Approval | None, digests: Mapping[str, str]
-) -> tuple[Signoff, Finding | None]:
-    """One post's sign-off against its record (if any), with the warning it deserves."""
+    post: PlannedPost,
+    market: Market,
+    approvals: Approvals,
+    digests: Mapping[str, str],
+    findings: list[Finding],
+    read: set[str],
+    framed: dict[int, Any] | None = None,
+) -> Signoff:
+    """One post's sign-off against its record (if any); the warnings it deserves go to
+    ``findings``. ``read``: the stories whose file was parsed completely already (its own
+    findings are reported once)."""
     rule = market.signoff
     assert rule is not None
-    snapshot = sent(post, digests)
-    digest = signoff_hash(snapshot)
+    digest = planned_hash(post, digests, framed)
     code = market.code
-    if approval is None:
-        return Signoff(SignoffState.AWAITING, code, digest), None
+    head = approvals.head(post.story, post.post_id)
+    if head is None:
+        return Signoff(SignoffState.AWAITING, code, digest)
+    by, at, recorded = head
+    if recorded == digest and by in rule.approvers:  # the common case, nothing to build
+        return Signoff(SignoffState.APPROVED, code, digest, by, at)
+    approval: Approval | None = approvals.of(post.story)[post.post_id]
+    assert approval is not None
+    if approval.hash != digest:
+        # Changed since, or edited by hand: only the complete parse of the file can tell.
+        full, problems = approvals.full(post.story)
+        if post.story not in read:
+            read.add(post.story)
+            findings.extend(problems)
+        approval = full.posts.get(post.post_id) if full is not None else None
+        if approval is None:  # its record does not count (the file's findings say why)
+            return Signoff(SignoffState.AWAITING, code, digest)
     if approval.by not in rule.approvers:
         listed = ", ".join(rule.approvers) or "nobody"
-        return Signoff(SignoffState.AWAITING, code, digest), Finding.warning(
-            approval.pos,
-            NOT_APPROVER,
-            f"{post.post_id}: {approval.by} signed off but is not among {code}'s approvers "
-            f"({listed}): it does not count",
+        findings.append(
+            Finding.warning(
+                approval.pos,
+                NOT_APPROVER,
+                f"{post.post_id}: {approval.by} signed off but is not among {code}'s approvers "
+                f"({listed}): it does not count",
+            )
         )
+        return Signoff(SignoffState.AWAITING, code, digest)
     if approval.hash != digest:
-        diff = changes_since(approval.sent, snapshot, f"approved by {approval.by}")
+        assert approval.sent is not None  # the complete parse keeps what was sent
+        diff = changes_since(approval.sent, sent(post, digests), f"approved by {approval.by}")
         state = Signoff(SignoffState.CHANGED, code, digest, approval.by, approval.at, diff)
-        return state, Finding.warning(
-            approval.pos,
-            STALE,
-            f"{post.post_id}: {state.reason}; held until signed off again",
+        findings.append(
+            Finding.warning(
+                approval.pos, STALE, f"{post.post_id}: {state.reason}; held until signed off again"
+            )
         )
-    return Signoff(SignoffState.APPROVED, code, digest, approval.by, approval.at), None
+        return state
+    return Signoff(SignoffState.APPROVED, code, digest, approval.by, approval.at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,27 +112,22 @@ def apply_signoff(
     selection), so a record no post matches is reported as unknown."""
     scope = _Scope(frozenset(p.story for p in planned.posts), whole)
     findings: list[Finding] = list(approvals.findings)
-    posts: list[PlannedPost] = []
-    seen: set[str] = set()
+    read: set[str] = set()
+    signing = {code: m for code, m in content.markets.items() if needs_signoff(m)}
+    framed: dict[int, Any] = {}  # media tuple -> its framing, for planned_hash
     for post in planned.posts:
-        market = content.markets.get(post.market)
-        if not needs_signoff(market):
-            posts.append(post)
+        market = signing.get(post.market)
+        if market is None:
             continue
-        assert market is not None
-        records = approvals.of(post.story)
-        state, finding = evaluate(post, market, records.get(post.post_id), digests)
-        if finding is not None:
-            findings.append(finding)
-        seen.add(post.post_id)
-        posts.append(replace(post, signoff=state))
+        state = evaluate(post, market, approvals, digests, findings, read, framed)
+        # Planning made these posts a moment ago and nothing else holds them yet: set the
+        # field in place (a dataclasses.replace per post cost as much as the hashing).
+        object.__setattr__(post, "signoff", state)
     if scope.whole:
         findings.extend(_unknown(approvals, content, scope, {p.post_id for p in planned.posts}))
-    return replace(
-        planned,
-        posts=tuple(posts),
-        findings=tuple(sort_findings((*planned.findings, *findings))),
-    )
+    if not findings:
+        return planned
+    return replace(planned, findings=tuple(sort_findings((*planned.findings, *findings))))
 
 
 def _unknown(
@@ -122,8 +145,9 @@ def _unknown(
                 )
             )
             continue
-        for post_id, approval in held.posts.items():
+        for post_id in held.posts:
             if post_id not in planned:
+                approval = held.posts[post_id]
                 out.append(
                     Finding.warning(
                         approval.pos,

@@ -218,3 +218,51 @@ def test_the_sample_brand_is_signed_off_as_it_is(tmp_path: Path) -> None:
     env = {"STORYLINE_DATA_DIR": str(tmp_path / "data")}
     result = CliRunner().invoke(cli, [*flags, "validate", "--require-signoff"], env=env)
     assert result.exit_code == 0, result.output
+
+
+def test_an_approver_name_written_by_hand_in_the_file_is_a_finding(
+    run: Run, brand: Path, edit: Callable[..., None]
+) -> None:
+    ok(run("approve", "aurora-launch", "-n", "x", "--as", CLAIRE))
+    edit(brand / APPROVALS, (f"by: {CLAIRE}", "by: Claire Dupont"))
+    found = ok(run("validate"))
+    assert "warning[bad-approver]" in found.output
+    assert "approver 'Claire Dupont' is not an e-mail address" in found.output
+    report = json.loads(ok(run("approvals", "--format", "json")).output)
+    assert {p["state"] for g in report["markets"] for p in g["posts"]} == {"awaiting"}
+
+
+def test_an_approvals_file_of_a_story_the_content_lacks_is_a_finding(run: Run, brand: Path) -> None:
+    ok(run("approve", "aurora-launch", "--as", CLAIRE))
+    ghost = brand / "content" / "approvals" / "ghost.yaml"
+    ghost.write_text("story: ghost\nposts: {}\n", encoding="utf-8")
+    found = ok(run("validate"))
+    assert (
+        "ghost.yaml:1:1: warning[signoff-unknown-story]: sign-offs of story 'ghost'" in found.output
+    )
+
+
+def test_approving_the_whole_story_again_forgets_the_posts_it_lost(
+    run: Run, brand: Path, edit: Callable[..., None]
+) -> None:
+    ok(run("approve", "aurora-launch", "--as", CLAIRE))
+    edit(
+        brand / "content" / "stories" / "aurora-launch.yaml",
+        ("  followup: {offset: +3d, networks: [linkedin]}\n", ""),
+    )
+    assert "signoff-unknown-post" in ok(run("validate")).output
+    ok(run("approve", "aurora-launch", "--as", CLAIRE))
+    assert "aurora-launch/followup" not in (brand / APPROVALS).read_text(encoding="utf-8")
+    assert "signoff-unknown-post" not in ok(run("validate")).output
+
+
+def test_approve_refuses_to_overwrite_an_approvals_file_it_cannot_read(
+    run: Run, brand: Path
+) -> None:
+    path = brand / APPROVALS
+    path.parent.mkdir(parents=True)
+    path.write_text("story: aurora-launch\nposts: [unclosed\n", encoding="utf-8")
+    refused = run("approve", "aurora-launch", "--as", CLAIRE)
+    assert refused.exit_code == 1
+    assert "aurora-launch.yaml cannot be read" in refused.output
+    assert path.read_text(encoding="utf-8") == "story: aurora-launch\nposts: [unclosed\n"

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scheduler.core.signoff import Sent, SentMedia, changes_since, signoff_hash
+from scheduler.core.signoff import (
+    Sent,
+    SentMedia,
+    changes_since,
+    planned_hash,
+    sent,
+    signoff_hash,
+)
 
 _text = st.text(max_size=30)
 _maybe = st.none() | _text
@@ -72,3 +79,24 @@ def test_each_part_of_the_post_voids_the_signoff(post: Sent, part: str) -> None:
 def test_an_unchanged_post_has_no_diff() -> None:
     post = Sent("9001", datetime(2027, 3, 1, 8, tzinfo=UTC), "Bonjour")
     assert changes_since(post, post) == ""
+
+
+@given(posts)
+def test_planning_hashes_a_post_as_its_snapshot_hashes(post: Sent) -> None:
+    """:func:`planned_hash` is the shortcut planning takes: the same hash, no snapshot built."""
+    digests = {m.file: m.digest for m in post.media}  # one file, one digest: as on disk
+    post = replace(post, media=tuple(replace(m, digest=digests[m.file]) for m in post.media))
+    as_planned = replace(post, media=tuple(_Planned(m.file, m.alt, m.kind) for m in post.media))
+    assert planned_hash(as_planned, digests) == signoff_hash(post)
+    framed: dict[int, object] = {}  # planning's memo of each media tuple's framing
+    assert planned_hash(as_planned, digests, framed) == signoff_hash(post)  # type: ignore[arg-type]
+    again = replace(as_planned, text=as_planned.text + "!")  # shares the media tuple
+    assert planned_hash(again, digests, framed) == signoff_hash(replace(post, text=again.text))  # type: ignore[arg-type]
+    assert sent(as_planned, digests) == post
+
+
+@dataclass(frozen=True)
+class _Planned:
+    file: str
+    alt: str
+    kind: str

@@ -116,3 +116,41 @@ def test_an_approver_who_is_not_listed_does_not_count(
     assert "aurora-launch.yaml:" in validated.output
     ok(run("sync", db=database_url))
     assert states(database_url)[FR_X] == ("held", "awaiting_signoff", "awaiting fr sign-off")
+
+
+def test_a_post_signed_off_after_its_slot_is_held_as_past_due(run: Run, database_url: str) -> None:
+    """Signing off late never sends late: the post moves to the past-due hold."""
+    ok(run("db", "upgrade", db=database_url))
+    ok(run("sync", db=database_url))
+    late = "2026-12-15T12:00:00Z"  # after the 09:00 reveal in Paris, before the follow-up
+    ok(run("approve", "aurora-launch", "--as", CLAIRE, now=late))
+    ok(run("sync", db=database_url, now=late))
+    rows = states(database_url)
+    assert rows[FR_X][:2] == ("held", "past_due")
+    assert rows["aurora-launch/followup/linkedin/fr"][0] == "planned"
+
+
+def test_the_report_words_a_draft_hold_as_the_calendar_does() -> None:
+    from scheduler.calendar.diff import REASON_DRAFT
+    from scheduler.interfaces.formats import sync_report
+
+    assert sync_report.REASON_DRAFT == REASON_DRAFT
+
+
+def test_plan_json_carries_the_diff_of_a_post_changed_since_its_signoff(
+    run: Run, database_url: str, brand: Path
+) -> None:
+    import json
+
+    ok(run("db", "upgrade", db=database_url))
+    ok(run("approve", "aurora-launch", "--as", CLAIRE))
+    ok(run("sync", db=database_url))
+    template = brand / "editorial_lines" / "x" / "reveal.j2"
+    template.write_text(template.read_text(encoding="utf-8") + "\nNew line for X.\n", "utf-8")
+    planned = json.loads(ok(run("plan", "--format", "json", db=database_url)).stdout)
+    (change,) = [c for c in planned["changes"] if c["post_id"] == FR_X]
+    assert change["action"] == "hold" and change["status_after"] == "held"
+    assert change["reason"] == f"changed since {CLAIRE} approved it on 2026-11-20"
+    assert "+text: New line for X." in change["signoff_diff"]
+    (german,) = [c for c in planned["changes"] if c["post_id"] == DE_X]
+    assert german["action"] == "update" and "signoff_diff" not in german

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from scheduler.calendar.focus import StoryCounts
 
 #: ``scheduler.calendar.diff.REASON_DRAFT``, spelled out: importing the CLI must not import
-#: SQLAlchemy (tests/calendar/test_diff.py keeps the two equal).
+#: SQLAlchemy (tests/signoff/test_signoff_sync.py keeps the two equal).
 REASON_DRAFT = "story is draft"
 
 
