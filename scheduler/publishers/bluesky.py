@@ -355,7 +355,7 @@ class BlueskyPublisher:
             response = self._authed(
                 credentials, "GET", "app.bsky.feed.getPosts", params={"uris": list(remote_ids)}
             )
-        except Permanent as exc:
+        except (Permanent, NeedsAuth) as exc:  # 403: a scope is missing
             if exc.http_status == 403:
                 raise NoPermission(str(exc), http_status=403) from None
             raise

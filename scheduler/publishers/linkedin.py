@@ -279,7 +279,7 @@ class LinkedInPublisher:
             return one_by_one(
                 remote_ids, lambda urn: self._social_actions(urn, credentials), gone=not_found
             )
-        except Permanent as exc:
+        except (Permanent, NeedsAuth) as exc:  # 403: a scope is missing
             if exc.http_status == 403:
                 raise NoPermission(str(exc), http_status=403) from None
             raise

@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from scheduler.core.errors import CannotCheck, Permanent, PublishError, Transient
+from scheduler.core.errors import CannotCheck, NeedsAuth, Permanent, PublishError, Transient
 from scheduler.publishers.base import (
     AccountStatus,
     Checkpoint,
@@ -249,7 +249,7 @@ class MastodonPublisher:
         def read(status_id: str) -> Counts:
             try:
                 status = self._call("GET", f"{base}/api/v1/statuses/{status_id}", credentials)
-            except Permanent as exc:
+            except (Permanent, NeedsAuth) as exc:  # 403: a scope is missing
                 if exc.http_status == 403:
                     raise NoPermission(str(exc), http_status=403) from None
                 raise

@@ -229,7 +229,7 @@ class WeiboPublisher:
                     "access_token": credentials.get("access_token", ""),
                 },
             )
-        except Permanent as exc:
+        except (Permanent, NeedsAuth) as exc:  # 403: a scope is missing
             if exc.http_status == 403 or "error 10014" in str(exc):
                 raise NoPermission(str(exc), http_status=exc.http_status) from None
             raise

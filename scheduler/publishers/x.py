@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from scheduler.core.errors import CannotCheck, Permanent, PublishError, Transient
+from scheduler.core.errors import CannotCheck, NeedsAuth, Permanent, PublishError, Transient
 from scheduler.publishers.base import (
     AccountStatus,
     Checkpoint,
@@ -304,7 +304,7 @@ class XPublisher:
                 rate_key=rate_key(self.network, credentials.account),
                 params={"ids": ",".join(remote_ids), "tweet.fields": "public_metrics"},
             )
-        except Permanent as exc:
+        except (Permanent, NeedsAuth) as exc:  # 403: a scope is missing
             if exc.http_status == 403:
                 raise NoPermission(str(exc), http_status=403) from None
             raise

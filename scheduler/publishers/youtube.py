@@ -267,7 +267,7 @@ class YouTubePublisher:
                 credentials,
                 params={"part": "statistics", "id": ",".join(remote_ids)},
             )
-        except Permanent as exc:
+        except (Permanent, NeedsAuth) as exc:  # 403: a scope is missing
             if exc.http_status == 403:
                 raise NoPermission(str(exc), http_status=403) from None
             raise

@@ -1,0 +1,213 @@
+"""Pulling metrics from the nine networks' documented endpoints, against local fakes.
+
+Each behaviour is checked on every network: the counts land in one snapshot per window, the
+requests are batched as the API allows, a deleted post is marked and never asked for again, a
+missing permission is told once per account, and 5xx / 429 leave the snapshot missing (not 0)
+until a later pull within the network's budget.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from conftest import ACCOUNTS, PUBLISHED, Clock, seed
+from metrics_fakenet import MetricsNet
+from sqlalchemy import select
+
+from scheduler.calendar.tables import MetricSnapshot, MetricState
+from scheduler.dispatch.metrics_pull import MetricsPuller
+
+NETWORKS = sorted(ACCOUNTS)
+BATCHING = {"x": 100, "youtube": 50, "bluesky": 25, "weibo": 100, "linkedin": 20}
+
+SNAPSHOT = MetricSnapshot.__table__  # type: ignore[attr-defined]
+STATE = MetricState.__table__  # type: ignore[attr-defined]
+
+#: What each post shows on its network, and what the snapshot must hold of it.
+SHOWN = {
+    "impressions": 1200,
+    "reach": 900,
+    "views": 700,
+    "likes": 40,
+    "comments": 7,
+    "retweets": 5,
+    "quotes": 2,
+    "saves": 3,
+    "clicks": 11,
+    "sends": 1,
+}
+EXPECTED: dict[str, dict[str, int | None]] = {
+    "x": {"impressions": 1200, "likes": 40, "comments": 7, "shares": 7, "saves": 3},
+    "youtube": {"views": 700, "likes": 40, "comments": 7},
+    "bluesky": {"likes": 40, "comments": 7, "shares": 7},
+    "weibo": {"likes": 40, "comments": 7, "shares": 5},
+    "mastodon": {"likes": 40, "comments": 7, "shares": 7},
+    "linkedin": {
+        "impressions": 1200,
+        "reach": 900,
+        "likes": 40,
+        "comments": 7,
+        "shares": 5,
+        "clicks": 11,
+    },
+    "facebook": {"impressions": 1200, "clicks": 11, "likes": 40},
+    "instagram": {"reach": 900, "likes": 40, "comments": 7, "saves": 3, "shares": 5},
+    "threads": {"views": 700, "likes": 40, "comments": 7, "shares": 8},
+}
+COLUMNS = ("impressions", "reach", "views", "likes", "comments", "shares", "saves", "clicks")
+
+
+def snapshots(engine: Any) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(SNAPSHOT).order_by(SNAPSHOT.c.post_id, SNAPSHOT.c.window))
+        return [dict(r._mapping) for r in rows]
+
+
+def states(engine: Any) -> list[tuple[str, str, str]]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(STATE.c.network, STATE.c.post_id, STATE.c.state))
+        return sorted((r[0], r[1], r[2]) for r in rows)
+
+
+def show(net: MetricsNet, ids: list[str]) -> None:
+    for remote in ids:
+        net.counts[remote] = dict(SHOWN)
+
+
+@pytest.mark.parametrize("network", NETWORKS)
+def test_counts_are_kept_as_the_network_gave_them(
+    network: str, engine: Any, nets: dict[str, MetricsNet], puller: MetricsPuller
+) -> None:
+    show(nets[network], seed(engine, network, 2))
+    report = puller.pull()
+    assert report.errors == [] and nets[network].violations == []
+    rows = snapshots(engine)
+    assert [r["window"] for r in rows] == ["1h", "1h"]
+    expected = {c: EXPECTED[network].get(c) for c in COLUMNS}
+    assert all({c: r[c] for c in COLUMNS} == expected for r in rows)  # absent counts: NULL
+    assert report.written == 2
+
+
+@pytest.mark.parametrize("network", NETWORKS)
+def test_a_repull_of_the_same_window_changes_nothing(
+    network: str, engine: Any, nets: dict[str, MetricsNet], puller: MetricsPuller
+) -> None:
+    show(nets[network], seed(engine, network, 1))
+    puller.pull()
+    asked = len(nets[network].metric_requests())
+    again = puller.pull()
+    assert again.due == 0 and len(nets[network].metric_requests()) == asked
+    forced = puller.pull(everything=True)  # --all: a "manual" snapshot beside the 1h one
+    assert forced.written == 1
+    again = puller.pull(everything=True)
+    assert again.unchanged == 1 and again.written == 0
+    assert [r["window"] for r in snapshots(engine)] == ["1h", "manual"]
+
+
+@pytest.mark.parametrize("network", NETWORKS)
+def test_each_window_is_pulled_once_as_the_post_ages(
+    network: str, engine: Any, nets: dict[str, MetricsNet], puller: MetricsPuller, clock: Clock
+) -> None:
+    show(nets[network], seed(engine, network, 1))
+    windows = []
+    for hours in (1, 2, 25, 24 * 7 + 1, 24 * 28 + 1, 24 * 60):
+        clock.now = PUBLISHED + timedelta(hours=hours)
+        puller.pull()
+        windows = [r["window"] for r in snapshots(engine)]
+    assert sorted(windows) == ["1h", "24h", "28d", "7d"]
+
+
+@pytest.mark.parametrize(("network", "batch"), sorted(BATCHING.items()))
+def test_requests_are_batched_as_the_api_allows(
+    network: str, batch: int, engine: Any, nets: dict[str, MetricsNet], puller: MetricsPuller
+) -> None:
+    count = 2 * batch + 1
+    show(nets[network], seed(engine, network, count))
+    report = puller.pull()
+    assert nets[network].violations == []
+    assert len(nets[network].metric_requests()) == math.ceil(count / batch) == 3
+    assert report.written == count
+
+
+@pytest.mark.parametrize("network", sorted(set(NETWORKS) - {"linkedin"}))
+def test_a_deleted_post_is_marked_and_never_pulled_again(
+    network: str, engine: Any, nets: dict[str, MetricsNet], puller: MetricsPuller
+) -> None:
+    ids = seed(engine, network, 2)
+    show(nets[network], ids)
+    nets[network].deleted.add(ids[0])
+    report = puller.pull()
+    assert report.deleted == 1 and report.written == 1 and report.errors == []
+    assert states(engine) == [(network, f"launch/{network}/fr/00000", "deleted")]
+    before = len(nets[network].metric_requests())
+    puller.pull(everything=True)
+    asked = nets[network].metric_requests()[before:]
+    assert all(ids[0] not in (r.raw_query + r.path) for r in asked)
+
+
+def test_linkedin_statistics_left_out_are_missing_not_deleted(
+    engine: Any, nets: dict[str, MetricsNet], puller: MetricsPuller
+) -> None:
+    ids = seed(engine, "linkedin", 2)
+    show(nets["linkedin"], ids[1:])
+    report = puller.pull()
+    assert report.missing == 1 and report.deleted == 0 and states(engine) == []
+
+
+@pytest.mark.parametrize("network", NETWORKS)
+def test_a_missing_permission_is_told_once_per_account_not_per_post(
+    network: str, engine: Any, nets: dict[str, MetricsNet], puller: MetricsPuller
+) -> None:
+    show(nets[network], seed(engine, network, 3))
+    nets[network].no_permission = True
+    first = puller.pull()
+    key = f"{network}:{ACCOUNTS[network][0]}"
+    assert first.no_permission == [key] and first.errors == []
+    assert len(nets[network].metric_requests()) == 1  # not once per post
+    assert states(engine) == [(network, "", "no_permission")]
+    second = puller.pull()
+    assert second.no_permission == [] and second.errors == []
+    assert snapshots(engine) == []
+    nets[network].no_permission = False  # the scope was granted: pulls resume, flag cleared
+    puller.pull()
+    assert len(snapshots(engine)) == 3 and states(engine) == []
+
+
+@pytest.mark.parametrize("network", NETWORKS)
+@pytest.mark.parametrize("status", [503, 429])
+def test_5xx_and_429_leave_the_snapshot_missing_until_a_later_pull(
+    network: str,
+    status: int,
+    engine: Any,
+    nets: dict[str, MetricsNet],
+    puller: MetricsPuller,
+) -> None:
+    show(nets[network], seed(engine, network, 1))
+    nets[network].fail.append((status, {"retry-after": "120"}))
+    wall = [1_000_000.0]
+    puller.wall = lambda: wall[0]
+    report = puller.pull()
+    key = f"{network}:{ACCOUNTS[network][0]}"
+    assert snapshots(engine) == []  # missing, not a row of zeros
+    assert key in report.deferred and report.missing == 1 and report.errors == []
+    asked = len(nets[network].metric_requests())
+    puller.pull()  # within the wait the network asked for: not even tried
+    assert len(nets[network].metric_requests()) == asked
+    wall[0] += 121
+    later = puller.pull()
+    assert later.written == 1 and snapshots(engine)[0]["likes"] == 40
+
+
+@pytest.mark.parametrize("network", ["x", "bluesky", "mastodon"])
+def test_a_spent_rate_limit_window_is_not_spent_further(
+    network: str, engine: Any, nets: dict[str, MetricsNet], puller: MetricsPuller
+) -> None:
+    batch = BATCHING.get(network, 1)
+    show(nets[network], seed(engine, network, 3 * batch))
+    nets[network].remaining = 1  # the first answer says: 0 left until the reset
+    report = puller.pull()
+    assert len(nets[network].metric_requests()) == 1
+    assert report.written == batch and f"{network}:{ACCOUNTS[network][0]}" in report.deferred
