@@ -4,6 +4,9 @@ per command."""
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
 from sqlalchemy.engine import Engine
 
 from scheduler.app.publishing import registry_for
@@ -19,3 +22,24 @@ def puller_for(
     engine = engine or engine_for(settings.database_url)
     registry = registry_for(settings, http=http, engine=engine, clock=settings.now)
     return MetricsPuller(engine, registry, windows=settings.metrics_pull_after, clock=settings.now)
+
+
+_puller: MetricsPuller | None = None
+_made = threading.Lock()
+_pulling = threading.Lock()
+
+
+def pull_in_process(settings: Settings, engine: Engine) -> dict[str, Any]:
+    """The worker's pull: one puller per process (its "not before" waits last between beat
+    runs), one pull at a time (a pull still running when the next is due makes the next a
+    no-op, so pulls never hold more than one of the worker's threads)."""
+    global _puller
+    if not _pulling.acquire(blocking=False):
+        return {"skipped": "a pull is still running"}
+    try:
+        with _made:
+            if _puller is None:
+                _puller = puller_for(settings, engine=engine)
+        return _puller.pull().to_json()
+    finally:
+        _pulling.release()
