@@ -261,15 +261,22 @@ class MetricsPuller:
             else:
                 report.missing += 1
         with self.engine.begin() as conn:
-            for row in rows:
-                stmt = _insert(conn, SNAPSHOT).values(**row)
-                done = conn.execute(
-                    stmt.on_conflict_do_nothing(index_elements=["post_id", "window"])
+            kept = {
+                (post_id, window)
+                for post_id, window in conn.execute(
+                    select(SNAPSHOT.c.post_id, SNAPSHOT.c.window).where(
+                        SNAPSHOT.c.post_id.in_([r["post_id"] for r in rows])
+                    )
                 )
-                if done.rowcount:
-                    report.written += 1
-                else:
-                    report.unchanged += 1
+            }
+            new = [r for r in rows if (r["post_id"], r["window"]) not in kept]
+            report.unchanged += len(rows) - len(new)
+            if new:  # another pull may write the same window meanwhile: the index says no
+                stmt = _insert(conn, SNAPSHOT).on_conflict_do_nothing(
+                    index_elements=["post_id", "window"]
+                )
+                conn.execute(stmt, new)
+                report.written += len(new)
             for d in gone:
                 stmt = _insert(conn, STATE).values(
                     network=network,
