@@ -302,8 +302,9 @@ class MetricsPuller:
                 detail=detail,
                 since=now,
             )
-            done = conn.execute(stmt.on_conflict_do_nothing())
-        if done.rowcount:
+            # RETURNING, not rowcount: PostgreSQL's driver answers -1 for ON CONFLICT inserts.
+            done = conn.execute(stmt.on_conflict_do_nothing().returning(STATE.c.state)).first()
+        if done is not None:
             key = f"{network}:{account}"
             report.no_permission.append(key)
             log.warning("%s: no permission to read insights: %s", key, detail)

@@ -211,3 +211,38 @@ def test_a_spent_rate_limit_window_is_not_spent_further(
     report = puller.pull()
     assert len(nets[network].metric_requests()) == 1
     assert report.written == batch and f"{network}:{ACCOUNTS[network][0]}" in report.deferred
+
+
+@pytest.mark.postgres
+def test_on_postgresql_snapshots_deleted_posts_and_permission_behave_alike(
+    pg_url: str, nets: dict[str, MetricsNet], clock: Clock, tmp_path: Any
+) -> None:
+    from conftest import Secrets
+
+    from scheduler.app.settings import Settings
+    from scheduler.calendar import migrate
+    from scheduler.calendar.database import make_engine
+    from scheduler.core.pulls import DEFAULT_PULL_AFTER, parse_windows
+    from scheduler.publishers.http import HttpClient
+    from scheduler.publishers.registry import Registry
+
+    engine = make_engine(pg_url)
+    migrate.upgrade(engine)
+    settings = Settings(data_dir=tmp_path, api_bases={n: net.url for n, net in nets.items()})
+    registry = Registry(settings, secrets=Secrets(), http=HttpClient())
+    puller = MetricsPuller(engine, registry, windows=parse_windows(DEFAULT_PULL_AFTER), clock=clock)
+    try:
+        ids = seed(engine, "x", 3)
+        show(nets["x"], ids)
+        nets["x"].deleted.add(ids[0])
+        nets["youtube"].no_permission = True
+        show(nets["youtube"], seed(engine, "youtube", 2))
+        first = puller.pull()
+        assert (first.written, first.deleted, first.no_permission) == (2, 1, ["youtube:UCholdout"])
+        again = puller.pull(everything=True)
+        assert again.written == 2 and again.no_permission == []
+        assert puller.pull(everything=True).unchanged == 2
+        assert ("x", "launch/x/fr/00000", "deleted") in states(engine)
+    finally:
+        registry.close()
+        engine.dispose()
