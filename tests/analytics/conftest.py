@@ -74,9 +74,16 @@ class Clock:
         return self.now
 
 
-def seed(engine: Any, network: str, count: int, *, published: datetime = PUBLISHED) -> list[str]:
+def seed(
+    engine: Any,
+    network: str,
+    count: int,
+    *,
+    published: datetime = PUBLISHED,
+    account: str | None = None,
+) -> list[str]:
     """``count`` posts of ``network`` published at ``published``; answers their remote ids."""
-    account = ACCOUNTS[network][0]
+    account = account or ACCOUNTS[network][0]
     rows = [
         {
             "post_id": f"launch/{network}/fr/{n:05d}",

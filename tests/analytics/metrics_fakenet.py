@@ -54,6 +54,8 @@ class MetricsNet:
     fail: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     remaining: int | None = None
     reset_in: float = 900.0
+    #: The body of the next :attr:`fail` answer (default: a generic error).
+    fail_body: Any = None
     requests: list[Req] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
     url: str = ""
@@ -74,7 +76,8 @@ class MetricsNet:
             if self.is_metrics(req):
                 if self.fail:
                     status, headers = self.fail.pop(0)
-                    return status, headers, {"error": f"fake {status}"}
+                    body, self.fail_body = self.fail_body, None
+                    return status, headers, body or {"error": f"fake {status}"}
                 if self.no_permission:
                     return self.permission_error()
             status, headers, body = self.answer(req)
@@ -330,6 +333,8 @@ class LinkedInNet(MetricsNet):
 
     def answer(self, req: Req) -> Answer:
         self.bearer(req)
+        if req.path.startswith("/rest/socialActions/"):
+            return self.social_actions(req)
         if req.path != "/rest/organizationalEntityShareStatistics":
             raise self.violation(f"linkedin: unexpected {req.path}")
         if (
@@ -374,6 +379,25 @@ class LinkedInNet(MetricsNet):
             403,
             {},
             {"status": 403, "serviceErrorCode": 100, "message": "Not enough permissions"},
+        )
+
+    def social_actions(self, req: Req) -> Answer:
+        """A member's post: ``GET /rest/socialActions/{encoded urn}``, one post per request."""
+        encoded = req.path.removeprefix("/rest/socialActions/")
+        urn = unquote(encoded)
+        if ":" in encoded or not urn.startswith("urn:li:"):
+            raise self.violation(f"linkedin: the URN in the path must be URL-encoded: {encoded}")
+        if urn in self.deleted or urn not in self.counts:
+            return 404, {}, {"status": 404, "message": f"{urn} not found"}
+        c = self.counts[urn]
+        return (
+            200,
+            {},
+            {
+                "target": urn,
+                "likesSummary": {"totalLikes": c.get("likes", 0), "likedByCurrentUser": False},
+                "commentsSummary": {"aggregatedTotalComments": c.get("comments", 0)},
+            },
         )
 
 

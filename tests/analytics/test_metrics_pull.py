@@ -246,3 +246,56 @@ def test_on_postgresql_snapshots_deleted_posts_and_permission_behave_alike(
     finally:
         registry.close()
         engine.dispose()
+
+
+def test_a_linkedin_members_posts_are_read_through_social_actions(
+    engine: Any, nets: dict[str, MetricsNet], puller: MetricsPuller
+) -> None:
+    from scheduler.publishers.base import Credentials
+
+    member = "urn:li:person:abc"
+
+    class Member:
+        def credentials(self, network: str, account: str) -> Credentials | None:
+            return Credentials(network, account, {"access_token": "li-token"})
+
+        def has_network(self, network: str) -> bool:
+            return True
+
+    puller.registry.secrets = Member()
+    ids = seed(engine, "linkedin", 3, account=member)
+    show(nets["linkedin"], ids[1:])
+    report = puller.pull()
+    assert nets["linkedin"].violations == [] and report.errors == []
+    assert (report.written, report.deleted) == (2, 1)
+    assert [(r["likes"], r["comments"], r["impressions"]) for r in snapshots(engine)] == [
+        (40, 7, None)
+    ] * 2
+
+
+def test_instagram_with_too_few_viewers_leaves_the_snapshot_missing(
+    engine: Any, nets: dict[str, MetricsNet], puller: MetricsPuller
+) -> None:
+    ids = seed(engine, "instagram", 1)
+    show(nets["instagram"], ids)
+    nets["instagram"].fail.append((400, {}))
+    nets["instagram"].fail_body = {
+        "error": {
+            "message": "(#10) Not enough viewers for the media to show insights",
+            "type": "OAuthException",
+            "code": 10,
+        }
+    }
+    report = puller.pull()
+    assert report.missing == 1 and report.no_permission == [] and report.errors == []
+    assert snapshots(engine) == [] and states(engine) == []
+
+
+def test_a_token_the_network_refuses_is_an_error_of_the_account_once(
+    engine: Any, nets: dict[str, MetricsNet], puller: MetricsPuller
+) -> None:
+    show(nets["x"], seed(engine, "x", 150))
+    nets["x"].fail.append((401, {}))
+    report = puller.pull()
+    assert len(report.errors) == 1 and report.errors[0].startswith("x:HoldoutFR: ")
+    assert len(nets["x"].metric_requests()) == 1 and report.missing == 150
