@@ -124,8 +124,18 @@ class XNet(MetricsNet):
     def __init__(self) -> None:
         super().__init__(name="x", batch=100)
 
+    #: What a post published through this fake shows when its metrics are read.
+    fresh: ClassVar[dict[str, int]] = {"likes": 9, "impressions": 321}
+
+    def is_metrics(self, req: Req) -> bool:
+        return req.method == "GET"
+
     def answer(self, req: Req) -> Answer:
         self.bearer(req)
+        if (req.method, req.path) == ("POST", "/2/tweets"):  # publishing, as docs.x.com shows
+            tweet_id = str(1_900_000 + len(self.counts))
+            self.counts[tweet_id] = dict(self.fresh)
+            return 201, {}, {"data": {"id": tweet_id, "text": "t"}}
         if req.path != "/2/tweets":
             raise self.violation(f"x: unexpected {req.path}")
         if "public_metrics" not in req.one("tweet.fields").split(","):

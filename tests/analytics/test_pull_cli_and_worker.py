@@ -1,8 +1,9 @@
 """``storyline analytics pull`` and the worker's beat, against a local fake X.
 
 The end-to-end test runs a real Celery worker (``celery -A worker worker --beat``) as a
-subprocess: its beat sends ``storyline.metrics`` to the metrics queue, its pool pulls, and
-the snapshots land in the calendar, while publishing keeps its own queue.
+subprocess: it publishes a due post to the local X, its beat sends ``storyline.metrics`` to
+the metrics queue, its pool pulls, and the snapshots of that post and of earlier ones land in
+the calendar, while publishing keeps its own queue.
 """
 
 from __future__ import annotations
@@ -24,13 +25,39 @@ from conftest import PUBLISHED, seed
 from metrics_fakenet import MetricsNet
 from sqlalchemy import select
 
-from scheduler.calendar.tables import MetricSnapshot
+from scheduler.calendar.tables import MetricSnapshot, Post
 from scheduler.interfaces.cli import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("STORYLINE_TEST_REDIS", "redis://127.0.0.1:6379") + "/0"
 CELERY = Path(os.environ.get("VIRTUAL_ENV", ROOT / ".venv")) / "bin" / "celery"
 SNAPSHOT = MetricSnapshot.__table__  # type: ignore[attr-defined]
+POST = Post.__table__  # type: ignore[attr-defined]
+PLANNED = "launch/x/fr/planned"
+
+
+def plan_one(engine: Any, due: datetime) -> None:
+    """A planned X post due ``due``, for the worker to publish."""
+    with engine.begin() as conn:
+        conn.execute(
+            POST.insert(),
+            {
+                "post_id": PLANNED,
+                "story": "launch",
+                "beat": "reveal",
+                "network": "x",
+                "market": "fr",
+                "account": "HoldoutFR",
+                "text": "The reveal, live now",
+                "media_json": "[]",
+                "content_hash": "1" * 64,
+                "due_utc": due,
+                "timezone": "Europe/Paris",
+                "status": "planned",
+                "created_at": due,
+                "updated_at": due,
+            },
+        )
 
 
 def env_for(tmp_path: Path, engine: Any, x: MetricsNet, **more: str) -> dict[str, str]:
@@ -93,15 +120,19 @@ def test_the_worker_beat_pulls_metrics_on_their_own_queue(
 ) -> None:
     x = nets["x"]
     queue = f"e2e-metrics-{uuid.uuid4().hex[:8]}"
-    published = datetime.now(UTC) - timedelta(hours=2)
-    for remote in seed(engine, "x", 5, published=published):
+    real_now = datetime.now(UTC)
+    for remote in seed(engine, "x", 5, published=real_now - timedelta(hours=2)):
         x.counts[remote] = {"likes": 7, "impressions": 300}
+    plan_one(engine, due=real_now)  # the worker publishes it to the fake X first
     env = {
         **os.environ,
         **env_for(tmp_path, engine, x),
         "STORYLINE_QUEUE": queue,
         "STORYLINE_BROKER_URL": REDIS_URL,
         "STORYLINE_METRICS_PULL_SECONDS": "1",
+        # The pulls' clock two hours ahead (publishing keeps the real one): the post the
+        # worker publishes now is then due its 1 h pull without waiting an hour.
+        "STORYLINE_NOW": (real_now + timedelta(hours=2)).isoformat(),
     }
     log = tmp_path / "worker.log"
     args = [str(CELERY), "-A", "worker", "worker", "--beat", "--loglevel=INFO"]
@@ -113,11 +144,15 @@ def test_the_worker_beat_pulls_metrics_on_their_own_queue(
     try:
         deadline = time.monotonic() + 25
         rows: list[Any] = []
-        while time.monotonic() < deadline and len(rows) < 5 and proc.poll() is None:
+        while time.monotonic() < deadline and len(rows) < 6 and proc.poll() is None:
             time.sleep(0.5)
             with engine.connect() as conn:
                 rows = list(conn.execute(select(SNAPSHOT.c.window, SNAPSHOT.c.likes)))
-        assert sorted(rows) == [("1h", 7)] * 5, log.read_text(errors="replace")[-3000:]
+        expected = [("1h", 7)] * 5 + [("1h", 9)]
+        assert sorted(rows) == expected, log.read_text(errors="replace")[-3000:]
+        with engine.connect() as conn:
+            status = conn.execute(select(POST.c.status).where(POST.c.post_id == PLANNED)).scalar()
+        assert status == "published"
     finally:
         with suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
@@ -129,6 +164,7 @@ def test_the_worker_beat_pulls_metrics_on_their_own_queue(
         bound = client.smembers(f"_kombu.binding.{queue}.metrics")
         for key in client.scan_iter(f"*{queue}*"):
             client.delete(key)
-    assert len(x.metric_requests()) == 1  # five posts, one batch; later beats found none due
+    asked = [i for r in x.metric_requests() for i in r.one("ids").split(",")]
+    assert len(asked) == len(set(asked)) == 6  # each post pulled once, in batches
     assert bound, "no worker consumed the metrics queue"
     assert "storyline.metrics" in log.read_text(errors="replace")
