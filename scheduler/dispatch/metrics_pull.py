@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, or_, select
+from sqlalchemy import and_, case, delete, exists, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
@@ -35,7 +35,7 @@ from scheduler.calendar.database import from_db
 from scheduler.calendar.tables import MetricSnapshot, MetricState, Post
 from scheduler.core.errors import NeedsAuth, PublishError, StorylineError, Transient
 from scheduler.core.lifecycle import PostState
-from scheduler.core.pulls import Window, due_window, forced_window
+from scheduler.core.pulls import Window, forced_window
 from scheduler.publishers.metrics import (
     FIELDS,
     MetricsAnswer,
@@ -113,22 +113,33 @@ def due_posts(
         or_(POST.c.destination.is_(None), POST.c.destination != "outbox"),
         ~gone,
     )
+    order = (POST.c.published_at, POST.c.post_id)
     if not everything:
         if not windows:
             return []
-        query = query.where(POST.c.published_at <= now - windows[0].after)
-    rows = conn.execute(query.order_by(POST.c.published_at, POST.c.post_id)).all()
+        # core.pulls.due_window, in SQL: the latest window reached, unless already answered
+        # (the unique (post, window) index answers), so a beat's pull reads only what is due.
+        latest = case(*[(POST.c.published_at <= now - w.after, w.name) for w in windows[::-1]])
+        answered = exists().where(
+            and_(SNAPSHOT.c.post_id == POST.c.post_id, SNAPSHOT.c.window == latest)
+        )
+        query = query.where(POST.c.published_at <= now - windows[0].after, ~answered)
+        return [
+            Due(post_id, network, account, remote_id, window)
+            for post_id, network, account, remote_id, _, window in conn.execute(
+                query.add_columns(latest).order_by(*order)
+            )
+        ]
+    rows = conn.execute(query.order_by(*order)).all()
     taken: dict[str, set[str]] = {}
     for post_id, window in conn.execute(select(SNAPSHOT.c.post_id, SNAPSHOT.c.window)):
         taken.setdefault(post_id, set()).add(window)
-    choose = forced_window if everything else due_window
     found = []
     for post_id, network, account, remote_id, published_at in rows:
         published = from_db(published_at)
         assert published is not None
-        window = choose(published, now, windows, taken.get(post_id, set()))
-        if window is not None:
-            found.append(Due(post_id, network, account, remote_id, window))
+        window = forced_window(published, now, windows, taken.get(post_id, set()))
+        found.append(Due(post_id, network, account, remote_id, window))
     return found
 
 

@@ -17,7 +17,7 @@ from conftest import ACCOUNTS, PUBLISHED, Clock, seed
 from metrics_fakenet import MetricsNet
 from sqlalchemy import select
 
-from scheduler.calendar.tables import MetricSnapshot, MetricState
+from scheduler.calendar.tables import MetricSnapshot, MetricState, Post
 from scheduler.dispatch.metrics_pull import MetricsPuller
 
 NETWORKS = sorted(ACCOUNTS)
@@ -56,6 +56,23 @@ EXPECTED: dict[str, dict[str, int | None]] = {
     "facebook": {"impressions": 1200, "clicks": 11, "likes": 40},
     "instagram": {"reach": 900, "likes": 40, "comments": 7, "saves": 3, "shares": 5},
     "threads": {"views": 700, "likes": 40, "comments": 7, "shares": 8},
+}
+#: A published post's row, for tests that write their own.
+ROW = {
+    "story": "s",
+    "beat": "b",
+    "network": "x",
+    "market": "fr",
+    "account": "HoldoutFR",
+    "text": "t",
+    "media_json": "[]",
+    "content_hash": "0" * 64,
+    "due_utc": PUBLISHED,
+    "timezone": "UTC",
+    "status": "published",
+    "created_at": PUBLISHED,
+    "updated_at": PUBLISHED,
+    "destination": "network",
 }
 COLUMNS = ("impressions", "reach", "views", "likes", "comments", "shares", "saves", "clicks")
 
@@ -299,3 +316,33 @@ def test_a_token_the_network_refuses_is_an_error_of_the_account_once(
     report = puller.pull()
     assert len(report.errors) == 1 and report.errors[0].startswith("x:HoldoutFR: ")
     assert len(nets["x"].metric_requests()) == 1 and report.missing == 150
+
+
+def test_the_beats_due_query_agrees_with_the_window_rule(engine: Any) -> None:
+    from datetime import UTC, datetime
+
+    from scheduler.core.pulls import DEFAULT_PULL_AFTER, due_window, parse_windows
+    from scheduler.dispatch.metrics_pull import due_posts
+
+    windows = parse_windows(DEFAULT_PULL_AFTER)
+    now = datetime(2026, 12, 31, 12, 0, tzinfo=UTC)
+    ages = [timedelta(minutes=m) for m in (0, 59, 60, 61, 60 * 24, 60 * 30, 60 * 24 * 8)]
+    ages += [timedelta(days=28), timedelta(days=40)]
+    expected = {}
+    with engine.begin() as conn:
+        for n, age in enumerate(ages):
+            for taken in ([], ["1h"], ["1h", "24h"], ["7d"], ["28d"]):
+                post = f"p{n}-{'-'.join(taken)}"
+                published = now - age
+                conn.execute(
+                    Post.__table__.insert(),  # type: ignore[attr-defined]
+                    dict(ROW, post_id=post, published_at=published, remote_id=post),
+                )
+                for window in taken:
+                    conn.execute(
+                        SNAPSHOT.insert(), {"post_id": post, "window": window, "taken_at": now}
+                    )
+                expected[post] = due_window(published, now, windows, taken)
+    with engine.connect() as conn:
+        found = {d.post_id: d.window for d in due_posts(conn, now, windows)}
+    assert found == {p: w for p, w in expected.items() if w is not None}
