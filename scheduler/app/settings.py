@@ -19,6 +19,7 @@ from types import MappingProxyType
 from typing import Any
 
 from scheduler.core.errors import ConfigError
+from scheduler.core.pulls import DEFAULT_PULL_AFTER, Window, parse_windows
 
 DEFAULT_DATA_DIR = ".storyline"
 #: Per-account secret fields: ``STORYLINE_SECRET_<NETWORK>_<ACCOUNT>_<FIELD>``.
@@ -133,6 +134,16 @@ VARIABLES: tuple[Variable, ...] = (
         "STORYLINE_HEALTH_BEAT_SECONDS",
         "60",
         "`storyline health` fails when no beat ticked for this long",
+    ),
+    Variable(
+        "STORYLINE_METRICS_PULL_AFTER",
+        "1h,24h,7d,28d",
+        "ages after publication at which each post's counts are pulled (m, h, d)",
+    ),
+    Variable(
+        "STORYLINE_METRICS_PULL_SECONDS",
+        "300",
+        "how often the beat looks for posts due a metrics pull",
     ),
     Variable("STORYLINE_LEASE_SECONDS", "60", "how long a claim protects a post being published"),
     Variable("STORYLINE_MAX_ATTEMPTS", "8", "attempts before a post fails"),
@@ -249,6 +260,11 @@ class Settings:
     metrics_port: int | None = None
     metrics_address: str = "127.0.0.1"
     health_beat_seconds: float = 60.0
+    #: Pull ages (``STORYLINE_METRICS_PULL_AFTER``), shortest first.
+    metrics_pull_after: tuple[Window, ...] = field(
+        default_factory=lambda: parse_windows(DEFAULT_PULL_AFTER)
+    )
+    metrics_pull_seconds: float = 300.0
 
     @property
     def publisher_mode(self) -> str:
@@ -363,6 +379,15 @@ class Settings:
                 "STORYLINE_HEALTH_BEAT_SECONDS",
                 _env(env, "STORYLINE_HEALTH_BEAT_SECONDS"),
                 60.0,
+                positive=True,
+            ),
+            metrics_pull_after=parse_windows(
+                _env(env, "STORYLINE_METRICS_PULL_AFTER") or DEFAULT_PULL_AFTER
+            ),
+            metrics_pull_seconds=_seconds(
+                "STORYLINE_METRICS_PULL_SECONDS",
+                _env(env, "STORYLINE_METRICS_PULL_SECONDS"),
+                300.0,
                 positive=True,
             ),
         )

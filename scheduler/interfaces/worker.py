@@ -64,8 +64,13 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         transport = {"connect_args": {"timeout": 30}}
     queue = settings.queue
     tick = settings.tick_seconds
+    # Metrics pulls have a queue of their own, so they never sit in front of a publish
+    # (docs/operations.md, "Metrics"); a worker consumes both unless told `-Q`.
+    pulls = f"{queue}.metrics"
     return {
         "task_default_queue": queue,
+        "task_queues": {q: {"exchange": q, "routing_key": q} for q in (queue, pulls)},
+        "task_routes": {"storyline.metrics": {"queue": pulls, "routing_key": pulls}},
         "task_ignore_result": True,
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
@@ -98,6 +103,11 @@ def celery_config(settings: Settings) -> dict[str, Any]:
                 "task": "storyline.notify",
                 "schedule": timedelta(seconds=notify_every(tick)),
                 "options": {"expires": max(2 * notify_every(tick), 10.0)},
+            },
+            "storyline-metrics": {
+                "task": "storyline.metrics",
+                "schedule": timedelta(seconds=settings.metrics_pull_seconds),
+                "options": {"expires": max(settings.metrics_pull_seconds, 5.0)},
             },
         },
         "beat_max_loop_interval": max(tick, 0.1),
@@ -311,3 +321,15 @@ def notify() -> dict[str, int]:
         log.error("notify: %s", exc)
         return {}
     return {"recorded": report.recorded, "sent": report.sent, "failed": report.failed}
+
+
+@app.task(name="storyline.metrics", ignore_result=True)  # type: ignore[untyped-decorator]
+def metrics() -> dict[str, Any]:
+    """Pull the counts of the posts due a pull (scheduler.dispatch.metrics_pull)."""
+    from scheduler.app.metrics_pull import pull_in_process
+
+    try:
+        return pull_in_process(settings, dispatcher().engine)
+    except StorylineError as exc:
+        log.error("metrics: %s", exc)
+        return {}

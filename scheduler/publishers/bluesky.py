@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -36,6 +37,7 @@ from scheduler.publishers.base import (
 )
 from scheduler.publishers.http import HttpClient, default_classify, error_text
 from scheduler.publishers.media import media_file
+from scheduler.publishers.metrics import Counts, MetricsAnswer, NoPermission, number, total
 from scheduler.text.extract import Kind, entities
 
 DEFAULT_PDS = "https://bsky.social"
@@ -339,6 +341,35 @@ class BlueskyPublisher:
                 return None
             raise
         return Published(remote_id=str(response.json()["uri"]), url=self._url(session, rkey))
+
+    # -- metrics -------------------------------------------------------------------------
+
+    #: ``app.bsky.feed.getPosts`` takes up to 25 ``uris``.
+    metrics_batch: ClassVar[int] = 25
+
+    def metrics(self, remote_ids: Sequence[str], credentials: Credentials) -> MetricsAnswer:
+        """``app.bsky.feed.getPosts?uris=…``: likes, replies, reposts and quotes of up to 25
+        posts. A post the view leaves out was deleted (the lexicon: "not found" posts are
+        omitted)."""
+        try:
+            response = self._authed(
+                credentials, "GET", "app.bsky.feed.getPosts", params={"uris": list(remote_ids)}
+            )
+        except (Permanent, NeedsAuth) as exc:  # 403: a scope is missing
+            if exc.http_status == 403:
+                raise NoPermission(str(exc), http_status=403) from None
+            raise
+        answer = MetricsAnswer()
+        for view in response.json().get("posts") or []:
+            keys = ("likeCount", "replyCount", "repostCount", "quoteCount")
+            answer.counts[str(view["uri"])] = Counts(
+                likes=number(view.get("likeCount")),
+                comments=number(view.get("replyCount")),
+                shares=total(view.get("repostCount"), view.get("quoteCount")),
+                raw={k: view[k] for k in keys if k in view},
+            )
+        answer.deleted = {u for u in remote_ids if u not in answer.counts}
+        return answer
 
     def check(self, credentials: Credentials) -> AccountStatus:
         """A new session proves the app password (app passwords do not expire)."""

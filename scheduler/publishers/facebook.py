@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from scheduler.core.errors import CannotCheck, Permanent, Transient
@@ -43,8 +43,13 @@ from scheduler.publishers.meta import (
     find_by_text,
     token_status,
 )
+from scheduler.publishers.meta_insights import gone, read_insights
+from scheduler.publishers.metrics import Counts, MetricsAnswer, number, one_by_one, total
 
 log = logging.getLogger(__name__)
+
+#: Page post insights read for each post (docs/publishers.md, "Metrics").
+INSIGHTS = ("post_impressions", "post_clicks", "post_reactions_by_type_total")
 
 VIDEO_BASE = f"https://graph-video.facebook.com/{GRAPH_VERSION}"
 
@@ -203,6 +208,28 @@ class FacebookPublisher:
         return token_status(
             api, credentials, identity="me", fields="id,name", expected_id=credentials.account
         )
+
+    # --- metrics -------------------------------------------------------------------------
+
+    metrics_batch: ClassVar[int] = 1
+
+    def metrics(self, remote_ids: Sequence[str], credentials: Credentials) -> MetricsAnswer:
+        """``GET /{post-id}/insights``: impressions, clicks and reactions (summed by type)."""
+        api = GraphApi(self.http, self.base, self.network, credentials)
+
+        def read(post_id: str) -> Counts | None:
+            found = read_insights(api, post_id, INSIGHTS)
+            if found is None:
+                return None
+            reactions = found.get("post_reactions_by_type_total")
+            return Counts(
+                impressions=number(found.get("post_impressions")),
+                clicks=number(found.get("post_clicks")),
+                likes=total(*reactions.values()) if isinstance(reactions, dict) else None,
+                raw=found,
+            )
+
+        return one_by_one(remote_ids, read, gone=gone)
 
     # --- reconciliation -------------------------------------------------------------------
 

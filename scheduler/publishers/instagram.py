@@ -25,6 +25,7 @@ media itself, so each file needs a public URL (``STORYLINE_MEDIA_BASE_URL``).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from scheduler.core.errors import CannotCheck, NeedsAuth, Permanent, PublishError, Transient
@@ -48,6 +49,8 @@ from scheduler.publishers.meta import (
     token_status,
     wait_for_container,
 )
+from scheduler.publishers.meta_insights import gone, read_insights
+from scheduler.publishers.metrics import Counts, MetricsAnswer, number, one_by_one
 
 log = logging.getLogger(__name__)
 
@@ -219,6 +222,31 @@ class InstagramPublisher(ContainerPublisher):
         else:
             state["comment_id"] = str(body.get("id") or "posted")
         checkpoint(dict(state))
+
+    # --- metrics -------------------------------------------------------------------------
+
+    metrics_batch: ClassVar[int] = 1
+    #: Media insights read for each post (docs/publishers.md, "Metrics").
+    insights: ClassVar[tuple[str, ...]] = ("reach", "likes", "comments", "saved", "shares")
+
+    def metrics(self, remote_ids: Sequence[str], credentials: Credentials) -> MetricsAnswer:
+        """``GET /{ig-media-id}/insights``: reach, likes, comments, saves and shares."""
+        api = GraphApi(self.http, self.base, self.network, credentials)
+
+        def read(media_id: str) -> Counts | None:
+            found = read_insights(api, media_id, self.insights)
+            if found is None:
+                return None
+            return Counts(
+                reach=number(found.get("reach")),
+                likes=number(found.get("likes")),
+                comments=number(found.get("comments")),
+                saves=number(found.get("saved")),
+                shares=number(found.get("shares")),
+                raw=found,
+            )
+
+        return one_by_one(remote_ids, read, gone=gone)
 
     # --- accounts check ------------------------------------------------------------------
 

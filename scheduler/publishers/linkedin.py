@@ -20,7 +20,7 @@ commentary of the page's posts created since the due time.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -39,6 +39,14 @@ from scheduler.publishers.base import (
 )
 from scheduler.publishers.http import HttpClient, error_text
 from scheduler.publishers.media import media_file
+from scheduler.publishers.metrics import (
+    Counts,
+    MetricsAnswer,
+    NoPermission,
+    not_found,
+    number,
+    one_by_one,
+)
 
 DEFAULT_BASE = "https://api.linkedin.com"
 #: A version the docs list as current (Marketing docs default, 2026); ``STORYLINE_LINKEDIN_VERSION``
@@ -254,6 +262,70 @@ class LinkedInPublisher:
             done.append(str(value["image"]))
             checkpoint({"images": list(done)})
         return [(urn, media.alt) for urn, media in zip(done, post.media, strict=False)]
+
+    # -- metrics -------------------------------------------------------------------------
+
+    #: Posts named in one ``organizationalEntityShareStatistics`` request (``shares=List(…)``);
+    #: LinkedIn gives no maximum, twenty keeps the URL short.
+    metrics_batch: ClassVar[int] = 20
+
+    def metrics(self, remote_ids: Sequence[str], credentials: Credentials) -> MetricsAnswer:
+        """A page's posts: organization share statistics, lifetime (no ``timeIntervals``);
+        a member's posts: ``socialActions`` (likes and comments), one post per request."""
+        author = author_urn(credentials.account)
+        try:
+            if author.startswith("urn:li:organization:"):
+                return self._share_statistics(author, remote_ids, credentials)
+            return one_by_one(
+                remote_ids, lambda urn: self._social_actions(urn, credentials), gone=not_found
+            )
+        except (Permanent, NeedsAuth) as exc:  # 403: a scope is missing
+            if exc.http_status == 403:
+                raise NoPermission(str(exc), http_status=403) from None
+            raise
+
+    def _share_statistics(
+        self, author: str, urns: Sequence[str], credentials: Credentials
+    ) -> MetricsAnswer:
+        answer = MetricsAnswer()
+        kinds = {"shares": [u for u in urns if ":share:" in u]}
+        kinds["ugcPosts"] = [u for u in urns if u not in kinds["shares"]]
+        for param, chosen in kinds.items():
+            if not chosen:
+                continue
+            listed = ",".join(quote(u, safe="") for u in chosen)
+            query = (
+                f"q=organizationalEntity&organizationalEntity={quote(author, safe='')}"
+                f"&{param}=List({listed})"
+            )
+            url = f"{self.base}/rest/organizationalEntityShareStatistics?{query}"
+            body = self._call("GET", url, credentials).json()
+            for element in body.get("elements") or []:
+                urn = element.get("share") or element.get("ugcPost")
+                stats = element.get("totalShareStatistics") or {}
+                if not urn:
+                    continue
+                answer.counts[str(urn)] = Counts(
+                    impressions=number(stats.get("impressionCount")),
+                    reach=number(stats.get("uniqueImpressionsCount")),
+                    likes=number(stats.get("likeCount")),
+                    comments=number(stats.get("commentCount")),
+                    shares=number(stats.get("shareCount")),
+                    clicks=number(stats.get("clickCount")),
+                    raw=stats,
+                )
+        return answer
+
+    def _social_actions(self, urn: str, credentials: Credentials) -> Counts:
+        url = f"{self.base}/rest/socialActions/{quote(urn, safe='')}"
+        body = self._call("GET", url, credentials).json()
+        likes = body.get("likesSummary") or {}
+        comments = body.get("commentsSummary") or {}
+        return Counts(
+            likes=number(likes.get("totalLikes")),
+            comments=number(comments.get("aggregatedTotalComments", comments.get("count"))),
+            raw=body,
+        )
 
     # -- accounts check --------------------------------------------------------------------
 

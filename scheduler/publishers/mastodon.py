@@ -21,13 +21,13 @@ import hashlib
 import html
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 import httpx
 
-from scheduler.core.errors import CannotCheck, Permanent, PublishError, Transient
+from scheduler.core.errors import CannotCheck, NeedsAuth, Permanent, PublishError, Transient
 from scheduler.publishers.base import (
     AccountStatus,
     Checkpoint,
@@ -39,6 +39,15 @@ from scheduler.publishers.base import (
 )
 from scheduler.publishers.http import HttpClient, default_classify
 from scheduler.publishers.media import media_file
+from scheduler.publishers.metrics import (
+    Counts,
+    MetricsAnswer,
+    NoPermission,
+    not_found,
+    number,
+    one_by_one,
+    total,
+)
 from scheduler.text import networks
 
 #: Mastodon's own default when a server does not say (``GET /api/v2/instance`` missing).
@@ -227,6 +236,33 @@ class MastodonPublisher:
                 raise Transient(f"mastodon: media {media_id} is still being processed")
             self._sleep(self.media_poll_interval)
             waited += max(self.media_poll_interval, 0.001)
+
+    # -- metrics -------------------------------------------------------------------------
+
+    metrics_batch: ClassVar[int] = 1
+
+    def metrics(self, remote_ids: Sequence[str], credentials: Credentials) -> MetricsAnswer:
+        """``GET /api/v1/statuses/:id``: favourites, replies, boosts (and quotes) as counted
+        by the account's own server; 404 means the status was deleted."""
+        base = self.base_url(credentials.account)
+
+        def read(status_id: str) -> Counts:
+            try:
+                status = self._call("GET", f"{base}/api/v1/statuses/{status_id}", credentials)
+            except (Permanent, NeedsAuth) as exc:  # 403: a scope is missing
+                if exc.http_status == 403:
+                    raise NoPermission(str(exc), http_status=403) from None
+                raise
+            body = status.json()
+            keys = ("replies_count", "reblogs_count", "favourites_count", "quotes_count")
+            return Counts(
+                likes=number(body.get("favourites_count")),
+                comments=number(body.get("replies_count")),
+                shares=total(body.get("reblogs_count"), body.get("quotes_count")),
+                raw={k: body[k] for k in keys if k in body},
+            )
+
+        return one_by_one(remote_ids, read, gone=not_found)
 
     # -- accounts check --------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ URL (``STORYLINE_MEDIA_BASE_URL``).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from scheduler.core.errors import CannotCheck, NeedsAuth, Permanent, PublishError, Transient
@@ -44,6 +45,8 @@ from scheduler.publishers.meta import (
     token_status,
     wait_for_container,
 )
+from scheduler.publishers.meta_insights import gone, read_insights
+from scheduler.publishers.metrics import Counts, MetricsAnswer, number, one_by_one, total
 
 log = logging.getLogger(__name__)
 
@@ -220,6 +223,38 @@ class ThreadsPublisher(ContainerPublisher):
         checkpoint(dict(state))
 
     # --- accounts check ------------------------------------------------------------------
+
+    # -- metrics -------------------------------------------------------------------------
+
+    metrics_batch: ClassVar[int] = 1
+    #: Media insights read for each post (docs/publishers.md, "Metrics").
+    insights: ClassVar[tuple[str, ...]] = (
+        "views",
+        "likes",
+        "replies",
+        "reposts",
+        "quotes",
+        "shares",
+    )
+
+    def metrics(self, remote_ids: Sequence[str], credentials: Credentials) -> MetricsAnswer:
+        """``GET /{threads-media-id}/insights``: views, likes, replies; reposts, quotes and
+        shares counted together as shares."""
+        api = GraphApi(self.http, self.base, self.network, credentials)
+
+        def read(media_id: str) -> Counts | None:
+            found = read_insights(api, media_id, self.insights)
+            if found is None:
+                return None
+            return Counts(
+                views=number(found.get("views")),
+                likes=number(found.get("likes")),
+                comments=number(found.get("replies")),
+                shares=total(found.get("reposts"), found.get("quotes"), found.get("shares")),
+                raw=found,
+            )
+
+        return one_by_one(remote_ids, read, gone=gone)
 
     def check(self, credentials: Credentials) -> AccountStatus:
         """Token validity and expiry (``debug_token``) and that it reaches this account."""

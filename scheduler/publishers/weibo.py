@@ -20,7 +20,7 @@ account) since the due time, comparing texts with links neutralised (Weibo short
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -38,6 +38,7 @@ from scheduler.publishers.base import (
 )
 from scheduler.publishers.http import HttpClient
 from scheduler.publishers.media import media_file
+from scheduler.publishers.metrics import Counts, MetricsAnswer, NoPermission, number
 
 DEFAULT_BASE = "https://api.weibo.com"
 FIND_MARGIN = timedelta(minutes=5)
@@ -206,6 +207,46 @@ class WeiboPublisher:
     def _published(status: Mapping[str, Any]) -> Published:
         status_id = str(status.get("idstr") or status["id"])
         return Published(remote_id=status_id, url=f"https://m.weibo.cn/status/{status_id}")
+
+    # -- metrics -------------------------------------------------------------------------
+
+    #: ``statuses/count`` takes up to 100 comma-separated ids.
+    metrics_batch: ClassVar[int] = 100
+
+    def metrics(self, remote_ids: Sequence[str], credentials: Credentials) -> MetricsAnswer:
+        """``GET /2/statuses/count.json?ids=…``: comments, reposts and attitudes (likes) of up
+        to 100 statuses; a status the answer leaves out was deleted."""
+        try:
+            response = self.http.request(
+                "GET",
+                f"{self.base}/2/statuses/count.json",
+                network=self.network,
+                secrets=credentials.secret_values(),
+                classify=_classify,
+                rate_key=f"{self.network}:{credentials.account}",
+                params={
+                    "ids": ",".join(remote_ids),
+                    "access_token": credentials.get("access_token", ""),
+                },
+            )
+        except (Permanent, NeedsAuth) as exc:  # 403: a scope is missing
+            if exc.http_status == 403 or "error 10014" in str(exc):
+                raise NoPermission(str(exc), http_status=exc.http_status) from None
+            raise
+        error = _classify(response)  # Weibo sometimes says no with HTTP 200
+        if error is not None:
+            raise error
+        answer = MetricsAnswer()
+        body = response.json()
+        for item in body if isinstance(body, list) else []:
+            answer.counts[str(item.get("id"))] = Counts(
+                likes=number(item.get("attitudes")),
+                comments=number(item.get("comments")),
+                shares=number(item.get("reposts")),
+                raw=item,
+            )
+        answer.deleted = {i for i in remote_ids if i not in answer.counts}
+        return answer
 
     def check(self, credentials: Credentials) -> AccountStatus:
         """``oauth2/get_token_info``: whose token it is and how long it has left."""

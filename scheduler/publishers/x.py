@@ -27,13 +27,13 @@ from __future__ import annotations
 import html
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, timedelta
 from typing import Any, ClassVar
 
 import httpx
 
-from scheduler.core.errors import CannotCheck, Permanent, PublishError, Transient
+from scheduler.core.errors import CannotCheck, NeedsAuth, Permanent, PublishError, Transient
 from scheduler.publishers.base import (
     AccountStatus,
     Checkpoint,
@@ -45,6 +45,14 @@ from scheduler.publishers.base import (
 )
 from scheduler.publishers.http import HttpClient, error_text
 from scheduler.publishers.media import MediaFile, media_file
+from scheduler.publishers.metrics import (
+    Counts,
+    MetricsAnswer,
+    NoPermission,
+    number,
+    rate_key,
+    total,
+)
 from scheduler.text import networks, thread
 
 DEFAULT_BASE = "https://api.x.com"
@@ -279,6 +287,43 @@ class XPublisher:
         if info and info.get("state") == "failed":
             raise Permanent(f"x: media processing failed: {info.get('error', info)}")
         return media_id
+
+    # -- metrics -------------------------------------------------------------------------
+
+    #: ``GET /2/tweets`` takes up to 100 comma-separated ids.
+    metrics_batch: ClassVar[int] = 100
+
+    def metrics(self, remote_ids: Sequence[str], credentials: Credentials) -> MetricsAnswer:
+        """``GET /2/tweets?ids=…&tweet.fields=public_metrics``: one request per 100 posts.
+        A post the lookup answers "Not Found" for (``errors[].resource_id``) was deleted."""
+        try:
+            response = self._call(
+                "GET",
+                "/2/tweets",
+                credentials,
+                rate_key=rate_key(self.network, credentials.account),
+                params={"ids": ",".join(remote_ids), "tweet.fields": "public_metrics"},
+            )
+        except (Permanent, NeedsAuth) as exc:  # 403: a scope is missing
+            if exc.http_status == 403:
+                raise NoPermission(str(exc), http_status=403) from None
+            raise
+        body = response.json()
+        answer = MetricsAnswer()
+        for tweet in body.get("data") or []:
+            m = tweet.get("public_metrics") or {}
+            answer.counts[str(tweet["id"])] = Counts(
+                impressions=number(m.get("impression_count")),
+                likes=number(m.get("like_count")),
+                comments=number(m.get("reply_count")),
+                shares=total(m.get("retweet_count"), m.get("quote_count")),
+                saves=number(m.get("bookmark_count")),
+                raw=m,
+            )
+        for error in body.get("errors") or []:
+            if "not-found" in str(error.get("type", "")) or error.get("title") == "Not Found Error":
+                answer.deleted.add(str(error.get("resource_id") or error.get("value")))
+        return answer
 
     # -- accounts check --------------------------------------------------------------------
 

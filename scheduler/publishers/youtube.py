@@ -20,7 +20,7 @@ video was created; without a session nothing was ever sent.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
@@ -39,6 +39,7 @@ from scheduler.publishers.base import (
 )
 from scheduler.publishers.http import HttpClient, error_text
 from scheduler.publishers.media import MediaFile, media_file
+from scheduler.publishers.metrics import Counts, MetricsAnswer, NoPermission, number
 from scheduler.text import extract
 
 DEFAULT_BASE = "https://www.googleapis.com"
@@ -250,6 +251,37 @@ class YouTubePublisher:
         if received.startswith("bytes=") and "-" in received:
             return int(received.rsplit("-", 1)[1]) + 1
         return 0
+
+    # -- metrics -------------------------------------------------------------------------
+
+    #: ``videos.list`` takes up to 50 comma-separated ids (one quota unit per request).
+    metrics_batch: ClassVar[int] = 50
+
+    def metrics(self, remote_ids: Sequence[str], credentials: Credentials) -> MetricsAnswer:
+        """``GET /youtube/v3/videos?part=statistics&id=…``: views, likes and comments. A video
+        the list leaves out is gone (deleted, or no longer visible to the channel)."""
+        try:
+            response = self._call(
+                "GET",
+                f"{self.base}/youtube/v3/videos",
+                credentials,
+                params={"part": "statistics", "id": ",".join(remote_ids)},
+            )
+        except (Permanent, NeedsAuth) as exc:  # 403: a scope is missing
+            if exc.http_status == 403:
+                raise NoPermission(str(exc), http_status=403) from None
+            raise
+        answer = MetricsAnswer()
+        for item in response.json().get("items") or []:
+            stats = item.get("statistics") or {}
+            answer.counts[str(item["id"])] = Counts(
+                views=number(stats.get("viewCount")),
+                likes=number(stats.get("likeCount")),
+                comments=number(stats.get("commentCount")),
+                raw=stats,
+            )
+        answer.deleted = {i for i in remote_ids if i not in answer.counts}
+        return answer
 
     # -- accounts check --------------------------------------------------------------------
 

@@ -79,6 +79,7 @@ def cli(
 
 from scheduler.interfaces.cli import (  # noqa: E402
     accounts,
+    analytics,
     calendar,
     content,
     notify,
@@ -113,6 +114,7 @@ for _command in (
     health_command,
     explain_command,
     notify.notify_group,
+    analytics.analytics_group,
 ):
     cli.add_command(_command)
 
