@@ -1,0 +1,282 @@
+"""What each published post earned, for ``storyline report``: one SQL read, rolled up three ways.
+
+The read (SQLAlchemy Core, the same statement on SQLite and PostgreSQL) returns one row per
+published post matching the filters, with
+
+* its **latest snapshot** (``metric_snapshot``, latest ``taken_at``, then latest id): found per
+  post by a correlated ``ORDER BY taken_at DESC LIMIT 1`` on ``ix_metric_snapshot_latest``
+  (migration ``0005_report_indexes``), so its cost follows the posts reported, not the
+  snapshots kept;
+* its **web outcomes** (``web_outcome`` rows whose ``utm_content`` is the post id), summed by
+  the database.
+
+Figures are defined once, here:
+
+* reach: the network's ``reach``; where it gives only ``impressions`` (Facebook, X), those;
+* engagement: likes + comments + shares + saves; its rate is engagement / reach;
+* a figure no snapshot gave stays ``None`` (missing, not zero) through every sum: a sum of
+  nothing but missing values is missing.
+
+The roll-ups (the total, network x market, the story's arc beat by beat in the order the beats
+went out) add the per-post rows up in Python: exact integers, and no second scan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.engine import Engine
+
+from scheduler.calendar.database import from_db
+from scheduler.calendar.tables import MetricSnapshot, Post, WebOutcome
+from scheduler.core.errors import NotFound
+from scheduler.core.lifecycle import PostState
+from scheduler.core.suggest import unknown
+
+POST = Post.__table__  # type: ignore[attr-defined]
+SNAPSHOT = MetricSnapshot.__table__  # type: ignore[attr-defined]
+OUTCOME = WebOutcome.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    stories: tuple[str, ...] = ()
+    campaigns: tuple[str, ...] = ()
+    markets: tuple[str, ...] = ()
+    networks: tuple[str, ...] = ()
+    #: Publication days, UTC, both included.
+    from_day: date | None = None
+    to_day: date | None = None
+
+
+def _add(a: int | float | None, b: int | float | None) -> Any:
+    if a is None:
+        return b
+    return a if b is None else a + b
+
+
+@dataclass(slots=True)
+class Figures:
+    """What one post, or a group of posts, earned. ``None``: no snapshot or export said."""
+
+    posts: int = 0
+    reach: int | None = None
+    engagement: int | None = None
+    clicks: int | None = None
+    sessions: int = 0
+    conversions: int = 0
+    revenue: float | None = None
+
+    @property
+    def engagement_rate(self) -> float | None:
+        if self.engagement is None or not self.reach:
+            return None
+        return self.engagement / self.reach
+
+    def add(self, other: Figures) -> None:
+        self.posts += other.posts
+        self.reach = _add(self.reach, other.reach)
+        self.engagement = _add(self.engagement, other.engagement)
+        self.clicks = _add(self.clicks, other.clicks)
+        self.sessions += other.sessions
+        self.conversions += other.conversions
+        self.revenue = _add(self.revenue, other.revenue)
+
+
+@dataclass(frozen=True, slots=True)
+class PostFigures:
+    post_id: str
+    story: str
+    beat: str
+    network: str
+    market: str
+    campaign: str
+    due_utc: datetime
+    published_at: datetime | None
+    figures: Figures
+
+
+@dataclass(frozen=True, slots=True)
+class ArcBeat:
+    story: str
+    beat: str
+    figures: Figures
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    filters: Filters
+    posts: tuple[PostFigures, ...]
+    total: Figures
+    #: The campaign of the cross-channel table: the one campaign of the posts, or None if several.
+    campaign: str | None
+    #: network -> market -> figures, sorted by name.
+    cross: dict[str, dict[str, Figures]] = field(default_factory=dict)
+    #: Per story, its beats in the order they went out (first due time).
+    arc: tuple[ArcBeat, ...] = ()
+
+
+def check_filters(engine: Engine, filters: Filters) -> None:
+    """:class:`NotFound` with a "did you mean" for a story, campaign, market or network that
+    no post of the calendar has."""
+    wanted = (
+        ("story", POST.c.story, filters.stories),
+        ("campaign", POST.c.campaign, filters.campaigns),
+        ("market", POST.c.market, filters.markets),
+        ("network", POST.c.network, filters.networks),
+    )
+    with engine.connect() as conn:
+        for kind, column, values in wanted:
+            if not values:
+                continue
+            known = sorted(v for v in conn.scalars(select(column).distinct()) if v)
+            for value in values:
+                if value not in known:
+                    raise NotFound(unknown(kind, value, known))
+
+
+def latest_snapshot_id() -> Any:
+    """The id of a post's latest snapshot, correlated to the ``post`` row of the outer query."""
+    return (
+        select(SNAPSHOT.c.id)
+        .where(SNAPSHOT.c.post_id == POST.c.post_id)
+        .order_by(SNAPSHOT.c.taken_at.desc(), SNAPSHOT.c.id.desc())
+        .limit(1)
+        .correlate(POST)
+        .scalar_subquery()
+    )
+
+
+def statement(filters: Filters) -> Any:
+    """One row per published post of ``filters``: the post, its latest snapshot, its outcomes."""
+    where = [POST.c.status == PostState.PUBLISHED.value]
+    for column, values in (
+        (POST.c.story, filters.stories),
+        (POST.c.campaign, filters.campaigns),
+        (POST.c.market, filters.markets),
+        (POST.c.network, filters.networks),
+    ):
+        if values:
+            where.append(column.in_(values))
+    if filters.from_day is not None:
+        where.append(POST.c.published_at >= datetime.combine(filters.from_day, time(), UTC))
+    if filters.to_day is not None:
+        end = datetime.combine(filters.to_day + timedelta(days=1), time(), UTC)
+        where.append(POST.c.published_at < end)
+    base = (
+        select(
+            POST.c.post_id,
+            POST.c.story,
+            POST.c.beat,
+            POST.c.network,
+            POST.c.market,
+            POST.c.campaign,
+            POST.c.due_utc,
+            POST.c.published_at,
+            latest_snapshot_id().label("snapshot_id"),
+        )
+        .where(and_(*where))
+        .subquery("base")
+    )
+    outcomes = (
+        select(
+            OUTCOME.c.utm_content,
+            func.sum(OUTCOME.c.sessions).label("sessions"),
+            func.sum(OUTCOME.c.conversions).label("conversions"),
+            func.sum(OUTCOME.c.revenue).label("revenue"),
+        )
+        .group_by(OUTCOME.c.utm_content)
+        .subquery("outcomes")
+    )
+    return (
+        select(
+            base,
+            SNAPSHOT.c.reach,
+            SNAPSHOT.c.impressions,
+            SNAPSHOT.c.likes,
+            SNAPSHOT.c.comments,
+            SNAPSHOT.c.shares,
+            SNAPSHOT.c.saves,
+            SNAPSHOT.c.clicks,
+            outcomes.c.sessions,
+            outcomes.c.conversions,
+            outcomes.c.revenue,
+        )
+        .select_from(base)
+        .outerjoin(SNAPSHOT, SNAPSHOT.c.id == base.c.snapshot_id)
+        .outerjoin(outcomes, outcomes.c.utm_content == base.c.post_id)
+        .order_by(base.c.published_at, base.c.post_id)
+    )
+
+
+def _engagement(row: Any) -> int | None:
+    parts = [row.likes, row.comments, row.shares, row.saves]
+    if all(p is None for p in parts):
+        return None
+    return sum(p for p in parts if p is not None)
+
+
+def _figures(row: Any) -> Figures:
+    return Figures(
+        posts=1,
+        reach=row.reach if row.reach is not None else row.impressions,
+        engagement=_engagement(row),
+        clicks=row.clicks,
+        sessions=int(row.sessions or 0),
+        conversions=int(row.conversions or 0),
+        revenue=None if row.revenue is None else float(row.revenue),
+    )
+
+
+def build(engine: Engine, filters: Filters) -> Report:
+    """The report of ``filters``; unknown names are refused first (:func:`check_filters`)."""
+    check_filters(engine, filters)
+    with engine.connect() as conn:
+        rows = conn.execute(statement(filters)).all()
+    posts = tuple(
+        PostFigures(
+            post_id=r.post_id,
+            story=r.story,
+            beat=r.beat,
+            network=r.network,
+            market=r.market,
+            campaign=r.campaign,
+            due_utc=from_db(r.due_utc) or datetime.min.replace(tzinfo=UTC),
+            published_at=from_db(r.published_at),
+            figures=_figures(r),
+        )
+        for r in rows
+    )
+    return roll_up(filters, posts)
+
+
+def roll_up(filters: Filters, posts: Sequence[PostFigures]) -> Report:
+    total = Figures()
+    cross: dict[str, dict[str, Figures]] = {}
+    beats: dict[tuple[str, str], tuple[datetime, Figures]] = {}
+    for p in posts:
+        total.add(p.figures)
+        cross.setdefault(p.network, {}).setdefault(p.market, Figures()).add(p.figures)
+        first, figures = beats.get((p.story, p.beat), (p.due_utc, Figures()))
+        figures.add(p.figures)
+        beats[(p.story, p.beat)] = (min(first, p.due_utc), figures)
+    arc = sorted(beats.items(), key=lambda item: (item[0][0], item[1][0], item[0][1]))
+    campaigns = {p.campaign for p in posts}
+    return Report(
+        filters=filters,
+        posts=tuple(posts),
+        total=total,
+        campaign=next(iter(campaigns)) if len(campaigns) == 1 else None,
+        cross={n: dict(sorted(m.items())) for n, m in sorted(cross.items())},
+        arc=tuple(ArcBeat(story=s, beat=b, figures=f) for (s, b), (_, f) in arc),
+    )
+
+
+def markets_of(report: Report) -> list[str]:
+    """Every market of the cross-channel table, for its columns."""
+    names: Iterable[str] = (m for row in report.cross.values() for m in row)
+    return sorted(set(names))
