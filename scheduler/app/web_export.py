@@ -211,8 +211,7 @@ def _row(path: Path, line: int, fields: dict[str, str]) -> ExportRow:
         value = fields[name].strip()
         if not _COUNT.match(value):
             raise BadExport(
-                f"{path}:{line}: {name} {value!r} is not a whole number >= 0; "
-                "nothing was imported"
+                f"{path}:{line}: {name} {value!r} is not a whole number >= 0; nothing was imported"
             )
         return int(value)
 
@@ -248,8 +247,7 @@ def _day(path: Path, line: int, value: str) -> date:
         except ValueError:
             pass
     raise BadExport(
-        f"{path}:{line}: date {value!r} is not YYYY-MM-DD (or GA4's YYYYMMDD); "
-        "nothing was imported"
+        f"{path}:{line}: date {value!r} is not YYYY-MM-DD (or GA4's YYYYMMDD); nothing was imported"
     )
 
 

@@ -114,8 +114,8 @@ def _existing(conn: Any, rows: Sequence[dict[str, Any]]) -> dict[tuple[Any, ...]
         return {}
     days: list[date] = [r["day"] for r in rows]
     found = conn.execute(
-        select(OUTCOME.c.id, *(OUTCOME.c[k] for k in _KEY), *(OUTCOME.c[f] for f in _FIGURES)).where(
-            and_(OUTCOME.c.day >= min(days), OUTCOME.c.day <= max(days))
-        )
+        select(
+            OUTCOME.c.id, *(OUTCOME.c[k] for k in _KEY), *(OUTCOME.c[f] for f in _FIGURES)
+        ).where(and_(OUTCOME.c.day >= min(days), OUTCOME.c.day <= max(days)))
     )
     return {tuple(r[1:6]): (r[0], *r[6:]) for r in found}

@@ -161,7 +161,9 @@ def report_text(r: Report) -> str:
         _table(["", *FIGURE_HEAD], [["all", *_row(r.total)]]),
         "",
         "arc (beats in the order they went out)",
-        _table(["story", "beat", *FIGURE_HEAD], [[a.story, a.beat, *_row(a.figures)] for a in r.arc], 2),
+        _table(
+            ["story", "beat", *FIGURE_HEAD], [[a.story, a.beat, *_row(a.figures)] for a in r.arc], 2
+        ),
         "",
         f"cross-channel, campaign {r.campaign or '(several)'}: network x market",
         _table(
@@ -243,7 +245,9 @@ def report_html(r: Report, generated_at: datetime) -> str:
         [
             _bar_chart("chart-arc-reach", "Reach per beat", [(k, v) for k, v in arc_items]),
             _bar_chart("chart-arc-conversions", "Conversions per beat", arc_conv),
-            _bar_chart("chart-network-conversions", "Conversions per network", list(by_network.items())),
+            _bar_chart(
+                "chart-network-conversions", "Conversions per network", list(by_network.items())
+            ),
         ]
     )
     cross_rows = [[n, m, *_row(f)] for n, row in r.cross.items() for m, f in row.items()]

@@ -19,9 +19,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_index(
-        "ix_metric_snapshot_latest", "metric_snapshot", ["post_id", "taken_at", "id"]
-    )
+    op.create_index("ix_metric_snapshot_latest", "metric_snapshot", ["post_id", "taken_at", "id"])
 
 
 def downgrade() -> None:
