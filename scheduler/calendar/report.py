@@ -13,7 +13,8 @@ published post matching the filters, with
 Figures are defined once, here:
 
 * reach: the network's ``reach``; where it gives only ``impressions`` (Facebook, X), those;
-* engagement: likes + comments + shares + saves; its rate is engagement / reach;
+* engagement: likes + comments + shares + saves; its rate is engagement / reach, over the
+  posts whose reach and engagement are both known;
 * a figure no snapshot gave stays ``None`` (missing, not zero) through every sum: a sum of
   nothing but missing values is missing.
 
@@ -70,12 +71,16 @@ class Figures:
     sessions: int = 0
     conversions: int = 0
     revenue: float | None = None
+    #: Engagement and reach of the posts that have both: the rate of a group leaves out a post
+    #: whose reach is missing, rather than counting its engagement against others' reach.
+    rated_engagement: int = 0
+    rated_reach: int = 0
 
     @property
     def engagement_rate(self) -> float | None:
-        if self.engagement is None or not self.reach:
+        if not self.rated_reach:
             return None
-        return self.engagement / self.reach
+        return self.rated_engagement / self.rated_reach
 
     def add(self, other: Figures) -> None:
         self.posts += other.posts
@@ -85,6 +90,8 @@ class Figures:
         self.sessions += other.sessions
         self.conversions += other.conversions
         self.revenue = _add(self.revenue, other.revenue)
+        self.rated_engagement += other.rated_engagement
+        self.rated_reach += other.rated_reach
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,15 +221,38 @@ def statement(filters: Filters) -> Any:
 
 
 def _engagement(row: Any) -> int | None:
-    parts = [row.likes, row.comments, row.shares, row.saves]
+    parts: list[int | None] = [row.likes, row.comments, row.shares, row.saves]
     if all(p is None for p in parts):
         return None
     return sum(p for p in parts if p is not None)
 
 
-def _figures(row: Any) -> Figures:
+def post_figures(
+    *,
+    reach: int | None,
+    engagement: int | None,
+    clicks: int | None,
+    sessions: int,
+    conversions: int,
+    revenue: float | None,
+) -> Figures:
+    """One post's figures (its rate counts only if both reach and engagement are known)."""
+    rated = reach is not None and engagement is not None
     return Figures(
         posts=1,
+        reach=reach,
+        engagement=engagement,
+        clicks=clicks,
+        sessions=sessions,
+        conversions=conversions,
+        revenue=revenue,
+        rated_engagement=(engagement or 0) if rated else 0,
+        rated_reach=(reach or 0) if rated else 0,
+    )
+
+
+def _figures(row: Any) -> Figures:
+    return post_figures(
         reach=row.reach if row.reach is not None else row.impressions,
         engagement=_engagement(row),
         clicks=row.clicks,

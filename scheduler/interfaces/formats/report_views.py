@@ -187,7 +187,7 @@ h1{font-size:1.6rem;margin:0 0 .3rem}h2{font-size:1.15rem;margin:2rem 0 .6rem}
 .kpi{border:1px solid #d5dbe3;border-radius:8px;padding:.6rem 1rem;min-width:8rem}
 .kpi b{display:block;font-size:1.4rem}.kpi span{color:#5b6775;font-size:.85rem}
 table{border-collapse:collapse;margin:.4rem 0}
-th,td{padding:.25rem .6rem;border-bottom:1px solid #e4e8ee}
+th,td{padding:.25rem .6rem;border-bottom:1px solid #e4e8ee;text-align:left}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 svg text{font:12px system-ui,sans-serif;fill:#1d232b}
 .charts{display:flex;flex-wrap:wrap;gap:2rem}
