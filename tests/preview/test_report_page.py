@@ -11,7 +11,7 @@ import pytest
 from conftest import GENERATED_AT, SCREENSHOTS
 from preview_cdp import Browser
 
-from scheduler.calendar.report import Filters, PostFigures, post_figures, roll_up
+from scheduler.calendar.report import Filters, PostFigures, roll_up
 from scheduler.interfaces.formats.report_views import report_html
 
 pytestmark = pytest.mark.browser
@@ -34,14 +34,12 @@ def posts() -> list[PostFigures]:
                     campaign="gt-launch",
                     due_utc=due,
                     published_at=due,
-                    figures=post_figures(
-                        reach=None if beat == "follow-up" and network == "x" else 1000 * (i + 1),
-                        engagement=50 * (i + 1),
-                        clicks=10,
-                        sessions=20 * (i + 1),
-                        conversions=i * 2,
-                        revenue=99.5 * i,
-                    ),
+                    reach=None if beat == "follow-up" and network == "x" else 1000 * (i + 1),
+                    engagement=50 * (i + 1),
+                    clicks=10,
+                    sessions=20 * (i + 1),
+                    conversions=i * 2,
+                    revenue=99.5 * i,
                 )
             )
     return out

@@ -191,20 +191,13 @@ def test_an_empty_calendar_reports_nothing_to_show(calendar: Calendar) -> None:
 
 
 def test_a_post_whose_reach_is_missing_does_not_count_in_the_rate_of_a_group() -> None:
-    from scheduler.calendar.report import Filters, PostFigures, post_figures, roll_up
+    from scheduler.calendar.report import Filters, PostFigures, roll_up
 
     def post(network: str, reach: int | None, engagement: int) -> PostFigures:
-        figures = post_figures(
-            reach=reach,
-            engagement=engagement,
-            clicks=None,
-            sessions=0,
-            conversions=0,
-            revenue=None,
-        )
         return PostFigures(
-            f"s/b/{network}/fr", "s", "b", network, "fr", "c", LAUNCH, LAUNCH, figures
-        )
+            f"s/b/{network}/fr", "s", "b", network, "fr", "c", LAUNCH, LAUNCH,
+            reach, engagement, None, 0, 0, None,
+        )  # fmt: skip
 
     total = roll_up(Filters(), [post("x", 1000, 50), post("threads", None, 500)]).total
     assert (total.reach, total.engagement, total.engagement_rate) == (1000, 550, 0.05)

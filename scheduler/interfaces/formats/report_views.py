@@ -77,7 +77,7 @@ def report_json(r: Report) -> dict[str, Any]:
                 "network": p.network,
                 "market": p.market,
                 "campaign": p.campaign,
-                "published_at": _iso(p.published_at),
+                "published_at": _iso(p.published_utc),
                 **figures_json(p.figures),
             }
             for p in r.posts
@@ -103,7 +103,7 @@ def report_csv(r: Report) -> str:
         writer.writerow([level, *map(_cell, ids), *(_cell(figures[k]) for k in FIGURE_KEYS)])
 
     for p in r.posts:
-        ids = [p.post_id, p.story, p.beat, p.network, p.market, p.campaign, _iso(p.published_at)]
+        ids = [p.post_id, p.story, p.beat, p.network, p.market, p.campaign, _iso(p.published_utc)]
         emit("post", ids, p.figures)
     for a in r.arc:
         emit("beat", ["", a.story, a.beat, "", "", "", ""], a.figures)
