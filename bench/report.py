@@ -31,6 +31,7 @@ from scheduler.interfaces.formats.report_views import report_json
 
 BASE = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 TARGET_S = 2.0
+FULL_POSTS = 100_000
 RUNS = 3
 SNAPSHOTS_PER_POST = 10
 
@@ -152,8 +153,10 @@ def measure(kind: str, posts: int) -> tuple[float, float, float, float, int]:
 
 
 def run(quick: bool = False) -> str:
-    posts = 10_000 if quick else 100_000
+    posts = 10_000 if quick else FULL_POSTS
     snapshots = posts * SNAPSHOTS_PER_POST
+    # Quick mode keeps the per-post budget: 2 s for 100,000 posts is 0.2 s for 10,000.
+    target_s = TARGET_S * posts / FULL_POSTS
     lines = [
         "## `storyline report` over the whole calendar (`bench/report.py`)",
         "",
@@ -161,7 +164,8 @@ def run(quick: bool = False) -> str:
         f"{snapshots:,} metric snapshots ({SNAPSHOTS_PER_POST} per post), one web-outcome row "
         "per post. `calendar.report.build` (filters checked, one SQL read with each post's latest "
         f"snapshot and summed outcomes, roll-ups), median of {RUNS} runs; the JSON rendering of "
-        "the whole report for information.",
+        "the whole report for information. Target: < 2 s for 100,000 posts; in quick mode the "
+        "same budget per post.",
         "",
         "| database | posts | snapshots | whole report | one campaign | JSON rendering | target "
         "| populate | result |",
@@ -169,10 +173,10 @@ def run(quick: bool = False) -> str:
     ]
     for kind, name in (("sqlite", "SQLite"), ("postgresql", "PostgreSQL")):
         fill_s, all_s, one_s, json_s, _ = measure(kind, posts)
-        ok = all_s < TARGET_S
+        ok = all_s < target_s
         lines.append(
             f"| {name} | {posts:,} | {snapshots:,} | {all_s:.2f} s | {one_s * 1000:.0f} ms | "
-            f"{json_s:.2f} s | < {TARGET_S:g} s | {fill_s:.1f} s | {'pass' if ok else 'FAIL'} |"
+            f"{json_s:.2f} s | < {target_s:g} s | {fill_s:.1f} s | {'pass' if ok else 'FAIL'} |"
         )
     return "\n".join(lines)
 
