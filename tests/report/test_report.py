@@ -201,3 +201,15 @@ def test_a_post_whose_reach_is_missing_does_not_count_in_the_rate_of_a_group() -
 
     total = roll_up(Filters(), [post("x", 1000, 50), post("threads", None, 500)]).total
     assert (total.reach, total.engagement, total.engagement_rate) == (1000, 550, 0.05)
+
+
+def test_html_is_written_to_one_file_with_its_charts_inline(
+    earned: Calendar, tmp_path: Path
+) -> None:
+    out = tmp_path / "out" / "gt.html"
+    result = earned.run("report", "--story", "gt", "--format", "html", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert f"wrote {out} (4 post(s))" in result.stderr
+    html = out.read_text(encoding="utf-8")
+    assert html.count("<svg") == 3 and "<script" not in html
+    assert "gt/follow-up/x/fr" in html
