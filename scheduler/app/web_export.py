@@ -15,6 +15,7 @@ Decisions:
 * CSV lines starting with ``#`` (GA4 writes a commented header block) and blank lines are
   skipped; line numbers are the file's own.
 * JSON is a list of objects (or ``{"rows": [...]}``); the line of an object is where it opens.
+* ``utm_content`` still percent-encoded as in the link (``%2F`` for ``/``) is decoded.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from scheduler.core.errors import StorylineError
 
@@ -232,7 +234,9 @@ def _row(path: Path, line: int, fields: dict[str, str]) -> ExportRow:
         utm_source=text("utm_source"),
         utm_medium=text("utm_medium"),
         utm_campaign=fields["utm_campaign"].strip(),
-        utm_content=text("utm_content"),
+        # The link carries the post id percent-encoded (``gt%2Freveal%2Fx%2Ffr``): GA4 shows
+        # it decoded, some tools as it was in the URL. Both name the same post.
+        utm_content=unquote(text("utm_content")),
         sessions=count("sessions"),
         conversions=count("conversions"),
         revenue=revenue,

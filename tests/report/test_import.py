@@ -172,3 +172,12 @@ def test_a_bad_json_row_is_named_by_the_line_it_opens_on(posts: Calendar, write:
     assert result.exit_code == 1
     assert "rows.json:3: sessions 'many' is not a whole number" in result.stderr
     assert outcomes(posts) == 0
+
+
+def test_a_utm_content_left_encoded_as_in_the_link_names_its_post(
+    posts: Calendar, write: WriteFile
+) -> None:
+    encoded = HEADER + "2026-12-01,x,social,gt-launch,gt%2Freveal%2Fx%2Ffr,5,1,\n"
+    result = posts.run("analytics", "import", str(write("raw.csv", encoded)), "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["unmatched_rows"] == 0
