@@ -14,7 +14,6 @@ Target (docs/benchmarks.md): the whole-calendar report < 2 s on SQLite and on Po
 
 from __future__ import annotations
 
-import json
 import statistics
 import time
 from collections.abc import Iterator
@@ -27,7 +26,7 @@ from sqlalchemy.engine import Engine
 from bench.sync import pg_database, sqlite_database
 from scheduler.calendar import migrate, report
 from scheduler.calendar.database import make_engine
-from scheduler.interfaces.formats.report_views import report_json
+from scheduler.interfaces.formats.report_views import report_json_text
 
 BASE = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 TARGET_S = 2.0
@@ -148,7 +147,7 @@ def measure(kind: str, posts: int) -> tuple[float, float, float, float, int]:
         all_s = median_s(lambda: report.build(engine, report.Filters()))
         campaign = report.Filters(campaigns=("camp-1",))
         one_s = median_s(lambda: report.build(engine, campaign))
-        json_s = median_s(lambda: json.dumps(report_json(whole)), runs=1)
+        json_s = median_s(lambda: report_json_text(whole), runs=1)
         return fill_s, all_s, one_s, json_s, len(whole.posts)
 
 

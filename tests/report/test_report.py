@@ -213,3 +213,10 @@ def test_html_is_written_to_one_file_with_its_charts_inline(
     html = out.read_text(encoding="utf-8")
     assert html.count("<svg") == 3 and "<script" not in html
     assert "gt/follow-up/x/fr" in html
+
+
+def test_json_keeps_one_post_per_line(earned: Calendar) -> None:
+    result = earned.run("report", "--story", "gt", "--format", "json")
+    post_lines = [ln for ln in result.stdout.splitlines() if ln.startswith('    {"post_id"')]
+    assert len(post_lines) == 4
+    assert json.loads(result.stdout)["total"]["posts"] == 4

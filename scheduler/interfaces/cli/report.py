@@ -95,8 +95,6 @@ def report_command(
     Reach, engagement and its rate, clicks (the latest metric snapshot of each post), sessions,
     conversions and revenue (the imported web-analytics exports). --from/--to: publication days.
     """
-    import json
-
     from scheduler.calendar import migrate, report
     from scheduler.interfaces.formats import report_views
 
@@ -116,7 +114,7 @@ def report_command(
     )
     built = report.build(engine, filters)
     if fmt == "json":
-        data = json.dumps(report_views.report_json(built), indent=2, ensure_ascii=False)
+        data = report_views.report_json_text(built)
     elif fmt == "csv":
         data = report_views.report_csv(built)
     elif fmt == "html":
