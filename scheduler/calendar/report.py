@@ -1,12 +1,12 @@
 """What each published post earned, for ``storyline report``: one SQL read, rolled up three ways.
 
-The read (SQLAlchemy Core, the same statement on SQLite and PostgreSQL) returns one row per
-published post matching the filters, with
+The read (SQLAlchemy Core) returns one row per published post matching the filters, with
 
 * its **latest snapshot** (``metric_snapshot``, latest ``taken_at``, then latest id): found per
-  post by a correlated ``ORDER BY taken_at DESC LIMIT 1`` on ``ix_metric_snapshot_latest``
-  (migration ``0005_report_indexes``), so its cost follows the posts reported, not the
-  snapshots kept;
+  post by an ``ORDER BY taken_at DESC, id DESC LIMIT 1`` on ``ix_metric_snapshot_latest``
+  (migration ``0005_report_indexes``), correlated on SQLite, ``LEFT JOIN LATERAL`` on
+  PostgreSQL (:func:`statement`), so its cost follows the posts reported, not the snapshots
+  kept;
 * its **web outcomes** (``web_outcome`` rows whose ``utm_content`` is the post id), summed by
   the database.
 
