@@ -220,3 +220,9 @@ def test_json_keeps_one_post_per_line(earned: Calendar) -> None:
     post_lines = [ln for ln in result.stdout.splitlines() if ln.startswith('    {"post_id"')]
     assert len(post_lines) == 4
     assert json.loads(result.stdout)["total"]["posts"] == 4
+
+
+def test_a_post_says_when_it_was_published_in_utc(earned: Calendar) -> None:
+    posts = by_post(report(earned, "--story", "gt"))
+    assert posts["gt/reveal/x/fr"]["published_at"] == "2026-12-01T09:00:00Z"
+    assert posts["gt/reveal/instagram/de"]["published_at"] == "2026-12-01T10:00:00Z"
