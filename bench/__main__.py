@@ -22,6 +22,7 @@ BENCHMARKS = [
     "token_refresh",
     "notify",
     "metrics_pull",
+    "report",
 ]
 
 

@@ -196,6 +196,8 @@ class MetricSnapshot(SQLModel, table=True):
     __table_args__ = (
         Index("ux_metric_snapshot_window", "post_id", "window", unique=True),
         Index("ix_metric_snapshot_taken", "taken_at"),
+        # storyline report: a post's latest snapshot in one seek (migration 0005_report_indexes).
+        Index("ix_metric_snapshot_latest", "post_id", "taken_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

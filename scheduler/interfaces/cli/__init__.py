@@ -90,6 +90,7 @@ from scheduler.interfaces.cli import (  # noqa: E402
 from scheduler.interfaces.cli.explain import explain_command  # noqa: E402
 from scheduler.interfaces.cli.health import health_command  # noqa: E402
 from scheduler.interfaces.cli.operating import COMMANDS as OPERATING_COMMANDS  # noqa: E402
+from scheduler.interfaces.cli.report import import_command, report_command  # noqa: E402
 
 for _command in (
     content.validate_command,
@@ -115,8 +116,10 @@ for _command in (
     explain_command,
     notify.notify_group,
     analytics.analytics_group,
+    report_command,
 ):
     cli.add_command(_command)
+analytics.analytics_group.add_command(import_command)  # `analytics import`
 
 
 def main() -> None:
