@@ -111,7 +111,7 @@ def test_a_network_that_cannot_be_read_exits_1_with_its_reason(
     env["STORYLINE_PUBLISHER"] = "live"
     result = CliRunner().invoke(cli, ["analytics", "pull"], env=env)
     assert result.exit_code == 1
-    assert "x:HoldoutFR: no credentials to read metrics with" in result.output
+    assert "error: x:HoldoutFR: no credentials" in result.output
     assert "Traceback" not in result.output
 
 
