@@ -81,6 +81,7 @@ from scheduler.interfaces.cli import (  # noqa: E402
 from scheduler.interfaces.cli.explain import explain_command  # noqa: E402
 from scheduler.interfaces.cli.health import health_command  # noqa: E402
 from scheduler.interfaces.cli.operating import COMMANDS as OPERATING_COMMANDS  # noqa: E402
+from scheduler.interfaces.cli.wall import wall_command  # noqa: E402
 
 for _command in (
     content.validate_command,
@@ -105,6 +106,7 @@ for _command in (
     health_command,
     explain_command,
     notify.notify_group,
+    wall_command,
 ):
     cli.add_command(_command)
 

@@ -1,0 +1,162 @@
+"use strict";
+// The social wall: poll the feed, add the new posts on top, keep at most data-max-posts cards.
+// Bounded by design: one timer, no listener per card, and a card that leaves the page lets go
+// of its image or video (src removed) so the browser frees the decoded pixels.
+(function () {
+  var body = document.body;
+  var feed = body.dataset.feed;
+  var pollMs = Number(body.dataset.pollMs) || 2000;
+  var maxPosts = Number(body.dataset.maxPosts) || 30;
+  var maxBackoffMs = Number(body.dataset.maxBackoffMs) || 30000;
+  var grid = document.getElementById("wall");
+  var note = document.getElementById("wall-status");
+  var empty = document.getElementById("wall-empty");
+  var cards = new Map(); // post id -> {el, key, counts}
+  var cursor = "";
+  var failures = 0;
+  var state = { polls: 0, failures: 0, stale: false, added: 0, removed: 0 };
+  window.storylineWall = state;
+
+  var COUNT_NAMES = [
+    ["views", "views"], ["reach", "reached"], ["impressions", "seen"], ["likes", "likes"],
+    ["comments", "comments"], ["shares", "shares"], ["saves", "saves"], ["clicks", "clicks"]
+  ];
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) { e.className = cls; }
+    if (text !== undefined && text !== null) { e.textContent = text; }
+    return e;
+  }
+
+  function fillCounts(box, counts) {
+    box.textContent = "";
+    COUNT_NAMES.forEach(function (pair) {
+      var value = counts[pair[0]];
+      if (value === undefined || value === null) { return; }
+      var item = el("span");
+      item.appendChild(el("b", null, Number(value).toLocaleString()));
+      item.appendChild(document.createTextNode(" " + pair[1]));
+      box.appendChild(item);
+    });
+  }
+
+  function card(p) {
+    var root = el("article", "wall-post");
+    root.dataset.postId = p.id;
+    root.dataset.network = p.network;
+    root.style.setProperty("--network", p.color);
+    var meta = el("div", "wall-meta");
+    meta.appendChild(el("span", "wall-badge", p.network_label));
+    meta.appendChild(el("span", "wall-market", p.market));
+    if (p.outbox) { meta.appendChild(el("span", "wall-outbox", "outbox")); }
+    var time = el("span", "wall-time", p.local_day + " " + p.local_time);
+    time.title = p.zone;
+    meta.appendChild(time);
+    root.appendChild(meta);
+    var first = p.media.length ? p.media[0] : null;
+    if (first) {
+      var media;
+      if (first.kind === "video") {
+        media = el("video", "wall-media");
+        media.muted = true; media.loop = true; media.autoplay = true; media.playsInline = true;
+        media.preload = "auto";
+      } else {
+        media = el("img", "wall-media");
+        media.alt = first.alt || "";
+        media.decoding = "async";
+      }
+      media.src = first.src;
+      root.appendChild(media);
+    }
+    if (p.title) { root.appendChild(el("h2", "wall-title", p.title)); }
+    root.appendChild(el("p", "wall-text", p.text));
+    var counts = el("div", "wall-counts");
+    fillCounts(counts, p.counts || {});
+    root.appendChild(counts);
+    return root;
+  }
+
+  function release(entry) {
+    entry.el.querySelectorAll("img, video").forEach(function (m) {
+      m.removeAttribute("src");
+      if (m.tagName === "VIDEO") { m.load(); }
+    });
+    entry.el.remove();
+  }
+
+  function place(p) {
+    var key = p.published_at + "\u0000" + p.id;
+    var known = cards.get(p.id);
+    var counts = JSON.stringify(p.counts || {});
+    if (known) {
+      if (known.counts !== counts) {
+        fillCounts(known.el.querySelector(".wall-counts"), p.counts || {});
+        known.counts = counts;
+      }
+      return;
+    }
+    var entry = { el: card(p), key: key, counts: counts };
+    var before = null;
+    for (var child = grid.firstElementChild; child; child = child.nextElementSibling) {
+      if (cards.get(child.dataset.postId).key < key) { before = child; break; }
+    }
+    grid.insertBefore(entry.el, before);
+    cards.set(p.id, entry);
+    state.added += 1;
+  }
+
+  function apply(posts) {
+    posts.forEach(place);
+    while (cards.size > maxPosts) {
+      var last = grid.lastElementChild;
+      var id = last.dataset.postId;
+      release(cards.get(id));
+      cards.delete(id);
+      state.removed += 1;
+    }
+    empty.hidden = cards.size > 0;
+  }
+
+  function show(problem) {
+    state.stale = Boolean(problem);
+    note.hidden = !problem;
+    note.textContent = problem ? "Reconnecting… (" + problem + ")" : "";
+  }
+
+  function url() {
+    if (!cursor) { return feed; }
+    return feed + (feed.indexOf("?") < 0 ? "?" : "&") + "since=" + encodeURIComponent(cursor);
+  }
+
+  function poll() {
+    state.polls += 1;
+    var abort = new AbortController();
+    var timer = window.setTimeout(function () { abort.abort(); }, 10000);
+    fetch(url(), { cache: "no-store", signal: abort.signal })
+      .then(function (response) {
+        return response.json().then(function (data) { return [response.ok, data]; });
+      })
+      .then(function (answer) {
+        var data = answer[1];
+        if (data && Array.isArray(data.posts)) { apply(data.posts); }
+        if (!answer[0]) { throw new Error(data && data.error ? "database unavailable" : "server error"); }
+        cursor = data.cursor || cursor;
+        failures = 0;
+        show("");
+        return pollMs;
+      })
+      .catch(function (error) {
+        failures += 1;
+        state.failures += 1;
+        show(error && error.message ? error.message : "no answer");
+        return Math.min(pollMs * Math.pow(2, failures), maxBackoffMs);
+      })
+      .then(function (wait) {
+        window.clearTimeout(timer);
+        window.setTimeout(poll, wait);
+      });
+  }
+
+  poll();
+})();
