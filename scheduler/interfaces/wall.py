@@ -301,6 +301,8 @@ def make_server(
                 self.send_header("Location", "/wall")
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+            elif urlsplit(self.path).path == "/favicon.ico":
+                _send(self, HTTPStatus.NO_CONTENT, b"", "text/plain")
             else:
                 _send(self, HTTPStatus.NOT_FOUND, b"not found", "text/plain; charset=utf-8")
 

@@ -7,6 +7,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -72,3 +73,15 @@ def wall_server(
         feed_engine = server.wall._engine  # type: ignore[attr-defined]
         if feed_engine is not None:
             feed_engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One Chromium for the session; a missing browser FAILS the tests, it never skips."""
+    import preview_cdp
+
+    try:
+        with preview_cdp.Browser(width=1920, height=1080) as b:
+            yield b
+    except preview_cdp.BrowserMissing as exc:
+        pytest.fail(str(exc), pytrace=False)
