@@ -21,6 +21,7 @@ BENCHMARKS = [
     "pause",
     "token_refresh",
     "notify",
+    "wall",
 ]
 
 
