@@ -60,7 +60,7 @@ class WallOptions:
 
     campaign: str | None = None
     poll_seconds: float = 2.0
-    max_posts: int = 30
+    max_posts: int = 12
     max_backoff_seconds: float = 30.0
 
 
@@ -275,7 +275,7 @@ def _send(
     handler.send_response(status)
     handler.send_header("Content-Type", content_type)
     handler.send_header("Content-Length", str(len(data)))
-    handler.send_header("Cache-Control", "no-store")
+    handler.send_header("Cache-Control", "max-age=3600")
     handler.send_header("X-Content-Type-Options", "nosniff")
     for name, value in (headers or {}).items():
         handler.send_header(name, value)

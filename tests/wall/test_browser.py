@@ -149,9 +149,11 @@ def test_a_post_a_worker_publishes_appears_on_the_open_page_within_5_s(
                 " return [c.querySelector('.wall-badge').textContent,"
                 " c.querySelector('.wall-market').textContent,"
                 " c.querySelector('.wall-text').textContent,"
-                " c.querySelector('img').complete && c.querySelector('img').naturalWidth > 0]; })()"
+                " c.querySelector('canvas').getAttribute('aria-label')]; })()"
             )
-            assert card == ["Mastodon", "de", "The Aurora is here.", True]
+            assert card == ["Mastodon", "de", "The Aurora is here.", "The van"]
+            painted = "document.querySelector('.wall-post canvas').dataset.painted === '1'"
+            wait_for("the photo on its card", lambda: browser.evaluate(painted), 5)
             assert browser.console_errors == []
     finally:
         engine.dispose()
