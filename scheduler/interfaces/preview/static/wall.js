@@ -83,7 +83,9 @@
 
   function fit(bitmap, canvas) {
     // At most as wide as the card shows it: a 4000-pixel photo costs a card's width, no more.
-    var wide = Math.max(1, Math.round(canvas.clientWidth * (window.devicePixelRatio || 1)));
+    // The card's width: an off-screen card's contents are not laid out (content-visibility).
+    var card = canvas.parentElement || canvas;
+    var wide = Math.max(1, Math.round(card.clientWidth * (window.devicePixelRatio || 1)));
     if (bitmap.width <= wide) { return Promise.resolve(bitmap); }
     return createImageBitmap(bitmap, { resizeWidth: wide, resizeQuality: "medium" })
       .then(function (small) { bitmap.close(); return small; });
@@ -131,6 +133,10 @@
         known.counts = counts;
       }
       return;
+    }
+    var oldest = grid.lastElementChild;
+    if (cards.size >= maxPosts && oldest && cards.get(oldest.dataset.postId).key > key) {
+      return; // counted again, but older than every card shown: it would leave at once
     }
     var entry = { el: card(p), key: key, counts: counts };
     var before = null;
