@@ -86,11 +86,16 @@ def _counts(i: int) -> dict[str, int]:
     return {"likes": 10 * i, "reach": 100 * i, "comments": i}
 
 
-def _renderer_pss_mb(browser: preview_cdp.Browser) -> float:
-    """PSS of the renderer processes under this browser (one: the wall's tab)."""
+def _renderer_memory_mb(browser: preview_cdp.Browser) -> tuple[float, float]:
+    """(PSS, private) of the renderer processes under this browser (one: the wall's tab).
+
+    PSS shares the pages a process shares (Chromium's code, the compositor's shared memory)
+    among the processes mapping them, so other Chromiums on the machine move it a little;
+    private memory (USS) is the process's alone, whatever else runs.
+    """
     process = browser._process  # the bench owns this browser
     assert process is not None
-    total_kb = 0
+    pss_kb = private_kb = 0
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
@@ -108,8 +113,10 @@ def _renderer_pss_mb(browser: preview_cdp.Browser) -> float:
             continue
         for line in (proc / "smaps_rollup").read_text().splitlines():
             if line.startswith("Pss:"):
-                total_kb += int(line.split()[1])
-    return total_kb / 1024
+                pss_kb += int(line.split()[1])
+            elif line.startswith(("Private_Clean:", "Private_Dirty:")):
+                private_kb += int(line.split()[1])
+    return pss_kb / 1024, private_kb / 1024
 
 
 def _descends(pid: int, ancestor: int) -> bool:
@@ -130,11 +137,13 @@ def _metrics(browser: preview_cdp.Browser) -> dict[str, float]:
     browser.call("Performance.enable", session=True)
     found = browser.call("Performance.getMetrics", session=True)["metrics"]
     values = {m["name"]: float(m["value"]) for m in found}
+    pss, private = _renderer_memory_mb(browser)
     return {
         "heap_mb": values["JSHeapUsedSize"] / 2**20,
         "nodes": values["Nodes"],
         "listeners": values["JSEventListeners"],
-        "pss_mb": _renderer_pss_mb(browser),
+        "pss_mb": pss,
+        "private_mb": private,
         "cards": float(browser.evaluate("document.querySelectorAll('.wall-post').length")),
         "elements": float(browser.evaluate("document.getElementsByTagName('*').length")),
     }
@@ -283,6 +292,8 @@ def run(quick: bool = False) -> str:
             f"| {last['pss_mb']:.1f} MB | | |",
             f"| the wall page's share (end - about:blank) | | | {share:.1f} MB "
             f"| < {TARGET_MB:g} MB | {'pass' if share_ok else 'FAIL'} |",
+            f"| renderer private memory (USS) | {blank['private_mb']:.1f} MB "
+            f"| {first['private_mb']:.1f} MB | {last['private_mb']:.1f} MB | | |",
             f"| growth over the run (end - start) | | | {grown:+.1f} MB | | |",
             f"| JavaScript heap used | | {first['heap_mb']:.2f} MB | {last['heap_mb']:.2f} MB "
             "| | |",

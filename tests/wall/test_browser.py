@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from wall_support import add, post_row
+from wall_support import add, allow_connections, post_row
 
 from scheduler.app.settings import Settings
 from scheduler.calendar.database import make_engine
@@ -164,9 +164,7 @@ def failed(browser: Any) -> int:
 
 
 def _allow(url: str, allow: bool) -> None:
-    from test_feed import _allow_connections
-
-    _allow_connections(url, allow)
+    allow_connections(url, allow)
 
 
 @pytest.mark.parametrize(

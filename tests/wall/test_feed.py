@@ -8,9 +8,8 @@ from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import Engine, make_url
-from wall_support import T0, Wall, add, add_snapshot, post_row
+from sqlalchemy.engine import Engine
+from wall_support import T0, Wall, add, add_snapshot, allow_connections, post_row
 
 
 def ids(answer_posts: list[dict]) -> list[str]:
@@ -127,21 +126,6 @@ def test_media_come_from_the_content_media_folder_only(wall_server: Wall) -> Non
     assert wall_server.get("/wall/media/missing.jpg").status == 404
 
 
-def _allow_connections(url: str, allow: bool) -> None:
-    from sqlalchemy import create_engine
-
-    name = make_url(url).database
-    admin = create_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(allow).lower()}'))
-        if not allow:
-            conn.execute(
-                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-                {"n": name},
-            )
-    admin.dispose()
-
-
 @pytest.mark.parametrize(
     "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
 )
@@ -151,7 +135,7 @@ def test_database_down_then_back_503_with_the_last_known_posts(
     add(calendar, post_row("suv/teaser/x/fr"))
     cursor = wall_server.get("/wall/feed").json()["cursor"]
     calendar.dispose()
-    _allow_connections(database_url, False)
+    allow_connections(database_url, False)
     try:
         down = wall_server.get(f"/wall/feed?since={quote(cursor)}")
         assert down.status == 503
@@ -164,7 +148,7 @@ def test_database_down_then_back_503_with_the_last_known_posts(
         )
         assert body["error"].startswith("the calendar cannot be read:")
     finally:
-        _allow_connections(database_url, True)
+        allow_connections(database_url, True)
     add(calendar, post_row("suv/reveal/x/fr", published_at=T0 + timedelta(minutes=5)))
     back = wall_server.get(f"/wall/feed?since={quote(cursor)}")
     assert back.status == 200

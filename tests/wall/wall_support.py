@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine, insert, text
+from sqlalchemy.engine import Engine, make_url
 
 from scheduler.calendar.tables import MetricSnapshot, Post
 from scheduler.interfaces import wall
@@ -91,3 +91,18 @@ class Wall:
                 return Answer(r.status, dict(r.headers), r.read())
         except urllib.error.HTTPError as exc:
             return Answer(exc.code, dict(exc.headers), exc.read())
+
+
+def allow_connections(url: str, allow: bool) -> None:
+    """Make the PostgreSQL database at ``url`` refuse every connection (and drop those open),
+    or accept them again: the database blinks for real."""
+    name = make_url(url).database
+    admin = create_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(allow).lower()}'))
+        if not allow:
+            conn.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                {"n": name},
+            )
+    admin.dispose()
