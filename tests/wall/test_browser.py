@@ -1,5 +1,5 @@
 """The wall in headless Chromium: a post a real Celery worker publishes appears within 5 s, and
-the page rides out a database that stops answering, then catches up."""
+the page rides out a database, or its own server, that stops answering, then catches up."""
 
 from __future__ import annotations
 
@@ -35,8 +35,8 @@ POST = Post.__table__  # type: ignore[attr-defined]
 
 
 @contextmanager
-def serving(settings: Settings, options: wall.WallOptions) -> Iterator[str]:
-    server = wall.make_server(settings, options, port=0)
+def serving(settings: Settings, options: wall.WallOptions, port: int = 0) -> Iterator[str]:
+    server = wall.make_server(settings, options, port=port)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
     thread.start()
     try:
@@ -198,6 +198,38 @@ def test_the_page_keeps_its_posts_while_the_database_is_down_and_catches_up(
         finally:
             _allow(database_url, True)
         add(calendar, post_row("suv/reveal/x/fr", published_at=now))
+        wait_for("the new card", lambda: len(shown(browser)) == 2, 5)
+        assert shown(browser) == ["suv/reveal/x/fr", "suv/teaser/x/fr"]
+        wait_for(
+            "the note to go",
+            lambda: browser.evaluate("document.getElementById('wall-status').hidden"),
+            5,
+        )
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_page_rides_out_its_server_stopping_then_catches_up(
+    browser: Any, calendar: Engine, database_url: str, tmp_path: Path, content_dir: Path
+) -> None:
+    now = datetime.now(UTC)
+    add(calendar, post_row("suv/teaser/x/fr", published_at=now - timedelta(minutes=10)))
+    settings = Settings(
+        content_dir=content_dir, data_dir=tmp_path, database_url_override=database_url
+    )
+    options = wall.WallOptions(poll_seconds=0.3, max_backoff_seconds=1.0)
+    with serving(settings, options) as url:
+        browser.open(url)
+        wait_for("the first card", lambda: shown(browser) == ["suv/teaser/x/fr"], 5)
+    # The server is gone: the page keeps its card and says it is reconnecting.
+    wait_for(
+        "the reconnecting note",
+        lambda: browser.evaluate("!document.getElementById('wall-status').hidden"),
+        5,
+    )
+    assert shown(browser) == ["suv/teaser/x/fr"]
+    add(calendar, post_row("suv/reveal/x/fr", published_at=now))
+    port = int(url.split(":")[2].split("/")[0])
+    with serving(settings, options, port=port):
         wait_for("the new card", lambda: len(shown(browser)) == 2, 5)
         assert shown(browser) == ["suv/reveal/x/fr", "suv/teaser/x/fr"]
         wait_for(
