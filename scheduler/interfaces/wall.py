@@ -94,6 +94,9 @@ def post_json(post: WallPost) -> dict[str, Any]:
     """One post as the page draws it: times already in its market's zone."""
     local = post.published_at.astimezone(ZoneInfo(post.timezone))
     style = feed_style(post.network)
+    # The outbox answers with the file's own URL: a post that never left this machine (and a
+    # path of it the screen has no business showing).
+    outbox_file = (post.url or "").startswith("file:")
     media = []
     for m in post.media:
         src = media_url(str(m.get("file", "")))
@@ -110,8 +113,8 @@ def post_json(post: WallPost) -> dict[str, Any]:
         "account": post.account_name,
         "text": post.text,
         "title": post.title,
-        "url": post.url,
-        "outbox": post.destination == "outbox",
+        "url": None if outbox_file else post.url,
+        "outbox": post.destination == "outbox" or (post.destination is None and outbox_file),
         "media": media,
         "published_at": format_cursor(post.published_at),
         "local_time": local.strftime("%H:%M"),

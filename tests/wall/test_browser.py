@@ -32,6 +32,7 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 CELERY = str(Path(sys.executable).parent / "celery")
 POST = Post.__table__  # type: ignore[attr-defined]
+SCREENSHOTS = ROOT / "tests" / "screenshots"
 
 
 @contextmanager
@@ -149,11 +150,14 @@ def test_a_post_a_worker_publishes_appears_on_the_open_page_within_5_s(
                 " return [c.querySelector('.wall-badge').textContent,"
                 " c.querySelector('.wall-market').textContent,"
                 " c.querySelector('.wall-text').textContent,"
+                " Boolean(c.querySelector('.wall-outbox')),"
                 " c.querySelector('canvas').getAttribute('aria-label')]; })()"
             )
-            assert card == ["Mastodon", "de", "The Aurora is here.", "The van"]
+            assert card == ["Mastodon", "de", "The Aurora is here.", True, "The van"]
             painted = "document.querySelector('.wall-post canvas').dataset.painted === '1'"
             wait_for("the photo on its card", lambda: browser.evaluate(painted), 5)
+            time.sleep(0.8)  # the new card's entrance animation
+            browser.screenshot(SCREENSHOTS / "wall.png", full_page=False)
             assert browser.console_errors == []
     finally:
         engine.dispose()
