@@ -23,6 +23,7 @@ BENCHMARKS = [
     "notify",
     "metrics_pull",
     "report",
+    "wall",
 ]
 
 

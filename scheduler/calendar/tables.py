@@ -28,6 +28,8 @@ class Post(SQLModel, table=True):
         Index("ix_post_status_lease", "status", "lease_until"),
         Index("ix_post_story", "story"),
         Index("ix_post_network_account", "network", "account"),
+        # The social wall: the newest published posts (migration 0006_wall).
+        Index("ix_post_status_published", "status", "published_at"),
     )
 
     post_id: str = Field(primary_key=True, max_length=400)

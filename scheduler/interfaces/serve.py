@@ -6,7 +6,8 @@ file under the content and editorial-lines folders; when one changed, the plan i
 reloads itself when the version changes, so saving a story in the editor refreshes its preview.
 
 Routes: ``/`` the stories, ``/story/<id>`` a story's preview, ``/calendar`` the planned
-calendar, ``/version`` the content version (text).
+calendar, ``/version`` the content version (text), ``/wall`` the live social wall of what was
+published (:mod:`scheduler.interfaces.wall`, which reads the calendar database).
 
 A story whose file does not load keeps its page: ``/story/<id>`` then lists its findings,
 exactly as ``storyline validate`` prints them, and reloads into the preview once it is fixed.
@@ -40,6 +41,7 @@ from scheduler.interfaces.preview import (
     render_preview_html,
 )
 from scheduler.interfaces.preview.render import render
+from scheduler.interfaces.wall import WallFeed, is_wall_path, respond
 from scheduler.lines.loader import load_lines
 from scheduler.planning.plan import Plan
 
@@ -319,7 +321,7 @@ class Previews:
         )
 
 
-def _handler(previews: Previews) -> type[BaseHTTPRequestHandler]:
+def _handler(previews: Previews, wall: WallFeed) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "storyline-serve"
 
@@ -327,6 +329,9 @@ def _handler(previews: Previews) -> type[BaseHTTPRequestHandler]:
             path = urlsplit(self.path).path
             if path == "/version":
                 self._send(HTTPStatus.OK, previews.version(), "text/plain; charset=utf-8")
+                return
+            if is_wall_path(path):
+                respond(self, wall)
                 return
             if path == "/favicon.ico":
                 self._send(HTTPStatus.NO_CONTENT, "", "text/plain")
@@ -357,9 +362,11 @@ def make_server(
     """A server bound to 127.0.0.1 unless told (a container binds 0.0.0.0; ``port`` 0 picks a
     free port); call ``serve_forever``."""
     previews = Previews(settings, clock)
-    server = ThreadingHTTPServer((host, port), _handler(previews))
+    wall = WallFeed(settings)
+    server = ThreadingHTTPServer((host, port), _handler(previews, wall))
     server.daemon_threads = True
     server.previews = previews  # type: ignore[attr-defined]
+    server.wall = wall  # type: ignore[attr-defined]
     return server
 
 

@@ -91,6 +91,7 @@ from scheduler.interfaces.cli.explain import explain_command  # noqa: E402
 from scheduler.interfaces.cli.health import health_command  # noqa: E402
 from scheduler.interfaces.cli.operating import COMMANDS as OPERATING_COMMANDS  # noqa: E402
 from scheduler.interfaces.cli.report import import_command, report_command  # noqa: E402
+from scheduler.interfaces.cli.wall import wall_command  # noqa: E402
 
 for _command in (
     content.validate_command,
@@ -117,6 +118,7 @@ for _command in (
     notify.notify_group,
     analytics.analytics_group,
     report_command,
+    wall_command,
 ):
     cli.add_command(_command)
 analytics.analytics_group.add_command(import_command)  # `analytics import`
