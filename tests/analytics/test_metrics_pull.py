@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from conftest import ACCOUNTS, PUBLISHED, Clock, seed
+from conftest import ACCOUNTS, PUBLISHED, Clock, Secrets, seed
 from metrics_fakenet import MetricsNet
 from sqlalchemy import select
 
@@ -234,8 +234,6 @@ def test_a_spent_rate_limit_window_is_not_spent_further(
 def test_on_postgresql_snapshots_deleted_posts_and_permission_behave_alike(
     pg_url: str, nets: dict[str, MetricsNet], clock: Clock, tmp_path: Any
 ) -> None:
-    from conftest import Secrets
-
     from scheduler.app.settings import Settings
     from scheduler.calendar import migrate
     from scheduler.calendar.database import make_engine
