@@ -11,9 +11,16 @@ import os
 
 import redis
 from celery import Celery
+from celery.signals import worker_init
 
 from scheduler.app.settings import Settings
+from scheduler.interfaces import worker as storyline_worker
 from scheduler.interfaces.worker import celery_config
+
+# Importing the worker module connects Storyline's start-up checks (the calendar's schema, the
+# secrets, the publisher mode): the baseline has no calendar, and is bare Celery.
+worker_init.disconnect(storyline_worker._check_worker)
+worker_init.disconnect(storyline_worker._say_mode)
 
 
 def make(broker_url: str, queue: str, counter: str) -> Celery:
