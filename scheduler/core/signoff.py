@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 #: An approver: an e-mail address, or a team name (lower case, digits, ``.``, ``_``, ``-``,
 #: optionally ``org/team`` as CODEOWNERS writes it, with or without its ``@``).
@@ -51,8 +51,21 @@ class SentMedia:
     digest: str  # sha256 of the file's bytes ("" when the file cannot be read)
 
 
-class Sendable(Protocol):
-    """What :func:`signoff_hash` reads: a :class:`Sent` snapshot has it all."""
+class _MediaLike(Protocol):
+    @property
+    def file(self) -> str: ...
+    @property
+    def alt(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+
+
+M_co = TypeVar("M_co", covariant=True)
+
+
+class Sendable(Protocol[M_co]):
+    """What a hash reads of a post: a :class:`Sent` snapshot (media :class:`SentMedia`) or a
+    planned post (media with file, alt and kind; ``PlannedPost`` has them)."""
 
     @property
     def account(self) -> str: ...
@@ -67,7 +80,11 @@ class Sendable(Protocol):
     @property
     def link(self) -> str | None: ...
     @property
-    def media(self) -> Sequence[SentMedia]: ...
+    def media(self) -> Sequence[M_co]: ...
+
+
+#: The planned post's attributes :func:`sent` and :func:`planned_hash` read.
+PlannedLike = Sendable[_MediaLike]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,34 +98,6 @@ class Sent:
     first_comment: str | None = None
     link: str | None = None
     media: tuple[SentMedia, ...] = ()
-
-
-class PlannedLike(Protocol):
-    """The planned post's attributes :func:`sent` reads (``PlannedPost`` has them)."""
-
-    @property
-    def account(self) -> str: ...
-    @property
-    def due_utc(self) -> datetime: ...
-    @property
-    def text(self) -> str: ...
-    @property
-    def title(self) -> str | None: ...
-    @property
-    def first_comment(self) -> str | None: ...
-    @property
-    def link(self) -> str | None: ...
-    @property
-    def media(self) -> Sequence[_MediaLike]: ...
-
-
-class _MediaLike(Protocol):
-    @property
-    def file(self) -> str: ...
-    @property
-    def alt(self) -> str: ...
-    @property
-    def kind(self) -> str: ...
 
 
 def sent(post: PlannedLike, digests: Mapping[str, str]) -> Sent:
@@ -131,18 +120,14 @@ def utc_text(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def signoff_hash(post: Sendable) -> str:
+def signoff_hash(post: Sendable[SentMedia]) -> str:
     """The hash a sign-off binds to: it changes if and only if what would be sent changes.
 
     The due instant counts in UTC (a launch moved by an hour is a different post; the same
     instant written in another zone is not). Each field is framed with its length (a
     netstring; ``~`` for none), so no text can forge a separator: the encoding is injective.
     """
-    media = "".join(
-        f"{len(m.file)}:{m.file},{len(m.alt)}:{m.alt},{len(m.kind)}:{m.kind},"
-        f"{len(m.digest)}:{m.digest},"
-        for m in post.media
-    )
+    media = "".join(_framed_media(m.file, m.alt, m.kind, m.digest) for m in post.media)
     return _digest(post, len(post.media), media)
 
 
@@ -158,16 +143,16 @@ def planned_hash(
     media = post.media
     entry = framed.get(id(media)) if framed is not None else None
     if entry is None or entry[0] is not media:
-        parts = []
-        for m in media:
-            d = digests.get(m.file, "")
-            parts.append(
-                f"{len(m.file)}:{m.file},{len(m.alt)}:{m.alt},{len(m.kind)}:{m.kind},{len(d)}:{d},"
-            )
+        parts = [_framed_media(m.file, m.alt, m.kind, digests.get(m.file, "")) for m in media]
         entry = (media, len(parts), "".join(parts))
         if framed is not None:
             framed[id(media)] = entry  # holds the tuple: its id stays its own
     return _digest(post, entry[1], entry[2])
+
+
+def _framed_media(file: str, alt: str, kind: str, digest: str) -> str:
+    """One attached file, framed as the hash reads it (the same for a snapshot and a plan)."""
+    return f"{len(file)}:{file},{len(alt)}:{alt},{len(kind)}:{kind},{len(digest)}:{digest},"
 
 
 def _frame(value: str | None) -> str:
@@ -178,7 +163,7 @@ def _frame(value: str | None) -> str:
 _VERSION = "signoff-v1|"
 
 
-def _digest(post: Sendable | PlannedLike, count: int, media: str) -> str:
+def _digest(post: Sendable[object], count: int, media: str) -> str:
     """sha256 of the framed fields, then ``<count>[`` and the media's framed fields."""
     a, t, due = post.account, post.text, utc_text(post.due_utc)
     raw = (
