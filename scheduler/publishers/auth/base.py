@@ -19,6 +19,7 @@ in a message or a repr (docs/security.md).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -193,7 +194,7 @@ def _days(delta: timedelta) -> str:
     return f"in {hours:.0f} h" if hours < 48 else f"in {hours / 24:.0f} days"
 
 
-class TokenLifecycle:
+class TokenLifecycle(ABC):
     """One network's documented token lifecycle; subclasses fill in the requests.
 
     Class data, read by the database side and the secrets validation:
@@ -290,12 +291,12 @@ class TokenLifecycle:
 
     # -- network ----------------------------------------------------------------------------
 
+    @abstractmethod
     def refresh(
         self, credentials: Credentials, current: TokenSet | None, now: datetime
     ) -> TokenSet:
         """Renew the tokens (``current`` None: start from the secrets file). Raises
         :class:`GrantRefused` when only a person can fix it, :class:`Transient` otherwise."""
-        raise NotImplementedError
 
     def recheck(
         self, credentials: Credentials, current: TokenSet | None, now: datetime

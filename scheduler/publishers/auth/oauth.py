@@ -16,6 +16,7 @@ The authorization URL is built with Authlib's ``prepare_grant_uri`` (RFC 6749 4.
 from __future__ import annotations
 
 import re
+from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Literal
@@ -138,11 +139,11 @@ class OAuthLifecycle(TokenLifecycle):
     #: Extra parameters of the authorization request (Google's ``access_type``).
     authorize_params: ClassVar[Mapping[str, str]] = {}
 
-    def token_endpoint(self, credentials: Credentials) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def token_endpoint(self, credentials: Credentials) -> str: ...
 
-    def authorize_endpoint(self, credentials: Credentials) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def authorize_endpoint(self, credentials: Credentials) -> str: ...
 
     # -- requests -----------------------------------------------------------------------------
 
