@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import random
 import statistics
+import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from bench.sync import pg_database, sqlite_database
+from scheduler.app.publishing import registry_for
 from scheduler.app.settings import Settings
 from scheduler.calendar import migrate
 from scheduler.calendar.database import make_engine
@@ -65,11 +68,18 @@ def _fill(engine: Any, start: datetime, count: int, every: timedelta) -> None:
 
 @contextmanager
 def _dispatcher(url: str) -> Iterator[Dispatcher]:
+    """A dispatcher in ``outbox`` mode: a tick asks no account for credentials, as in the
+    dispatch bench, so only claims and the pause filter are measured."""
     engine = make_engine(url)
     migrate.upgrade(engine)
+    settings = Settings(data_dir=Path(tempfile.gettempdir()), publisher_override="outbox")
     try:
         yield Dispatcher(
-            engine, Settings(), policy=Policy(min_spacing={}), registry=None, worker="bench"
+            engine,
+            settings,
+            policy=Policy(min_spacing={}),
+            make_registry=lambda: registry_for(settings),
+            worker="bench",
         )
     finally:
         engine.dispose()
