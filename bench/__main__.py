@@ -8,6 +8,7 @@ import os
 import platform
 import subprocess
 import sys
+import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -61,25 +62,51 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     args = parser.parse_args()
     names = BENCHMARKS if args.name == "all" else [args.name]
-    sections = []
-    for name in names:
-        module = importlib.import_module(f"bench.{name}")
-        print(f"== {name}", file=sys.stderr, flush=True)
-        sections.append(module.run(quick=args.quick))
-    if args.name != "all":
-        print("\n\n".join(sections))
-        return 0
     command = f"python -m bench all{' --quick' if args.quick else ''}"
+    started = datetime.now(UTC)
+    out = ROOT / "docs" / "benchmarks.md"
+    sections: list[str] = []
+    for name in names:
+        print(f"== {name}", file=sys.stderr, flush=True)
+        section = _run_one(name, args.quick)
+        print(section, file=sys.stderr if args.name == "all" else sys.stdout, flush=True)
+        sections.append(section)
+        if args.name == "all":  # page by page: a benchmark that breaks loses no other's result
+            out.write_text(_page(started, command, sections), encoding="utf-8")
+    failing = [name for name, section in zip(names, sections, strict=True) if FAIL in section]
+    if args.name == "all":
+        print(f"wrote {out}", file=sys.stderr)
+    if failing:
+        print(f"targets missed: {', '.join(failing)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+#: How a section marks a missed target (and a benchmark that stopped with an error).
+FAIL = "**FAIL**"
+
+
+def _run_one(name: str, quick: bool) -> str:
+    """One benchmark's section; a benchmark that raises gets a section saying so, with the
+    end of its traceback, so that the run goes on and the page shows what broke."""
+    try:
+        module = importlib.import_module(f"bench.{name}")
+        section: str = module.run(quick=quick)
+    except Exception:
+        trace = traceback.format_exc(limit=-3).rstrip()
+        said = f"{FAIL}: `python -m bench {name}` stopped with an error:"
+        return f"## {name}\n\n{said}\n\n```\n{trace}\n```"
+    return section
+
+
+def _page(started: datetime, command: str, sections: list[str]) -> str:
     header = (
         "# Benchmarks\n\n"
-        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()},\n"
+        f"Measured {started:%Y-%m-%d %H:%M} UTC on {machine()},\n"
         f"commit `{commit()}`, with `{command}`. Every target is a ratio or a bound\n"
         "measured side by side with its baseline in the same run.\n"
     )
-    out = ROOT / "docs" / "benchmarks.md"
-    out.write_text(header + "\n" + "\n\n".join(sections) + "\n", encoding="utf-8")
-    print(f"wrote {out}", file=sys.stderr)
-    return 0
+    return header + "\n" + "\n\n".join(sections) + "\n"
 
 
 if __name__ == "__main__":
