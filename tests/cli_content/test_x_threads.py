@@ -146,3 +146,33 @@ def test_preview_html_draws_the_thread_as_replies(run: Run, brand: Path, tmp_pat
     assert html.count('class="thread-part"') == 3
     assert "thread of 3 · 534 in all" in html
     assert "badge-length over" not in html
+
+
+def test_status_shows_the_posts_a_synced_thread_goes_out_as(run: Run, brand: Path) -> None:
+    story(brand)
+    assert run("sync", root=brand).exit_code == 0
+    result = run("status", "long-read/reveal/x/gb", root=brand)
+    assert result.exit_code == 0, result.output
+    shown = result.output.split("sent as a thread of 3 posts:\n", 1)[1]
+    parts = [p.strip() for p in shown.split("\n\n") if p.strip()][:3]
+    assert [p.rsplit(" ", 1)[1] for p in parts] == ["1/3", "2/3", "3/3"]
+    assert "utm_content=long-read%2Freveal%2Fx%2Fgb 1/3" in parts[0]  # the link first
+
+
+def test_status_json_lists_the_parts_of_a_thread(run: Run, brand: Path) -> None:
+    story(brand)
+    run("sync", root=brand)
+    result = run("status", "long-read/reveal/x/gb", "--format", "json", root=brand)
+    post = json.loads(result.output)
+    assert [p.rsplit(" ", 1)[1] for p in post["thread"]] == ["1/3", "2/3", "3/3"]
+
+
+def test_status_of_a_post_that_fits_shows_no_thread(run: Run, brand: Path) -> None:
+    story(brand, headline="Aurora is here.")
+    run("sync", root=brand)
+    text = run("status", "long-read/reveal/x/gb", root=brand).output
+    as_json = json.loads(
+        run("status", "long-read/reveal/x/gb", "--format", "json", root=brand).output
+    )
+    assert "sent as a thread" not in text
+    assert as_json["thread"] == []

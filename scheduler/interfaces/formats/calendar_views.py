@@ -223,6 +223,10 @@ def post_text(r: CalendarRow, attempts: Sequence[AttemptRow]) -> str:
     ]
     out = [f"{name + ':':<11}{value}" for name, value in fields if value]
     out += ["", "text:", *(f"  {line}" for line in r.text.splitlines())]
+    if parts := thread_of(r):
+        out += ["", f"sent as a thread of {len(parts)} posts:"]
+        for part in parts:
+            out += ["", *(f"  {line}" for line in part.splitlines())]
     if r.first_comment:
         out += ["first comment:", *(f"  {line}" for line in r.first_comment.splitlines())]
     out.append("")
@@ -254,8 +258,20 @@ def _sent_to(r: CalendarRow) -> str:
     return f"{r.network}, relayed through {r.destination}"
 
 
+def thread_of(r: CalendarRow) -> tuple[str, ...]:
+    """The numbered posts an X post goes out as, when it is too long for one (the X publisher
+    splits it the same way, :mod:`scheduler.text.thread`); empty for a single post."""
+    if r.network != "x":
+        return ()
+    from scheduler.text.thread import split
+
+    parts = split(r.text, link=r.link).parts
+    return parts if len(parts) > 1 else ()
+
+
 def post_json(r: CalendarRow, attempts: Sequence[AttemptRow]) -> dict[str, Any]:
     d = row_json(r)
+    d["thread"] = list(thread_of(r))
     d["attempt_log"] = [
         {
             "started_at": iso_utc(a.started_at),
