@@ -1,6 +1,7 @@
 """A brand crisis with a real worker and beat: `storyline pause --all` stops new claims within
 one tick (measured: nothing due after the command returned is claimed), posts in flight
-finish, and `storyline resume --all` sends what waited, each post exactly once."""
+finish, and `storyline resume --all` sends what waited, each post exactly once. On the
+embedded setup (SQLite, SQLite broker) and on the production one (PostgreSQL, Redis)."""
 
 from __future__ import annotations
 
@@ -33,13 +34,34 @@ from .conftest import create_schema
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
-@pytest.fixture
-def sqlite_calendar(tmp_path: Path) -> Iterator[tuple[str, Engine]]:
-    url = f"sqlite:///{tmp_path / 'calendar.db'}"
+REDIS_DB = 12  # this file's own Redis database number; flushed after each test
+
+
+@pytest.fixture(
+    params=[
+        "embedded",
+        pytest.param("postgres+redis", marks=[pytest.mark.postgres, pytest.mark.redis]),
+    ]
+)
+def setup(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[str, Engine, str | None]]:
+    """(database URL, engine, broker URL): SQLite and its embedded broker, or PostgreSQL and
+    Redis."""
+    if request.param == "embedded":
+        url, broker = f"sqlite:///{tmp_path / 'calendar.db'}", None
+    else:
+        url, broker = request.getfixturevalue("pg_url"), f"redis://127.0.0.1:6379/{REDIS_DB}"
     engine = make_engine(url)
     create_schema(engine)
-    yield url, engine
+    yield url, engine, broker
     engine.dispose()
+    if broker is not None:
+        import redis
+
+        client = redis.Redis.from_url(broker)
+        client.flushdb()
+        client.close()
 
 
 def storyline(url: str, *args: str) -> str:
@@ -62,11 +84,9 @@ def first_attempts(engine: Engine) -> dict[str, datetime]:
     return out
 
 
-def test_pause_all_stops_claims_within_one_tick_and_resume_sends_them(
-    tmp_path, sqlite_calendar, sink
-):
-    url, engine = sqlite_calendar
-    cluster = Cluster(tmp_path / "data", url, None, sink, tick_seconds=0.5)
+def test_pause_all_stops_claims_within_one_tick_and_resume_sends_them(tmp_path, setup, sink):
+    url, engine, broker = setup
+    cluster = Cluster(tmp_path / "data", url, broker, sink, tick_seconds=0.5)
     cluster.data_dir.mkdir()
     ids = schedule(engine, 40, start_in=3.0, every=0.25)  # due over ten seconds
     due = {
