@@ -83,6 +83,14 @@ _URL_PIECES = st.one_of(
             "a.co",
             "\u202a",
             "xn--wgv71a.jp",
+            "brand.COM",
+            "brand.comx",
+            "a.co-",
+            "x.com@",
+            "b.jp+",
+            "v2.0",
+            ".xn--p1ai",
+            "\u212a",  # KELVIN SIGN: "k" to a case-insensitive expression
         ]
     ),
 )

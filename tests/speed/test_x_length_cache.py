@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -38,9 +39,9 @@ print(json.dumps({"twitter_text": "scheduler.text.twitter_text.urls" in sys.modu
 """
 
 
-def _preview(data_dir: Path) -> dict[str, object]:
+def _preview(data_dir: Path, root: Path = ROOT) -> dict[str, object]:
     run = subprocess.run(
-        [sys.executable, "-c", _PREVIEW, str(data_dir), str(ROOT)],
+        [sys.executable, "-c", _PREVIEW, str(data_dir), str(root)],
         capture_output=True,
         text=True,
         check=True,
@@ -50,16 +51,37 @@ def _preview(data_dir: Path) -> dict[str, object]:
     return result
 
 
+def _brand_linking_to_a_known_domain(folder: Path) -> Path:
+    """The sample brand, its story's links on ``.com``: a top-level domain twitter-text knows,
+    so its URL extractor must run on them."""
+    for name in ("content", "editorial_lines"):
+        shutil.copytree(ROOT / name, folder / name)
+    story = folder / "content" / "stories" / "aurora-launch.yaml"
+    story.write_text(
+        story.read_text("utf-8").replace("holdout.example", "holdout.com"), encoding="utf-8"
+    )
+    return folder
+
+
 def test_a_repeat_preview_of_unchanged_posts_does_not_import_twitter_text(
     tmp_path: Path,
 ) -> None:
-    first = _preview(tmp_path)
-    second = _preview(tmp_path)
+    root = _brand_linking_to_a_known_domain(tmp_path / "brand")
+    first = _preview(tmp_path / "data", root)
+    second = _preview(tmp_path / "data", root)
     assert first["twitter_text"] is True
     assert isinstance(first["x_posts"], int)
     assert first["x_posts"] > 0
     assert second["twitter_text"] is False
     assert second == {**first, "twitter_text": False}
+
+
+def test_links_on_a_domain_twitter_text_does_not_know_never_import_it(tmp_path: Path) -> None:
+    """The sample's links are on ``.example``: no word of an X post holds one of twitter-text's
+    top-level domains, so even a first preview counts them without its extractor."""
+    first = _preview(tmp_path)
+    assert first["twitter_text"] is False
+    assert first["problems"] == []
 
 
 def test_the_cache_holds_text_hashes_and_lengths_under_the_data_dir(tmp_path: Path) -> None:
