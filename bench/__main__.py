@@ -73,7 +73,7 @@ def main() -> int:
         sections.append(section)
         if args.name == "all":  # page by page: a benchmark that breaks loses no other's result
             out.write_text(_page(started, command, sections), encoding="utf-8")
-    failing = [name for name, section in zip(names, sections, strict=True) if FAIL in section]
+    failing = [n for n, section in zip(names, sections, strict=True) if _misses_a_target(section)]
     if args.name == "all":
         print(f"wrote {out}", file=sys.stderr)
     if failing:
@@ -84,6 +84,11 @@ def main() -> int:
 
 #: How a section marks a missed target (and a benchmark that stopped with an error).
 FAIL = "**FAIL**"
+
+
+def _misses_a_target(section: str) -> bool:
+    """Whether a section's table marks a target missed: ``FAIL`` (bold or not) or ❌."""
+    return "FAIL" in section or "\u274c" in section
 
 
 def _run_one(name: str, quick: bool) -> str:
