@@ -13,6 +13,7 @@ texts, and the X length to ``parse_tweet`` itself.
 
 from __future__ import annotations
 
+import re
 from types import MappingProxyType
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
@@ -24,7 +25,7 @@ from twitter_text import extract_urls_with_indices, parse_tweet
 
 from scheduler.core.diagnostics import Position
 from scheduler.text import counting, extract, links, voice, xlength
-from scheduler.text.twitter_text import config
+from scheduler.text.twitter_text import config, tlds
 from scheduler.text.voice import VoiceRules
 
 POS = Position("content/stories/suv.yaml", 1, 1)
@@ -101,6 +102,14 @@ _URL_PIECES = st.one_of(
 def test_x_urls_found_word_by_word_are_the_extractors_on_the_whole_text(text: str) -> None:
     expected = {e["indices"][0]: len(e["url"]) for e in extract_urls_with_indices(text)}
     assert xlength._urls(text) == xlength._urls_plain(text) == expected
+
+
+def test_the_top_level_domain_trie_matches_exactly_twitter_texts_list() -> None:
+    words = [*tlds.GTLDS.split("|"), *tlds.CCTLDS.split("|")]
+    trie = re.compile(xlength._trie(words))
+    prefixes = {word[:n] for word in words for n in range(1, len(word))} - set(words)
+    assert all(trie.fullmatch(word) for word in words)
+    assert not any(trie.fullmatch(prefix) for prefix in prefixes)
 
 
 _TAG_PIECES = st.one_of(
