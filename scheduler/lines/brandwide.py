@@ -18,7 +18,8 @@ from scheduler.content.shapes import conform
 from scheduler.content.yamlpos import load_yaml
 from scheduler.core.diagnostics import Finding
 from scheduler.lines.model import EditorialLine
-from scheduler.text.voice import BanPattern, compile_ban_pattern, rules_from
+from scheduler.text.patterns import BanPattern, compile_ban_pattern
+from scheduler.text.voice import rules_from
 
 #: Largest ``_brand.yaml`` accepted (bytes).
 MAX_BRAND_BYTES = 256 * 1024

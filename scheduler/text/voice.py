@@ -42,7 +42,6 @@ Pure: no I/O. Positions come from the caller (``pos`` for a post).
 from __future__ import annotations
 
 import functools
-import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -55,7 +54,8 @@ import regex
 
 from scheduler.core.diagnostics import Finding, Position
 from scheduler.text.counting import emoji_clusters
-from scheduler.text.extract import hashtags_in, links, links_in, mentions
+from scheduler.text.extract import Entity, hashtags_in, links, links_in, mentions
+from scheduler.text.patterns import PATTERN_TIMEOUT, BanPattern, PatternSet
 
 ALL_LOCALES: Final = "all"
 
@@ -90,7 +90,7 @@ class VoiceRules:
         default_factory=dict, init=False, repr=False, compare=False
     )
     #: locale -> the ban patterns that apply there, with the lines already searched
-    _patterns_by_locale: dict[str, _PatternSet] = field(
+    _patterns_by_locale: dict[str, PatternSet] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
@@ -111,12 +111,12 @@ class VoiceRules:
             for pattern in self.patterns[key]
         ]
 
-    def _patterns(self, locale: str) -> _PatternSet:
+    def _patterns(self, locale: str) -> PatternSet:
         """:meth:`patterns_for`, remembered per locale with the lines it searched."""
         found = self._patterns_by_locale.get(locale)
         if found is None:
             pairs = self.patterns_for(locale)
-            found = self._patterns_by_locale[locale] = _PatternSet(
+            found = self._patterns_by_locale[locale] = PatternSet(
                 tuple(p for _, p in pairs), tuple(name for name, _ in pairs)
             )
         return found
@@ -138,58 +138,6 @@ def _keys_for(lists: Mapping[str, Any], locale: str) -> list[str]:
     exact = [k for k in lists if k.replace("_", "-").casefold() == wanted]
     language = wanted.split("-")[0]
     return keys + (exact or [k for k in lists if k.casefold() == language])
-
-
-#: Most seconds one ban pattern may search one text.
-PATTERN_TIMEOUT: Final = 0.1
-#: Most seconds a pattern may take on one probe text when it is loaded.
-PROBE_TIMEOUT: Final = 0.05
-#: Characters the probe texts repeat: those discount talk is made of, and a letter.
-_PROBE_CHARS: Final = "a1 -%€.,'"
-
-
-@dataclass(frozen=True, slots=True)
-class BanPattern:
-    """A ban rule written as a regular expression, compiled, and where it was written."""
-
-    source: str
-    compiled: regex.Pattern[str] = field(compare=False)
-    pos: Position = field(default=Position(""), compare=False)
-
-
-def _probes(source: str) -> list[str]:
-    """Texts that make a backtracking pattern show itself: long runs of one character, or of
-    two, each ended by one that breaks the match."""
-    chars = dict.fromkeys(_PROBE_CHARS + "".join(c for c in source if c.isalnum()))
-    singles = [c * 3000 + "\x00" for c in chars]
-    pairs = [(a + b) * 1500 + "\x00" for a in "a1" for b in " -%"]
-    return singles + pairs
-
-
-def compile_ban_pattern(source: str, pos: Position) -> BanPattern | Finding:
-    """``source`` compiled (any case), or the finding that says why it cannot be used:
-    ``bad-pattern`` (it does not compile) or ``slow-pattern`` (it runs past its budget on a
-    probe text: catastrophic backtracking would stall every validation)."""
-    try:
-        compiled = regex.compile(source, regex.IGNORECASE | regex.V0)
-    except (regex.error, ValueError, OverflowError) as exc:
-        return Finding.error(pos, "bad-pattern", f"pattern {source!r} does not compile: {exc}")
-    if compiled.search("") is not None:
-        return Finding.error(
-            pos, "bad-pattern", f"pattern {source!r} matches an empty text: it would ban every post"
-        )
-    for probe in _probes(source):
-        try:
-            compiled.search(probe, timeout=PROBE_TIMEOUT)
-        except TimeoutError:
-            shown = probe[:12] + "…"
-            return Finding.error(
-                pos,
-                "slow-pattern",
-                f"pattern {source!r} takes more than {PROBE_TIMEOUT}s on a text like "
-                f"{shown!r} (catastrophic backtracking): rewrite it without nested repeats",
-            )
-    return BanPattern(source, compiled, pos)
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,12 +298,13 @@ def check_voice(
     ``signature`` is the market's claim (``None`` when the market has none); ``link`` is the
     story's link for this post, tracked or not (``None`` when the story has none).
     """
+    written = links(text, bare=False)  # found once for the pattern and link checks
     return [
         *_check_banned(rules, text=text, locale=locale, pos=pos),
-        *_check_patterns(rules, text=text, locale=locale, pos=pos),
+        *_check_patterns(rules, text=text, locale=locale, pos=pos, written=written),
         *_check_signature(rules, text=text, signature=signature, pos=pos),
         *_check_counts(rules, text=text, pos=pos),
-        *_check_link(rules.link, text=text, link=link, pos=pos),
+        *_check_link(rules.link, text=text, link=link, pos=pos, written=written),
     ]
 
 
@@ -397,24 +346,52 @@ def _check_banned_plain(
     return findings
 
 
-def _check_patterns(rules: VoiceRules, *, text: str, locale: str, pos: Position) -> list[Finding]:
+def _check_patterns(
+    rules: VoiceRules,
+    *,
+    text: str,
+    locale: str,
+    pos: Position,
+    written: tuple[Entity, ...] | None = None,
+) -> list[Finding]:
     """Ban patterns, outside links, each search within its time budget.
 
-    Patterns match within one line of the post. Shortcut: links written with their scheme are
-    blanked (one C-level substitution), and each line is searched once per locale's patterns
-    (:meth:`_PatternSet.hits`, remembered): posts share most of their lines across markets and
-    networks, as :func:`_folded` relies on too. A hit is then checked against the text's
-    links, bare domains included (a match inside a link does not count).
+    Patterns match within one line of the post, its links written with their scheme
+    (``written``, when the caller found them already) blanked as the one extractor finds them;
+    a hit is then checked against the text's links, bare domains included (a match inside a
+    link does not count). Shortcut: each line is searched once per locale's patterns
+    (:meth:`PatternSet.hits`, remembered), as posts share most of their lines across markets
+    and networks; :func:`_check_patterns_plain` searches them all.
     """
+    return _pattern_findings(rules, text, locale, pos, written, remember=True)
+
+
+def _check_patterns_plain(
+    rules: VoiceRules, *, text: str, locale: str, pos: Position
+) -> list[Finding]:
+    return _pattern_findings(rules, text, locale, pos, None, remember=False)
+
+
+def _pattern_findings(
+    rules: VoiceRules,
+    text: str,
+    locale: str,
+    pos: Position,
+    written: tuple[Entity, ...] | None,
+    *,
+    remember: bool,
+) -> list[Finding]:
     if not rules.patterns:
         return []
     chosen = rules._patterns(locale)
     if not chosen.patterns:
         return []
+    if written is None:
+        written = links(text, bare=False)
     hits: list[tuple[int, int, int, str]] = []
     offset = 0
-    for line in text.split("\n"):
-        found = chosen.hits(_SCHEME_LINK.sub(_spaces, line) if "://" in line else line)
+    for line in _blanked(text, written).split("\n"):
+        found = chosen.hits(line, remember=remember)
         if isinstance(found, int):
             pattern = chosen.patterns[found]
             return [
@@ -450,49 +427,12 @@ def _check_patterns(rules: VoiceRules, *, text: str, locale: str, pos: Position)
     return findings
 
 
-_SCHEME_LINK: Final = re.compile(r"[Hh][Tt][Tt][Pp][Ss]?://\S+")
-
-
-def _spaces(match: re.Match[str]) -> str:
-    return " " * len(match.group(0))
-
-
-#: Most lines a locale's pattern set remembers (then it starts again).
-_MAX_LINES: Final = 16384
-
-
-@dataclass(slots=True)
-class _PatternSet:
-    """The ban patterns of one locale, and what each line searched so far held."""
-
-    patterns: tuple[BanPattern, ...]
-    names: tuple[str, ...]
-    lines: dict[str, tuple[tuple[int, int, int, str], ...]] = field(default_factory=dict)
-
-    def hits(self, line: str) -> tuple[tuple[int, int, int, str], ...] | int:
-        """Every match in ``line``: (pattern index, start, end, text); or the index of the
-        pattern that ran out of time."""
-        found = self.lines.get(line)
-        if found is not None:
-            return found
-        out: list[tuple[int, int, int, str]] = []
-        for index, pattern in enumerate(self.patterns):
-            try:
-                out.extend(
-                    (index, m.start(), m.end(), m.group(0))
-                    for m in pattern.compiled.finditer(line, timeout=PATTERN_TIMEOUT)
-                )
-            except TimeoutError:
-                return index
-        if len(self.lines) >= _MAX_LINES:
-            self.lines.clear()
-        found = self.lines[line] = tuple(out)
-        return found
-
-
 def _blank_links(text: str) -> str:
     """``text`` with every link replaced by as many spaces: positions stay those of ``text``."""
-    spans = links(text)
+    return _blanked(text, links(text))
+
+
+def _blanked(text: str, spans: tuple[Entity, ...]) -> str:
     if not spans:
         return text
     pieces: list[str] = []
@@ -559,12 +499,21 @@ def _check_counts(rules: VoiceRules, *, text: str, pos: Position) -> list[Findin
     return findings
 
 
-def _check_link(policy: LinkPolicy, *, text: str, link: str | None, pos: Position) -> list[Finding]:
+def _check_link(
+    policy: LinkPolicy,
+    *,
+    text: str,
+    link: str | None,
+    pos: Position,
+    written: tuple[Entity, ...] | None = None,
+) -> list[Finding]:
+    """The link where the line puts it; ``written``: the text's links written with their
+    scheme, when the caller found them already."""
     if policy is LinkPolicy.INLINE:
         if not link:
             return []
-        written = links_in(text, bare=False)
-        if not any(url == link or _same_link(url, link) for url in written):
+        urls = [e.value for e in (links(text, bare=False) if written is None else written)]
+        if not any(url == link or _same_link(url, link) for url in urls):
             message = f"the line puts links inline, but {link} is not in the text"
             return [Finding.error(pos, "link-missing", message)]
         return []

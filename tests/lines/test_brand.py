@@ -12,7 +12,8 @@ from scheduler.content.loader import load_content
 from scheduler.core.diagnostics import Position
 from scheduler.lines.loader import load_lines
 from scheduler.planning.plan import plan
-from scheduler.text.voice import BanPattern, VoiceRules, check_voice, compile_ban_pattern
+from scheduler.text.patterns import BanPattern, compile_ban_pattern
+from scheduler.text.voice import VoiceRules, check_voice
 
 from .conftest import MakeLines
 
@@ -157,3 +158,17 @@ def test_a_line_allowed_to_extend_adds_its_words_to_the_brand_list(make_lines: M
 def test_a_pattern_inside_a_link_does_not_count() -> None:
     assert codes("Details: https://holdout.example/offers/-20%25 and brand.example/x-30%") == []
     assert "banned-pattern" in codes("Now -20%: https://holdout.example/a")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Aurora <https://holdout.example/a>-20% until Sunday",
+        "Aurora 'https://holdout.example/a'-20% until Sunday",
+        'Aurora "https://holdout.example/a"-20% until Sunday',
+    ],
+)
+def test_a_pattern_right_after_a_link_counts(text: str) -> None:
+    """The link ends where the extractor says (before a quote or an angle bracket), not at the
+    next space: what follows it is the voice's."""
+    assert "banned-pattern" in codes(text, "en")

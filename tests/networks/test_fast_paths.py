@@ -7,8 +7,9 @@ where no top-level domain can start; links skip the extractor the same way; hash
 line by line; grapheme and emoji counts skip segmenting texts where every code point is a
 cluster of its own; a story's tracked link is framed once per network; banned words are
 screened by each term's longest word, text is folded through a table, line by line, and a
-claim written as is needs no folding. Each is held here to its plain version on generated
-texts, and the X length to ``parse_tweet`` itself.
+claim written as is needs no folding; ban patterns search each line once, lines remembered.
+Each is held here to its plain version on generated texts, and the X length to ``parse_tweet``
+itself.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from hypothesis import strategies as st
 from twitter_text import extract_urls_with_indices, parse_tweet
 
 from scheduler.core.diagnostics import Position
-from scheduler.text import counting, extract, links, voice, xlength
+from scheduler.text import counting, extract, links, patterns, voice, xlength
 from scheduler.text.twitter_text import config, tlds
 from scheduler.text.voice import VoiceRules
 
@@ -267,6 +268,40 @@ def test_banned_words_screened_by_their_longest_word_are_found_term_by_term(
         assert voice._check_banned(
             rules, text=text, locale=locale, pos=POS
         ) == voice._check_banned_plain(rules, text=text, locale=locale, pos=POS)
+
+
+_PATTERN_PIECES = st.one_of(
+    _VOICE_PIECES,
+    st.sampled_from(
+        ["-20%", " -30 %", "20 % off", "5 000 € de remise", "10-80%", "!!!", "'", '"', "<", ">"]
+    ),
+)
+_PATTERNS = {
+    "all": (r"(?<![\w.,%-])[-−–]\s?\d+(?:[.,]\d+)?\s?%", r"\d+(?:[.,]\d+)?\s?%\s*off\b", "!{2,}"),
+    "fr": (r"\d[\d\s.]*\s?(?:€|eur\b|euros?\b)\s+de\s+(?:remise|réduction|rabais)",),
+}
+
+
+def _ban_patterns() -> VoiceRules:
+    compiled = {
+        key: tuple(patterns.compile_ban_pattern(source, POS) for source in sources)
+        for key, sources in _PATTERNS.items()
+    }
+    assert all(isinstance(p, patterns.BanPattern) for group in compiled.values() for p in group)
+    return VoiceRules(patterns=MappingProxyType(compiled))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.lists(_PATTERN_PIECES, max_size=10).map("".join), min_size=1, max_size=4))
+def test_ban_patterns_searched_line_by_line_from_memory_find_what_a_full_search_finds(
+    texts: list[str],
+) -> None:
+    rules = _ban_patterns()
+    for text in texts * 2:  # lines remembered from earlier texts, and from the same one
+        for locale in ("en", "fr"):
+            assert voice._check_patterns(
+                rules, text=text, locale=locale, pos=POS
+            ) == voice._check_patterns_plain(rules, text=text, locale=locale, pos=POS)
 
 
 @settings(max_examples=400, deadline=None)
