@@ -132,8 +132,10 @@ class Notifier:
             posts = store.notable_posts(conn)
             latest = store.latest_events(conn)
             tokens = store.tokens(conn, token_kinds())
+            no_insights = store.missing_insights(conn)
             accounts = {(t.network, t.account) for t in tokens}
             accounts |= {(p.network, p.account) for p in posts}
+            accounts |= {(f.network, f.account) for f in no_insights}
             events = plan_events(
                 now,
                 posts=posts,
@@ -142,6 +144,7 @@ class Notifier:
                 routes=self.routes,
                 markets_of=store.markets_of(conn, accounts),
                 expiry_days=self.settings.notify_expiry_days,
+                no_insights=no_insights,
             )
             digests = digest_due(now, zones, self.settings.digest_hour)
             done = store.existing_keys(conn, [digest_key(m, d) for m, d in digests.items()])

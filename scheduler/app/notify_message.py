@@ -16,7 +16,15 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from scheduler.app.notify_plan import DIGEST, EXPIRING, FAILED, HELD, NEEDS_REVIEW, REAUTH
+from scheduler.app.notify_plan import (
+    DIGEST,
+    EXPIRING,
+    FAILED,
+    HELD,
+    INSIGHTS,
+    NEEDS_REVIEW,
+    REAUTH,
+)
 
 #: A message lists this many posts of each kind; the rest is a count.
 LISTED = 20
@@ -24,6 +32,7 @@ LISTED = 20
 SECTIONS = (
     (REAUTH, "Needs re-auth"),
     (EXPIRING, "Token expiring"),
+    (INSIGHTS, "No insights permission"),
     (HELD, "Held"),
     (FAILED, "Failed"),
     (NEEDS_REVIEW, "Needs review"),
@@ -80,6 +89,10 @@ def _hint(kind: str, network: str, account: str) -> str | None:
         ),
         REAUTH: f"Re-connect with `storyline accounts connect {network} {account}`.",
         EXPIRING: f"Renew it with `storyline accounts connect {network} {account}`.",
+        INSIGHTS: (
+            f"Its posts still go out. Re-connect with `storyline accounts connect {network} "
+            f"{account}`, granting the insights permission, so `storyline report` counts them."
+        ),
     }.get(kind)
 
 
@@ -96,13 +109,16 @@ def account_message(channel: str, network: str, account: str, group: list[Pendin
         )
         if not items:
             continue
-        if kind in (REAUTH, EXPIRING):
+        if kind in (REAUTH, EXPIRING, INSIGHTS):
             summary.append(heading.lower())
             for p in items:
                 if kind == REAUTH:
                     held = p.detail.get("held") or 0
                     what = p.detail.get("reason") or "the network refused the token"
                     lines.append(f"{heading}: {what}" + (f" ({held} posts held)" if held else ""))
+                elif kind == INSIGHTS:
+                    why = p.detail.get("reason") or "the network refuses its metrics"
+                    lines.append(f"{heading}: {why}")
                 else:
                     lines.append(f"{heading}: it stops working on {p.detail.get('expires_at')}")
         else:

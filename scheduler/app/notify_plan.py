@@ -27,9 +27,11 @@ from scheduler.core.lifecycle import HoldReason, PostState
 #: Event kinds, as stored in ``notification_event.kind``.
 HELD, FAILED, NEEDS_REVIEW = "held", "failed", "needs_review"
 REAUTH, EXPIRING, DIGEST, CLEARED = "reauth", "expiring", "digest", "cleared"
+#: An account whose network refuses its insights (the metrics pull's ``no_permission``).
+INSIGHTS = "insights"
 POST_KINDS = {PostState.HELD: HELD, PostState.FAILED: FAILED, PostState.NEEDS_REVIEW: NEEDS_REVIEW}
 #: Kinds that are told (``cleared`` only closes a subject).
-TOLD = (HELD, FAILED, NEEDS_REVIEW, REAUTH, EXPIRING, DIGEST)
+TOLD = (HELD, FAILED, NEEDS_REVIEW, REAUTH, EXPIRING, INSIGHTS, DIGEST)
 #: States a digest counts as "going out in the next 24 h".
 UPCOMING = (PostState.PLANNED, PostState.QUEUED, PostState.RETRY_WAIT)
 #: A digest lists this many posts of each section; the rest is a count.
@@ -70,6 +72,16 @@ class TokenFact:
     def horizon(self) -> datetime | None:
         """When this account stops publishing unless a person acts."""
         return self.refresh_expires_at if self.renewable else self.expires_at
+
+
+@dataclass(frozen=True, slots=True)
+class InsightsFact:
+    """An account the metrics pull found without the insights permission (``metric_state``):
+    its posts go out, but what they earn cannot be read until someone grants it."""
+
+    network: str
+    account: str
+    detail: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +137,10 @@ def post_subject(post_id: str) -> str:
 
 def reauth_subject(network: str, account: str) -> str:
     return f"reauth:{network}:{account}"
+
+
+def insights_subject(network: str, account: str) -> str:
+    return f"insights:{network}:{account}"
 
 
 def expiry_subject(network: str, account: str) -> str:
@@ -224,9 +240,11 @@ def account_events(
     routes: Routes,
     markets_of: Mapping[tuple[str, str], Sequence[str]],
     expiry_days: int,
+    no_insights: Iterable[InsightsFact] = (),
 ) -> list[NewEvent]:
-    """Accounts that need re-auth (posts held ``needs_reauth``, or a refused token), and
-    tokens that stop working within ``expiry_days`` without a person."""
+    """Accounts that need re-auth (posts held ``needs_reauth``, or a refused token), tokens
+    that stop working within ``expiry_days`` without a person, and accounts whose insights
+    the network refuses."""
     reauth: dict[tuple[str, str], dict[str, Any]] = {}
     seen_in: dict[tuple[str, str], set[str]] = {}
     for p in posts:
@@ -267,8 +285,11 @@ def account_events(
             )
         )
 
+    blind = {(f.network, f.account): f.detail for f in no_insights}
     for where, entry in reauth.items():
         told(reauth_subject(*where), REAUTH, REAUTH, where, **entry)
+    for where, why in blind.items():
+        told(insights_subject(*where), INSIGHTS, INSIGHTS, where, reason=why)
     for where, end in expiring.items():
         told(
             expiry_subject(*where), EXPIRING, f"{EXPIRING}:{_iso(end)}", where, expires_at=_iso(end)
@@ -281,6 +302,8 @@ def account_events(
             told(subject, REAUTH, None, where)
         elif kind == "expiry" and where not in expiring:
             told(subject, EXPIRING, None, where)
+        elif kind == INSIGHTS and where not in blind:
+            told(subject, INSIGHTS, None, where)
     return out
 
 
@@ -349,8 +372,9 @@ def plan_events(
     routes: Routes,
     markets_of: Mapping[tuple[str, str], Sequence[str]] | None = None,
     expiry_days: int = 7,
+    no_insights: Sequence[InsightsFact] = (),
 ) -> list[NewEvent]:
     """Every post and account event due now (digests: :func:`digest_due`, :func:`digest_event`)."""
     return post_events(posts, latest, routes) + account_events(
-        now, posts, tokens, latest, routes, markets_of or {}, expiry_days
+        now, posts, tokens, latest, routes, markets_of or {}, expiry_days, no_insights
     )

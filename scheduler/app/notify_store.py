@@ -26,6 +26,7 @@ from scheduler.app.notify_plan import (
     DIGEST,
     POST_KINDS,
     UPCOMING,
+    InsightsFact,
     Latest,
     NewEvent,
     PostFact,
@@ -33,13 +34,21 @@ from scheduler.app.notify_plan import (
     subject_of,
 )
 from scheduler.calendar.database import from_db
-from scheduler.calendar.tables import AccountToken, NotificationDelivery, NotificationEvent, Post
+from scheduler.calendar.tables import (
+    AccountToken,
+    MetricState,
+    NotificationDelivery,
+    NotificationEvent,
+    Post,
+)
 from scheduler.core.lifecycle import PostState
+from scheduler.dispatch.metrics_pull import NO_PERMISSION
 
 POST = Post.__table__  # type: ignore[attr-defined]
 EVENT = NotificationEvent.__table__  # type: ignore[attr-defined]
 DELIVERY = NotificationDelivery.__table__  # type: ignore[attr-defined]
 TOKEN = AccountToken.__table__  # type: ignore[attr-defined]
+STATE = MetricState.__table__  # type: ignore[attr-defined]
 
 #: Token lifecycles the beat renews without a person (publishers/auth/base.py ``Kind``).
 RENEWING = frozenset({"rotating-refresh", "refresh", "session"})
@@ -122,6 +131,16 @@ def markets_of(
         if (network, account) in wanted:
             out.setdefault((network, account), []).append(market)
     return {k: sorted(v) for k, v in out.items()}
+
+
+def missing_insights(conn: Connection) -> list[InsightsFact]:
+    """Accounts the metrics pull found without the insights permission (docs/analytics.md)."""
+    rows = conn.execute(
+        select(STATE.c.network, STATE.c.account, STATE.c.detail).where(
+            STATE.c.post_id == "", STATE.c.state == NO_PERMISSION
+        )
+    )
+    return [InsightsFact(r.network, r.account, r.detail) for r in rows]
 
 
 def tokens(conn: Connection, kinds: Mapping[str, str]) -> list[TokenFact]:

@@ -257,6 +257,35 @@ def test_a_refused_token_and_a_token_about_to_die_are_told_and_a_renewed_one_is_
     assert notify.run().messages == 0
 
 
+def test_an_account_the_metrics_pull_found_without_insights_is_told_once(
+    engine: Engine, clock: Clock, slack: HttpReceiver
+) -> None:
+    from sqlmodel import Session
+
+    from scheduler.calendar.tables import MetricState
+
+    add_posts(engine, 1, status="published", account="BrandFR")
+    with Session(engine) as session:
+        session.add(
+            MetricState(  # what MetricsPuller records on the network's permission error
+                network="x",
+                account="BrandFR",
+                post_id="",
+                state="no_permission",
+                detail="x: 403 the app lacks tweet.read",
+                since=NOW,
+            )
+        )
+        session.commit()
+    notify = notifier(engine, clock, SLACK)
+    notify.run()
+    [text] = slack_texts(slack)
+    assert text.startswith("Storyline · x:BrandFR [fr]: no insights permission\n")
+    assert "No insights permission: x: 403 the app lacks tweet.read" in text
+    clock.advance(60)
+    assert notify.run().messages == 0
+
+
 def test_a_hanging_channel_costs_one_run_its_budget_and_never_two_runs_at_once(
     engine: Engine, clock: Clock, slack: HttpReceiver
 ) -> None:

@@ -10,7 +10,9 @@ from scheduler.app.notify_plan import (
     DIGEST,
     EXPIRING,
     HELD,
+    INSIGHTS,
     REAUTH,
+    InsightsFact,
     Latest,
     NewEvent,
     PostFact,
@@ -128,6 +130,45 @@ def test_a_token_that_dies_within_the_configured_days_is_told_once_per_expiry() 
     assert [
         e.key for e in plan_events(NOW, posts=[], tokens=[later], latest=told, routes=ROUTES)
     ] == ["expiry:linkedin:9001#2"]
+
+
+NO_INSIGHTS = InsightsFact(
+    "instagram", "17841", "instagram: 403 (#10) missing instagram_manage_insights"
+)
+
+
+def test_an_account_without_the_insights_permission_is_told_once_to_its_markets() -> None:
+    markets = {("instagram", "17841"): ["fr"]}
+    [event] = plan_events(
+        NOW, posts=[], latest={}, routes=ROUTES, markets_of=markets, no_insights=[NO_INSIGHTS]
+    )
+    assert (event.kind, event.key, event.channels) == (
+        INSIGHTS,
+        "insights:instagram:17841#1",
+        ("ops", "cm-fr"),
+    )
+    assert event.detail["reason"] == NO_INSIGHTS.detail
+    told = latest_of([event])
+    again = plan_events(NOW, posts=[], latest=told, routes=ROUTES, no_insights=[NO_INSIGHTS])
+    assert again == []
+
+
+def test_a_granted_insights_permission_clears_the_subject_silently() -> None:
+    [event] = plan_events(NOW, posts=[], latest={}, routes=ROUTES, no_insights=[NO_INSIGHTS])
+    [cleared] = plan_events(NOW, posts=[], latest=latest_of([event]), routes=ROUTES)
+    assert (cleared.kind, cleared.channels) == (CLEARED, ())
+
+
+def test_the_insights_message_says_posts_still_go_out_and_how_to_grant_it() -> None:
+    [event] = plan_events(
+        NOW, posts=[], latest={}, routes=Routes(everywhere=("ops",)), no_insights=[NO_INSIGHTS]
+    )
+    [message] = batch(
+        [Pending(1, "ops", event.kind, event.detail, event.market, event.network, event.account)]
+    )
+    assert message.title == "Storyline · instagram:17841: no insights permission"
+    assert "No insights permission: instagram: 403 (#10)" in message.body
+    assert "storyline accounts connect instagram 17841" in message.body
 
 
 def test_a_token_further_than_the_configured_days_is_not_told() -> None:
