@@ -13,12 +13,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from conftest import ACCOUNTS, PUBLISHED, Clock, Secrets, seed
 from metrics_fakenet import MetricsNet
 from sqlalchemy import select
 
 from scheduler.calendar.tables import MetricSnapshot, MetricState, Post
 from scheduler.dispatch.metrics_pull import MetricsPuller
+
+from .conftest import ACCOUNTS, PUBLISHED, Clock, Secrets, seed
 
 NETWORKS = sorted(ACCOUNTS)
 BATCHING = {"x": 100, "youtube": 50, "bluesky": 25, "weibo": 100, "linkedin": 20}

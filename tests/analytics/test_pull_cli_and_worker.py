@@ -21,12 +21,13 @@ from typing import Any
 
 import redis
 from click.testing import CliRunner
-from conftest import PUBLISHED, seed
 from metrics_fakenet import MetricsNet
 from sqlalchemy import select
 
 from scheduler.calendar.tables import MetricSnapshot, Post
 from scheduler.interfaces.cli import cli
+
+from .conftest import PUBLISHED, seed
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("STORYLINE_TEST_REDIS", "redis://127.0.0.1:6379") + "/0"

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import NOW, add_posts
 from receivers import HttpReceiver, free_port
 from sqlalchemy.engine import Engine
 
 from scheduler.interfaces.cli import cli
+
+from .conftest import NOW, add_posts
 
 
 def invoke(

@@ -8,7 +8,6 @@ import threading
 from datetime import timedelta
 
 import pytest
-from conftest import NOW, ZONES, Clock, add_posts
 from receivers import HttpReceiver, SmtpReceiver, free_port
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -18,6 +17,8 @@ from scheduler.app.notify_channels import channel_id
 from scheduler.app.notify_store import DELIVERY, EVENT, unsent
 from scheduler.app.settings import Settings
 from scheduler.calendar.database import make_engine
+
+from .conftest import NOW, ZONES, Clock, add_posts
 
 SLACK = "slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7"
 

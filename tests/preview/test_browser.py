@@ -11,7 +11,6 @@ from pathlib import Path
 
 import preview_sample
 import pytest
-from conftest import GENERATED_AT, SCREENSHOTS
 from preview_cdp import Browser
 
 from scheduler.app.pipeline import load_plan
@@ -19,6 +18,8 @@ from scheduler.app.settings import Settings
 from scheduler.core.post import PlannedPost
 from scheduler.interfaces.preview import CalendarRow, render_calendar_html, render_preview_html
 from scheduler.planning.plan import Plan
+
+from .conftest import GENERATED_AT, SCREENSHOTS
 
 pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parent.parent.parent

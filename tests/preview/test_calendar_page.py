@@ -6,10 +6,11 @@ import re
 from datetime import UTC, datetime
 
 import preview_sample
-from conftest import GENERATED_AT
 
 from scheduler.interfaces.preview import CalendarRow, render_calendar_html, story_color
 from scheduler.interfaces.preview.calendar import market_calendars
+
+from .conftest import GENERATED_AT
 
 
 def row(**changes: object) -> CalendarRow:

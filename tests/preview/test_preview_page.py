@@ -9,13 +9,14 @@ from zoneinfo import ZoneInfo
 
 import preview_sample
 import pytest
-from conftest import GENERATED_AT
 from markupsafe import escape
 
 from scheduler.core.model import Media
 from scheduler.core.post import PlannedPost
 from scheduler.interfaces.preview import OFFLINE_CSP, render_preview_html
 from scheduler.interfaces.preview.posts import MAX_EMBEDDED_BYTES, media_view
+
+from .conftest import GENERATED_AT
 
 
 def render(posts: list[PlannedPost], content_dir: Path | None = None) -> str:

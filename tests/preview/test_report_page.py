@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import GENERATED_AT, SCREENSHOTS
 from preview_cdp import Browser
 
 from scheduler.calendar.report import Filters, PostFigures, roll_up
 from scheduler.interfaces.formats.report_views import report_html
+
+from .conftest import GENERATED_AT, SCREENSHOTS
 
 pytestmark = pytest.mark.browser
 LAUNCH = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
