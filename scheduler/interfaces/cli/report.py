@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from scheduler.app.settings import Settings
+from scheduler.interfaces.cli import focus
 from scheduler.interfaces.cli.common import calendar_engine, clock_now, echo_json, pass_settings
 
 
@@ -56,10 +57,8 @@ def import_command(settings: Settings, file: Path, fmt: str) -> None:
 
 
 @click.command("report")
-@click.option("--story", "stories", multiple=True, help="Only this story (repeat).")
+@focus.filter_options
 @click.option("--campaign", "campaigns", multiple=True, help="Only this campaign (repeat).")
-@click.option("-m", "--market", "markets", multiple=True, help="Only this market (repeat).")
-@click.option("-n", "--network", "networks", multiple=True, help="Only this network (repeat).")
 @click.option("--from", "from_date", type=click.DateTime(["%Y-%m-%d"]), help="First UTC day.")
 @click.option("--to", "to_date", type=click.DateTime(["%Y-%m-%d"]), help="Last UTC day.")
 @click.option(
