@@ -7,6 +7,7 @@ is left behind on the server.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -29,6 +30,15 @@ FIXED_NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 @pytest.fixture
 def now() -> datetime:
     return FIXED_NOW
+
+
+@pytest.fixture
+def brand(tmp_path: Path) -> Path:
+    """A writable copy of the sample brand, ``content/`` and ``editorial_lines/``, in
+    ``tmp_path`` (a folder may define its own ``brand`` instead)."""
+    shutil.copytree(ROOT / "content", tmp_path / "content")
+    shutil.copytree(ROOT / "editorial_lines", tmp_path / "editorial_lines")
+    return tmp_path
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ starts anyway, so an urgent recall still goes out.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -17,15 +16,7 @@ from click.testing import CliRunner, Result
 
 from scheduler.interfaces.cli import cli
 
-ROOT = Path(__file__).resolve().parents[2]
 NOW = {"STORYLINE_NOW": "2026-11-28T12:00:00Z"}
-
-
-@pytest.fixture
-def brand(tmp_path: Path) -> Path:
-    shutil.copytree(ROOT / "content", tmp_path / "content")
-    shutil.copytree(ROOT / "editorial_lines", tmp_path / "editorial_lines")
-    return tmp_path
 
 
 def storyline(brand: Path, *args: str) -> Result:

@@ -6,7 +6,6 @@ same way, with the same "did you mean", as `preview` and the operator commands."
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,16 +14,8 @@ from click.testing import CliRunner, Result
 
 from scheduler.interfaces.cli import cli
 
-ROOT = Path(__file__).resolve().parents[2]
 NOW = "2026-11-20T09:00:00Z"  # before the sample's launch week
 Run = Callable[..., Result]
-
-
-@pytest.fixture
-def brand(tmp_path: Path) -> Path:
-    shutil.copytree(ROOT / "content", tmp_path / "content")
-    shutil.copytree(ROOT / "editorial_lines", tmp_path / "editorial_lines")
-    return tmp_path
 
 
 @pytest.fixture

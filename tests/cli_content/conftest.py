@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,14 +13,6 @@ from scheduler.interfaces.cli import cli
 ROOT = Path(__file__).resolve().parents[2]
 
 Run = Callable[..., Result]
-
-
-@pytest.fixture
-def brand(tmp_path: Path) -> Path:
-    """A writable copy of the sample brand: ``content/`` and ``editorial_lines/``."""
-    shutil.copytree(ROOT / "content", tmp_path / "content")
-    shutil.copytree(ROOT / "editorial_lines", tmp_path / "editorial_lines")
-    return tmp_path
 
 
 @pytest.fixture
