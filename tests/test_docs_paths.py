@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "scheduler"
 DOCS = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
 HISTORY = {ROOT / "docs" / "decisions.md"}
-SKIP_DIRS = {".venv", ".git", "node_modules", ".storyline", "__pycache__", ".mypy_cache"}
+SKIP_DIRS = {".venv", ".git", "node_modules", ".storyline", ".bench", "__pycache__", ".mypy_cache"}
 SKIP_DIRS |= {".ruff_cache", ".pytest_cache", ".hypothesis"}
 
 ROOTED = re.compile(r"(?<![\w/.-])scheduler[./][A-Za-z0-9_./]*[A-Za-z0-9_/]")

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, case, func, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.expression import CTE, ScalarSelect
 
 from scheduler.calendar.database import from_db
 from scheduler.calendar.moves import move, state_is
@@ -102,11 +103,10 @@ FINISH_ATTEMPT = (
 )
 
 
-def _published_in_one_statement() -> Select[Any]:
-    """The guarded ``published`` and its ``Attempt``'s result as one statement, where the
-    database writes in CTEs (one round trip, one commit). ``won`` counts the post rows moved;
-    the Attempt says whether the guard held: an outcome landing after a takeover is recorded
-    as such."""
+def published_ctes() -> tuple[ScalarSelect[int], CTE]:
+    """The guarded ``published`` and its ``Attempt``'s result as data-modifying CTEs: how many
+    post rows moved (``won``), and the finished ``Attempt``. The Attempt says whether the guard
+    held: an outcome landing after a takeover is recorded as such."""
     moved = MARK_PUBLISHED.returning(POST.c.post_id).cte("moved")
     won = select(func.count()).select_from(moved).scalar_subquery()
     finished = (
@@ -123,6 +123,13 @@ def _published_in_one_statement() -> Select[Any]:
         .returning(ATTEMPT.c.id)
         .cte("finished")
     )
+    return won, finished
+
+
+def _published_in_one_statement() -> Select[Any]:
+    """``published`` as one statement, where the database writes in CTEs: one round trip, one
+    commit."""
+    won, finished = published_ctes()
     return select(won.label("won"), select(func.count()).select_from(finished).scalar_subquery())
 
 
@@ -142,11 +149,40 @@ def mark_published(
     when a lookup found the post. ``destination`` (default: ``via``) is where it went: the
     route's kind, ``outbox`` or the network whose publisher sent it, shown wherever the post
     is."""
+    params = published_params(ctx, claim, published, via=via, state=state, destination=destination)
+    if ctx.uow.dialect.single_statement_steps:
+        with ctx.uow.statement() as conn:
+            won = conn.execute(PUBLISHED_IN_ONE_STATEMENT, params).scalar_one()
+    else:
+        with ctx.uow.transaction() as conn:
+            won = conn.execute(MARK_PUBLISHED, params).rowcount
+            if not won:
+                params["o_outcome"] = params["o_outcome_lost"]
+                params["o_error"] = params["o_error_lost"]
+            conn.execute(FINISH_ATTEMPT, params)
+    return published_outcome(won)
+
+
+def published_outcome(won: int) -> str:
+    """What a ``published`` step returns: the post rows it moved say whether the claim held."""
+    return "published" if won else "superseded"
+
+
+def published_params(
+    ctx: Context,
+    claim: Claim,
+    published: Published,
+    *,
+    via: str,
+    state: PostState = PostState.PUBLISHING,
+    destination: str | None = None,
+) -> dict[str, Any]:
+    """The bound values of the ``published`` statements (see :func:`mark_published`)."""
     found = via == "reconciled"
     cause = Cause.FOUND if found or state != PostState.PUBLISHING else Cause.PUBLISHED
     lifecycle.check(state, PostState.PUBLISHED, cause)
     now = ctx.now()
-    params = {
+    return {
         "o_post": claim.post_id,
         "o_state": state,
         "o_token": claim.token,
@@ -163,17 +199,6 @@ def mark_published(
         "o_error_lost": f"sent as {published.remote_id} after the lease was taken over",
         "o_latency": int((time.monotonic() - claim.started) * 1000),
     }
-    if ctx.uow.dialect.single_statement_steps:
-        with ctx.uow.statement() as conn:
-            won = conn.execute(PUBLISHED_IN_ONE_STATEMENT, params).scalar_one()
-    else:
-        with ctx.uow.transaction() as conn:
-            won = conn.execute(MARK_PUBLISHED, params).rowcount
-            if not won:
-                params["o_outcome"] = params["o_outcome_lost"]
-                params["o_error"] = params["o_error_lost"]
-            conn.execute(FINISH_ATTEMPT, params)
-    return "published" if won else "superseded"
 
 
 def fail(

@@ -283,6 +283,20 @@ class Lifecycle(RuleBasedStateMachine):
         while self.messages:
             self.deliver(0, outcome, find)
 
+    @precondition(lambda self: len(self.messages) >= 2)
+    @rule(
+        count=st.integers(2, 8),
+        outcome=st.sampled_from(PUBLISH_OUTCOMES),
+        find=st.sampled_from(FIND_ANSWERS),
+    )
+    def deliver_a_batch(self, count: int, outcome: str, find: str) -> None:
+        """A message of several claims (``Policy.messages``), published one after another,
+        each outcome written with the next claim."""
+        jobs = [self.messages.pop(0) for _ in range(min(count, len(self.messages)))]
+        self.delivered.extend(jobs)
+        self.network.next_publish, self.network.next_find = outcome, find
+        self.dispatcher.publish_many(jobs)
+
     @precondition(lambda self: self.delivered)
     @rule(pick=st.integers(0, 50))
     def deliver_again(self, pick: int) -> None:
