@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from scheduler.app.settings import Settings
 from scheduler.calendar.database import make_engine
@@ -127,40 +127,38 @@ def run_message(
     finally:
         publish.published_then_begin = original
     with engine.connect() as conn:
-        posts = [
-            dict(r)
-            for r in conn.execute(
-                select(
-                    POST.c.post_id,
-                    POST.c.status,
-                    POST.c.attempts,
-                    POST.c.attempt_token,
-                    POST.c.status_reason,
-                    POST.c.remote_id,
-                    POST.c.destination,
-                    POST.c.lease_until.is_(None).label("no_lease"),
-                ).order_by(POST.c.post_id)
-            ).mappings()
-        ]
-        tried = [
-            dict(r)
-            for r in conn.execute(
-                select(
-                    ATTEMPT.c.post_id,
-                    ATTEMPT.c.attempt_token,
-                    ATTEMPT.c.outcome,
-                    ATTEMPT.c.error,
-                    ATTEMPT.c.http_status,
-                    ATTEMPT.c.finished_at.is_(None).label("unfinished"),
-                ).order_by(ATTEMPT.c.id)
-            ).mappings()
-        ]
+        posts = _rows(
+            conn,
+            POST.c.post_id,
+            POST.c.status,
+            POST.c.attempts,
+            POST.c.attempt_token,
+            POST.c.status_reason,
+            POST.c.remote_id,
+            POST.c.destination,
+            POST.c.lease_until.is_(None).label("no_lease"),
+            order_by=POST.c.post_id,
+        )
+        tried = _rows(
+            conn,
+            ATTEMPT.c.post_id,
+            ATTEMPT.c.attempt_token,
+            ATTEMPT.c.outcome,
+            ATTEMPT.c.error,
+            ATTEMPT.c.http_status,
+            ATTEMPT.c.finished_at.is_(None).label("unfinished"),
+            order_by=ATTEMPT.c.id,
+        )
     # The tokens are new on each run: compare whose they are, not their value.
     for post in posts:
         post["attempt_token"] = post["attempt_token"] == tokens.get(post["post_id"])
     for attempt in tried:
         attempt["attempt_token"] = attempt["attempt_token"] == tokens.get(attempt["post_id"])
     return {"outcomes": outcomes, "sent": network.sent, "posts": posts, "attempts": tried}
+
+
+def _rows(conn: Connection, *columns: Any, order_by: Any) -> list[dict[str, Any]]:
+    return [dict(r) for r in conn.execute(select(*columns).order_by(order_by)).mappings()]
 
 
 @settings(
