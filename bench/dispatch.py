@@ -16,6 +16,7 @@ the production pool and concurrency of ``scheduler.interfaces.worker`` (``BENCH_
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import statistics
@@ -345,15 +346,14 @@ def settle(folder: Path) -> tuple[float, float]:
     for a few minutes, against some 50 µs otherwise. Every publish to the outbox creates a
     file, so the bursts would measure the residue of earlier work, not the cost of a publish.
     The probe's files stay until the run ends (deleting them would add to the residue)."""
-    folder.mkdir(exist_ok=True)
+    folder.mkdir()
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+    names = (folder / f"probe-{i}" for i in itertools.count())
     started_wait = time.monotonic()
-    made = len(list(folder.iterdir()))
     while True:
         started = time.process_time()
         for _ in range(50):
-            os.close(os.open(folder / f"probe-{made}", flags, 0o600))
-            made += 1
+            os.close(os.open(next(names), flags, 0o600))
         cost = (time.process_time() - started) / 50
         waited = time.monotonic() - started_wait
         if cost < SETTLED_CREATE_S or waited > SETTLE_LIMIT_S:
