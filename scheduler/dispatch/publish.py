@@ -132,6 +132,7 @@ def _published_then_begun_in_one_statement() -> Select[Any]:
     one = select(literal(1).label("one")).subquery("one")
     return select(
         won.label("o_won"),
+        # Selected so that SQLAlchemy writes the CTE (it leaves out the ones not referenced).
         select(func.count()).select_from(finished).scalar_subquery().label("o_finished"),
         taken,
     ).select_from(one.outerjoin(taken, true()))
